@@ -1,0 +1,18 @@
+/**
+ * The registry of job kinds: a closed set. Later issues add the data, model and account kinds here.
+ */
+import type { z } from 'zod';
+import { systemSelftest, systemSleep } from './system.ts';
+import type { JobKindDef } from './types.ts';
+
+export type { JobKindDef } from './types.ts';
+export { defineJobKind } from './types.ts';
+
+const ALL: JobKindDef[] = [systemSelftest, systemSleep] as unknown as JobKindDef[];
+
+export const JOB_KINDS: ReadonlyMap<string, JobKindDef> = new Map(ALL.map((k) => [k.kind, k]));
+
+/** The kind definition, or undefined for a kind that does not exist. */
+export function findJobKind(kind: string): JobKindDef<z.ZodType> | undefined {
+  return JOB_KINDS.get(kind);
+}

@@ -1,0 +1,48 @@
+/**
+ * Lease locks (trading-chain §2): one holder per key, a fencing token monotonic per key, acquisition by conditional
+ * write only when the key is free or its lease expired. No preemption, ever: a live holder is never displaced.
+ */
+export interface LockOwner {
+  /** Job id or process identity that owns the lease; release and renew require it. */
+  ownerId: string;
+  host: string;
+  pid: number;
+}
+
+export interface Lease {
+  key: string;
+  ownerId: string;
+  /** Fencing token: strictly greater than any token handed out before for this key. */
+  fence: number;
+  expiresAtMs: number;
+}
+
+export interface LockHolder {
+  key: string;
+  owner: string;
+  host: string;
+  pid: number;
+  fence: number;
+  expires_at: string;
+}
+
+export type AcquireResult = { ok: true; leases: Lease[] } | { ok: false; conflicts: LockHolder[] };
+
+/** Port: the lock store. Adapter: `shared/infra/aws/lock-store.ts` (DynamoDB). */
+export interface LockStore {
+  /** Acquire one key. A conflict names the holder. */
+  acquire(key: string, owner: LockOwner, leaseMs: number): Promise<AcquireResult>;
+  /** Acquire all keys in sorted order; on any conflict release those taken (reverse order) and report it. */
+  acquireAll(keys: string[], owner: LockOwner, leaseMs: number): Promise<AcquireResult>;
+  /** Extend a lease; throws `LockLostError` when the lease is no longer ours. */
+  renew(lease: Lease, leaseMs: number): Promise<Lease>;
+  /** Release a lease we hold; false when it was not ours any more (expired and taken, or already released). */
+  release(lease: Lease): Promise<boolean>;
+  /** The current holder, or null when free or expired. */
+  holder(key: string): Promise<LockHolder | null>;
+}
+
+/** Trading locks are never taken, waited for or preempted by jobs (control-chain §4). */
+export function isTradingLockKey(key: string): boolean {
+  return key.startsWith('trade:');
+}

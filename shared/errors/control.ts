@@ -1,0 +1,140 @@
+import { GhtraderError, type GhtraderErrorOptions } from './base.ts';
+
+/** HTTP-facing classification of a control-plane failure. */
+export type HttpStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 503;
+
+/** Base of every control-chain error (API, jobs, locks, auth, config). */
+export class ControlError extends GhtraderError {
+  readonly area = 'control';
+  readonly status: HttpStatus;
+  constructor(code: string, status: HttpStatus, message: string, options?: GhtraderErrorOptions) {
+    super(code, message, options);
+    this.status = status;
+  }
+}
+
+export interface ValidationIssue {
+  path: (string | number)[];
+  code: string;
+  message: string;
+}
+
+/** Input failed its zod schema; `details.issues` carries the issues as `{path, code, message}`. */
+export class ValidationFailedError extends ControlError {
+  readonly issues: ValidationIssue[];
+  constructor(message: string, issues: ValidationIssue[], options: GhtraderErrorOptions = {}) {
+    super('validation_failed', 400, message, { ...options, details: { ...options.details, issues } });
+    this.issues = issues;
+  }
+}
+
+export class UnauthenticatedError extends ControlError {
+  constructor(message = 'authentication required: send a session cookie or `Authorization: Bearer ght_...`') {
+    super('unauthenticated', 401, message);
+  }
+}
+
+export class InvalidCredentialsError extends ControlError {
+  constructor() {
+    super('invalid_credentials', 401, 'invalid username or password');
+  }
+}
+
+export class ForbiddenError extends ControlError {
+  constructor(requiredRole: string, actualRole: string) {
+    super('forbidden', 403, `this action needs role ${requiredRole}; you have ${actualRole}`, {
+      details: { required_role: requiredRole, role: actualRole },
+    });
+  }
+}
+
+export class CsrfFailedError extends ControlError {
+  constructor(reason: string) {
+    super('csrf_failed', 403, `cross-site request check failed: ${reason}`, { details: { reason } });
+  }
+}
+
+export class NotFoundError extends ControlError {
+  constructor(what: string, id: string) {
+    super('not_found', 404, `${what} ${id} not found`, { details: { what, id } });
+  }
+}
+
+export class RateLimitedError extends ControlError {
+  readonly retryAfterS: number;
+  constructor(scope: string, retryAfterS: number) {
+    super('rate_limited', 429, `too many attempts (${scope}); retry after ${retryAfterS} s`, {
+      details: { scope, retry_after_s: retryAfterS },
+    });
+    this.retryAfterS = retryAfterS;
+  }
+}
+
+/** A store or queue we depend on did not answer; the caller may retry. */
+export class DependencyUnavailableError extends ControlError {
+  constructor(dependency: string, options: GhtraderErrorOptions = {}) {
+    super('dependency_unavailable', 503, `${dependency} is unavailable; retry shortly`, {
+      ...options,
+      details: { ...options.details, dependency },
+    });
+  }
+}
+
+export interface LockConflictDetail {
+  key: string;
+  owner: string;
+  expires_at: string;
+  fence?: number;
+  host?: string;
+  pid?: number;
+}
+
+/** A lock is held by someone else; `details.conflicts` names each holder. Never resolved by preemption. */
+export class LockHeldError extends ControlError {
+  readonly conflicts: LockConflictDetail[];
+  constructor(conflicts: LockConflictDetail[]) {
+    const text = conflicts.map((c) => `${c.key} held by ${c.owner} until ${c.expires_at}`).join('; ');
+    super('lock_held', 409, `lock held: ${text}`, { details: { conflicts } });
+    this.conflicts = conflicts;
+  }
+}
+
+/** Our lease on `key` was taken over or expired; the holder must stop committing work. */
+export class LockLostError extends ControlError {
+  constructor(key: string, fence: number) {
+    super('lock_lost', 409, `lease on ${key} (fence ${fence}) is no longer ours`, { details: { key, fence } });
+  }
+}
+
+/** Submit of a kind that exists only for internal fan-out. */
+export class KindNotSubmittableError extends ControlError {
+  constructor(kind: string) {
+    super('kind_not_submittable', 400, `job kind ${kind} is internal and cannot be submitted`, { details: { kind } });
+  }
+}
+
+export class JobNotCancellableError extends ControlError {
+  constructor(jobId: string, status: string) {
+    super('job_not_cancellable', 409, `job ${jobId} is ${status}; only queued or running jobs can be cancelled`, {
+      details: { job_id: jobId, status },
+    });
+  }
+}
+
+export class InvalidCursorError extends ControlError {
+  constructor(reason: string) {
+    super('invalid_cursor', 400, `invalid cursor: ${reason}; restart from the first page`, { details: { reason } });
+  }
+}
+
+/**
+ * A job handler's failure with an explicit retry decision. Retryable failures are redelivered (then DLQ);
+ * others fail the job at once. Errors that are not `JobFailedError` are retryable unless they are validation errors.
+ */
+export class JobFailedError extends ControlError {
+  readonly retryable: boolean;
+  constructor(code: string, message: string, retryable: boolean, options?: GhtraderErrorOptions) {
+    super(code, 500, message, options);
+    this.retryable = retryable;
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * Submitting, reading, listing and cancelling jobs (control-chain §4.3, §4.5). Used identically by the HTTP API,
+ * the CLI and tests, so validation, dedupe and audit cannot differ between them.
+ */
+import { z } from 'zod';
+import type { Actor } from '../domain/control/roles.ts';
+import type { AuditLog } from '../domain/control/audit.ts';
+import { canonicalJson, sha256Hex } from '../domain/control/canonical-json.ts';
+import { decodeCursor, encodeCursor } from '../domain/control/cursor.ts';
+import type { JobEvents } from '../domain/control/job-events.ts';
+import { findJobKind, JOB_KINDS } from '../domain/control/job-kinds/index.ts';
+import type { JobQueue } from '../domain/control/job-queue.ts';
+import {
+  type ListJobsQuery,
+  ListJobsQuerySchema,
+  SubmitJobRequestSchema,
+} from '../domain/control/job-requests.ts';
+import type { JobStore } from '../domain/control/job-store.ts';
+import { dedupeKeyOf, isTerminal, type JobRecord, type JobSummary, summarizeJob } from '../domain/control/jobs.ts';
+import { parseOrThrow, zodIssues } from '../domain/control/validation.ts';
+import type { IdGen } from '../domain/ids.ts';
+import { type Clock, isoUtc } from '../domain/time.ts';
+import {
+  DependencyUnavailableError,
+  JobNotCancellableError,
+  KindNotSubmittableError,
+  NotFoundError,
+  ValidationFailedError,
+} from '../errors/control.ts';
+import { describeError } from '../errors/base.ts';
+import type { Logger } from '../log.ts';
+
+/** A dedupe item whose job record never appeared is taken over after this long (crashed submitter). */
+const DEDUPE_ORPHAN_MS = 30_000;
+const MAX_ATTEMPTS = 3;
+const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export interface JobServiceDeps {
+  store: JobStore;
+  queue: JobQueue;
+  audit: AuditLog;
+  events: JobEvents;
+  clock: Clock;
+  ids: IdGen;
+  log: Logger;
+  cursorSecret: string;
+}
+
+export interface RequestContext {
+  actor: Actor;
+  requestId: string;
+  ip?: string | null;
+  userAgent?: string | null;
+  /** Audit actor type: who is behind `actor` (defaults to `user`). */
+  actorType?: 'user' | 'token' | 'cli' | 'system';
+}
+
+export interface SubmitResult {
+  job: JobRecord;
+  deduped: boolean;
+}
+
+export interface JobListResult {
+  items: JobSummary[];
+  next_cursor: string | null;
+  limit: number;
+  counts: { queued: number; running: number };
+}
+
+export interface JobProgressView {
+  job_status: JobRecord['status'];
+  available: boolean;
+  progress: JobRecord['progress'];
+  updated_age_s: number | null;
+  stale: boolean;
+}
+
+export class JobService {
+  constructor(
+    private readonly deps: JobServiceDeps,
+    private readonly opts: { progressStaleS: number },
+  ) {}
+
+  /** Validate and submit; a duplicate of an active job returns that job with `deduped: true`. */
+  async submit(body: unknown, ctx: RequestContext): Promise<SubmitResult> {
+    const req = parseOrThrow(SubmitJobRequestSchema, body, 'job submission');
+    const def = findJobKind(req.kind);
+    if (!def) {
+      throw new ValidationFailedError(`unknown job kind ${JSON.stringify(req.kind)}`, [
+        { path: ['kind'], code: 'invalid_value', message: `expected one of ${[...JOB_KINDS.keys()].join(', ')}` },
+      ]);
+    }
+    if (!def.submittable) throw new KindNotSubmittableError(def.kind);
+    const parsed = def.params.safeParse(req.params);
+    if (!parsed.success) {
+      const issues = zodIssues(parsed.error).map((i) => ({ ...i, path: ['params', ...i.path] }));
+      throw new ValidationFailedError(`invalid params for ${def.kind}: ${issues[0]?.message ?? 'schema mismatch'}`, issues);
+    }
+    const params = parsed.data as Record<string, unknown>;
+    const identity = canonicalJson(def.identity ? def.identity(params) : params);
+    const dedupeKey = dedupeKeyOf(def.kind, identity, sha256Hex);
+
+    for (let round = 0; round < 3; round++) {
+      const now = this.deps.clock.nowMs();
+      const jobId = this.deps.ids.next();
+      const put = await this.deps.store.putDedupe(dedupeKey, jobId, isoUtc(now));
+      if (!put.ok) {
+        const existing = await this.waitForRecord(put.jobId, Date.parse(put.at), now);
+        if (existing && !isTerminal(existing.status)) {
+          await this.audit(ctx, 'job.submit', existing.job_id, 'ok', 'deduped', { kind: def.kind, deduped: true });
+          return { job: existing, deduped: true };
+        }
+        if (!existing && now - Date.parse(put.at) < DEDUPE_ORPHAN_MS) {
+          throw new DependencyUnavailableError('jobs table (a concurrent identical submission is in progress)');
+        }
+        if (!(await this.deps.store.takeOverDedupe(dedupeKey, put.jobId, jobId, isoUtc(now)))) continue;
+      }
+      const record = this.newRecord(jobId, def.kind, params, dedupeKey, def.var(params), ctx.actor, now, req.note);
+      await this.deps.store.create(record);
+      try {
+        await this.deps.queue.send({ v: 1, job_id: jobId, kind: def.kind });
+      } catch (err) {
+        this.deps.log.error({ job_id: jobId, err: describeError(err) }, 'job.enqueue_failed');
+        const at = isoUtc(this.deps.clock.nowMs());
+        await this.deps.store.failAbandoned(
+          jobId,
+          { code: 'enqueue_failed', message: `SQS refused the message: ${(err as Error).message}`, retryable: true, attempt: 0, at },
+          at,
+        );
+        await this.deps.store.releaseDedupe(dedupeKey, jobId);
+        throw new DependencyUnavailableError('jobs queue', { cause: err });
+      }
+      this.deps.events.publish({ type: 'job.status', job: summarizeJob(record) });
+      await this.audit(ctx, 'job.submit', jobId, 'ok', null, { kind: def.kind, params, deduped: false });
+      return { job: record, deduped: false };
+    }
+    throw new DependencyUnavailableError('jobs table (dedupe contention; retry)');
+  }
+
+  async get(jobId: string): Promise<JobRecord> {
+    const job = await this.deps.store.get(jobId);
+    if (!job) throw new NotFoundError('job', jobId);
+    return job;
+  }
+
+  async progress(jobId: string): Promise<JobProgressView> {
+    const job = await this.get(jobId);
+    const now = this.deps.clock.nowMs();
+    const updatedMs = job.progress ? Date.parse(job.progress.updated_at) : null;
+    const age = updatedMs === null ? null : Math.max(0, Math.round((now - updatedMs) / 100) / 10);
+    return {
+      job_status: job.status,
+      available: job.progress !== null,
+      progress: job.progress,
+      updated_age_s: age,
+      stale: job.status === 'running' && (age === null ? false : age > this.opts.progressStaleS),
+    };
+  }
+
+  async list(rawQuery: unknown): Promise<JobListResult> {
+    const q: ListJobsQuery = parseOrThrow(ListJobsQuerySchema, rawQuery, 'job list query');
+    const filters = { status: q.status, kind: q.kind, var: q.var, q: q.q };
+    const [counts, page] = await Promise.all([this.counts(), this.page(q, filters)]);
+    return { ...page, limit: q.limit, counts };
+  }
+
+  async counts(): Promise<{ queued: number; running: number }> {
+    const [queued, running] = await Promise.all([this.deps.store.count('queued'), this.deps.store.count('running')]);
+    return { queued, running };
+  }
+
+  /** Cancel: a queued job at once; a running one gets `cancel_requested_at` and its worker stops it. */
+  async cancel(jobId: string, body: unknown, ctx: RequestContext): Promise<JobRecord> {
+    const { reason } = parseOrThrow(z.object({ reason: z.string().max(500).optional() }).strict(), body ?? {}, 'cancel request');
+    const by = ctx.actor.actor;
+    for (let round = 0; round < 3; round++) {
+      const job = await this.get(jobId);
+      if (isTerminal(job.status)) throw new JobNotCancellableError(jobId, job.status);
+      const now = isoUtc(this.deps.clock.nowMs());
+      if (job.status === 'queued') {
+        const r = await this.deps.store.cancelQueued(jobId, by, now);
+        if (!r.ok) continue;
+        await this.deps.store.releaseDedupe(r.record.dedupe_key, jobId);
+        this.deps.events.publish({ type: 'job.status', job: summarizeJob(r.record) });
+        await this.audit(ctx, 'job.cancel', jobId, 'ok', reason ?? null, { status: 'cancelled' });
+        return r.record;
+      }
+      if (job.cancel_requested_at) return job;
+      const r = await this.deps.store.requestCancel(jobId, by, now);
+      if (!r.ok) continue;
+      await this.audit(ctx, 'job.cancel', jobId, 'ok', reason ?? null, { cancel_requested_at: now });
+      return r.record;
+    }
+    throw new DependencyUnavailableError('jobs table (job changed state repeatedly during cancel; retry)');
+  }
+
+  /** Kinds with their JSON Schema (generated from the zod schemas, never hand-written). */
+  kinds() {
+    return [...JOB_KINDS.values()].map((k) => ({
+      kind: k.kind,
+      description: k.description,
+      params_schema: z.toJSONSchema(k.params, { io: 'input', unrepresentable: 'any' }),
+      source_bound: k.sourceBound,
+      timeout_s: k.timeoutS,
+      submittable: k.submittable,
+    }));
+  }
+
+  private async page(q: ListJobsQuery, filters: unknown): Promise<Omit<JobListResult, 'limit' | 'counts'>> {
+    if (q.q && ULID_RE.test(q.q)) {
+      const job = await this.deps.store.get(q.q);
+      return { items: job ? [summarizeJob(job)] : [], next_cursor: null };
+    }
+    const startKey = q.cursor ? decodeCursor(this.deps.cursorSecret, q.cursor, filters) : undefined;
+    const page = await this.deps.store.list({
+      ...(q.status ? { statuses: q.status } : {}),
+      ...(q.kind ? { kind: q.kind } : {}),
+      ...(q.q ? { kindPrefix: q.q } : {}),
+      ...(q.var ? { var: q.var } : {}),
+      limit: q.limit,
+      readBudget: 5 * q.limit,
+      ...(startKey ? { startKey } : {}),
+    });
+    return {
+      items: page.items.map(summarizeJob),
+      next_cursor: page.nextKey ? encodeCursor(this.deps.cursorSecret, page.nextKey, filters) : null,
+    };
+  }
+
+  /** The other submitter puts the record right after the dedupe item; give it a moment before judging. */
+  private async waitForRecord(jobId: string, dedupeAtMs: number, nowMs: number): Promise<JobRecord | null> {
+    for (let i = 0; i < 10; i++) {
+      const job = await this.deps.store.get(jobId);
+      if (job || nowMs - dedupeAtMs >= DEDUPE_ORPHAN_MS) return job;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return null;
+  }
+
+  private newRecord(
+    jobId: string,
+    kind: string,
+    params: Record<string, unknown>,
+    dedupeKey: string,
+    jobVar: JobRecord['var'],
+    actor: Actor,
+    nowMs: number,
+    note: string | undefined,
+  ): JobRecord {
+    const now = isoUtc(nowMs);
+    return {
+      job_id: jobId,
+      kind,
+      params,
+      dedupe_key: dedupeKey,
+      var: jobVar,
+      status: 'queued',
+      attempt: 0,
+      max_attempts: MAX_ATTEMPTS,
+      worker: null,
+      lease_expires_at: null,
+      created_at: now,
+      created_by: actor,
+      updated_at: now,
+      queued_at: now,
+      started_at: null,
+      finished_at: null,
+      progress: null,
+      waiting_for: null,
+      error: null,
+      attempts: [],
+      result: null,
+      ...(note ? { note } : {}),
+    };
+  }
+
+  /** Audit follows the committed action; a failure is logged and never undoes the action. */
+  private async audit(
+    ctx: RequestContext,
+    action: string,
+    target: string,
+    outcome: 'ok' | 'denied' | 'failed',
+    reason: string | null,
+    after: unknown,
+  ): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      try {
+        await this.deps.audit.append({
+          actor: { type: ctx.actorType ?? 'user', id: ctx.actor.actor, name: ctx.actor.actor },
+          role: ctx.actor.role,
+          ip: ctx.ip ?? null,
+          user_agent: ctx.userAgent ?? null,
+          request_id: ctx.requestId,
+          action,
+          target: `job:${target}`,
+          outcome,
+          reason,
+          before: null,
+          after,
+        });
+        return;
+      } catch (err) {
+        if (i === 2) this.deps.log.error({ action, target, err: describeError(err) }, 'audit.write_failed');
+      }
+    }
+  }
+}
