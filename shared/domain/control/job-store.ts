@@ -13,8 +13,11 @@ export interface ClaimInput {
   seenAttempt: number;
   leaseExpiresAt: string;
   now: string;
-  /** For a re-claim: the lost attempt's index in `attempts`, marked `lost`. */
-  lostAttemptIdx?: number;
+  /**
+   * For a re-claim: the attempts list as read (its last entry marked `lost` by the caller). It replaces the stored
+   * list; the condition on `attempt` guarantees nobody changed it since it was read.
+   */
+  previousAttempts?: JobAttempt[];
 }
 
 export interface OwnerRef {
@@ -83,6 +86,9 @@ export interface JobStore {
   failAbandoned(jobId: string, error: JobErrorInfo, now: string): Promise<TransitionResult>;
   /** Reconciler: a `running` job with an expired lease and a cancel request becomes `cancelled`. */
   cancelAbandoned(jobId: string, now: string): Promise<TransitionResult>;
+
+  /** Reconciler: note a re-enqueue of a `queued` job (condition: still queued with the same `queued_at`). */
+  touchQueued(jobId: string, seenQueuedAt: string, now: string): Promise<TransitionResult>;
 
   list(query: JobListQuery): Promise<JobListPage>;
   /** Exact count of jobs in a status (index query, paginated). */

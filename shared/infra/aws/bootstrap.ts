@@ -77,17 +77,21 @@ export async function ensureTables(dynamo: DynamoDBClient, names: TableNames, ti
   );
 }
 
-/** Create the queues (dead-letter queues first) and return their URLs. Existing queues are reused as they are. */
+/**
+ * Create the queues (dead-letter queues first) and return their URLs. Existing queues are reused as they are.
+ * The local stack passes a short `visibilityTimeoutS`: workers extend visibility themselves right after the claim,
+ * so the queue default only matters when a runner dies between receive and claim (Lambda needs ≥ its timeout).
+ */
 export async function ensureQueues(
   sqs: SQSClient,
   prefix: string,
-  overrides: { maxReceiveCount?: number } = {},
+  overrides: { maxReceiveCount?: number; visibilityTimeoutS?: number } = {},
 ): Promise<QueueUrls> {
   const urls: Partial<QueueUrls> = {};
   for (const id of QUEUE_IDS) {
     const def = QUEUES[id];
     const attributes: Record<string, string> = {
-      VisibilityTimeout: String(def.visibilityTimeoutS),
+      VisibilityTimeout: String(overrides.visibilityTimeoutS ?? def.visibilityTimeoutS),
       MessageRetentionPeriod: String(def.retentionS),
     };
     if ('deadLetter' in def) {

@@ -238,6 +238,17 @@ export class DynamoJobStore implements JobStore {
     });
   }
 
+  touchQueued(jobId: string, seenQueuedAt: string, now: string): Promise<TransitionResult> {
+    return this.update({
+      TableName: this.table,
+      Key: { job_id: jobId },
+      UpdateExpression: 'SET queued_at = :now, updated_at = :now',
+      ConditionExpression: '#s = :queued AND queued_at = :seen',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':queued': 'queued', ':seen': seenQueuedAt, ':now': now },
+    });
+  }
+
   async list(q: JobListQuery): Promise<JobListPage> {
     const base = this.listQueryBase(q);
     const items: JobRecord[] = [];
@@ -390,17 +401,14 @@ export class DynamoJobStore implements JobStore {
       outcome: 'running',
       error: null,
     };
-    const lost =
-      input.lostAttemptIdx === undefined
-        ? ''
-        : `, attempts[${input.lostAttemptIdx}].outcome = :lost, attempts[${input.lostAttemptIdx}].ended_at = :now`;
     return this.update({
       TableName: this.table,
       Key: { job_id: jobId },
       UpdateExpression:
         'SET #s = :running, attempt = :next, #w = :worker, lease_expires_at = :lease, updated_at = :now, ' +
-        'started_at = if_not_exists(started_at, :now), attempts = list_append(attempts, :attempt), waiting_for = :waiting' +
-        lost,
+        (input.previousAttempts ? 'attempts = :attempts' : 'attempts = list_append(attempts, :attempts)') +
+        ', waiting_for = :waiting' +
+        (input.seenAttempt === 0 ? ', started_at = :now' : ''),
       ConditionExpression: `${statusCondition} AND attempt = :seen`,
       ExpressionAttributeNames: { '#s': 'status', '#w': 'worker' },
       ExpressionAttributeValues: {
@@ -411,9 +419,8 @@ export class DynamoJobStore implements JobStore {
         ':worker': input.worker,
         ':lease': input.leaseExpiresAt,
         ':now': input.now,
-        ':attempt': [attempt],
+        ':attempts': [...(input.previousAttempts ?? []), attempt],
         ':waiting': null,
-        ...(input.lostAttemptIdx === undefined ? {} : { ':lost': 'lost' }),
       },
     });
   }

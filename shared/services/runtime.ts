@@ -1,0 +1,122 @@
+/**
+ * Composition of every adapter and service from one `AppConfig`: used by Lambda module scope, the local stack,
+ * the CLI and the integration tests, so all of them run the same wiring.
+ */
+import os from 'node:os';
+import type { AppConfig } from '../config.ts';
+import { ulidGen } from '../domain/ids.ts';
+import { systemClock } from '../domain/time.ts';
+import type { WorkerInfo } from '../domain/control/jobs.ts';
+import { DynamoAuditLog } from '../infra/aws/audit-log.ts';
+import { type QueueUrls, lookupQueueUrls } from '../infra/aws/bootstrap.ts';
+import { type AwsClients, createAwsClients } from '../infra/aws/clients.ts';
+import { SqsJobQueue } from '../infra/aws/job-queue.ts';
+import { DynamoJobStore } from '../infra/aws/job-store.ts';
+import { DynamoLockStore } from '../infra/aws/lock-store.ts';
+import { RedisJobEvents } from '../infra/redis/job-events.ts';
+import { RedisWarmPath } from '../infra/redis/warm-path.ts';
+import type { Logger } from '../log.ts';
+import type { JobHandlers } from './job-handlers.ts';
+import { JobRecovery } from './job-recovery.ts';
+import { JobService } from './job-service.ts';
+import { JobWorker } from './job-worker.ts';
+import { systemJobHandlers } from './system-jobs.ts';
+
+export interface Runtime {
+  config: AppConfig;
+  log: Logger;
+  clients: AwsClients;
+  queueUrls: QueueUrls;
+  store: DynamoJobStore;
+  queue: SqsJobQueue;
+  locks: DynamoLockStore;
+  audit: DynamoAuditLog;
+  warm: RedisWarmPath;
+  events: RedisJobEvents;
+  jobs: JobService;
+  handlers: JobHandlers;
+  recovery: JobRecovery;
+  hostId: string;
+  /** A worker that stamps `runner` on the attempts it claims. */
+  worker(runner: WorkerInfo['runner']): JobWorker;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Queue URLs when already known (bootstrap); else from config, else looked up by name. */
+  queueUrls?: QueueUrls;
+  /** Secret for list cursors; required unless config carries one. */
+  cursorSecret?: string;
+}
+
+export async function createRuntime(config: AppConfig, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const clients = createAwsClients(config);
+  const queueUrls =
+    opts.queueUrls ??
+    (config.aws.jobsQueueUrl && config.aws.jobsDlqUrl
+      ? { jobs: config.aws.jobsQueueUrl, jobsDlq: config.aws.jobsDlqUrl }
+      : await lookupQueueUrls(clients.sqs, config.resourcePrefix));
+  const cursorSecret = opts.cursorSecret ?? config.auth.cursorSecret;
+  if (!cursorSecret) throw new Error('GHTRADER_CURSOR_SECRET is required (≥ 16 characters) to sign list cursors');
+  const clock = systemClock;
+  const store = new DynamoJobStore(clients.doc, config.tables.jobs);
+  const queue = new SqsJobQueue(clients.sqs, queueUrls.jobs, queueUrls.jobsDlq);
+  const locks = new DynamoLockStore(clients.doc, config.tables.locks, clock);
+  const audit = new DynamoAuditLog(clients.doc, config.tables.audit, clock, ulidGen);
+  const warm = new RedisWarmPath({ url: config.redis.url, prefix: config.redis.prefix, enabled: config.redis.enabled, log: log.child({ component: 'redis' }) });
+  const events = new RedisJobEvents(warm);
+  const jobs = new JobService(
+    { store, queue, audit, events, clock, ids: ulidGen, log: log.child({ component: 'jobs' }), cursorSecret },
+    { progressStaleS: config.jobs.progressStaleS },
+  );
+  const handlers = systemJobHandlers({ doc: clients.doc, tables: config.tables, queue, warm, audit, clock });
+  const hostId = config.hostId ?? os.hostname();
+  const recovery = new JobRecovery({
+    store,
+    queue,
+    events,
+    clock,
+    log: log.child({ component: 'job-recovery' }),
+    settings: { leaseS: config.jobs.leaseS, maxReceiveCount: config.jobs.maxReceiveCount },
+  });
+  return {
+    config,
+    log,
+    clients,
+    queueUrls,
+    store,
+    queue,
+    locks,
+    audit,
+    warm,
+    events,
+    jobs,
+    handlers,
+    recovery,
+    hostId,
+    worker: (runner) =>
+      new JobWorker({
+        store,
+        queue,
+        locks,
+        events,
+        handlers,
+        clock,
+        log: log.child({ component: 'jobs-worker' }),
+        hostId,
+        runner,
+        settings: {
+          heartbeatS: config.jobs.heartbeatS,
+          leaseS: config.jobs.leaseS,
+          cancelGraceS: config.jobs.cancelGraceS,
+          retryDelayS: config.jobs.retryDelayS,
+          lockWaitTimeoutS: config.jobs.lockWaitTimeoutS,
+          lockPollIntervalS: config.jobs.lockPollIntervalS,
+        },
+      }),
+    async close() {
+      await warm.close();
+      clients.destroy();
+    },
+  };
+}

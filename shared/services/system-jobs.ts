@@ -1,0 +1,144 @@
+/**
+ * Handlers of the `system.*` kinds: `system.selftest` round-trips every store and reports; `system.sleep` sleeps
+ * with progress and can fail on purpose (tests of progress, cancel, retry and DLQ).
+ */
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { TableNames } from '../config.ts';
+import type { AuditLog } from '../domain/control/audit.ts';
+import type { JobQueue } from '../domain/control/job-queue.ts';
+import type { Clock } from '../domain/time.ts';
+import { JobFailedError } from '../errors/control.ts';
+import { TABLE_IDS, TABLES } from '../infra/aws/definitions.ts';
+import type { WarmPath } from '../infra/redis/warm-path.ts';
+import { abortableSleep, type JobContext, type JobHandler, type JobHandlers } from './job-handlers.ts';
+
+export interface SelftestCheck {
+  store: string;
+  ok: boolean;
+  latency_ms: number;
+  detail: string;
+  /** Optional stores (Redis) report degraded instead of failing the selftest. */
+  required: boolean;
+}
+
+export interface SystemJobDeps {
+  doc: DynamoDBDocumentClient;
+  tables: TableNames;
+  queue: JobQueue;
+  warm: WarmPath;
+  audit: AuditLog;
+  clock: Clock;
+}
+
+export function systemJobHandlers(deps: SystemJobDeps): JobHandlers {
+  return { 'system.selftest': selftest(deps), 'system.sleep': sleep };
+}
+
+function selftest(deps: SystemJobDeps): JobHandler {
+  return async (_params, ctx) => {
+    const checks: SelftestCheck[] = [];
+    const probes: [string, boolean, () => Promise<string>][] = [
+      ...TABLE_IDS.filter((id) => id !== 'audit').map(
+        (id) => [`dynamo:${TABLES[id].logicalName}`, true, () => tableRoundTrip(deps, id, ctx.jobId)] as [string, boolean, () => Promise<string>],
+      ),
+      ['dynamo:Audit', true, () => auditRoundTrip(deps, ctx)],
+      ['sqs:jobs', true, () => queueRoundTrip(deps, ctx)],
+      ['redis', false, () => redisRoundTrip(deps, ctx.jobId)],
+    ];
+    for (const [i, [store, required, fn]] of probes.entries()) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      await ctx.progress({ phase: 'probe', total_phases: 1, step: store, step_idx: i, total_steps: probes.length, message: `checking ${store}` });
+      const t0 = performance.now();
+      try {
+        const detail = await fn();
+        checks.push({ store, ok: true, latency_ms: round(performance.now() - t0), detail, required });
+      } catch (err) {
+        checks.push({ store, ok: false, latency_ms: round(performance.now() - t0), detail: err instanceof Error ? err.message : String(err), required });
+      }
+    }
+    const failed = checks.filter((c) => !c.ok && c.required);
+    if (failed.length > 0) {
+      throw new JobFailedError('selftest_failed', `selftest failed: ${failed.map((c) => `${c.store}: ${c.detail}`).join('; ')}`, false, {
+        details: { checks },
+      });
+    }
+    const degraded = checks.filter((c) => !c.ok).map((c) => c.store);
+    return { ok: true, degraded, checks };
+  };
+}
+
+/** Put, read back and delete a probe item shaped by the table's key schema. */
+async function tableRoundTrip(deps: SystemJobDeps, id: (typeof TABLE_IDS)[number], jobId: string): Promise<string> {
+  const def = TABLES[id];
+  const key: Record<string, string | number> = { [def.partitionKey.name]: `selftest#${jobId}` };
+  if ('sortKey' in def && def.sortKey) key[def.sortKey.name] = def.sortKey.type === 'N' ? 0 : 'selftest';
+  const TableName = deps.tables[id];
+  const marker = `${jobId}:${deps.clock.nowMs()}`;
+  await deps.doc.send(new PutCommand({ TableName, Item: { ...key, selftest_marker: marker }, ConditionExpression: `attribute_not_exists(#pk)`, ExpressionAttributeNames: { '#pk': def.partitionKey.name } }));
+  const r = await deps.doc.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }));
+  await deps.doc.send(new DeleteCommand({ TableName, Key: key }));
+  if (r.Item?.selftest_marker !== marker) throw new Error(`read back ${JSON.stringify(r.Item?.selftest_marker)}, wrote ${marker}`);
+  return `put/get/delete on ${TableName}`;
+}
+
+/** The audit log is append-only: the selftest appends a real entry and reads it back. */
+async function auditRoundTrip(deps: SystemJobDeps, ctx: JobContext): Promise<string> {
+  const entry = await deps.audit.append({
+    actor: { type: 'system', id: 'selftest', name: 'system.selftest' },
+    role: 'admin',
+    ip: null,
+    user_agent: null,
+    request_id: null,
+    action: 'system.selftest',
+    target: `job:${ctx.jobId}`,
+    outcome: 'ok',
+    reason: null,
+    before: null,
+    after: { attempt: ctx.attempt },
+  });
+  const day = entry.ts.slice(0, 10);
+  const recent = await deps.audit.listDay(day, 50);
+  if (!recent.some((e) => e.audit_id === entry.audit_id)) throw new Error(`audit entry ${entry.audit_id} not found in ${day}`);
+  return `append + query on audit#${day}`;
+}
+
+/**
+ * SQS: send a duplicate of this job's own message (the protocol makes it harmless: a worker sees the live lease
+ * or the terminal record and drops it) and read the queue depth.
+ */
+async function queueRoundTrip(deps: SystemJobDeps, ctx: JobContext): Promise<string> {
+  const id = await deps.queue.send({ v: 1, job_id: ctx.jobId, kind: ctx.kind });
+  const d = await deps.queue.depth();
+  return `sent ${id}; depth ${d.visible} visible, ${d.inFlight} in flight, DLQ ${d.dlqVisible}`;
+}
+
+async function redisRoundTrip(deps: SystemJobDeps, jobId: string): Promise<string> {
+  const status = deps.warm.status();
+  if (status.degraded) throw new Error(`warm path degraded (${status.reason}): ${status.error}`);
+  const key = `selftest:${jobId}`;
+  await deps.warm.set(key, jobId, 60);
+  const v = await deps.warm.get(key);
+  await deps.warm.del(key);
+  if (v !== jobId) throw new Error(`read back ${JSON.stringify(v)}`);
+  return 'set/get/del';
+}
+
+const sleep: JobHandler = async (params, ctx) => {
+  const seconds = Number(params.seconds);
+  const failAt = params.fail_at_pct === undefined ? null : Number(params.fail_at_pct);
+  const steps = Math.max(1, Math.min(100, Math.round(seconds * 4)));
+  const stepMs = (seconds * 1000) / steps;
+  for (let i = 0; i <= steps; i++) {
+    if (failAt !== null && i / steps >= failAt) {
+      throw new JobFailedError('simulated_failure', `system.sleep failed on purpose at ${Math.round((i / steps) * 100)} %`, params.fail_retryable !== false);
+    }
+    if (i === steps) break;
+    await ctx.progress({ phase: 'sleep', total_phases: 1, step: 'tick', step_idx: i, total_steps: steps, message: `slept ${((i * stepMs) / 1000).toFixed(1)} of ${seconds} s` });
+    await abortableSleep(stepMs, ctx.signal);
+  }
+  return { slept_s: seconds };
+};
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
