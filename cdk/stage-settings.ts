@@ -5,7 +5,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The retention periods CloudWatch Logs accepts, in days (INFINITE excluded: logs are always bounded). */
 const RETENTION_DAYS = Object.values(RetentionDays).filter(

@@ -6,7 +6,7 @@
  * defaults apply. Bad values stop startup with a message naming key, value and expected type (exit 2 in the CLI).
  */
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationFailedError } from './errors/control.ts';
 import { zodIssues } from './domain/control/validation.ts';
 import { TABLE_IDS, type TableId, tableEnvVar, tableName } from './infra/aws/definitions.ts';

@@ -39,6 +39,5 @@ export class JobQueues extends Construct {
       built[queueId] = queue;
     }
     this.queues = built as Record<QueueId, Queue>;
-
   }
 }

@@ -3,7 +3,9 @@
  * `<table arn>/index/*` and a dozen actions, these name each index of the definition and only the item-level actions
  * our stores call: no Scan, no transactions (dynalite has none, so the code never uses them), no table management.
  */
+
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { SELFTEST_KEY_PREFIX } from '#shared/infra/aws/definitions.ts';
 import type { GhtraderTable } from '../stacks/data-stores-stack.ts';
 
 /** Item reads and index queries (`GetItem`, `BatchGetItem`, `Query`). */
@@ -18,13 +20,14 @@ export const WRITE_ACTIONS = [
 ] as const;
 
 /** What a function may do with one table. */
-export type TableAccess = 'read' | 'readWrite' | 'appendOnly';
+export type TableAccess = 'read' | 'readWrite' | 'appendOnly' | 'appendAndRead';
 
 const ACTIONS: Record<TableAccess, readonly string[]> = {
   read: READ_ACTIONS,
   readWrite: [...READ_ACTIONS, ...WRITE_ACTIONS],
-  // The audit log is append-only: a writer may add entries but never read, change or delete them.
+  // Append-only tables (the audit log): a writer adds entries and never changes or deletes one.
   appendOnly: ['dynamodb:PutItem'],
+  appendAndRead: ['dynamodb:PutItem', ...READ_ACTIONS],
 };
 
 /** Grant `access` on the table and, when the access includes `Query`, on each of its declared indexes by name. */
@@ -37,5 +40,22 @@ export function grantTableAccess(grantee: IGrantable, { table, def }: GhtraderTa
     grantee,
     actions: [...actions],
     resourceArns: [table.tableArn, ...indexArns],
+  });
+}
+
+/** Re-exported for the tests; defined once in shared/infra/aws/definitions.ts beside the tables. */
+export { SELFTEST_KEY_PREFIX };
+
+/**
+ * Let the selftest round-trip its probe items in a table the grantee may otherwise not write (or not touch): put,
+ * get and delete only items whose partition key starts with `SELFTEST_KEY_PREFIX` (`dynamodb:LeadingKeys`), so no
+ * real item (a user, a token, a config revision, a risk-kill state) can be read, forged or deleted through it.
+ */
+export function grantSelftestProbe(grantee: IGrantable, { table }: GhtraderTable): Grant {
+  return Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    resourceArns: [table.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SELFTEST_KEY_PREFIX}*`] } },
   });
 }

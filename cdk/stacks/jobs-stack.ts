@@ -8,14 +8,32 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
-import { MAX_JOB_TIMEOUT_S, QUEUES, TABLE_IDS, tableEnvVar } from '#shared/infra/aws/definitions.ts';
+import { MAX_JOB_TIMEOUT_S, QUEUES, TABLE_IDS, type TableId, tableEnvVar } from '#shared/infra/aws/definitions.ts';
 import { AlarmTopic } from '../constructs/alarm-topic.ts';
 import { GhtraderFunction } from '../constructs/ghtrader-function.ts';
 import { JobQueues } from '../constructs/job-queues.ts';
 import { QueueDepthAlarm } from '../constructs/queue-depth-alarm.ts';
-import { grantTableAccess } from '../constructs/table-access.ts';
+import { grantSelftestProbe, grantTableAccess, type TableAccess } from '../constructs/table-access.ts';
 import type { StageSettings } from '../stage-settings.ts';
 import type { GhtraderTables } from './data-stores-stack.ts';
+
+/**
+ * The worker's access per table; tables not listed are reachable only through the selftest probe grant.
+ * - jobs, locks: the job record (claim, heartbeat, progress, result, requeue) and the job's lease locks.
+ * - tradingState, migrationLedger: for jobs that record component summaries and apply store migrations (today only
+ *   system.selftest touches them).
+ * - config: jobs read the desired configuration; changes go through the console, with an audit entry.
+ * - audit: jobs append entries; selftest reads its own entry back. Nothing may change or delete one.
+ * - users, commands, riskKill: not for jobs (identity, operator commands and risk-kill belong to the console and colo).
+ */
+const WORKER_TABLE_ACCESS: Partial<Record<TableId, TableAccess>> = {
+  jobs: 'readWrite',
+  locks: 'readWrite',
+  tradingState: 'readWrite',
+  migrationLedger: 'readWrite',
+  config: 'read',
+  audit: 'appendAndRead',
+};
 
 export interface JobsStackProps extends StackProps {
   settings: StageSettings;
@@ -86,7 +104,7 @@ export class JobsStack extends Stack {
       ...common,
       entry: 'functions/jobs-reconciler.ts',
       functionName: name('jobs-reconciler'),
-      description: 'Every minute: re-enqueues lost queued jobs and fails jobs whose lease expired',
+      description: 'Every minute: re-enqueues idle queued jobs and lost ones, fails or cancels abandoned ones',
       timeout: Duration.seconds(120),
       memorySize: 256,
     });
@@ -110,41 +128,32 @@ export class JobsStack extends Stack {
   }
 
   /**
-   * Least privilege per handler. Item actions only (see table-access.ts); the event sources add the SQS consume
-   * permissions (receive, delete, change visibility) on their own queue.
+   * Least privilege per handler, following what the handlers call today (shared/services): item actions only (see
+   * table-access.ts); the event sources add the SQS consume permissions (receive, delete, change visibility) on their
+   * own queue. A handler that starts using another table or queue needs its grant here, or it fails in AWS only.
    */
   private grantAccess(tables: GhtraderTables): void {
     const { jobs: jobsQueue, jobsDlq } = this.queues.queues;
+
     const worker = this.worker.role;
-    // Worker: owns the job record (claim, heartbeat, progress, result) and the job's locks (lease, fence).
-    grantTableAccess(worker, tables.jobs, 'readWrite');
-    grantTableAccess(worker, tables.locks, 'readWrite');
-    // Jobs read the desired configuration but never change it (config changes go through the console and audit).
-    grantTableAccess(worker, tables.config, 'read');
-    // Audit entries are appended, never read or changed, by jobs.
-    grantTableAccess(worker, tables.audit, 'appendOnly');
-    // Data-chain and system jobs record component summaries and apply store migrations.
-    grantTableAccess(worker, tables.tradingState, 'readWrite');
-    grantTableAccess(worker, tables.migrationLedger, 'readWrite');
-    // The selftest job checks that identity items are readable; jobs never change users.
-    grantTableAccess(worker, tables.users, 'read');
-    // Retryable failures come back as a delayed message; the worker also reads both queues' depths for selftest.
+    for (const tableId of TABLE_IDS) {
+      const access = WORKER_TABLE_ACCESS[tableId];
+      if (access) grantTableAccess(worker, tables[tableId], access);
+      // system.selftest puts, reads back and deletes a probe item in every table but the audit log (where it appends
+      // a real entry); tables the worker may not write get a grant limited to those probe items.
+      if (access !== 'readWrite' && tableId !== 'audit') grantSelftestProbe(worker, tables[tableId]);
+    }
+    // Retryable failures and lock waits come back as delayed messages; selftest reads both queues' depths.
     jobsQueue.grantSendMessages(worker);
     this.grantQueueDepth(worker, jobsDlq.queueArn);
 
-    const dlq = this.dlqHandler.role;
-    // jobs-dlq: marks the job failed (dlq_exhausted), releases the locks it held, and audits the failure.
-    grantTableAccess(dlq, tables.jobs, 'readWrite');
-    grantTableAccess(dlq, tables.locks, 'readWrite');
-    grantTableAccess(dlq, tables.audit, 'appendOnly');
+    // jobs-dlq: reads the job and marks it failed (dlq_exhausted), releasing its dedupe item. Nothing else.
+    grantTableAccess(this.dlqHandler.role, tables.jobs, 'readWrite');
 
-    const reconciler = this.reconciler.role;
-    // Reconciler: finds queued jobs without a message and jobs with expired leases, re-enqueues or fails them, and
-    // clears the expired locks, auditing each action.
-    grantTableAccess(reconciler, tables.jobs, 'readWrite');
-    grantTableAccess(reconciler, tables.locks, 'readWrite');
-    grantTableAccess(reconciler, tables.audit, 'appendOnly');
-    jobsQueue.grantSendMessages(reconciler);
+    // Reconciler: lists running and queued jobs (status index), fails or cancels abandoned ones, and re-enqueues
+    // lost ones. Expired locks need no cleanup: every lease is checked in the condition expression of the next taker.
+    grantTableAccess(this.reconciler.role, tables.jobs, 'readWrite');
+    jobsQueue.grantSendMessages(this.reconciler.role);
   }
 
   /** `GetQueueAttributes` only: read a queue's depth counters, nothing else. */

@@ -2,7 +2,7 @@
  * Submitting, reading, listing and cancelling jobs (control-chain §4.3, §4.5). Used identically by the HTTP API,
  * the CLI and tests, so validation, dedupe and audit cannot differ between them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Actor } from '../domain/control/roles.ts';
 import type { AuditLog } from '../domain/control/audit.ts';
 import { canonicalJson, sha256Hex } from '../domain/control/canonical-json.ts';

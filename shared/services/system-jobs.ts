@@ -8,7 +8,7 @@ import type { AuditLog } from '../domain/control/audit.ts';
 import type { JobQueue } from '../domain/control/job-queue.ts';
 import type { Clock } from '../domain/time.ts';
 import { JobFailedError } from '../errors/control.ts';
-import { TABLE_IDS, TABLES } from '../infra/aws/definitions.ts';
+import { SELFTEST_KEY_PREFIX, TABLE_IDS, TABLES } from '../infra/aws/definitions.ts';
 import type { WarmPath } from '../infra/redis/warm-path.ts';
 import { abortableSleep, type JobContext, type JobHandler, type JobHandlers } from './job-handlers.ts';
 
@@ -70,7 +70,7 @@ function selftest(deps: SystemJobDeps): JobHandler {
 /** Put, read back and delete a probe item shaped by the table's key schema. */
 async function tableRoundTrip(deps: SystemJobDeps, id: (typeof TABLE_IDS)[number], jobId: string): Promise<string> {
   const def = TABLES[id];
-  const key: Record<string, string | number> = { [def.partitionKey.name]: `selftest#${jobId}` };
+  const key: Record<string, string | number> = { [def.partitionKey.name]: `${SELFTEST_KEY_PREFIX}${jobId}` };
   if ('sortKey' in def && def.sortKey) key[def.sortKey.name] = def.sortKey.type === 'N' ? 0 : 'selftest';
   const TableName = deps.tables[id];
   const marker = `${jobId}:${deps.clock.nowMs()}`;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One audit entry (control-chain §9). `before`/`after` are summaries ≤ 4 KiB each, secrets removed. */
 export const AuditEntrySchema = z.object({

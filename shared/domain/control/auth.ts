@@ -10,7 +10,7 @@
  * - `otp#<sha256(token)>`     a one-time login token, consumed by a conditional delete
  * - `ratelimit#<scope>#<key>#<window>` fixed-window counters (conditional `ADD`)
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { clampedLimit } from './job-requests.ts';
 import { type Role, RoleSchema, roleAtLeast } from './roles.ts';
 

@@ -1,5 +1,5 @@
 /** Boundary schemas of the job API (HTTP bodies, query strings, CLI flags). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type JobStatus, JobStatusSchema } from './jobs.ts';
 import { JobVarSchema } from './varieties.ts';
 

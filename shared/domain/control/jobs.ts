@@ -1,7 +1,7 @@
 /**
  * The job record, its status machine and progress arithmetic (control-chain §4). Pure: no I/O, time injected.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActorSchema } from './roles.ts';
 import { JobVarSchema } from './varieties.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Roles, ordered: each role can do everything the ones before it can. */
 export const ROLES = ['viewer', 'operator', 'admin'] as const;

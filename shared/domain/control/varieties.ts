@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The SHFE varieties ghtrader trades: copper, gold, silver. */
 export const VARIETIES = ['cu', 'au', 'ag'] as const;

@@ -157,3 +157,9 @@ export function queueName(prefix: string, id: QueueId): string {
 export function tableEnvVar(id: TableId): string {
   return `GHTRADER_TABLE_${id.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
+
+/**
+ * Partition-key prefix of the probe items `system.selftest` writes, reads and deletes in every table. The CDK
+ * grants on tables the worker otherwise must not touch (Users, Config, ...) are limited to this prefix.
+ */
+export const SELFTEST_KEY_PREFIX = 'selftest#';

@@ -199,18 +199,20 @@ export class DynamoUserStore implements UserStore {
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: tokenKey(tokenId) },
-          // if_not_exists keeps the first revocation when two admins revoke at once.
-          UpdateExpression:
-            'SET revoked_at = if_not_exists(revoked_at, :now), revoked_by = if_not_exists(revoked_by, :by)',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':now': nowIso, ':by': by },
+          UpdateExpression: 'SET revoked_at = :now, revoked_by = :by',
+          // Only the first revocation is written (two admins revoking at once keep the earlier time).
+          ConditionExpression: 'attribute_exists(pk) AND revoked_at = :null',
+          ExpressionAttributeValues: { ':now': nowIso, ':by': by, ':null': null },
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return parseOrThrow(TokenRecordSchema, r.Attributes, 'token item');
     } catch (err) {
-      if (isConditionFailed(err)) return null;
-      throw err;
+      const old = conditionFailedItem(err);
+      if (old === undefined) throw err;
+      // Absent -> null; already revoked -> that record, unchanged.
+      return old ? parseOrThrow(TokenRecordSchema, old, 'token item') : this.getToken(tokenId);
     }
   }
 

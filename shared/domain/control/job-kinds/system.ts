@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineJobKind } from './types.ts';
 
 /** Writes and reads every store (DynamoDB tables, SQS, Redis) and reports what it found. */

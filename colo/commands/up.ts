@@ -1,0 +1,97 @@
+/** `ghtrader up`: the whole local stack, one process tree, until SIGINT/SIGTERM. */
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '#shared/config.ts';
+import { describeError } from '#shared/errors/base.ts';
+import { createLogger } from '#shared/log.ts';
+import { defaultStaticDir, homeEnv } from '../cli-support.ts';
+import { startLocalStack } from '../local-stack.ts';
+import { readLiveStack } from '../stack-file.ts';
+
+export interface UpOptions {
+  port: number;
+  host: string;
+  home?: string;
+  demo: boolean;
+  json: boolean;
+}
+
+/** Everything must be down within this long after SIGINT/SIGTERM. */
+const SHUTDOWN_DEADLINE_MS = 5_000;
+
+export async function up(opts: UpOptions): Promise<void> {
+  const env = homeEnv(opts.home);
+  const base = loadConfig(env);
+  const running = await readLiveStack(base.home);
+  if (running) {
+    throw new Error(`a stack is already running under ${base.home} (pid ${running.pid}, ${running.web_url})`);
+  }
+  await mkdir(path.join(base.home, 'logs'), { recursive: true });
+  // Logs go to $GHTRADER_HOME/logs/ghtrader.log; the terminal gets the few lines a person needs.
+  const logFile = createWriteStream(path.join(base.home, 'logs', 'ghtrader.log'), { flags: 'a' });
+  const log = createLogger({
+    service: 'ghtrader-up',
+    level: base.logLevel,
+    destination: pino.multistream([{ stream: logFile, level: 'debug' }, ...(process.env.GHTRADER_LOG_STDOUT === 'true' ? [{ stream: process.stdout }] : [])]),
+  });
+  const stack = await startLocalStack({ env, host: opts.host, port: opts.port, log, staticDir: defaultStaticDir() });
+
+  const boot = await stack.auth.ensureBootstrapAdmin();
+  const otp = boot.created ? { token: boot.oneTimeToken, expires_at: boot.expires_at } : await stack.auth.mintOneTimeToken('admin').catch(() => null);
+  let demoJob: string | null = null;
+  if (opts.demo) {
+    // The data chain's demo history arrives with it; until then the demo is one selftest so every page has data.
+    const r = await stack.rt.jobs.submit({ kind: 'system.selftest', params: {}, note: 'ghtrader up demo' }, {
+      actor: { actor: 'system:up', role: 'admin' },
+      requestId: 'ghtrader-up-demo',
+      actorType: 'system',
+    });
+    demoJob = r.job.job_id;
+  }
+  const loginUrl = otp ? `${stack.url}/login#otp=${otp.token}` : null;
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ url: stack.url, login_url: loginUrl, login_expires_at: otp?.expires_at ?? null, home: stack.config.home, pid: process.pid, demo_job: demoJob })}\n`);
+  } else {
+    process.stdout.write(
+      [
+        `ghtrader console: ${stack.url}`,
+        loginUrl
+          ? `one-time admin login (valid until ${otp?.expires_at}): ${loginUrl}`
+          : 'no admin user to log in as: create one with `ghtrader users add --role admin`',
+        `home: ${stack.config.home}   logs: ${path.join(stack.config.home, 'logs', 'ghtrader.log')}`,
+        'press Ctrl-C to stop',
+        '',
+      ].join('\n'),
+    );
+  }
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'up.stopping');
+      const deadline = setTimeout(() => {
+        process.stderr.write(`ghtrader: shutdown exceeded ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway\n`);
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      stack
+        .stop()
+        .then(() => {
+          log.info('up.stopped');
+          if (!opts.json) process.stdout.write('ghtrader: stopped\n');
+          resolve();
+        })
+        .catch((err) => {
+          process.stderr.write(`ghtrader: shutdown failed: ${JSON.stringify(describeError(err))}\n`);
+          process.exit(1);
+        });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await new Promise<void>((resolve) => logFile.end(resolve));
+}
