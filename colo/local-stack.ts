@@ -90,6 +90,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       }
     })();
     cleanups.push(() => rt.close());
+    // Report Redis as it is from the first request on (a down Redis costs at most this wait, then degraded mode).
+    await rt.warm.settle(1_000);
 
     const runner = new LocalLambdaRunner({
       sqs: rt.clients.sqs,

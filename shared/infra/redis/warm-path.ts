@@ -39,6 +39,8 @@ export interface WarmPath {
   del(key: string): Promise<void>;
   /** Ping now and update the status (the probe loop does this periodically). */
   probe(): Promise<WarmPathStatus>;
+  /** Wait up to `timeoutMs` for the first connection, then probe: a starting process reports the real state. */
+  settle(timeoutMs: number): Promise<WarmPathStatus>;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,9 @@ export class RedisWarmPath implements WarmPath {
       // ioredis emits every failed reconnect; the status carries it, the log gets it at debug to avoid floods.
       opts.log.debug({ err: describeError(err) }, 'redis.error');
     });
+    this.client.on('ready', () => {
+      void this.probe();
+    });
     this.client.connect().catch((err) => {
       this.mark('redis_unavailable', err);
     });
@@ -83,6 +88,23 @@ export class RedisWarmPath implements WarmPath {
 
   status(): WarmPathStatus {
     return this.current;
+  }
+
+  async settle(timeoutMs: number): Promise<WarmPathStatus> {
+    const client = this.client;
+    if (!client) return this.current;
+    if (client.status !== 'ready') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, timeoutMs);
+        function done() {
+          clearTimeout(timer);
+          client?.off('ready', done);
+          resolve();
+        }
+        client.once('ready', done);
+      });
+    }
+    return this.probe();
   }
 
   async probe(): Promise<WarmPathStatus> {

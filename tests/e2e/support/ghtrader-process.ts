@@ -1,0 +1,118 @@
+/**
+ * Spawns the built `ghtrader up` with a temp home on a random port, reads its `--json` banner, and offers a tiny
+ * cookie-and-CSRF-aware HTTP client for the console API.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const CLI = path.join(root, 'dist', 'colo', 'cli.js');
+
+export interface UpBanner {
+  url: string;
+  login_url: string | null;
+  home: string;
+  pid: number;
+  demo_job: string | null;
+}
+
+export interface RunningStack {
+  child: ChildProcess;
+  banner: UpBanner;
+  output: () => string;
+  /** Send SIGTERM and resolve with the exit code and how long the stop took. */
+  stop(): Promise<{ code: number | null; ms: number }>;
+}
+
+/** A Redis key prefix unique to this e2e run, so the shared Redis is never clobbered. */
+export const E2E_REDIS_PREFIX = `ghtrader-e2e-${randomBytes(4).toString('hex')}:`;
+
+export async function startUp(home: string, extraArgs: string[] = [], timeoutMs = 20_000): Promise<RunningStack> {
+  const child = spawn(process.execPath, [CLI, 'up', '--home', home, '--port', '0', '--json', ...extraArgs], {
+    env: { ...process.env, GHTRADER_REDIS_PREFIX: E2E_REDIS_PREFIX, GHTRADER_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => {
+    out += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    out += String(d);
+  });
+  const banner = await new Promise<UpBanner>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ghtrader up printed no banner within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const check = () => {
+      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as UpBanner);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`ghtrader up exited with ${code} before its banner:\n${out}`));
+    });
+  });
+  return {
+    child,
+    banner,
+    output: () => out,
+    stop: () =>
+      new Promise((resolve) => {
+        const t0 = Date.now();
+        child.once('exit', (code) => resolve({ code, ms: Date.now() - t0 }));
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** A console client: session cookie, CSRF header and Origin on writes, or a bearer token. */
+export class ConsoleClient {
+  private cookie = '';
+  private csrf = '';
+  constructor(
+    readonly base: string,
+    private readonly bearer: string | null = null,
+  ) {}
+
+  async loginOneTime(loginUrl: string): Promise<void> {
+    const token = new URL(loginUrl).hash.replace('#otp=', '');
+    const r = await fetch(`${this.base}/api/auth/one-time`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: this.base },
+      body: JSON.stringify({ token }),
+    });
+    if (r.status !== 200) throw new Error(`one-time login answered ${r.status}: ${await r.text()}`);
+    this.cookie = (r.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    this.csrf = ((await r.json()) as { csrf_token: string }).csrf_token;
+  }
+
+  withBearer(token: string): ConsoleClient {
+    return new ConsoleClient(this.base, token);
+  }
+
+  async request(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown; text: string; headers: Headers }> {
+    const h: Record<string, string> = { ...headers };
+    if (this.bearer) h.authorization = `Bearer ${this.bearer}`;
+    else if (this.cookie) {
+      h.cookie = this.cookie;
+      if (method !== 'GET') {
+        h['x-csrf-token'] = this.csrf;
+        h.origin = this.base;
+      }
+    }
+    if (body !== undefined) h['content-type'] = 'application/json';
+    const r = await fetch(`${this.base}${p}`, { method, headers: h, redirect: 'manual', ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+    const text = await r.text();
+    let json: unknown = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // Pages answer HTML; callers use `text` for those.
+    }
+    return { status: r.status, json, text, headers: r.headers };
+  }
+}

@@ -1,0 +1,142 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsoleClient, type RunningStack, startUp } from './support/ghtrader-process.ts';
+
+interface Job {
+  job_id: string;
+  status: string;
+  progress: { pct: number } | null;
+  error: { code: string } | null;
+}
+
+async function until<T>(fn: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('ghtrader up, end to end', () => {
+  let home: string;
+  let stack: RunningStack;
+  let admin: ConsoleClient;
+
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(os.tmpdir(), 'ghtrader-e2e-'));
+    const t0 = Date.now();
+    stack = await startUp(home);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    admin = new ConsoleClient(stack.banner.url);
+    if (!stack.banner.login_url) throw new Error(`no login url in banner: ${stack.output()}`);
+    await admin.loginOneTime(stack.banner.login_url);
+  });
+
+  afterAll(async () => {
+    if (stack?.child.exitCode === null) await stack.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const getJob = async (c: ConsoleClient, id: string) => (await c.request('GET', `/api/jobs/${id}`)).json as Job;
+  const finished = (c: ConsoleClient, id: string) =>
+    until(async () => {
+      const j = await getJob(c, id);
+      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
+    }, 30_000, `job ${id}`);
+
+  it('serves the console and reports every component ok', async () => {
+    // Act
+    const health = await fetch(`${stack.banner.url}/health`);
+    const status = await admin.request('GET', '/api/status');
+
+    // Assess
+    expect(health.status).toBe(200);
+    expect(status.status).toBe(200);
+    const body = status.json as { components: Record<string, { state: string }>; warm_path_degraded: boolean };
+    expect(Object.fromEntries(Object.entries(body.components).map(([k, v]) => [k, v.state]))).toEqual({
+      dynamo: 'ok',
+      sqs: 'ok',
+      redis: 'ok',
+      runner: 'ok',
+    });
+    expect(body.warm_path_degraded).toBe(false);
+  });
+
+  it('runs a selftest submitted through the API to succeeded, visible on the Jobs page', async () => {
+    // Act
+    const submitted = await admin.request('POST', '/api/jobs', { kind: 'system.selftest', params: {} });
+    const id = (submitted.json as { job: Job }).job.job_id;
+    const done = await finished(admin, id);
+    const page = await admin.request('GET', `/v/cu/jobs/${id}`);
+
+    // Assess
+    expect(submitted.status).toBe(201);
+    expect(done.status).toBe('succeeded');
+    expect(done.progress?.pct).toBe(1);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(id);
+  });
+
+  it('returns the same job for a duplicate submission and cancels a running sleep', async () => {
+    // Prepare
+    const first = await admin.request('POST', '/api/jobs', { kind: 'system.sleep', params: { seconds: 60 } });
+    const id = (first.json as { job: Job }).job.job_id;
+
+    // Act
+    const second = await admin.request('POST', '/api/jobs', { kind: 'system.sleep', params: { seconds: 60, fail_retryable: true } });
+    await until(async () => ((await getJob(admin, id)).status === 'running' ? true : null), 10_000, 'sleep running');
+    const cancel = await admin.request('POST', `/api/jobs/${id}/cancel`, {});
+    const done = await finished(admin, id);
+
+    // Assess
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(200);
+    expect(second.json).toMatchObject({ deduped: true, job: { job_id: id } });
+    expect(cancel.status).toBe(202);
+    expect(done.status).toBe('cancelled');
+  });
+
+  it('refuses missing credentials, viewer submissions and malformed bodies', async () => {
+    // Prepare
+    const created = await admin.request('POST', '/api/auth/tokens', { name: 'e2e-viewer', role: 'viewer', expires_in_days: 1 });
+    const viewer = admin.withBearer((created.json as { token: string }).token);
+    const anonymous = new ConsoleClient(stack.banner.url);
+
+    // Act
+    const noCreds = await anonymous.request('GET', '/api/jobs');
+    const viewerRead = await viewer.request('GET', '/api/jobs');
+    const viewerSubmit = await viewer.request('POST', '/api/jobs', { kind: 'system.selftest', params: {} });
+    const malformed = await admin.request('POST', '/api/jobs', { kind: 'system.sleep', params: { seconds: 'soon' } });
+
+    // Assess
+    expect(created.status).toBe(201);
+    expect(noCreds.status).toBe(401);
+    expect(viewerRead.status).toBe(200);
+    expect(viewerSubmit.status).toBe(403);
+    expect(viewerSubmit.json).toMatchObject({ error: { code: 'forbidden' } });
+    expect(malformed.status).toBe(400);
+    expect(malformed.json).toMatchObject({ error: { code: 'validation_failed', details: { issues: [expect.objectContaining({ path: ['params', 'seconds'] })] } } });
+  });
+
+  it('stops cleanly on SIGTERM within 5 s and keeps its state across a restart', async () => {
+    // Prepare
+    const before = (await admin.request('GET', '/api/jobs?limit=500')).json as { items: Job[] };
+
+    // Act
+    const stopped = await stack.stop();
+    stack = await startUp(home, ['--no-demo']);
+    const again = new ConsoleClient(stack.banner.url);
+    if (!stack.banner.login_url) throw new Error('no login url after restart');
+    await again.loginOneTime(stack.banner.login_url);
+    const after = (await again.request('GET', '/api/jobs?limit=500')).json as { items: Job[] };
+
+    // Assess
+    expect(stopped.code).toBe(0);
+    expect(stopped.ms).toBeLessThan(5_000);
+    expect(after.items.map((j) => j.job_id)).toEqual(before.items.map((j) => j.job_id));
+  });
+});
