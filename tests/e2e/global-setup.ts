@@ -5,5 +5,5 @@ import { fileURLToPath } from 'node:url';
 
 export default function setup(): void {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-  execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(root, 'build.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
 }

@@ -11,10 +11,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(root, 'dist');
 const stampFile = path.join(dist, '.build-stamp');
-const SOURCE_DIRS = ['shared', 'functions', 'colo', 'web', 'scripts'];
+const SOURCE_DIRS = ['shared', 'functions', 'colo', 'web'];
 
 /** Lambda handlers: every file in functions/ that exports `handler` (the runner and helpers are not deployed). */
 export const LAMBDA_ENTRIES = ['jobs-worker', 'jobs-dlq', 'jobs-reconciler'];
