@@ -26,7 +26,13 @@ export function reportError(err: unknown, json: boolean): never {
     const body =
       err instanceof GhtraderError
         ? { error: { code: err.code, message: err.message, details: err.details } }
-        : { error: { code: code === 2 ? 'bad_input' : 'failed', message: err instanceof Error ? err.message : String(err), details: {} } };
+        : {
+            error: {
+              code: code === 2 ? 'bad_input' : 'failed',
+              message: err instanceof Error ? err.message : String(err),
+              details: {},
+            },
+          };
     process.stdout.write(`${JSON.stringify(body)}\n`);
   } else {
     process.stderr.write(`ghtrader: ${err instanceof Error ? err.message : String(err)}\n`);

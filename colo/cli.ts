@@ -3,10 +3,10 @@
  * stderr), 1 = failure.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { reportError } from './cli-support.ts';
 import { registerAdmin } from './commands/admin.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { up } from './commands/up.ts';
-import { reportError } from './cli-support.ts';
 
 // Node 20 is supported by the AWS SDK until 2027; its notice would otherwise print on every command.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -35,7 +35,13 @@ program
   .action(async (o: { port: number; host: string; demo: boolean }) => {
     const g = program.opts<{ home?: string; json?: boolean }>();
     try {
-      await up({ port: o.port, host: o.host, demo: o.demo, json: Boolean(g.json), ...(g.home ? { home: g.home } : {}) });
+      await up({
+        port: o.port,
+        host: o.host,
+        demo: o.demo,
+        json: Boolean(g.json),
+        ...(g.home ? { home: g.home } : {}),
+      });
       // Everything was closed in order; idle keep-alive sockets of the SDK must not hold the exit for seconds.
       process.exit(0);
     } catch (err) {

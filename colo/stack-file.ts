@@ -2,7 +2,7 @@
  * `$GHTRADER_HOME/run/stack.json`: written by `ghtrader up`, read by every other command run against the same home
  * so they use the running stack's endpoints. Explicit environment settings always win over it.
  */
-import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
@@ -60,7 +60,10 @@ function isAlive(pid: number): boolean {
 }
 
 /** Environment pointing `loadConfig` at a running stack (explicit settings in `env` win). */
-export function stackEnv(stack: StackFile, env: Record<string, string | undefined>): Record<string, string | undefined> {
+export function stackEnv(
+  stack: StackFile,
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
   const explicitAws = Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL_SQS);
   return {
     ...env,

@@ -49,7 +49,8 @@ export class LocalLambdaRunner {
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (let i = 0; i < this.opts.concurrency; i++) this.loops.push(this.pollLoop(this.opts.queueUrl, this.opts.worker, `jobs-${i}`));
+    for (let i = 0; i < this.opts.concurrency; i++)
+      this.loops.push(this.pollLoop(this.opts.queueUrl, this.opts.worker, `jobs-${i}`));
     this.loops.push(this.pollLoop(this.opts.dlqUrl, this.opts.dlq, 'dlq'));
     this.reconcileTimer = setInterval(() => {
       this.opts.reconcile().catch((err) => this.opts.log.error({ err: describeError(err) }, 'runner.reconcile_failed'));
@@ -71,8 +72,16 @@ export class LocalLambdaRunner {
 
   status(): ComponentStatus {
     const now = new Date().toISOString();
-    if (!this.running) return { state: 'error', text: 'local runner stopped', error: 'runner_stopped', updated_at: now, stale: false };
-    if (this.lastError) return { state: 'warn', text: `local runner: ${this.lastError}`, error: 'runner_poll_failed', updated_at: this.lastPollOkAt ?? now, stale: false };
+    if (!this.running)
+      return { state: 'error', text: 'local runner stopped', error: 'runner_stopped', updated_at: now, stale: false };
+    if (this.lastError)
+      return {
+        state: 'warn',
+        text: `local runner: ${this.lastError}`,
+        error: 'runner_poll_failed',
+        updated_at: this.lastPollOkAt ?? now,
+        stale: false,
+      };
     return {
       state: 'ok',
       text: `local runner: ${this.inFlight}/${this.opts.concurrency} busy, ${this.invocations} invocations`,
@@ -116,9 +125,18 @@ export class LocalLambdaRunner {
   private async giveBack(queueUrl: string, messages: Message[], name: string): Promise<void> {
     for (const m of messages) {
       try {
-        await this.opts.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }));
+        await this.opts.sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queueUrl,
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        );
       } catch (err) {
-        this.opts.log.warn({ poller: name, message_id: m.MessageId, err: describeError(err) }, 'runner.give_back_failed');
+        this.opts.log.warn(
+          { poller: name, message_id: m.MessageId, err: describeError(err) },
+          'runner.give_back_failed',
+        );
       }
     }
   }
@@ -137,7 +155,10 @@ export class LocalLambdaRunner {
       }
     } catch (err) {
       // As in Lambda: an invocation error leaves the whole batch for redelivery after the visibility timeout.
-      log.error({ poller: name, request_id: requestId, message_id: m.MessageId, err: describeError(err) }, 'runner.invocation_failed');
+      log.error(
+        { poller: name, request_id: requestId, message_id: m.MessageId, err: describeError(err) },
+        'runner.invocation_failed',
+      );
     } finally {
       this.inFlight--;
     }

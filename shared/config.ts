@@ -7,8 +7,8 @@
  */
 import path from 'node:path';
 import * as z from 'zod';
-import { ValidationFailedError } from './errors/control.ts';
 import { zodIssues } from './domain/control/validation.ts';
+import { ValidationFailedError } from './errors/control.ts';
 import { TABLE_IDS, type TableId, tableEnvVar, tableName } from './infra/aws/definitions.ts';
 
 const bool = z

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { systemClock } from '#shared/domain/time.ts';
-import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoAuditLog } from '#shared/infra/aws/audit-log.ts';
+import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import { AuthService } from '#shared/services/auth-service.ts';
 import { attachToStack, cliLogger, reportError } from '../cli-support.ts';
@@ -32,7 +32,11 @@ export function registerAdmin(program: Command): void {
           });
           const otp = await auth.mintOneTimeToken(o.user);
           const url = `${stack?.web_url ?? 'http://127.0.0.1:8000'}/login#otp=${otp.token}`;
-          process.stdout.write(g.json ? `${JSON.stringify({ url, expires_at: otp.expires_at })}\n` : `${url}\n(valid until ${otp.expires_at}, single use)\n`);
+          process.stdout.write(
+            g.json
+              ? `${JSON.stringify({ url, expires_at: otp.expires_at })}\n`
+              : `${url}\n(valid until ${otp.expires_at}, single use)\n`,
+          );
         } finally {
           clients.destroy();
         }

@@ -1,11 +1,11 @@
 /** `ghtrader jobs ...`: the same JobService the API uses, with the CLI's identity (`cli:<user>@<host>`, admin). */
 import type { Command } from 'commander';
 import { isTerminal } from '#shared/domain/control/jobs.ts';
-import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
-import type { RequestContext } from '#shared/services/job-service.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
-import { persistentSecret } from '../secrets.ts';
+import type { RequestContext } from '#shared/services/job-service.ts';
+import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
 import { attachToStack, CliUsageError, cliActor, cliLogger, parseParams, reportError } from '../cli-support.ts';
+import { persistentSecret } from '../secrets.ts';
 
 interface Global {
   home?: string;
@@ -72,7 +72,11 @@ export function registerJobs(program: Command): void {
             job = await rt.jobs.get(job.job_id);
           }
         }
-        print(g().json, { job, deduped: r.deduped }, () => `${job.job_id} ${job.kind} ${job.status}${r.deduped ? ' (deduped: already active)' : ''}`);
+        print(
+          g().json,
+          { job, deduped: r.deduped },
+          () => `${job.job_id} ${job.kind} ${job.status}${r.deduped ? ' (deduped: already active)' : ''}`,
+        );
         if (o.wait && job.status !== 'succeeded') process.exitCode = 1;
       }).catch((e) => reportError(e, Boolean(g().json))),
     );
@@ -91,7 +95,10 @@ export function registerJobs(program: Command): void {
         const page = await rt.jobs.list(query);
         print(g().json, page, () =>
           [
-            ...page.items.map((j) => `${j.job_id}  ${j.status.padEnd(9)}  ${j.kind.padEnd(16)}  ${j.created_at}  ${j.pct === null ? '' : `${Math.round(j.pct * 100)}%`}`),
+            ...page.items.map(
+              (j) =>
+                `${j.job_id}  ${j.status.padEnd(9)}  ${j.kind.padEnd(16)}  ${j.created_at}  ${j.pct === null ? '' : `${Math.round(j.pct * 100)}%`}`,
+            ),
             `(${page.counts.queued} queued, ${page.counts.running} running)${page.next_cursor ? `  next: --cursor ${page.next_cursor}` : ''}`,
           ].join('\n'),
         );
@@ -115,7 +122,12 @@ export function registerJobs(program: Command): void {
     .action((id: string, o: { reason?: string }) =>
       withRuntime(g().home, async (rt) => {
         const job = await rt.jobs.cancel(id, o.reason ? { reason: o.reason } : {}, ctx());
-        print(g().json, { job }, () => `${job.job_id} ${job.status}${job.cancel_requested_at ? ` (cancel requested ${job.cancel_requested_at})` : ''}`);
+        print(
+          g().json,
+          { job },
+          () =>
+            `${job.job_id} ${job.status}${job.cancel_requested_at ? ` (cancel requested ${job.cancel_requested_at})` : ''}`,
+        );
       }).catch((e) => reportError(e, Boolean(g().json))),
     );
 }

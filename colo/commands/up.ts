@@ -34,25 +34,35 @@ export async function up(opts: UpOptions): Promise<void> {
   const log = createLogger({
     service: 'ghtrader-up',
     level: base.logLevel,
-    destination: pino.multistream([{ stream: logFile, level: 'debug' }, ...(process.env.GHTRADER_LOG_STDOUT === 'true' ? [{ stream: process.stdout }] : [])]),
+    destination: pino.multistream([
+      { stream: logFile, level: 'debug' },
+      ...(process.env.GHTRADER_LOG_STDOUT === 'true' ? [{ stream: process.stdout }] : []),
+    ]),
   });
   const stack = await startLocalStack({ env, host: opts.host, port: opts.port, log, staticDir: defaultStaticDir() });
 
   const boot = await stack.auth.ensureBootstrapAdmin();
-  const otp = boot.created ? { token: boot.oneTimeToken, expires_at: boot.expires_at } : await stack.auth.mintOneTimeToken('admin').catch(() => null);
+  const otp = boot.created
+    ? { token: boot.oneTimeToken, expires_at: boot.expires_at }
+    : await stack.auth.mintOneTimeToken('admin').catch(() => null);
   let demoJob: string | null = null;
   if (opts.demo) {
     // The data chain's demo history arrives with it; until then the demo is one selftest so every page has data.
-    const r = await stack.rt.jobs.submit({ kind: 'system.selftest', params: {}, note: 'ghtrader up demo' }, {
-      actor: { actor: 'system:up', role: 'admin' },
-      requestId: 'ghtrader-up-demo',
-      actorType: 'system',
-    });
+    const r = await stack.rt.jobs.submit(
+      { kind: 'system.selftest', params: {}, note: 'ghtrader up demo' },
+      {
+        actor: { actor: 'system:up', role: 'admin' },
+        requestId: 'ghtrader-up-demo',
+        actorType: 'system',
+      },
+    );
     demoJob = r.job.job_id;
   }
   const loginUrl = otp ? `${stack.url}/login#otp=${otp.token}` : null;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ url: stack.url, login_url: loginUrl, login_expires_at: otp?.expires_at ?? null, home: stack.config.home, pid: process.pid, demo_job: demoJob })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ url: stack.url, login_url: loginUrl, login_expires_at: otp?.expires_at ?? null, home: stack.config.home, pid: process.pid, demo_job: demoJob })}\n`,
+    );
   } else {
     process.stdout.write(
       [

@@ -89,7 +89,10 @@ export async function runAttempt(
     if (cause.type === 'cancel') {
       cancelBy = cause.by;
       // The handler gets `cancelGraceS` to return; after that the wrapper writes `cancelled` anyway.
-      graceTimer = setTimeout(() => settle({ type: 'cancelled', forced: true, by: cause.by, progress }), settings.cancelGraceS * 1000);
+      graceTimer = setTimeout(
+        () => settle({ type: 'cancelled', forced: true, by: cause.by, progress }),
+        settings.cancelGraceS * 1000,
+      );
     }
   };
 
@@ -97,7 +100,8 @@ export async function runAttempt(
     writeChain = writeChain.then(async () => {
       if (ac.signal.aborted && (ac.signal.reason as AttemptAbort).cause_.type === 'ownership_lost') return;
       const r = await store.setProgress(owner, p, isoUtc(clock.nowMs()));
-      if (!r.ok) abort({ type: 'ownership_lost', detail: `progress write rejected (${r.current?.status ?? 'missing'})` });
+      if (!r.ok)
+        abort({ type: 'ownership_lost', detail: `progress write rejected (${r.current?.status ?? 'missing'})` });
     });
     return writeChain;
   };
@@ -107,12 +111,16 @@ export async function runAttempt(
     try {
       const r = await store.heartbeat(owner, isoUtc(now + leaseMs), isoUtc(now));
       if (!r.ok) {
-        abort({ type: 'ownership_lost', detail: `heartbeat rejected; job is ${r.current?.status ?? 'missing'} owned by ${r.current?.worker?.id ?? 'nobody'}` });
+        abort({
+          type: 'ownership_lost',
+          detail: `heartbeat rejected; job is ${r.current?.status ?? 'missing'} owned by ${r.current?.worker?.id ?? 'nobody'}`,
+        });
         return;
       }
       currentLeases = await Promise.all(currentLeases.map((l) => locks.renew(l, leaseMs)));
       lastBeatOkMs = now;
-      if (r.record.cancel_requested_at && cancelBy === null) abort({ type: 'cancel', by: r.record.cancel_requested_by ?? 'unknown' });
+      if (r.record.cancel_requested_at && cancelBy === null)
+        abort({ type: 'cancel', by: r.record.cancel_requested_by ?? 'unknown' });
       if (receiptHandle) {
         await queue.changeVisibility(receiptHandle, settings.leaseS + settings.heartbeatS).catch((err) => {
           log.warn({ err: describeError(err) }, 'job.visibility_extend_failed');
@@ -121,7 +129,10 @@ export async function runAttempt(
     } catch (err) {
       log.warn({ err: describeError(err) }, 'job.heartbeat_failed');
       if (clock.nowMs() - lastBeatOkMs > leaseMs - settings.heartbeatS * 1000) {
-        abort({ type: 'ownership_lost', detail: `no successful heartbeat for ${Math.round((clock.nowMs() - lastBeatOkMs) / 1000)} s` });
+        abort({
+          type: 'ownership_lost',
+          detail: `no successful heartbeat for ${Math.round((clock.nowMs() - lastBeatOkMs) / 1000)} s`,
+        });
       }
     }
   };

@@ -54,7 +54,10 @@ export class JobRecovery {
       now,
     );
     if (!r.ok) {
-      log.warn({ job_id: job.job_id, status: r.current?.status, owner: r.current?.worker?.id }, 'job.dlq_left_alone_live_lease');
+      log.warn(
+        { job_id: job.job_id, status: r.current?.status, owner: r.current?.worker?.id },
+        'job.dlq_left_alone_live_lease',
+      );
       return;
     }
     log.warn({ job_id: job.job_id }, 'job.dlq_exhausted');
@@ -84,7 +87,13 @@ export class JobRecovery {
       } else {
         const r = await this.deps.store.failAbandoned(
           job.job_id,
-          { code: 'worker_lost', message: `worker ${job.worker?.id ?? '?'} lost on the last attempt (${job.attempt})`, retryable: false, attempt: job.attempt, at: now },
+          {
+            code: 'worker_lost',
+            message: `worker ${job.worker?.id ?? '?'} lost on the last attempt (${job.attempt})`,
+            retryable: false,
+            attempt: job.attempt,
+            at: now,
+          },
           now,
         );
         if (r.ok) {

@@ -3,23 +3,20 @@
  * the CLI and tests, so validation, dedupe and audit cannot differ between them.
  */
 import * as z from 'zod';
-import type { Actor } from '../domain/control/roles.ts';
 import type { AuditLog } from '../domain/control/audit.ts';
 import { canonicalJson, sha256Hex } from '../domain/control/canonical-json.ts';
 import { decodeCursor, encodeCursor } from '../domain/control/cursor.ts';
 import type { JobEvents } from '../domain/control/job-events.ts';
 import { findJobKind, JOB_KINDS } from '../domain/control/job-kinds/index.ts';
 import type { JobQueue } from '../domain/control/job-queue.ts';
-import {
-  type ListJobsQuery,
-  ListJobsQuerySchema,
-  SubmitJobRequestSchema,
-} from '../domain/control/job-requests.ts';
+import { type ListJobsQuery, ListJobsQuerySchema, SubmitJobRequestSchema } from '../domain/control/job-requests.ts';
 import type { JobStore } from '../domain/control/job-store.ts';
 import { dedupeKeyOf, isTerminal, type JobRecord, type JobSummary, summarizeJob } from '../domain/control/jobs.ts';
+import type { Actor } from '../domain/control/roles.ts';
 import { parseOrThrow, zodIssues } from '../domain/control/validation.ts';
 import type { IdGen } from '../domain/ids.ts';
 import { type Clock, isoUtc } from '../domain/time.ts';
+import { describeError } from '../errors/base.ts';
 import {
   DependencyUnavailableError,
   JobNotCancellableError,
@@ -27,7 +24,6 @@ import {
   NotFoundError,
   ValidationFailedError,
 } from '../errors/control.ts';
-import { describeError } from '../errors/base.ts';
 import type { Logger } from '../log.ts';
 
 /** A dedupe item whose job record never appeared is taken over after this long (crashed submitter). */
@@ -94,7 +90,10 @@ export class JobService {
     const parsed = def.params.safeParse(req.params);
     if (!parsed.success) {
       const issues = zodIssues(parsed.error).map((i) => ({ ...i, path: ['params', ...i.path] }));
-      throw new ValidationFailedError(`invalid params for ${def.kind}: ${issues[0]?.message ?? 'schema mismatch'}`, issues);
+      throw new ValidationFailedError(
+        `invalid params for ${def.kind}: ${issues[0]?.message ?? 'schema mismatch'}`,
+        issues,
+      );
     }
     const params = parsed.data as Record<string, unknown>;
     const identity = canonicalJson(def.identity ? def.identity(params) : params);
@@ -124,7 +123,13 @@ export class JobService {
         const at = isoUtc(this.deps.clock.nowMs());
         await this.deps.store.failAbandoned(
           jobId,
-          { code: 'enqueue_failed', message: `SQS refused the message: ${(err as Error).message}`, retryable: true, attempt: 0, at },
+          {
+            code: 'enqueue_failed',
+            message: `SQS refused the message: ${(err as Error).message}`,
+            retryable: true,
+            attempt: 0,
+            at,
+          },
           at,
         );
         await this.deps.store.releaseDedupe(dedupeKey, jobId);
@@ -171,7 +176,11 @@ export class JobService {
 
   /** Cancel: a queued job at once; a running one gets `cancel_requested_at` and its worker stops it. */
   async cancel(jobId: string, body: unknown, ctx: RequestContext): Promise<JobRecord> {
-    const { reason } = parseOrThrow(z.object({ reason: z.string().max(500).optional() }).strict(), body ?? {}, 'cancel request');
+    const { reason } = parseOrThrow(
+      z.object({ reason: z.string().max(500).optional() }).strict(),
+      body ?? {},
+      'cancel request',
+    );
     const by = ctx.actor.actor;
     for (let round = 0; round < 3; round++) {
       const job = await this.get(jobId);

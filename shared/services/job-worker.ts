@@ -83,7 +83,11 @@ export class JobWorker {
     const def = findJobKind(job.kind);
     const handler = this.deps.handlers[job.kind];
     if (!def || !handler) {
-      await this.failUnowned(job, this.error('unknown_kind', `no handler for job kind ${job.kind} in this worker`, false, job.attempt), jlog);
+      await this.failUnowned(
+        job,
+        this.error('unknown_kind', `no handler for job kind ${job.kind} in this worker`, false, job.attempt),
+        jlog,
+      );
       return 'delete';
     }
     const claimed = await this.claim(job, msg, jlog);
@@ -106,7 +110,21 @@ export class JobWorker {
 
     const keys = def.locks(claimed.params);
     if (keys.some(isTradingLockKey)) {
-      await this.finish(owner, claimed, 'failed', { error: this.error('trading_lock_forbidden', `kind ${def.kind} asked for a trading lock (${keys.join(', ')}); jobs never take trading locks`, false, owner.attempt) }, [], alog);
+      await this.finish(
+        owner,
+        claimed,
+        'failed',
+        {
+          error: this.error(
+            'trading_lock_forbidden',
+            `kind ${def.kind} asked for a trading lock (${keys.join(', ')}); jobs never take trading locks`,
+            false,
+            owner.attempt,
+          ),
+        },
+        [],
+        alog,
+      );
       return 'delete';
     }
     const leases: Lease[] = [];
@@ -122,7 +140,8 @@ export class JobWorker {
         locks: this.deps.locks,
         clock: this.deps.clock,
         log: alog,
-        onProgress: (progress) => this.deps.events.publish({ type: 'job.progress', job_id: claimed.job_id, kind: claimed.kind, progress }),
+        onProgress: (progress) =>
+          this.deps.events.publish({ type: 'job.progress', job_id: claimed.job_id, kind: claimed.kind, progress }),
       },
       this.deps.settings,
       claimed,
@@ -143,11 +162,25 @@ export class JobWorker {
       runner: this.deps.runner,
       request_id: msg.requestId,
     };
-    const input = { worker, seenAttempt: job.attempt, leaseExpiresAt: isoUtc(nowMs + this.deps.settings.leaseS * 1000), now };
+    const input = {
+      worker,
+      seenAttempt: job.attempt,
+      leaseExpiresAt: isoUtc(nowMs + this.deps.settings.leaseS * 1000),
+      now,
+    };
     if (job.status === 'queued') {
       if (job.cancel_requested_at) return null;
       if (job.attempt >= job.max_attempts) {
-        await this.failUnowned(job, this.error('attempts_exhausted', `gave up after ${job.attempt} attempts; last error: ${lastError(job)}`, false, job.attempt), log);
+        await this.failUnowned(
+          job,
+          this.error(
+            'attempts_exhausted',
+            `gave up after ${job.attempt} attempts; last error: ${lastError(job)}`,
+            false,
+            job.attempt,
+          ),
+          log,
+        );
         return null;
       }
       const r = await this.deps.store.claim(job.job_id, input);
@@ -165,10 +198,21 @@ export class JobWorker {
       return null;
     }
     if (job.attempt >= job.max_attempts) {
-      await this.failUnowned(job, this.error('worker_lost', `worker of attempt ${job.attempt} was lost and attempts are exhausted`, false, job.attempt), log);
+      await this.failUnowned(
+        job,
+        this.error(
+          'worker_lost',
+          `worker of attempt ${job.attempt} was lost and attempts are exhausted`,
+          false,
+          job.attempt,
+        ),
+        log,
+      );
       return null;
     }
-    const previousAttempts = job.attempts.map((a) => (a.outcome === 'running' ? { ...a, outcome: 'lost' as const, ended_at: now } : a));
+    const previousAttempts = job.attempts.map((a) =>
+      a.outcome === 'running' ? { ...a, outcome: 'lost' as const, ended_at: now } : a,
+    );
     const r = await this.deps.store.reclaim(job.job_id, { ...input, previousAttempts });
     if (!r.ok) log.info({ status: r.current?.status, owner: r.current?.worker?.id }, 'job.reclaim_conflict');
     else log.warn({ lost_worker: job.worker?.id, attempt: r.record.attempt }, 'job.reclaimed_after_lost_worker');
@@ -186,7 +230,11 @@ export class JobWorker {
     log: Logger,
   ): Promise<boolean> {
     const { settings } = this.deps;
-    const r = await this.deps.locks.acquireAll(keys, { ownerId: job.job_id, host: this.deps.hostId, pid: process.pid }, settings.leaseS * 1000);
+    const r = await this.deps.locks.acquireAll(
+      keys,
+      { ownerId: job.job_id, host: this.deps.hostId, pid: process.pid },
+      settings.leaseS * 1000,
+    );
     if (r.ok) {
       leases.push(...r.leases);
       return false;
@@ -212,7 +260,14 @@ export class JobWorker {
       return true;
     }
     const text = conflicts.map((c) => `${c.key} held by ${c.owner} until ${c.expires_at}`).join('; ');
-    await this.finish(owner, job, 'failed', { error: this.error('lock_timeout', `waited ${waitS} s for locks: ${text}`, false, owner.attempt) }, [], log);
+    await this.finish(
+      owner,
+      job,
+      'failed',
+      { error: this.error('lock_timeout', `waited ${waitS} s for locks: ${text}`, false, owner.attempt) },
+      [],
+      log,
+    );
     return true;
   }
 
@@ -232,16 +287,33 @@ export class JobWorker {
     if (outcome.type === 'returned') {
       const size = Buffer.byteLength(JSON.stringify(outcome.result ?? null));
       if (size > RESULT_MAX_BYTES) {
-        const err = this.error('result_too_large', `result is ${size} bytes; at most ${RESULT_MAX_BYTES} bytes fit in the job record`, false, owner.attempt);
+        const err = this.error(
+          'result_too_large',
+          `result is ${size} bytes; at most ${RESULT_MAX_BYTES} bytes fit in the job record`,
+          false,
+          owner.attempt,
+        );
         await this.finish(owner, job, 'failed', { error: err, progress: outcome.progress }, leases, log);
         return 'delete';
       }
-      await this.finish(owner, job, 'succeeded', { result: outcome.result ?? null, progress: outcome.progress, finished: true }, leases, log);
+      await this.finish(
+        owner,
+        job,
+        'succeeded',
+        { result: outcome.result ?? null, progress: outcome.progress, finished: true },
+        leases,
+        log,
+      );
       return 'delete';
     }
     if (outcome.type === 'cancelled') {
       const error = outcome.forced
-        ? this.error('forced_after_grace', `handler did not stop within ${this.deps.settings.cancelGraceS} s of the cancel request`, false, owner.attempt)
+        ? this.error(
+            'forced_after_grace',
+            `handler did not stop within ${this.deps.settings.cancelGraceS} s of the cancel request`,
+            false,
+            owner.attempt,
+          )
         : null;
       await this.finish(owner, job, 'cancelled', { error, progress: outcome.progress }, leases, log);
       return 'delete';
@@ -250,12 +322,18 @@ export class JobWorker {
       outcome.type === 'timeout'
         ? this.error('timeout', `attempt exceeded the kind's timeout of ${outcome.afterS} s`, true, owner.attempt)
         : this.classify(outcome.error, owner.attempt);
-    if (outcome.type === 'threw') log.warn({ err: describeError(outcome.error), retryable: err.retryable }, 'job.handler_failed');
+    if (outcome.type === 'threw')
+      log.warn({ err: describeError(outcome.error), retryable: err.retryable }, 'job.handler_failed');
     if (!err.retryable) {
       await this.finish(owner, job, 'failed', { error: err, progress: outcome.progress }, leases, log);
       return 'delete';
     }
-    const r = await this.deps.store.requeue(owner, { now: isoUtc(this.deps.clock.nowMs()), outcome: 'retry', error: err, refundAttempt: false });
+    const r = await this.deps.store.requeue(owner, {
+      now: isoUtc(this.deps.clock.nowMs()),
+      outcome: 'retry',
+      error: err,
+      refundAttempt: false,
+    });
     await this.releaseLocks(leases, log);
     if (!r.ok) {
       log.error({ status: r.current?.status, owner: r.current?.worker?.id }, 'job.requeue_rejected');
@@ -281,7 +359,11 @@ export class JobWorker {
     const nowMs = this.deps.clock.nowMs();
     const startedMs = Date.parse(job.started_at ?? job.created_at);
     const progress = opts.finished
-      ? mergeProgress(opts.progress ?? null, {}, { nowIso: isoUtc(nowMs), elapsedS: (nowMs - startedMs) / 1000, finished: true })
+      ? mergeProgress(
+          opts.progress ?? null,
+          {},
+          { nowIso: isoUtc(nowMs), elapsedS: (nowMs - startedMs) / 1000, finished: true },
+        )
       : (opts.progress ?? null);
     const r = await this.deps.store.finish(owner, {
       status,
@@ -294,7 +376,10 @@ export class JobWorker {
     await this.releaseLocks(leases, log);
     if (!r.ok) {
       // A late result from a worker whose lease was re-claimed: rejected, logged, never retried blindly.
-      log.error({ wanted: status, status: r.current?.status, owner: r.current?.worker?.id, attempt: r.current?.attempt }, 'job.finish_rejected');
+      log.error(
+        { wanted: status, status: r.current?.status, owner: r.current?.worker?.id, attempt: r.current?.attempt },
+        'job.finish_rejected',
+      );
       return;
     }
     log.info({ status, error: opts.error?.code }, 'job.finished');
@@ -324,7 +409,8 @@ export class JobWorker {
   private async releaseLocks(leases: Lease[], log: Logger): Promise<void> {
     for (const lease of [...leases].reverse()) {
       try {
-        if (!(await this.deps.locks.release(lease))) log.warn({ key: lease.key, fence: lease.fence }, 'job.lock_release_not_owner');
+        if (!(await this.deps.locks.release(lease)))
+          log.warn({ key: lease.key, fence: lease.fence }, 'job.lock_release_not_owner');
       } catch (err) {
         log.error({ key: lease.key, err: describeError(err) }, 'job.lock_release_failed');
       }
@@ -336,7 +422,8 @@ export class JobWorker {
     if (err instanceof JobFailedError) return this.error(err.code, err.message, err.retryable, attempt);
     // Bad input and integrity errors do not get better with retries; infrastructure errors might.
     if (err instanceof ControlError && err.status < 500) return this.error(err.code, err.message, false, attempt);
-    if (err instanceof GhtraderError) return this.error(err.code, err.message, err.code === 'dependency_unavailable', attempt);
+    if (err instanceof GhtraderError)
+      return this.error(err.code, err.message, err.code === 'dependency_unavailable', attempt);
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     return this.error('handler_error', message, true, attempt);
   }

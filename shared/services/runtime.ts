@@ -4,11 +4,11 @@
  */
 import os from 'node:os';
 import type { AppConfig } from '../config.ts';
+import type { WorkerInfo } from '../domain/control/jobs.ts';
 import { ulidGen } from '../domain/ids.ts';
 import { systemClock } from '../domain/time.ts';
-import type { WorkerInfo } from '../domain/control/jobs.ts';
 import { DynamoAuditLog } from '../infra/aws/audit-log.ts';
-import { type QueueUrls, lookupQueueUrls } from '../infra/aws/bootstrap.ts';
+import { lookupQueueUrls, type QueueUrls } from '../infra/aws/bootstrap.ts';
 import { type AwsClients, createAwsClients } from '../infra/aws/clients.ts';
 import { SqsJobQueue } from '../infra/aws/job-queue.ts';
 import { DynamoJobStore } from '../infra/aws/job-store.ts';
@@ -63,7 +63,12 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
   const queue = new SqsJobQueue(clients.sqs, queueUrls.jobs, queueUrls.jobsDlq);
   const locks = new DynamoLockStore(clients.doc, config.tables.locks, clock);
   const audit = new DynamoAuditLog(clients.doc, config.tables.audit, clock, ulidGen);
-  const warm = new RedisWarmPath({ url: config.redis.url, prefix: config.redis.prefix, enabled: config.redis.enabled, log: log.child({ component: 'redis' }) });
+  const warm = new RedisWarmPath({
+    url: config.redis.url,
+    prefix: config.redis.prefix,
+    enabled: config.redis.enabled,
+    log: log.child({ component: 'redis' }),
+  });
   const events = new RedisJobEvents(warm);
   const jobs = new JobService(
     { store, queue, audit, events, clock, ids: ulidGen, log: log.child({ component: 'jobs' }), cursorSecret },

@@ -105,7 +105,8 @@ export class StatusService implements StatusSource {
       const text = await withTimeout(fn(), PROBE_TIMEOUT_MS);
       return { state: 'ok', text, error: '', updated_at: at(), stale: false };
     } catch (err) {
-      if (err instanceof WarnState) return { state: 'warn', text: err.message, error: err.code, updated_at: at(), stale: false };
+      if (err instanceof WarnState)
+        return { state: 'warn', text: err.message, error: err.code, updated_at: at(), stale: false };
       const message = err instanceof Error ? err.message : String(err);
       const code = err instanceof TimeoutError ? `${name}_timeout` : `${name}_unavailable`;
       return { state: 'error', text: `${name} unavailable: ${message}`, error: code, updated_at: at(), stale: false };

@@ -39,7 +39,12 @@ function selftest(deps: SystemJobDeps): JobHandler {
     const checks: SelftestCheck[] = [];
     const probes: [string, boolean, () => Promise<string>][] = [
       ...TABLE_IDS.filter((id) => id !== 'audit').map(
-        (id) => [`dynamo:${TABLES[id].logicalName}`, true, () => tableRoundTrip(deps, id, ctx.jobId)] as [string, boolean, () => Promise<string>],
+        (id) =>
+          [`dynamo:${TABLES[id].logicalName}`, true, () => tableRoundTrip(deps, id, ctx.jobId)] as [
+            string,
+            boolean,
+            () => Promise<string>,
+          ],
       ),
       ['dynamo:Audit', true, () => auditRoundTrip(deps, ctx)],
       ['sqs:jobs', true, () => queueRoundTrip(deps, ctx)],
@@ -47,20 +52,38 @@ function selftest(deps: SystemJobDeps): JobHandler {
     ];
     for (const [i, [store, required, fn]] of probes.entries()) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      await ctx.progress({ phase: 'probe', total_phases: 1, step: store, step_idx: i, total_steps: probes.length, message: `checking ${store}` });
+      await ctx.progress({
+        phase: 'probe',
+        total_phases: 1,
+        step: store,
+        step_idx: i,
+        total_steps: probes.length,
+        message: `checking ${store}`,
+      });
       const t0 = performance.now();
       try {
         const detail = await fn();
         checks.push({ store, ok: true, latency_ms: round(performance.now() - t0), detail, required });
       } catch (err) {
-        checks.push({ store, ok: false, latency_ms: round(performance.now() - t0), detail: err instanceof Error ? err.message : String(err), required });
+        checks.push({
+          store,
+          ok: false,
+          latency_ms: round(performance.now() - t0),
+          detail: err instanceof Error ? err.message : String(err),
+          required,
+        });
       }
     }
     const failed = checks.filter((c) => !c.ok && c.required);
     if (failed.length > 0) {
-      throw new JobFailedError('selftest_failed', `selftest failed: ${failed.map((c) => `${c.store}: ${c.detail}`).join('; ')}`, false, {
-        details: { checks },
-      });
+      throw new JobFailedError(
+        'selftest_failed',
+        `selftest failed: ${failed.map((c) => `${c.store}: ${c.detail}`).join('; ')}`,
+        false,
+        {
+          details: { checks },
+        },
+      );
     }
     const degraded = checks.filter((c) => !c.ok).map((c) => c.store);
     return { ok: true, degraded, checks };
@@ -74,10 +97,18 @@ async function tableRoundTrip(deps: SystemJobDeps, id: (typeof TABLE_IDS)[number
   if ('sortKey' in def && def.sortKey) key[def.sortKey.name] = def.sortKey.type === 'N' ? 0 : 'selftest';
   const TableName = deps.tables[id];
   const marker = `${jobId}:${deps.clock.nowMs()}`;
-  await deps.doc.send(new PutCommand({ TableName, Item: { ...key, selftest_marker: marker }, ConditionExpression: `attribute_not_exists(#pk)`, ExpressionAttributeNames: { '#pk': def.partitionKey.name } }));
+  await deps.doc.send(
+    new PutCommand({
+      TableName,
+      Item: { ...key, selftest_marker: marker },
+      ConditionExpression: `attribute_not_exists(#pk)`,
+      ExpressionAttributeNames: { '#pk': def.partitionKey.name },
+    }),
+  );
   const r = await deps.doc.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }));
   await deps.doc.send(new DeleteCommand({ TableName, Key: key }));
-  if (r.Item?.selftest_marker !== marker) throw new Error(`read back ${JSON.stringify(r.Item?.selftest_marker)}, wrote ${marker}`);
+  if (r.Item?.selftest_marker !== marker)
+    throw new Error(`read back ${JSON.stringify(r.Item?.selftest_marker)}, wrote ${marker}`);
   return `put/get/delete on ${TableName}`;
 }
 
@@ -98,7 +129,8 @@ async function auditRoundTrip(deps: SystemJobDeps, ctx: JobContext): Promise<str
   });
   const day = entry.ts.slice(0, 10);
   const recent = await deps.audit.listDay(day, 50);
-  if (!recent.some((e) => e.audit_id === entry.audit_id)) throw new Error(`audit entry ${entry.audit_id} not found in ${day}`);
+  if (!recent.some((e) => e.audit_id === entry.audit_id))
+    throw new Error(`audit entry ${entry.audit_id} not found in ${day}`);
   return `append + query on audit#${day}`;
 }
 
@@ -130,10 +162,21 @@ const sleep: JobHandler = async (params, ctx) => {
   const stepMs = (seconds * 1000) / steps;
   for (let i = 0; i <= steps; i++) {
     if (failAt !== null && i / steps >= failAt) {
-      throw new JobFailedError('simulated_failure', `system.sleep failed on purpose at ${Math.round((i / steps) * 100)} %`, params.fail_retryable !== false);
+      throw new JobFailedError(
+        'simulated_failure',
+        `system.sleep failed on purpose at ${Math.round((i / steps) * 100)} %`,
+        params.fail_retryable !== false,
+      );
     }
     if (i === steps) break;
-    await ctx.progress({ phase: 'sleep', total_phases: 1, step: 'tick', step_idx: i, total_steps: steps, message: `slept ${((i * stepMs) / 1000).toFixed(1)} of ${seconds} s` });
+    await ctx.progress({
+      phase: 'sleep',
+      total_phases: 1,
+      step: 'tick',
+      step_idx: i,
+      total_steps: steps,
+      message: `slept ${((i * stepMs) / 1000).toFixed(1)} of ${seconds} s`,
+    });
     await abortableSleep(stepMs, ctx.signal);
   }
   return { slept_s: seconds };

@@ -10,15 +10,15 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createJobsDlqHandler } from '#functions/jobs-dlq.ts';
+import { createJobsWorkerHandler } from '#functions/jobs-worker.ts';
+import { LocalLambdaRunner } from '#functions/local-runner.ts';
 import { loadConfig } from '#shared/config.ts';
 import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
 import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { startEmulators } from '#shared/infra/local/emulators.ts';
 import { silentLogger } from '#shared/log.ts';
 import { createRuntime } from '#shared/services/runtime.ts';
-import { createJobsDlqHandler } from '#functions/jobs-dlq.ts';
-import { createJobsWorkerHandler } from '#functions/jobs-worker.ts';
-import { LocalLambdaRunner } from '#functions/local-runner.ts';
 import { machine, summarize } from './stats.ts';
 
 const JOB_SAMPLES = Number(process.env.BENCH_JOB_SAMPLES ?? 100);
@@ -87,7 +87,13 @@ async function main(): Promise<void> {
     for (const name of (await readdir(dist)).sort()) {
       const file = path.join(dist, name, 'index.mjs');
       const bytes = (await stat(file)).size;
-      bundles.push({ name, bytes, gzip_bytes: gzipSync(await readFile(file)).length, budget_bytes: BUNDLE_BUDGET_BYTES, within_budget: bytes < BUNDLE_BUDGET_BYTES });
+      bundles.push({
+        name,
+        bytes,
+        gzip_bytes: gzipSync(await readFile(file)).length,
+        budget_bytes: BUNDLE_BUDGET_BYTES,
+        within_budget: bytes < BUNDLE_BUDGET_BYTES,
+      });
     }
 
     process.stdout.write(
@@ -95,7 +101,8 @@ async function main(): Promise<void> {
         {
           bench: 'control-plane',
           machine: machine(),
-          comparison: 'local stack (dynalite + fauxqs + local runner + real Redis) on this machine; budgets from issue 2',
+          comparison:
+            'local stack (dynalite + fauxqs + local runner + real Redis) on this machine; budgets from issue 2',
           job_submit_to_running_ms: { ...summarize(latencies), kind: 'system.selftest', runner_wait_time_s: 1 },
           lock_acquire_release_ms: { ...summarize(lockTimes), store: 'dynalite' },
           lambda_bundles: bundles,

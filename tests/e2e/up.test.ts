@@ -43,10 +43,14 @@ describe('ghtrader up, end to end', () => {
 
   const getJob = async (c: ConsoleClient, id: string) => (await c.request('GET', `/api/jobs/${id}`)).json as Job;
   const finished = (c: ConsoleClient, id: string) =>
-    until(async () => {
-      const j = await getJob(c, id);
-      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
-    }, 30_000, `job ${id}`);
+    until(
+      async () => {
+        const j = await getJob(c, id);
+        return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
+      },
+      30_000,
+      `job ${id}`,
+    );
 
   it('serves the console and reports every component ok', async () => {
     // Act
@@ -87,7 +91,10 @@ describe('ghtrader up, end to end', () => {
     const id = (first.json as { job: Job }).job.job_id;
 
     // Act
-    const second = await admin.request('POST', '/api/jobs', { kind: 'system.sleep', params: { seconds: 60, fail_retryable: true } });
+    const second = await admin.request('POST', '/api/jobs', {
+      kind: 'system.sleep',
+      params: { seconds: 60, fail_retryable: true },
+    });
     await until(async () => ((await getJob(admin, id)).status === 'running' ? true : null), 10_000, 'sleep running');
     const cancel = await admin.request('POST', `/api/jobs/${id}/cancel`, {});
     const done = await finished(admin, id);
@@ -102,7 +109,11 @@ describe('ghtrader up, end to end', () => {
 
   it('refuses missing credentials, viewer submissions and malformed bodies', async () => {
     // Prepare
-    const created = await admin.request('POST', '/api/auth/tokens', { name: 'e2e-viewer', role: 'viewer', expires_in_days: 1 });
+    const created = await admin.request('POST', '/api/auth/tokens', {
+      name: 'e2e-viewer',
+      role: 'viewer',
+      expires_in_days: 1,
+    });
     const viewer = admin.withBearer((created.json as { token: string }).token);
     const anonymous = new ConsoleClient(stack.banner.url);
 
@@ -119,7 +130,12 @@ describe('ghtrader up, end to end', () => {
     expect(viewerSubmit.status).toBe(403);
     expect(viewerSubmit.json).toMatchObject({ error: { code: 'forbidden' } });
     expect(malformed.status).toBe(400);
-    expect(malformed.json).toMatchObject({ error: { code: 'validation_failed', details: { issues: [expect.objectContaining({ path: ['params', 'seconds'] })] } } });
+    expect(malformed.json).toMatchObject({
+      error: {
+        code: 'validation_failed',
+        details: { issues: [expect.objectContaining({ path: ['params', 'seconds'] })] },
+      },
+    });
   });
 
   it('stops cleanly on SIGTERM within 5 s and keeps its state across a restart', async () => {

@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../shared/config.ts';
-import { createAwsClients } from '../../shared/infra/aws/clients.ts';
 import { ensureQueues, ensureTables } from '../../shared/infra/aws/bootstrap.ts';
-import { startEmulators, type LocalEmulators } from '../../shared/infra/local/emulators.ts';
+import { createAwsClients } from '../../shared/infra/aws/clients.ts';
+import { type LocalEmulators, startEmulators } from '../../shared/infra/local/emulators.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

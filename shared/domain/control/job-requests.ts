@@ -32,12 +32,18 @@ export const ListJobsQuerySchema = z
       .optional()
       .transform((s, ctx) => {
         if (!s) return undefined;
-        const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
+        const parts = s
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean);
         const out: JobStatus[] = [];
         for (const p of parts) {
           const r = JobStatusSchema.safeParse(p);
           if (!r.success) {
-            ctx.addIssue({ code: 'custom', message: `unknown status ${JSON.stringify(p)}; expected one of ${JobStatusSchema.options.join(', ')}` });
+            ctx.addIssue({
+              code: 'custom',
+              message: `unknown status ${JSON.stringify(p)}; expected one of ${JobStatusSchema.options.join(', ')}`,
+            });
             return z.NEVER;
           }
           out.push(r.data);

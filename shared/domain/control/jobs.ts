@@ -150,7 +150,9 @@ export const JobMessageSchema = z.object({ v: z.literal(1), job_id: z.string().m
 export type JobMessage = z.infer<typeof JobMessageSchema>;
 
 /** `pct = phase_idx/P + step_idx/(P·S) + item_idx/(P·S·I)` (item term only if I > 0), clamped to [0,1], 4 dp. */
-export function computePct(p: Pick<JobProgress, 'phase_idx' | 'total_phases' | 'step_idx' | 'total_steps' | 'item_idx' | 'total_items'>): number {
+export function computePct(
+  p: Pick<JobProgress, 'phase_idx' | 'total_phases' | 'step_idx' | 'total_steps' | 'item_idx' | 'total_items'>,
+): number {
   const P = Math.max(1, p.total_phases);
   const S = Math.max(1, p.total_steps);
   let pct = p.phase_idx / P + p.step_idx / (P * S);
@@ -189,6 +191,10 @@ export function mergeProgress(
 }
 
 /** `<kind>:<first 16 hex of sha256(canonical identity JSON)>`. */
-export function dedupeKeyOf(kind: string, identityCanonicalJson: string, sha256Hex: (t: string, n: number) => string): string {
+export function dedupeKeyOf(
+  kind: string,
+  identityCanonicalJson: string,
+  sha256Hex: (t: string, n: number) => string,
+): string {
   return `${kind}:${sha256Hex(identityCanonicalJson, 16)}`;
 }

@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuditEntry, AuditEntrySchema, type AuditInput, type AuditLog } from '../../domain/control/audit.ts';
+import { parseOrThrow } from '../../domain/control/validation.ts';
 import type { IdGen } from '../../domain/ids.ts';
 import { type Clock, isoUtc } from '../../domain/time.ts';
-import { parseOrThrow } from '../../domain/control/validation.ts';
 
 const SUMMARY_MAX_BYTES = 4096;
 /** Housekeeping only (CDK TTL); retention must stay ≥ 400 days. */

@@ -104,11 +104,13 @@ export async function ensureQueues(
       });
     }
     const name = queueName(prefix, id);
-    const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes })).catch(async (err) => {
-      // A queue that exists with other attributes is reused; anything else is a real failure.
-      if ((err as { name?: string }).name !== 'QueueNameExists') throw err;
-      return sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    });
+    const created = await sqs
+      .send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))
+      .catch(async (err) => {
+        // A queue that exists with other attributes is reused; anything else is a real failure.
+        if ((err as { name?: string }).name !== 'QueueNameExists') throw err;
+        return sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+      });
     if (!created.QueueUrl) throw new Error(`queue ${name}: CreateQueue returned no QueueUrl`);
     urls[id] = created.QueueUrl;
   }

@@ -3,6 +3,7 @@
  * every job without a scan; dedupe items (`job_id = dedupe#<key>`) carry no index attributes and stay out of them.
  */
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -10,7 +11,6 @@ import {
   type QueryCommandInput,
   UpdateCommand,
   type UpdateCommandInput,
-  DeleteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type {
   ClaimInput,
@@ -55,7 +55,9 @@ export class DynamoJobStore implements JobStore {
   }
 
   async get(jobId: string): Promise<JobRecord | null> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { job_id: jobId }, ConsistentRead: true }));
+    const r = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { job_id: jobId }, ConsistentRead: true }),
+    );
     return r.Item ? parseJob(r.Item) : null;
   }
 
@@ -170,7 +172,13 @@ export class DynamoJobStore implements JobStore {
       ':null': null,
       ':waiting': input.waitingFor ?? null,
     };
-    const sets = ['#s = :queued', 'updated_at = :now', 'queued_at = :now', 'lease_expires_at = :null', 'waiting_for = :waiting'];
+    const sets = [
+      '#s = :queued',
+      'updated_at = :now',
+      'queued_at = :now',
+      'lease_expires_at = :null',
+      'waiting_for = :waiting',
+    ];
     let remove = '';
     if (input.refundAttempt) {
       // A lock or slot wait spends no attempt: restore the counter and drop the attempt entry.
@@ -180,7 +188,12 @@ export class DynamoJobStore implements JobStore {
     } else {
       values[':outcome'] = input.outcome;
       values[':error'] = input.error ?? null;
-      sets.push('#e = :error', `attempts[${i}].outcome = :outcome`, `attempts[${i}].ended_at = :now`, `attempts[${i}].#e = :error`);
+      sets.push(
+        '#e = :error',
+        `attempts[${i}].outcome = :outcome`,
+        `attempts[${i}].ended_at = :now`,
+        `attempts[${i}].#e = :error`,
+      );
     }
     return this.ownerUpdate(owner, `SET ${sets.join(', ')}${remove}`, values);
   }
@@ -376,7 +389,8 @@ export class DynamoJobStore implements JobStore {
   }
 
   private indexKey(index: string, item: Record<string, unknown>): Record<string, unknown> {
-    const attr = { 'kind-created_at': 'kind', 'var-created_at': 'var', 'status-created_at': 'status' }[index] ?? 'entity';
+    const attr =
+      { 'kind-created_at': 'kind', 'var-created_at': 'var', 'status-created_at': 'status' }[index] ?? 'entity';
     return { job_id: item.job_id, created_at: item.created_at, [attr]: item[attr] };
   }
 
@@ -434,7 +448,12 @@ export class DynamoJobStore implements JobStore {
       UpdateExpression: expr,
       ConditionExpression: '#s = :running_ AND #w.#id = :me_ AND attempt = :attempt_',
       ExpressionAttributeNames: used,
-      ExpressionAttributeValues: { ...values, ':running_': 'running', ':me_': owner.workerId, ':attempt_': owner.attempt },
+      ExpressionAttributeValues: {
+        ...values,
+        ':running_': 'running',
+        ':me_': owner.workerId,
+        ':attempt_': owner.attempt,
+      },
     });
   }
 

@@ -3,7 +3,13 @@
  * `{key, owner_job_id, owner_host, owner_pid, fence, acquired_at, renewed_at, expiresAt}` (`expiresAt` epoch ms), and
  * a counter item `fence#<key>` that is never deleted, so fencing tokens only grow (failed attempts burn tokens).
  */
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { AcquireResult, Lease, LockHolder, LockOwner, LockStore } from '../../domain/control/locks.ts';
 import { type Clock, isoUtc, systemClock } from '../../domain/time.ts';
 import { LockLostError } from '../../errors/control.ts';
@@ -79,7 +85,12 @@ export class DynamoLockStore implements LockStore {
           Key: { key: lease.key },
           UpdateExpression: 'SET expiresAt = :e, renewed_at = :r',
           ConditionExpression: 'owner_job_id = :me AND fence = :fence',
-          ExpressionAttributeValues: { ':e': expiresAtMs, ':r': isoUtc(now), ':me': lease.ownerId, ':fence': lease.fence },
+          ExpressionAttributeValues: {
+            ':e': expiresAtMs,
+            ':r': isoUtc(now),
+            ':me': lease.ownerId,
+            ':fence': lease.fence,
+          },
         }),
       );
     } catch (err) {

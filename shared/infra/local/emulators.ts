@@ -4,9 +4,9 @@
  * reconciler re-enqueueing jobs still `queued`.
  */
 import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 
 const require = createRequire(import.meta.url);
 

@@ -56,10 +56,22 @@ export class RedisWarmPath implements WarmPath {
     const now = new Date().toISOString();
     if (!opts.enabled) {
       this.client = null;
-      this.current = { degraded: true, reason: 'redis_disabled', error: 'GHTRADER_REDIS_ENABLED=false', last_ok_at: null, checked_at: now };
+      this.current = {
+        degraded: true,
+        reason: 'redis_disabled',
+        error: 'GHTRADER_REDIS_ENABLED=false',
+        last_ok_at: null,
+        checked_at: now,
+      };
       return;
     }
-    this.current = { degraded: true, reason: 'redis_unavailable', error: 'not connected yet', last_ok_at: null, checked_at: now };
+    this.current = {
+      degraded: true,
+      reason: 'redis_unavailable',
+      error: 'not connected yet',
+      last_ok_at: null,
+      checked_at: now,
+    };
     this.client = new Redis(opts.url, {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -127,7 +139,7 @@ export class RedisWarmPath implements WarmPath {
   }
 
   publish(channel: string, message: unknown): void {
-    if (!this.client || this.client.status !== 'ready') return;
+    if (this.client?.status !== 'ready') return;
     this.client.publish(`${this.prefix}${channel}`, JSON.stringify(message)).catch((err) => {
       this.publishFailures++;
       this.opts.log.warn({ channel, failures: this.publishFailures, err: describeError(err) }, 'redis.publish_failed');

@@ -42,7 +42,10 @@ export async function startUp(home: string, extraArgs: string[] = [], timeoutMs 
     out += String(d);
   });
   const banner = await new Promise<UpBanner>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ghtrader up printed no banner within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`ghtrader up printed no banner within ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
     const check = () => {
       const line = out.split('\n').find((l) => l.startsWith('{"url"'));
       if (line) {
@@ -94,7 +97,12 @@ export class ConsoleClient {
     return new ConsoleClient(this.base, token);
   }
 
-  async request(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown; text: string; headers: Headers }> {
+  async request(
+    method: string,
+    p: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; json: unknown; text: string; headers: Headers }> {
     const h: Record<string, string> = { ...headers };
     if (this.bearer) h.authorization = `Bearer ${this.bearer}`;
     else if (this.cookie) {
@@ -105,7 +113,12 @@ export class ConsoleClient {
       }
     }
     if (body !== undefined) h['content-type'] = 'application/json';
-    const r = await fetch(`${this.base}${p}`, { method, headers: h, redirect: 'manual', ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+    const r = await fetch(`${this.base}${p}`, {
+      method,
+      headers: h,
+      redirect: 'manual',
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
     const text = await r.text();
     let json: unknown = null;
     try {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestContext } from '#shared/services/job-service.ts';
 import { isoUtc } from '#shared/domain/time.ts';
+import type { RequestContext } from '#shared/services/job-service.ts';
 import { createTestStack, type TestStack, waitFor } from '../support/stack.ts';
 
 const operator: RequestContext = { actor: { actor: 'alice', role: 'operator' }, requestId: 'test-request-0001' };
@@ -16,10 +16,14 @@ describe('jobs backbone on the real emulators with the local Lambda runner', () 
 
   const job = (id: string) => stack.rt.jobs.get(id);
   const terminal = (id: string, timeoutMs = 20_000) =>
-    waitFor(async () => {
-      const j = await job(id);
-      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
-    }, timeoutMs, `job ${id} to finish`);
+    waitFor(
+      async () => {
+        const j = await job(id);
+        return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
+      },
+      timeoutMs,
+      `job ${id} to finish`,
+    );
 
   it('runs a selftest to succeeded with progress and a report of every store', async () => {
     // Act
@@ -35,9 +39,12 @@ describe('jobs backbone on the real emulators with the local Lambda runner', () 
     expect(result.checks.map((c) => c.store)).toEqual(
       expect.arrayContaining(['dynamo:Jobs', 'dynamo:Locks', 'dynamo:Users', 'dynamo:Audit', 'sqs:jobs', 'redis']),
     );
-    expect(result.checks.filter((c) => c.store.startsWith('dynamo:') || c.store === 'sqs:jobs').every((c) => c.ok)).toBe(true);
+    expect(
+      result.checks.filter((c) => c.store.startsWith('dynamo:') || c.store === 'sqs:jobs').every((c) => c.ok),
+    ).toBe(true);
     expect(done.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'succeeded' })]);
-    for (const ts of [done.created_at, done.started_at, done.finished_at, done.progress?.updated_at]) expect(ts).toMatch(/Z$/);
+    for (const ts of [done.created_at, done.started_at, done.finished_at, done.progress?.updated_at])
+      expect(ts).toMatch(/Z$/);
   });
 
   it('returns the active job for a duplicate submission spelled differently, and a new job once it ended', async () => {
@@ -45,7 +52,10 @@ describe('jobs backbone on the real emulators with the local Lambda runner', () 
     const first = await stack.rt.jobs.submit({ kind: 'system.sleep', params: { seconds: 1 } }, operator);
 
     // Act
-    const second = await stack.rt.jobs.submit({ kind: 'system.sleep', params: { fail_retryable: true, seconds: 1 } }, operator);
+    const second = await stack.rt.jobs.submit(
+      { kind: 'system.sleep', params: { fail_retryable: true, seconds: 1 } },
+      operator,
+    );
     await terminal(first.job.job_id);
     const third = await stack.rt.jobs.submit({ kind: 'system.sleep', params: { seconds: 1 } }, operator);
 
@@ -89,7 +99,10 @@ describe('jobs backbone on the real emulators with the local Lambda runner', () 
     expect(done.status).toBe('cancelled');
     expect(done.cancel_requested_by).toBe('alice');
     expect(Date.now() - t0).toBeLessThan((0.2 + 1) * 1000 + 2000);
-    await expect(stack.rt.jobs.cancel(j.job_id, {}, operator)).rejects.toMatchObject({ code: 'job_not_cancellable', status: 409 });
+    await expect(stack.rt.jobs.cancel(j.job_id, {}, operator)).rejects.toMatchObject({
+      code: 'job_not_cancellable',
+      status: 409,
+    });
   });
 
   it('cancels a queued job at once and a later delivery does nothing', async () => {
@@ -111,7 +124,10 @@ describe('jobs backbone on the real emulators with the local Lambda runner', () 
 
   it('redelivers a handler that keeps throwing, then the DLQ marks the job failed with the reason', async () => {
     // Act
-    const { job: j } = await stack.rt.jobs.submit({ kind: 'system.sleep', params: { seconds: 1, fail_at_pct: 0 } }, operator);
+    const { job: j } = await stack.rt.jobs.submit(
+      { kind: 'system.sleep', params: { seconds: 1, fail_at_pct: 0 } },
+      operator,
+    );
     const done = await terminal(j.job_id, 30_000);
 
     // Assess
@@ -170,9 +186,16 @@ describe('jobs backbone on the real emulators with the local Lambda runner', () 
 
   it('rejects unknown kinds, extra fields and bad params without writing a record', async () => {
     // Act + Assess
-    await expect(stack.rt.jobs.submit({ kind: 'system.nope', params: {} }, operator)).rejects.toMatchObject({ code: 'validation_failed', status: 400 });
-    await expect(stack.rt.jobs.submit({ kind: 'system.sleep', params: { seconds: 1 }, argv: ['rm'] }, operator)).rejects.toMatchObject({ code: 'validation_failed' });
-    await expect(stack.rt.jobs.submit({ kind: 'system.sleep', params: { seconds: 0 } }, operator)).rejects.toMatchObject({
+    await expect(stack.rt.jobs.submit({ kind: 'system.nope', params: {} }, operator)).rejects.toMatchObject({
+      code: 'validation_failed',
+      status: 400,
+    });
+    await expect(
+      stack.rt.jobs.submit({ kind: 'system.sleep', params: { seconds: 1 }, argv: ['rm'] }, operator),
+    ).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(
+      stack.rt.jobs.submit({ kind: 'system.sleep', params: { seconds: 0 } }, operator),
+    ).rejects.toMatchObject({
       code: 'validation_failed',
       details: { issues: [expect.objectContaining({ path: ['params', 'seconds'] })] },
     });

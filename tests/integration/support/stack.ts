@@ -5,14 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { createJobsDlqHandler } from '#functions/jobs-dlq.ts';
+import { createJobsWorkerHandler } from '#functions/jobs-worker.ts';
+import { LocalLambdaRunner } from '#functions/local-runner.ts';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
 import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
 import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { createLogger, type Logger } from '#shared/log.ts';
 import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
-import { createJobsDlqHandler } from '#functions/jobs-dlq.ts';
-import { createJobsWorkerHandler } from '#functions/jobs-worker.ts';
-import { LocalLambdaRunner } from '#functions/local-runner.ts';
 
 export interface TestStack {
   config: AppConfig;
@@ -54,7 +54,10 @@ export async function createTestStack(opts: TestStackOptions = {}): Promise<Test
   const config = loadConfig(env);
   const boot = createAwsClients(config);
   await ensureTables(boot.dynamo, config.tables);
-  const queueUrls = await ensureQueues(boot.sqs, config.resourcePrefix, { maxReceiveCount: config.jobs.maxReceiveCount, visibilityTimeoutS: 5 });
+  const queueUrls = await ensureQueues(boot.sqs, config.resourcePrefix, {
+    maxReceiveCount: config.jobs.maxReceiveCount,
+    visibilityTimeoutS: 5,
+  });
   boot.destroy();
   const log = createLogger({ service: 'test', level: process.env.GHTRADER_TEST_LOG_LEVEL ?? 'silent' });
   const rt = await createRuntime(config, log, { queueUrls });
@@ -90,13 +93,19 @@ export async function createTestStack(opts: TestStackOptions = {}): Promise<Test
 }
 
 /** Poll `fn` until it returns a truthy value or `timeoutMs` passes (then throw with the last value). */
-export async function waitFor<T>(fn: () => Promise<T>, timeoutMs: number, what: string, everyMs = 100): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  fn: () => Promise<T>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 100,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await fn();
     if (last) return last as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
