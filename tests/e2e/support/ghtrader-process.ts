@@ -29,9 +29,14 @@ export interface RunningStack {
 /** A Redis key prefix unique to this e2e run, so the shared Redis is never clobbered. */
 export const E2E_REDIS_PREFIX = `ghtrader-e2e-${randomBytes(4).toString('hex')}:`;
 
-export async function startUp(home: string, extraArgs: string[] = [], timeoutMs = 20_000): Promise<RunningStack> {
+export async function startUp(
+  home: string,
+  extraArgs: string[] = [],
+  timeoutMs = 20_000,
+  env: Record<string, string> = {},
+): Promise<RunningStack> {
   const child = spawn(process.execPath, [CLI, 'up', '--home', home, '--port', '0', '--json', ...extraArgs], {
-    env: { ...process.env, GHTRADER_REDIS_PREFIX: E2E_REDIS_PREFIX, GHTRADER_LOG_LEVEL: 'info' },
+    env: { ...process.env, GHTRADER_REDIS_PREFIX: E2E_REDIS_PREFIX, GHTRADER_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
