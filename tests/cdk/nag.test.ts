@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Validations } from 'aws-cdk-lib';
+import { VALIDATION_REPORT_FILE } from 'aws-cdk-lib/cx-api';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildApp, removeOutputs, SKIP_BUNDLING, type SynthesizedApp, synthApp } from './synth-app.ts';
+
+interface Acknowledgement {
+  path: string;
+  id: string;
+  reason: string;
+}
+
+/** Every `Validations.of(x).acknowledge(...)` recorded in the construct tree under `root`. */
+function acknowledgementsUnder(root: IConstruct): Acknowledgement[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          // aws-cdk-lib records ids without a known prefix as `Annotation::<id>`; cdk-nag strips it the same way.
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+describe('cdk-nag AwsSolutions checks', () => {
+  // Templates only: nag reads the construct tree, not the bundles, so esbuild is skipped here.
+  let built: SynthesizedApp;
+  let unacknowledged: ReturnType<typeof buildApp> | undefined;
+
+  beforeAll(() => {
+    built = synthApp(SKIP_BUNDLING);
+  });
+
+  afterAll(() => {
+    removeOutputs(built, unacknowledged);
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('leaves no unacknowledged error or warning in the whole app', () => {
+    // Prepare
+    const checks = new AwsSolutionsChecks(built.app);
+
+    // Act
+    const report = checks.validateScope(built.app);
+
+    // Assess
+    expect(report.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.description}`)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('finishes synthesis with a validation report free of violations', () => {
+    // Prepare
+    const reportFile = path.join(built.assembly.directory, VALIDATION_REPORT_FILE);
+
+    // Act
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { pluginReports: { violations?: unknown[] }[] };
+
+    // Assess
+    expect(report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
+  });
+
+  it('gives every acknowledgement a reason of at least 10 characters', () => {
+    // Prepare
+    const acknowledgements = acknowledgementsUnder(built.app);
+
+    // Act
+    const thin = acknowledgements.filter((a) => a.reason.trim().length < 10);
+
+    // Assess
+    expect(acknowledgements.length).toBeGreaterThan(0);
+    expect(thin).toEqual([]);
+  });
+
+  it('acknowledges only findings that cdk-nag actually reports, each on the construct that has it', () => {
+    // Prepare
+    const acknowledgements = acknowledgementsUnder(built.app);
+    vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
+    // Built, not synthesized: synthesis would (rightly) fail on the findings this test wants to see.
+    unacknowledged = buildApp(SKIP_BUNDLING);
+
+    // Act
+    const findings = new AwsSolutionsChecks(unacknowledged.app)
+      .validateScope(unacknowledged.app)
+      .violations.flatMap((v) => v.violatingResources.map((r) => ({ id: v.ruleName, path: r.constructPath ?? '' })));
+
+    // Assess
+    const explains = (a: Acknowledgement) =>
+      findings.some((f) => f.id === a.id && (f.path === a.path || f.path.startsWith(`${a.path}/`)));
+    expect(acknowledgements.filter((a) => !explains(a))).toEqual([]);
+    expect(findings.filter((f) => !acknowledgements.some((a) => a.id === f.id && f.path.startsWith(a.path)))).toEqual(
+      [],
+    );
+  });
+});
