@@ -110,8 +110,8 @@ export interface AppConfig {
 
 /** Parse the environment; throws `ValidationFailedError` naming every bad key, its value and the expectation. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  // Empty strings mean "unset" for every key, as in most shells' `FOO= cmd`.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // Empty or blank strings mean "unset" for every key, as in most shells' `FOO= cmd` (never a silent 0).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
     const issues = zodIssues(parsed.error);

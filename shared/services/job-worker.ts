@@ -5,7 +5,7 @@
  */
 import { ulid } from 'ulid';
 import type { JobEvents } from '../domain/control/job-events.ts';
-import { findJobKind } from '../domain/control/job-kinds/index.ts';
+import { findJobKind, type JobKindDef } from '../domain/control/job-kinds/index.ts';
 import type { JobQueue } from '../domain/control/job-queue.ts';
 import type { JobStore, OwnerRef } from '../domain/control/job-store.ts';
 import {
@@ -50,6 +50,8 @@ export interface JobWorkerDeps {
   hostId: string;
   runner: WorkerInfo['runner'];
   settings: JobWorkerSettings;
+  /** The kind registry; defaults to the closed production set (tests inject extra kinds). */
+  findKind?: (kind: string) => JobKindDef | undefined;
 }
 
 export interface IncomingJobMessage {
@@ -80,7 +82,7 @@ export class JobWorker {
       jlog.info({ status: job.status }, 'job.message_for_terminal_job');
       return 'delete';
     }
-    const def = findJobKind(job.kind);
+    const def = (this.deps.findKind ?? findJobKind)(job.kind);
     const handler = this.deps.handlers[job.kind];
     if (!def || !handler) {
       await this.failUnowned(
@@ -129,7 +131,9 @@ export class JobWorker {
     }
     const leases: Lease[] = [];
     if (keys.length > 0) {
-      const waited = await this.acquireLocks(claimed, owner, keys, def.lockWaitS, message, leases, alog);
+      // The claim clears `waiting_for`; the wait began at the first blocked delivery, as read before the claim.
+      const waitingSince = { ...claimed, waiting_for: job.waiting_for };
+      const waited = await this.acquireLocks(waitingSince, owner, keys, def.lockWaitS, message, leases, alog);
       if (waited) return 'delete';
     }
 

@@ -9,6 +9,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 function sortDeep(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(sortDeep);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -183,7 +183,9 @@ export function mergeProgress(
   at: { nowIso: string; elapsedS: number; finished?: boolean },
 ): JobProgress {
   const base = prev ?? { ...EMPTY_PROGRESS, pct: 0, eta_s: null, updated_at: at.nowIso };
-  const merged = { ...base, ...update };
+  // Fields an update leaves undefined keep their stored value (an update never wipes phase, step or pct).
+  const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
+  const merged = { ...base, ...defined };
   let pct = Math.max(prev?.pct ?? 0, computePct(merged));
   if (at.finished) pct = 1;
   const eta = at.finished ? 0 : pct > 0 ? Math.max(0, Math.round((at.elapsedS / pct - at.elapsedS) * 10) / 10) : null;

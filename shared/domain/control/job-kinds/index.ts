@@ -10,7 +10,16 @@ export { defineJobKind } from './types.ts';
 
 const ALL: JobKindDef[] = [systemSelftest, systemSleep] as unknown as JobKindDef[];
 
-export const JOB_KINDS: ReadonlyMap<string, JobKindDef> = new Map(ALL.map((k) => [k.kind, k]));
+function registry(kinds: JobKindDef[]): ReadonlyMap<string, JobKindDef> {
+  const map = new Map<string, JobKindDef>();
+  for (const k of kinds) {
+    if (map.has(k.kind)) throw new Error(`job kind ${k.kind} is declared twice`);
+    map.set(k.kind, k);
+  }
+  return map;
+}
+
+export const JOB_KINDS: ReadonlyMap<string, JobKindDef> = registry(ALL);
 
 /** The kind definition, or undefined for a kind that does not exist. */
 export function findJobKind(kind: string): JobKindDef<z.ZodType> | undefined {
