@@ -7,9 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import { createJobsDlqHandler } from '#functions/jobs-dlq.ts';
-import { createJobsWorkerHandler } from '#functions/jobs-worker.ts';
-import { LocalLambdaRunner } from '#functions/local-runner.ts';
+import { createLocalRunner } from '#functions/local-runner.ts';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { systemClock } from '#shared/domain/time.ts';
@@ -93,17 +91,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // Report Redis as it is from the first request on (a down Redis costs at most this wait, then degraded mode).
     await rt.warm.settle(1_000);
 
-    const runner = new LocalLambdaRunner({
-      sqs: rt.clients.sqs,
-      queueUrl: rt.queueUrls.jobs,
-      dlqUrl: rt.queueUrls.jobsDlq,
-      worker: createJobsWorkerHandler(rt.worker('local')),
-      dlq: createJobsDlqHandler(rt.recovery, log.child({ component: 'jobs-dlq' })),
-      reconcile: () => rt.recovery.reconcile(),
-      reconcileIntervalS: config.jobs.reconcileIntervalS,
-      concurrency: config.jobs.runnerConcurrency,
-      log: log.child({ component: 'local-runner' }),
-    });
+    const runner = createLocalRunner(rt, { log });
     // SQS messages do not survive a restart locally; every job still queued gets a fresh message now.
     const recovered = await rt.recovery.reconcile(0);
     if (recovered.requeued > 0) log.info(recovered, 'up.requeued_jobs_after_restart');

@@ -18,7 +18,9 @@ import { ulid } from 'ulid';
 import type { ComponentStatus } from '#shared/domain/control/status.ts';
 import { describeError } from '#shared/errors/base.ts';
 import type { Logger } from '#shared/log.ts';
-import type { SqsHandler } from './jobs-worker.ts';
+import type { Runtime } from '#shared/services/runtime.ts';
+import { createJobsDlqHandler } from './jobs-dlq.ts';
+import { createJobsWorkerHandler, type SqsHandler } from './jobs-worker.ts';
 
 export interface LocalRunnerOptions {
   sqs: SQSClient;
@@ -183,4 +185,24 @@ function toRecord(m: Message, sourceArn: string): SQSRecord {
     eventSourceARN: sourceArn,
     awsRegion: 'local',
   };
+}
+
+/** The local runner wired to a runtime: the same worker and DLQ handlers Lambda runs, plus the reconciler. */
+export function createLocalRunner(
+  rt: Runtime,
+  opts: { concurrency?: number; reconcileIntervalS?: number; waitTimeS?: number; log?: Logger } = {},
+): LocalLambdaRunner {
+  const log = opts.log ?? rt.log;
+  return new LocalLambdaRunner({
+    sqs: rt.clients.sqs,
+    queueUrl: rt.queueUrls.jobs,
+    dlqUrl: rt.queueUrls.jobsDlq,
+    worker: createJobsWorkerHandler(rt.worker('local')),
+    dlq: createJobsDlqHandler(rt.recovery, log.child({ component: 'jobs-dlq' })),
+    reconcile: () => rt.recovery.reconcile(),
+    reconcileIntervalS: opts.reconcileIntervalS ?? rt.config.jobs.reconcileIntervalS,
+    concurrency: opts.concurrency ?? rt.config.jobs.runnerConcurrency,
+    log: log.child({ component: 'local-runner' }),
+    ...(opts.waitTimeS !== undefined ? { waitTimeS: opts.waitTimeS } : {}),
+  });
 }

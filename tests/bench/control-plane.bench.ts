@@ -10,9 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { createJobsDlqHandler } from '#functions/jobs-dlq.ts';
-import { createJobsWorkerHandler } from '#functions/jobs-worker.ts';
-import { LocalLambdaRunner } from '#functions/local-runner.ts';
+import { createLocalRunner } from '#functions/local-runner.ts';
 import { loadConfig } from '#shared/config.ts';
 import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
 import { createAwsClients } from '#shared/infra/aws/clients.ts';
@@ -44,17 +42,7 @@ async function main(): Promise<void> {
   const log = silentLogger();
   const rt = await createRuntime(config, log, { queueUrls });
   await rt.warm.settle(1_000);
-  const runner = new LocalLambdaRunner({
-    sqs: rt.clients.sqs,
-    queueUrl: queueUrls.jobs,
-    dlqUrl: queueUrls.jobsDlq,
-    worker: createJobsWorkerHandler(rt.worker('local')),
-    dlq: createJobsDlqHandler(rt.recovery, log),
-    reconcile: () => rt.recovery.reconcile(),
-    reconcileIntervalS: 60,
-    concurrency: config.jobs.runnerConcurrency,
-    log,
-  });
+  const runner = createLocalRunner(rt, { reconcileIntervalS: 60, log });
   runner.start();
   try {
     const ctx = { actor: { actor: 'bench', role: 'operator' as const }, requestId: 'bench-request-0001' };

@@ -2,23 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsoleClient, type RunningStack, startUp } from './support/ghtrader-process.ts';
+import { ConsoleClient, type RunningStack, startUp, until } from './support/ghtrader-process.ts';
 import { freePort, PrivateRedis } from './support/redis-server.ts';
 
 interface Status {
   components: Record<string, { state: string; text: string }>;
   warm_path_degraded: boolean;
   warm_path_reasons: string[];
-}
-
-async function until<T>(fn: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 describe('ghtrader up with its Redis going away and coming back', () => {

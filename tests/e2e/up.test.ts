@@ -2,23 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsoleClient, type RunningStack, startUp } from './support/ghtrader-process.ts';
+import { ConsoleClient, type RunningStack, startUp, until } from './support/ghtrader-process.ts';
 
 interface Job {
   job_id: string;
   status: string;
   progress: { pct: number } | null;
   error: { code: string } | null;
-}
-
-async function until<T>(fn: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('ghtrader up, end to end', () => {
@@ -71,6 +61,10 @@ describe('ghtrader up, end to end', () => {
   });
 
   it('runs a selftest submitted through the API to succeeded, visible on the Jobs page', async () => {
+    // Prepare: the demo selftest `up` submits would dedupe an identical submission while it is active.
+    if (!stack.banner.demo_job) throw new Error('ghtrader up reported no demo job');
+    expect((await finished(admin, stack.banner.demo_job)).status).toBe('succeeded');
+
     // Act
     const submitted = await admin.request('POST', '/api/jobs', { kind: 'system.selftest', params: {} });
     const id = (submitted.json as { job: Job }).job.job_id;

@@ -134,3 +134,14 @@ export class ConsoleClient {
     return { status: r.status, json, text, headers: r.headers };
   }
 }
+
+/** Poll `fn` every 200 ms until it returns non-null, or throw after `timeoutMs`. */
+export async function until<T>(fn: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

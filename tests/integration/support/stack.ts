@@ -5,9 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { createJobsDlqHandler } from '#functions/jobs-dlq.ts';
-import { createJobsWorkerHandler } from '#functions/jobs-worker.ts';
-import { LocalLambdaRunner } from '#functions/local-runner.ts';
+import { createLocalRunner, type LocalLambdaRunner } from '#functions/local-runner.ts';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
 import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
 import { createAwsClients } from '#shared/infra/aws/clients.ts';
@@ -67,18 +65,7 @@ export async function createTestStack(opts: TestStackOptions = {}): Promise<Test
     log,
     runner: null,
     startRunner() {
-      const runner = new LocalLambdaRunner({
-        sqs: rt.clients.sqs,
-        queueUrl: queueUrls.jobs,
-        dlqUrl: queueUrls.jobsDlq,
-        worker: createJobsWorkerHandler(rt.worker('local')),
-        dlq: createJobsDlqHandler(rt.recovery, log),
-        reconcile: () => rt.recovery.reconcile(),
-        reconcileIntervalS: config.jobs.reconcileIntervalS,
-        concurrency: 2,
-        log,
-        waitTimeS: 1,
-      });
+      const runner = createLocalRunner(rt, { concurrency: 2, waitTimeS: 1, log });
       runner.start();
       stack.runner = runner;
       return runner;
