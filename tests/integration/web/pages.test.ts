@@ -1,0 +1,244 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StatusSnapshot, StatusSource } from '#shared/domain/control/status.ts';
+import { type BrowserSession, type TestUser, WebTestStack } from './support.ts';
+
+let web: WebTestStack;
+let operator: TestUser;
+let opSession: BrowserSession;
+let viewerSession: BrowserSession;
+let jobId: string;
+
+beforeAll(async () => {
+  web = await WebTestStack.create();
+  operator = await web.createUser('operator');
+  opSession = await web.login(operator);
+  viewerSession = await web.login(await web.createUser('viewer'));
+  const res = await web.send(
+    'POST',
+    '/api/jobs',
+    { kind: 'system.sleep', params: { seconds: 7 } },
+    web.browserHeaders(opSession),
+  );
+  jobId = ((await res.json()) as { job: { job_id: string } }).job.job_id;
+});
+
+afterAll(async () => {
+  await web?.close();
+});
+
+function pageData(html: string): Record<string, unknown> {
+  const m = /<script type="application\/json" id="page-data">([\s\S]*?)<\/script>/.exec(html);
+  if (!m?.[1]) throw new Error('no page-data block');
+  return JSON.parse(m[1]) as Record<string, unknown>;
+}
+
+describe('page routing', () => {
+  it.each([
+    ['/', '/v/cu/dashboard'],
+    ['/jobs', '/v/cu/jobs'],
+    ['/data', '/v/cu/data'],
+    ['/config', '/v/cu/config'],
+  ])('redirects %s with 303 to %s', async (path, location) => {
+    // Act
+    const res = await web.request(path);
+
+    // Assess
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(location);
+  });
+
+  it('answers 404 for a variety other than cu, au, ag, signed in or not', async () => {
+    // Act
+    const anonymous = await web.request('/v/ni/dashboard');
+    const signedIn = await web.request('/v/ni/dashboard', { headers: { cookie: opSession.cookie } });
+
+    // Assess
+    expect(anonymous.status).toBe(404);
+    expect(signedIn.status).toBe(404);
+    expect(signedIn.headers.get('content-type')).toContain('text/html');
+  });
+
+  it('redirects an unauthenticated page request to /login keeping the return path', async () => {
+    // Act
+    const res = await web.request('/v/au/jobs?status=running');
+
+    // Assess
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/v/au/jobs?status=running')}`);
+  });
+
+  it('renders every workspace for every variety', async () => {
+    for (const v of ['cu', 'au', 'ag']) {
+      for (const section of ['dashboard', 'jobs', 'data', 'models', 'trading', 'config', 'system']) {
+        // Act
+        const res = await web.request(`/v/${v}/${section}`, { headers: { cookie: viewerSession.cookie } });
+
+        // Assess
+        expect(res.status, `/v/${v}/${section}`).toBe(200);
+        const html = await res.text();
+        expect(html).toContain('aria-current="page"');
+        expect(html).toContain(`href="/v/${v === 'cu' ? 'au' : 'cu'}/${section}"`);
+        expect(res.headers.get('server-timing')).toMatch(/^render;dur=/);
+      }
+    }
+  });
+
+  it('labels not-yet-built workspaces honestly', async () => {
+    // Act
+    const html = await (await web.request('/v/ag/trading', { headers: { cookie: viewerSession.cookie } })).text();
+
+    // Assess
+    expect(html).toContain('Not built yet');
+    expect(html).toContain('Nothing on this page is live data.');
+  });
+});
+
+describe('login page', () => {
+  it('renders a labelled form and keeps only a safe return path', async () => {
+    // Act
+    const good = await (await web.request('/login?next=%2Fv%2Fau%2Fjobs')).text();
+    const evil = await (await web.request('/login?next=%2F%2Fevil.example')).text();
+
+    // Assess
+    expect(good).toContain('<label for="login-username">');
+    expect(good).toContain('<label for="login-password">');
+    expect(pageData(good)).toEqual({ page: 'login', next: '/v/au/jobs' });
+    expect(pageData(evil)).toEqual({ page: 'login', next: null });
+  });
+
+  it('sends a signed-in user on to the return path', async () => {
+    // Act
+    const res = await web.request('/login?next=%2Fv%2Fag%2Fsystem', { headers: { cookie: viewerSession.cookie } });
+
+    // Assess
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/v/ag/system');
+  });
+});
+
+describe('jobs pages', () => {
+  it('renders the jobs table with submit actions for an operator', async () => {
+    // Act
+    const res = await web.request('/v/cu/jobs', { headers: { cookie: opSession.cookie } });
+
+    // Assess
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('id="submit-selftest"');
+    expect(html).toContain('id="sleep-form"');
+    expect(html).toContain('<label for="sleep-seconds">');
+    expect(html).toContain(`/v/cu/jobs/${jobId}`);
+    expect(html).toContain('<th scope="col">Status</th>');
+    expect(html).toContain('Queued');
+    expect(pageData(html)).toMatchObject({ page: 'jobs', variety: 'cu', csrf_token: opSession.csrf });
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(html).not.toMatch(/<script>(?!<\/script>)/);
+  });
+
+  it('hides the submit actions from a viewer', async () => {
+    // Act
+    const html = await (await web.request('/v/au/jobs', { headers: { cookie: viewerSession.cookie } })).text();
+
+    // Assess
+    expect(html).not.toContain('id="submit-selftest"');
+    expect(html).toContain(jobId);
+  });
+
+  it('filters by status and scope, and pages with next_cursor links', async () => {
+    // Prepare
+    for (const seconds of [21, 22]) {
+      await web.send('POST', '/api/jobs', { kind: 'system.sleep', params: { seconds } }, web.browserHeaders(opSession));
+    }
+
+    // Act
+    const page1 = await (
+      await web.request('/v/cu/jobs?status=queued&per_page=20', { headers: { cookie: opSession.cookie } })
+    ).text();
+    const scoped = await (await web.request('/v/cu/jobs?scope=var', { headers: { cookie: opSession.cookie } })).text();
+    const none = await (
+      await web.request('/v/cu/jobs?status=failed', { headers: { cookie: opSession.cookie } })
+    ).text();
+
+    // Assess
+    expect(page1).toContain('<option value="queued" selected="">');
+    expect(scoped).toContain('No jobs match.');
+    expect(none).toContain('No jobs match.');
+  });
+
+  it('renders a job detail page with its progress bar, record and a Cancel button for an operator', async () => {
+    // Act
+    const res = await web.request(`/v/cu/jobs/${jobId}`, { headers: { cookie: opSession.cookie } });
+    const asViewer = await (
+      await web.request(`/v/cu/jobs/${jobId}`, { headers: { cookie: viewerSession.cookie } })
+    ).text();
+    const missing = await web.request('/v/cu/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV', {
+      headers: { cookie: opSession.cookie },
+    });
+
+    // Assess
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('<progress id="job-progress"');
+    expect(html).toContain('id="cancel-job"');
+    expect(html).toContain('system.sleep');
+    expect(pageData(html)).toMatchObject({ page: 'job', job_id: jobId, job_status: 'queued' });
+    expect(asViewer).not.toContain('id="cancel-job"');
+    expect(missing.status).toBe(404);
+  });
+});
+
+describe('system page and warm-path badge', () => {
+  it('shows each component state as icon and text', async () => {
+    // Act
+    const html = await (await web.request('/v/cu/system', { headers: { cookie: opSession.cookie } })).text();
+
+    // Assess
+    expect(html).toContain('DynamoDB');
+    expect(html).toMatch(/<span aria-hidden="true">✓<\/span> OK/);
+    expect(html).toContain('no job runner in this test stack');
+  });
+
+  it('renders the warm-path-degraded badge only while the status says so', async () => {
+    // Prepare: fixed snapshots, only to drive the page render.
+    const at = new Date().toISOString();
+    const comp = { state: 'ok' as const, text: 'fine', error: '', updated_at: at, stale: false };
+    const healthy: StatusSnapshot = {
+      state: 'ok',
+      text: 'all components ok',
+      error: '',
+      updated_at: at,
+      stale: false,
+      components: { dynamo: comp, sqs: comp, runner: comp, redis: comp },
+      warm_path_degraded: false,
+      warm_path_reasons: [],
+      running_count: 0,
+      queued_count: 0,
+    };
+    const degraded: StatusSnapshot = {
+      ...healthy,
+      state: 'warn',
+      components: { ...healthy.components, redis: { ...comp, state: 'warn', error: 'redis_unavailable' } },
+      warm_path_degraded: true,
+      warm_path_reasons: ['console:redis_unavailable'],
+    };
+    let current = degraded;
+    const fixed: StatusSource = { snapshot: async () => current };
+    const other = await WebTestStack.create({ status: fixed });
+    try {
+      const s = await other.login(await other.createUser('viewer'));
+
+      // Act
+      const html = await (await other.request('/v/cu/dashboard', { headers: { cookie: s.cookie } })).text();
+      current = healthy;
+      const after = await (await other.request('/v/cu/dashboard', { headers: { cookie: s.cookie } })).text();
+
+      // Assess
+      expect(html).toMatch(/<p id="warm-path-badge" class="badge badge-warn">/);
+      expect(html).toContain('Warm path degraded');
+      expect(html).toContain('console:redis_unavailable');
+      expect(after).toMatch(/<p id="warm-path-badge" class="badge badge-warn" hidden="">/);
+    } finally {
+      await other.close();
+    }
+  });
+});

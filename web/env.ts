@@ -1,0 +1,47 @@
+/**
+ * The web app's dependencies and the hono environment (per-request variables, runtime bindings). The same app runs
+ * under `@hono/node-server` (`ghtrader up`), the HTTP API Lambda, and `app.request()` in tests.
+ */
+import type { AppConfig } from '#shared/config.ts';
+import type { AuditLog } from '#shared/domain/control/audit.ts';
+import type { StatusSource } from '#shared/domain/control/status.ts';
+import type { IdGen } from '#shared/domain/ids.ts';
+import type { Clock } from '#shared/domain/time.ts';
+import type { Logger } from '#shared/log.ts';
+import type { AuthService, Principal } from '#shared/services/auth-service.ts';
+import type { JobService } from '#shared/services/job-service.ts';
+
+export interface AppDeps {
+  config: AppConfig;
+  jobs: JobService;
+  status: StatusSource;
+  auth: AuthService;
+  audit: AuditLog;
+  log: Logger;
+  clock: Clock;
+  ids: IdGen;
+  /** Directory holding the built `app.js` and `app.css` served under `/static/`; absent -> those are 404. */
+  staticDir?: string;
+}
+
+export interface WebVariables {
+  requestId: string;
+  /** Logger carrying `request_id`. */
+  log: Logger;
+  /** Null until the authenticate middleware resolves a session cookie or bearer token. */
+  principal: Principal | null;
+}
+
+/**
+ * Runtime bindings: `incoming` under @hono/node-server, `requestContext` under the API Gateway Lambda adapter.
+ * Only the client address and TLS flag are read from them.
+ */
+export interface WebBindings {
+  incoming?: { socket?: { remoteAddress?: string | undefined; encrypted?: boolean | undefined } };
+  requestContext?: { http?: { sourceIp?: string }; identity?: { sourceIp?: string } };
+}
+
+export interface WebEnv {
+  Variables: WebVariables;
+  Bindings: WebBindings;
+}

@@ -1,0 +1,49 @@
+import type { MiddlewareHandler } from 'hono';
+import { type Role, roleAtLeast } from '#shared/domain/control/roles.ts';
+import { describeError } from '#shared/errors/base.ts';
+import { ForbiddenError, UnauthenticatedError } from '#shared/errors/control.ts';
+import type { AppDeps, WebEnv } from '../env.ts';
+import { authMeta } from '../request-info.ts';
+
+/**
+ * A route's minimum role: no principal -> 401 `unauthenticated`; too low -> 403 `forbidden` with
+ * `details.required_role`. For state-changing routes pass the audit `action`: the denial is then audited with
+ * `outcome: denied` (3 tries; a final failure is logged and the answer stays 403).
+ */
+export function requireRole(
+  deps: Pick<AppDeps, 'audit' | 'config'>,
+  need: Role,
+  action?: string,
+): MiddlewareHandler<WebEnv> {
+  return async (c, next) => {
+    const p = c.get('principal');
+    if (!p) throw new UnauthenticatedError();
+    if (!roleAtLeast(p.role, need)) {
+      if (action) {
+        const meta = authMeta(c, deps.config.auth.trustedProxyHops);
+        for (let i = 0; i < 3; i++) {
+          try {
+            await deps.audit.append({
+              actor: { type: p.via === 'token' ? 'token' : 'user', id: p.tokenId ?? p.userId, name: p.username },
+              role: p.role,
+              ip: meta.ip,
+              user_agent: meta.userAgent,
+              request_id: meta.requestId,
+              action,
+              target: `${c.req.method} ${c.req.path}`,
+              outcome: 'denied',
+              reason: `requires ${need}`,
+              before: null,
+              after: null,
+            });
+            break;
+          } catch (err) {
+            if (i === 2) c.get('log').error({ action, err: describeError(err) }, 'audit.write_failed');
+          }
+        }
+      }
+      throw new ForbiddenError(need, p.role);
+    }
+    await next();
+  };
+}

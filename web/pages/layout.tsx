@@ -1,0 +1,120 @@
+/**
+ * Console chrome (control-chain §8): context row (brand, variety switcher, badges, user menu) -> workspace nav ->
+ * alert strip -> the page. The warm-path badge is rendered from the status snapshot on first paint and kept current
+ * by the client script's status polling.
+ */
+import type { Child } from 'hono/jsx';
+import type { Role } from '#shared/domain/control/roles.ts';
+import type { StatusSnapshot } from '#shared/domain/control/status.ts';
+import { VARIETIES, type Variety } from '#shared/domain/control/varieties.ts';
+import { Document } from './document.tsx';
+import { PageData } from './page-data.tsx';
+
+export const SECTIONS = [
+  { id: 'dashboard', label: 'Dashboard' },
+  { id: 'jobs', label: 'Jobs' },
+  { id: 'data', label: 'Data' },
+  { id: 'models', label: 'Models' },
+  { id: 'trading', label: 'Trading' },
+  { id: 'config', label: 'Config' },
+  { id: 'system', label: 'System' },
+] as const;
+export type SectionId = (typeof SECTIONS)[number]['id'];
+
+export interface ChromeContext {
+  variety: Variety;
+  section: SectionId;
+  user: { username: string; role: Role };
+  /** Null when the status source failed; the alert strip then says so. */
+  status: StatusSnapshot | null;
+  assets: { css: string; js: string };
+  /** The session's CSRF token (null for bearer callers, who never use pages' actions). */
+  csrfToken: string | null;
+}
+
+export interface LayoutProps {
+  title: string;
+  ctx: ChromeContext;
+  pageData?: Record<string, unknown>;
+  children?: Child;
+}
+
+export function Layout(props: LayoutProps) {
+  const { ctx } = props;
+  const degraded = ctx.status?.warm_path_degraded ?? false;
+  const running = ctx.status?.running_count;
+  return (
+    <Document title={props.title} cssHref={ctx.assets.css} jsHref={ctx.assets.js}>
+      <body>
+        <a class="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header class="chrome">
+          <div class="context-row">
+            <a class="brand" href={`/v/${ctx.variety}/dashboard`}>
+              ghtrader
+            </a>
+            <nav aria-label="Variety" class="varieties">
+              {VARIETIES.map((v) => (
+                <a
+                  href={`/v/${v}/${ctx.section}`}
+                  aria-current={v === ctx.variety ? 'page' : undefined}
+                  class={v === ctx.variety ? 'current' : undefined}
+                >
+                  {v.toUpperCase()}
+                </a>
+              ))}
+            </nav>
+            <div class="badges">
+              <p id="warm-path-badge" class="badge badge-warn" hidden={!degraded}>
+                <span aria-hidden="true">⚠</span> Warm path degraded
+                <span id="warm-path-reasons" class="muted">
+                  {degraded ? ` (${ctx.status?.warm_path_reasons.join(', ') ?? ''})` : ''}
+                </span>
+              </p>
+            </div>
+            <div class="user-menu">
+              <span>
+                {ctx.user.username} <span class="muted">({ctx.user.role})</span>
+              </span>
+              <button type="button" id="logout">
+                Log out
+              </button>
+            </div>
+          </div>
+          <nav aria-label="Workspaces" class="sections">
+            {SECTIONS.map((s) => (
+              <a
+                href={`/v/${ctx.variety}/${s.id}`}
+                aria-current={s.id === ctx.section ? 'page' : undefined}
+                class={s.id === ctx.section ? 'current' : undefined}
+              >
+                {s.label}
+                {s.id === 'jobs' && typeof running === 'number' ? ` (${running} running)` : ''}
+              </a>
+            ))}
+          </nav>
+        </header>
+        <div class="alert-strip">
+          {ctx.status === null ? (
+            <p class="badge badge-error" role="alert">
+              <span aria-hidden="true">✖</span> System status unavailable; see the System page and the server log.
+            </p>
+          ) : null}
+        </div>
+        <main id="main">{props.children}</main>
+        <div id="toasts" class="toasts" role="status" aria-live="polite" />
+        <PageData
+          data={{
+            variety: ctx.variety,
+            section: ctx.section,
+            user: ctx.user,
+            csrf_token: ctx.csrfToken,
+            warm_path_degraded: degraded,
+            ...props.pageData,
+          }}
+        />
+      </body>
+    </Document>
+  );
+}

@@ -1,0 +1,162 @@
+/**
+ * Console pages (control-chain §8), server-rendered from the same services as the API so the first paint carries
+ * the data. `/v/{var}/...` with var ∈ cu, au, ag (else 404); unauthenticated -> 303 `/login?next=<path>`.
+ * Actions a role may not take are not rendered (and the API answers 403 anyway).
+ */
+import { type Context, Hono } from 'hono';
+import { JOB_STATUSES, type JobStatus } from '#shared/domain/control/jobs.ts';
+import { roleAtLeast } from '#shared/domain/control/roles.ts';
+import type { StatusSnapshot } from '#shared/domain/control/status.ts';
+import { type Variety, VarietySchema } from '#shared/domain/control/varieties.ts';
+import { describeError } from '#shared/errors/base.ts';
+import { NotFoundError } from '#shared/errors/control.ts';
+import { callerOf } from '#shared/services/auth-service.ts';
+import type { AppDeps, WebEnv } from '../env.ts';
+import { DashboardPage } from '../pages/dashboard.tsx';
+import { JobDetailPage } from '../pages/job-detail.tsx';
+import { type JobsFilters, JobsPage } from '../pages/jobs.tsx';
+import { type ChromeContext, SECTIONS, type SectionId } from '../pages/layout.tsx';
+import { LoginPage } from '../pages/login.tsx';
+import { PlaceholderPage, type PlannedWorkspace } from '../pages/placeholder.tsx';
+import { SystemPage } from '../pages/system.tsx';
+import { authMeta, principalOf } from '../request-info.ts';
+import { safeNextPath } from '../security/request-origin.ts';
+import type { StaticAssets } from '../static-assets.ts';
+import { jobIdParam } from './api-jobs.ts';
+
+const PER_PAGE = { default: 50, min: 20, max: 200 } as const;
+
+/** A rendered hono/jsx element: a string, or a promise of one when a component is async. */
+type Rendered = { toString(): string | Promise<string> };
+
+export function pageRoutes(deps: AppDeps, assets: StaticAssets): Hono<WebEnv> {
+  const app = new Hono<WebEnv>();
+  const hops = deps.config.auth.trustedProxyHops;
+
+  const hrefs = async () => ({ css: await assets.href('app.css'), js: await assets.href('app.js') });
+
+  /** Render with a `Server-Timing: render;dur=<ms>` header (pages' p95 render goal, control-chain §12). */
+  const render = async (c: Context<WebEnv>, element: unknown, started: number) => {
+    const html = await (element as Rendered).toString();
+    c.header('Server-Timing', `render;dur=${(performance.now() - started).toFixed(1)}`);
+    return c.html(html);
+  };
+
+  const chrome = async (c: Context<WebEnv>, section: SectionId): Promise<ChromeContext> => {
+    const p = principalOf(c);
+    let status: StatusSnapshot | null = null;
+    try {
+      status = await deps.status.snapshot();
+    } catch (err) {
+      // Shown on the page as "status unavailable"; the page itself still renders.
+      c.get('log').error({ err: describeError(err) }, 'status.snapshot_failed');
+    }
+    return {
+      variety: c.req.param('var') as Variety,
+      section,
+      user: { username: p.username, role: p.role },
+      status,
+      assets: await hrefs(),
+      csrfToken: p.session?.csrfToken ?? null,
+    };
+  };
+
+  app.get('/', (c) => c.redirect('/v/cu/dashboard', 303));
+  for (const s of SECTIONS) app.get(`/${s.id}`, (c) => c.redirect(`/v/cu/${s.id}`, 303));
+
+  app.get('/login', async (c) => {
+    const next = safeNextPath(c.req.query('next'));
+    if (c.get('principal')) return c.redirect(next ?? '/v/cu/dashboard', 303);
+    return render(c, <LoginPage assets={await hrefs()} next={next} />, performance.now());
+  });
+
+  app.use('/v/:var/*', async (c, next) => {
+    const v = c.req.param('var') ?? '';
+    if (!VarietySchema.safeParse(v).success) throw new NotFoundError('variety', v.slice(0, 16));
+    if (!c.get('principal')) {
+      const search = new URL(c.req.url).search;
+      return c.redirect(`/login?next=${encodeURIComponent(`${c.req.path}${search}`)}`, 303);
+    }
+    await next();
+  });
+
+  app.get('/v/:var/dashboard', async (c) => {
+    const started = performance.now();
+    const [ctx, newest] = await Promise.all([chrome(c, 'dashboard'), deps.jobs.list({ limit: '20' })]);
+    return render(c, <DashboardPage ctx={ctx} newest={newest} />, started);
+  });
+
+  app.get('/v/:var/jobs', async (c) => {
+    const started = performance.now();
+    const q = c.req.query();
+    const variety = c.req.param('var') as Variety;
+    const perPage = Number.parseInt(q.per_page ?? '', 10);
+    const filters: JobsFilters = {
+      status: JOB_STATUSES.includes(q.status as JobStatus) ? (q.status as string) : '',
+      kind: (q.kind ?? '').trim().slice(0, 100),
+      q: (q.q ?? '').trim().slice(0, 100),
+      scope: q.scope === 'var' ? 'var' : 'all',
+      perPage: Number.isFinite(perPage) ? Math.min(PER_PAGE.max, Math.max(PER_PAGE.min, perPage)) : PER_PAGE.default,
+    };
+    const listQuery: Record<string, string> = { limit: String(filters.perPage) };
+    if (filters.status) listQuery.status = filters.status;
+    if (filters.kind) listQuery.kind = filters.kind;
+    if (filters.q) listQuery.q = filters.q;
+    if (filters.scope === 'var') listQuery.var = variety;
+    if (q.cursor) listQuery.cursor = q.cursor;
+    const [ctx, list] = await Promise.all([chrome(c, 'jobs'), deps.jobs.list(listQuery)]);
+    const params = new URLSearchParams({
+      ...(filters.status ? { status: filters.status } : {}),
+      ...(filters.kind ? { kind: filters.kind } : {}),
+      ...(filters.q ? { q: filters.q } : {}),
+      scope: filters.scope,
+      per_page: String(filters.perPage),
+    });
+    const base = `/v/${variety}/jobs?${params.toString()}`;
+    return render(
+      c,
+      <JobsPage
+        ctx={ctx}
+        list={list}
+        filters={filters}
+        canOperate={roleAtLeast(ctx.user.role, 'operator')}
+        nextHref={list.next_cursor ? `${base}&cursor=${encodeURIComponent(list.next_cursor)}` : null}
+        firstHref={q.cursor ? base : null}
+      />,
+      started,
+    );
+  });
+
+  app.get('/v/:var/jobs/:id', async (c) => {
+    const started = performance.now();
+    const id = jobIdParam(c);
+    const [ctx, job, progress] = await Promise.all([chrome(c, 'jobs'), deps.jobs.get(id), deps.jobs.progress(id)]);
+    return render(
+      c,
+      <JobDetailPage ctx={ctx} job={job} progress={progress} canOperate={roleAtLeast(ctx.user.role, 'operator')} />,
+      started,
+    );
+  });
+
+  app.get('/v/:var/system', async (c) => {
+    const started = performance.now();
+    const caller = callerOf(principalOf(c), authMeta(c, hops));
+    const isAdmin = caller.role === 'admin';
+    const [ctx, tokens, users] = await Promise.all([
+      chrome(c, 'system'),
+      deps.auth.listTokens(caller, { limit: '100' }),
+      isAdmin ? deps.auth.listUsers(caller, { limit: '100' }) : Promise.resolve(null),
+    ]);
+    return render(c, <SystemPage ctx={ctx} tokens={tokens.items} users={users?.items ?? null} />, started);
+  });
+
+  for (const workspace of ['data', 'models', 'trading', 'config'] as const satisfies PlannedWorkspace[]) {
+    app.get(`/v/:var/${workspace}`, async (c) => {
+      const started = performance.now();
+      const ctx = await chrome(c, workspace);
+      return render(c, <PlaceholderPage ctx={ctx} workspace={workspace} />, started);
+    });
+  }
+
+  return app;
+}
