@@ -63,6 +63,7 @@ export class StatusService implements StatusSource {
         if (d.dlqVisible > 0) throw new WarnState(`${d.dlqVisible} message(s) in the jobs DLQ`, 'dlq_not_empty');
         return `jobs queue: ${d.visible} visible, ${d.inFlight} in flight`;
       }),
+      // Counts are best effort: when DynamoDB fails, the dynamo probe above reports why and the counts read null.
       withTimeout(
         Promise.all([this.deps.store.count('running'), this.deps.store.count('queued')]),
         PROBE_TIMEOUT_MS,
