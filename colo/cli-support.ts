@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
 import { describeError, GhtraderError } from '#shared/errors/base.ts';
 import { ControlError } from '#shared/errors/control.ts';
+import { CalendarDataError, MarketError } from '#shared/errors/market.ts';
 import { createLogger, type Logger } from '#shared/log.ts';
 import { readLiveStack, type StackFile, stackEnv } from './stack-file.ts';
 
@@ -17,6 +18,9 @@ export class CliUsageError extends Error {}
 export function exitCodeOf(err: unknown): 1 | 2 {
   if (err instanceof CliUsageError) return 2;
   if (err instanceof ControlError && err.status >= 400 && err.status < 500 && err.status !== 409) return 2;
+  // Market errors raised by commands are about their input (dates, varieties, symbols, out-of-range calendar),
+  // except broken shipped or stored calendar data, which is a failure.
+  if (err instanceof MarketError && !(err instanceof CalendarDataError)) return 2;
   return 1;
 }
 

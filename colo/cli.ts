@@ -5,6 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { reportError } from './cli-support.ts';
 import { registerAdmin } from './commands/admin.ts';
+import { registerData } from './commands/data.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { up } from './commands/up.ts';
 
@@ -50,6 +51,7 @@ program
   });
 
 registerJobs(program);
+registerData(program);
 registerAdmin(program);
 
 try {

@@ -1,2 +1,3 @@
 export * from './base.ts';
 export * from './control.ts';
+export * from './market.ts';
