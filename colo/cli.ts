@@ -7,6 +7,7 @@ import { reportError } from './cli-support.ts';
 import { registerAdmin } from './commands/admin.ts';
 import { registerData } from './commands/data.ts';
 import { registerJobs } from './commands/jobs.ts';
+import { registerSim } from './commands/sim.ts';
 import { up } from './commands/up.ts';
 
 // Node 20 is supported by the AWS SDK until 2027; its notice would otherwise print on every command.
@@ -52,6 +53,7 @@ program
 
 registerJobs(program);
 registerData(program);
+registerSim(program);
 registerAdmin(program);
 
 try {

@@ -1,0 +1,81 @@
+/**
+ * Per-connection pending merge patches (market-protocol §2.4).
+ *
+ * Every change the simulator has for a connection is pushed here as an RFC 7386 merge patch and goes out as the
+ * `data` array of the next `rtn_data`. Consecutive patches are coalesced into the last pending element so a slow
+ * reader gets one compact frame, not a backlog. Composition of merge patches is exact except for one case: a key
+ * pending as `null` (delete) followed by an object for the same key (re-create). Merging the object into the `null`
+ * would turn "delete, then create {a}" into "merge {a} into whatever the client still holds", leaving stale fields,
+ * so such a patch starts a new element instead.
+ *
+ * Bound: coalescing keeps the pending size proportional to the state that changed (each key holds its newest value);
+ * the only growth is new keys (chart rows), which the chart engine bounds by `view_width` ≤ 10,000 per chart.
+ */
+
+export type Patch = Record<string, unknown>;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** True when applying `next` after `prev` differs from applying their deep merge (a delete-then-recreate). */
+export function conflicts(prev: Patch, next: Patch): boolean {
+  for (const key of Object.keys(next)) {
+    const n = next[key];
+    if (!isObject(n)) continue;
+    const p = prev[key];
+    if (p === null) return true;
+    if (isObject(p) && conflicts(p, n)) return true;
+  }
+  return false;
+}
+
+/** Merge `next` into `prev` in place (both are merge patches; the result is their composition). */
+export function mergePatchInto(prev: Patch, next: Patch): void {
+  for (const key of Object.keys(next)) {
+    const n = next[key];
+    const p = prev[key];
+    if (isObject(n) && isObject(p)) mergePatchInto(p, n);
+    else prev[key] = isObject(n) ? clonePatch(n) : n;
+  }
+}
+
+function clonePatch(p: Patch): Patch {
+  const out: Patch = {};
+  for (const key of Object.keys(p)) {
+    const v = p[key];
+    out[key] = isObject(v) ? clonePatch(v) : v;
+  }
+  return out;
+}
+
+export class PendingPatches {
+  private elements: Patch[] = [];
+
+  /** Queue a patch; it is copied, so the caller may reuse its object. */
+  push(patch: Patch): void {
+    const last = this.elements.at(-1);
+    if (last === undefined || conflicts(last, patch)) this.elements.push(clonePatch(patch));
+    else mergePatchInto(last, patch);
+  }
+
+  get isEmpty(): boolean {
+    return this.elements.length === 0;
+  }
+
+  /** Number of pending elements (the length of the next `data` array). */
+  get length(): number {
+    return this.elements.length;
+  }
+
+  /** Remove and return everything pending, in order. */
+  take(): Patch[] {
+    const out = this.elements;
+    this.elements = [];
+    return out;
+  }
+
+  clear(): void {
+    this.elements = [];
+  }
+}

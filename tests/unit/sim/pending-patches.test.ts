@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { PendingPatches } from '#colo/sim/pending-patches.ts';
+import { applyMergePatch } from '#shared/infra/diff/store.ts';
+
+function applyAll(doc: Record<string, unknown>, patches: Record<string, unknown>[]): Record<string, unknown> {
+  for (const p of patches) applyMergePatch(doc, p);
+  return doc;
+}
+
+describe('PendingPatches', () => {
+  it('coalesces consecutive patches into one element holding the newest values', () => {
+    // Prepare
+    const pending = new PendingPatches();
+
+    // Act
+    pending.push({ quotes: { 'SHFE.cu2502': { last_price: 1, volume: 1 } } });
+    pending.push({ quotes: { 'SHFE.cu2502': { last_price: 2 } } });
+    const out = pending.take();
+
+    // Assess
+    expect(out).toEqual([{ quotes: { 'SHFE.cu2502': { last_price: 2, volume: 1 } } }]);
+    expect(pending.isEmpty).toBe(true);
+  });
+
+  it('keeps a deletion that follows a value', () => {
+    // Prepare
+    const pending = new PendingPatches();
+
+    // Act
+    pending.push({ ticks: { s: { data: { '5': { last_price: 1 } } } } });
+    pending.push({ ticks: { s: { data: { '5': null } } } });
+
+    // Assess
+    expect(pending.take()).toEqual([{ ticks: { s: { data: { '5': null } } } }]);
+  });
+
+  it('starts a new element for an object re-creating a key pending as null, so no stale field survives', () => {
+    // Prepare
+    const pending = new PendingPatches();
+    const client = { charts: { c: { state: { old: 1 }, left_id: 3 } } };
+
+    // Act
+    pending.push({ charts: { c: null } });
+    pending.push({ charts: { c: { left_id: 7 } } });
+    const out = pending.take();
+
+    // Assess
+    expect(out).toHaveLength(2);
+    expect(applyAll(client, out)).toEqual({ charts: { c: { left_id: 7 } } });
+  });
+
+  it('gives the same client tree as applying every patch one by one', () => {
+    // Prepare
+    const patches: Record<string, unknown>[] = [
+      { a: { x: 1, y: { z: 2 } }, b: 1 },
+      { a: { y: null }, c: 3 },
+      { a: { y: { w: 4 } } },
+      { b: { n: 1 } },
+      { b: null, a: { x: null } },
+    ];
+    const pending = new PendingPatches();
+    for (const p of patches) pending.push(p);
+
+    // Act
+    const coalesced = applyAll({ a: { y: { old: true } }, keep: 1 }, pending.take());
+    const oneByOne = applyAll({ a: { y: { old: true } }, keep: 1 }, structuredClone(patches));
+
+    // Assess
+    expect(coalesced).toEqual(oneByOne);
+  });
+
+  it('does not alias the pushed object (later mutation by the caller changes nothing)', () => {
+    // Prepare
+    const pending = new PendingPatches();
+    const patch = { quotes: { s: { last_price: 1 } } };
+
+    // Act
+    pending.push(patch);
+    patch.quotes.s.last_price = 99;
+
+    // Assess
+    expect(pending.take()).toEqual([{ quotes: { s: { last_price: 1 } } }]);
+  });
+});
