@@ -154,10 +154,11 @@ export async function startSimulator(
       log,
     });
   });
-  // One frame can be several MB (a 2,000-row chart chunk); inbound frames are small requests.
+  // One frame can be several MB (a 2,000-row chart chunk); inbound frames are small requests. No permessage-deflate:
+  // the sim serves loopback only, where compressing MB-sized chart frames costs both ends CPU and saves nothing.
   const wss = new WebSocketServer({
     noServer: true,
-    perMessageDeflate: { threshold: 4096 },
+    perMessageDeflate: false,
     maxPayload: 16 * 1024 * 1024,
   });
 

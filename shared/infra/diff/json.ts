@@ -234,9 +234,35 @@ export interface StringifyOptions {
  */
 export function stringifyDiffJson(value: unknown, options: StringifyOptions = {}): string {
   const policy = options.nonFinite ?? 'throw';
+  const fast = stringifyFast(value, policy);
+  if (fast !== null) return fast;
   const parts: string[] = [];
   write(value, parts, policy, '');
   return parts.join('');
+}
+
+/** Marker for values the native serialiser cannot write; control characters never occur in DIFF strings. */
+const MARK = '\u0000\u0001ght:';
+const MARKED = /"\\u0000\\u0001ght:([^"]*)"/g;
+
+/**
+ * Native `JSON.stringify` with a replacer that marks bigints and non-finite numbers, then swaps the marks for bare
+ * literals: several times faster than the recursive writer on MB-sized chart frames. Returns null (use the writer)
+ * when a non-finite number must throw (the writer names its path) or a string already starts with the marker.
+ */
+function stringifyFast(value: unknown, policy: NonFinitePolicy): string | null {
+  let bail = false;
+  const text = JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'bigint') return `${MARK}${v.toString()}`;
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      if (policy === 'throw') bail = true;
+      return policy === 'null' ? null : `${MARK}${Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'}`;
+    }
+    if (typeof v === 'string' && v.startsWith(MARK)) bail = true;
+    return v;
+  });
+  if (bail || text === undefined) return null;
+  return text.includes('\\u0000\\u0001ght:') ? text.replace(MARKED, '$1') : text;
 }
 
 function write(v: unknown, out: string[], policy: NonFinitePolicy, path: string): void {

@@ -29,6 +29,9 @@ interface MergeContext {
   readonly pruneEmptied: boolean;
 }
 
+/** A recorder that records nothing, for the inside of nodes created by a batch (recorded once, as a cut). */
+const SILENT: { rec: Recorder } = { rec: { leaves: undefined, nodes: undefined, cuts: undefined } };
+
 const CHANGED = 1;
 const DELETED = 2;
 
@@ -119,16 +122,21 @@ function mergeNode(
     if (isPlainObject(pv)) {
       const cur = target[key];
       let child: Record<string, unknown>;
-      if (isPlainObject(cur)) {
-        child = cur;
-      } else {
+      const childSchema = schema?.children?.[key] ?? schema?.children?.['*'];
+      if (!isPlainObject(cur)) {
+        // A node created by this batch: everything under it is new, so it is recorded once as a cut (every path
+        // below it counts as changed) instead of leaf by leaf. A 2,000-row chart page would otherwise record
+        // ~60,000 full paths, the download's hottest cost.
         child = {};
         target[key] = child;
         rec.leaves?.add(childPath);
-        if (cur !== undefined) rec.cuts?.add(childPath);
+        rec.cuts?.add(childPath);
+        rec.nodes?.add(childPath);
+        mergeNode(child, pv, childPath, childSchema, ctx.rec === SILENT.rec ? ctx : { ...ctx, rec: SILENT.rec });
         flags |= CHANGED;
+        continue;
       }
-      const childSchema = schema?.children?.[key] ?? schema?.children?.['*'];
+      child = cur;
       const r = mergeNode(child, pv, childPath, childSchema, ctx);
       if (r & CHANGED) {
         rec.nodes?.add(childPath);
@@ -157,8 +165,8 @@ function mergeNode(
 
 /**
  * Apply one RFC 7386 merge patch to `target` in place with the DIFF rules (no field coercion). Every slash-joined path
- * set, created, deleted or replaced is added to `changed`, prefixed by `path`. Values equal to the current ones
- * (NaN included) are not changes. Throws `ProtocolError` when `patch` is not a JSON object.
+ * set, deleted or replaced is added to `changed`, prefixed by `path`; a node the patch creates is added once as its
+ * own path (not leaf by leaf). Values equal to the current ones (NaN included) are not changes. Throws `ProtocolError` when `patch` is not a JSON object.
  *
  * @example
  * const tree = {};
