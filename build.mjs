@@ -6,7 +6,7 @@
  * Lambda bundles use the same options as the CDK `NodejsFunction`s (ESM, node22, minified, AWS SDK bundled), so
  * the sizes `npm run bench` reports are the sizes that deploy.
  */
-import { cp, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -95,7 +95,13 @@ export async function build() {
       logLevel: 'warning',
     }),
   ]);
-  await cp(path.join(root, 'web', 'static', 'app.css'), path.join(dist, 'web', 'static', 'app.css'));
+  // One stylesheet: uPlot's (the chart's legend and cursor; CSP style-src 'self' allows a same-origin sheet) first,
+  // then the console's, so ours wins on equal specificity.
+  const css = await Promise.all([
+    readFile(path.join(root, 'node_modules', 'uplot', 'dist', 'uPlot.min.css'), 'utf8'),
+    readFile(path.join(root, 'web', 'static', 'app.css'), 'utf8'),
+  ]);
+  await writeFile(path.join(dist, 'web', 'static', 'app.css'), `${css.join('\n')}\n`);
   await writeFile(stampFile, new Date().toISOString());
   return results;
 }

@@ -9,6 +9,7 @@ import { registerData } from './commands/data.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerSim } from './commands/sim.ts';
 import { up } from './commands/up.ts';
+import { SIM_CLOCK_CHOICES, type SimClockChoice } from './local-stack.ts';
 
 // Node 20 is supported by the AWS SDK until 2027; its notice would otherwise print on every command.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -17,6 +18,13 @@ function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535');
   return n;
+}
+
+function simClock(value: string): SimClockChoice {
+  if (!(SIM_CLOCK_CHOICES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${SIM_CLOCK_CHOICES.join(', ')}`);
+  }
+  return value as SimClockChoice;
 }
 
 const program = new Command();
@@ -30,11 +38,18 @@ program
 
 program
   .command('up')
-  .description('run the whole local platform: emulators, job runner, web console')
+  .description('run the whole local platform: emulators, job runner, SHFE simulator, web console')
   .option('--port <port>', 'console port', port, 8000)
   .option('--host <host>', 'console address', '127.0.0.1')
   .option('--no-demo', 'do not seed demo data')
-  .action(async (o: { port: number; host: string; demo: boolean }) => {
+  .option('--no-sim', 'do not run the SHFE simulator (the console says the market feed is off)')
+  .option(
+    '--sim-clock <clock>',
+    'shifted (start inside the most recent trading session) | realtime (follow the wall clock)',
+    simClock,
+    'shifted',
+  )
+  .action(async (o: { port: number; host: string; demo: boolean; sim: boolean; simClock: SimClockChoice }) => {
     const g = program.opts<{ home?: string; json?: boolean }>();
     try {
       await up({
@@ -42,6 +57,8 @@ program
         host: o.host,
         demo: o.demo,
         json: Boolean(g.json),
+        sim: o.sim,
+        simClock: o.simClock,
         ...(g.home ? { home: g.home } : {}),
       });
       // Everything was closed in order; idle keep-alive sockets of the SDK must not hold the exit for seconds.

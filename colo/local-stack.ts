@@ -1,7 +1,8 @@
 /**
  * The whole local platform in one process tree (`ghtrader up`): embedded emulators (unless an AWS endpoint is
- * configured), idempotent bootstrap, the local Lambda runner, the reconciler, the web console. Everything it holds
- * is durable under `$GHTRADER_HOME`; `stop()` shuts it down in order within a few seconds.
+ * configured), idempotent bootstrap, the local Lambda runner, the reconciler, the SHFE simulator with the console's
+ * market feed (DIFF client pointed at it through AUTH/NS/FILES discovery, as in production), the web console.
+ * Everything it holds is durable under `$GHTRADER_HOME`; `stop()` shuts it down in reverse order within a few seconds.
  */
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -10,17 +11,24 @@ import { serve } from '@hono/node-server';
 import { createLocalRunner } from '#functions/local-runner.ts';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
+import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
+import { formatCst } from '#shared/domain/market/cst.ts';
 import { systemClock } from '#shared/domain/time.ts';
 import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
 import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
+import { DiffClient } from '#shared/infra/diff/client.ts';
+import { loadDiffConfig } from '#shared/infra/diff/config.ts';
 import { type LocalEmulators, startEmulators } from '#shared/infra/local/emulators.ts';
 import type { Logger } from '#shared/log.ts';
 import { AuthService } from '#shared/services/auth-service.ts';
+import { type FeedConnection, MarketFeed } from '#shared/services/market-feed.ts';
 import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
 import { StatusService } from '#shared/services/status-service.ts';
 import { createApp } from '#web/app.ts';
 import { persistentSecret } from './secrets.ts';
+import { type SimulatorHandle, startSimulator } from './sim/server.ts';
+import { type ShiftedStart, shiftedSimStart } from './sim-demo-clock.ts';
 import { removeStackFile, writeStackFile } from './stack-file.ts';
 
 export interface LocalStackOptions {
@@ -30,6 +38,21 @@ export interface LocalStackOptions {
   log: Logger;
   /** Directory of the built browser client (`dist/web/static`). */
   staticDir: string;
+  /**
+   * The SHFE simulator and the console's market feed: off, or on with the clock `shifted` into the most recent
+   * trading session (default; see `sim-demo-clock.ts`) or following the wall clock (`realtime`).
+   */
+  sim?: { enabled: false } | { enabled: true; clock: SimClockChoice };
+}
+
+export const SIM_CLOCK_CHOICES = ['shifted', 'realtime'] as const;
+export type SimClockChoice = (typeof SIM_CLOCK_CHOICES)[number];
+
+export interface LocalSim {
+  handle: SimulatorHandle;
+  clock: SimClockChoice;
+  /** Where the shifted clock started (null for `realtime`). */
+  shifted: ShiftedStart | null;
 }
 
 export interface LocalStack {
@@ -37,6 +60,9 @@ export interface LocalStack {
   config: AppConfig;
   rt: Runtime;
   auth: AuthService;
+  /** Null with `--no-sim`. */
+  sim: LocalSim | null;
+  market: MarketFeed | null;
   stop(): Promise<void>;
 }
 
@@ -91,6 +117,28 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // Report Redis as it is from the first request on (a down Redis costs at most this wait, then degraded mode).
     await rt.warm.settle(1_000);
 
+    // The simulator and the market feed start before the web app, so the console's first page can show them.
+    let sim: LocalSim | null = null;
+    let market: MarketFeed | null = null;
+    const simOpts = opts.sim ?? { enabled: true, clock: 'shifted' };
+    if (simOpts.enabled) {
+      sim = await startLocalSim(simOpts.clock, config.home, log);
+      const handle = sim.handle;
+      cleanups.push(() => handle.stop());
+      log.info(
+        {
+          url: handle.url,
+          clock: sim.clock,
+          start: sim.shifted ? formatCst(sim.shifted.startNs) : null,
+          rule: sim.shifted?.rule ?? null,
+        },
+        'up.sim_started',
+      );
+      market = startMarketFeed(handle, opts.env, log);
+      const feed = market;
+      cleanups.push(() => feed.close());
+    }
+
     const runner = createLocalRunner(rt, { log });
     // SQS messages do not survive a restart locally; every job still queued gets a fresh message now.
     const recovered = await rt.recovery.reconcile(0);
@@ -128,6 +176,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       clock: systemClock,
       ids: ulidGen,
       staticDir: opts.staticDir,
+      ...(market ? { market } : {}),
     });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s as Server));
@@ -154,11 +203,61 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       resource_prefix: config.resourcePrefix,
       redis_prefix: config.redis.prefix,
       region: config.aws.region,
+      ...(sim ? { sim_url: sim.handle.url, sim_token: sim.handle.token } : {}),
     });
     cleanups.push(() => removeStackFile(config.home, process.pid));
-    return { url, config, rt, auth, stop: cleanup };
+    return { url, config, rt, auth, sim, market, stop: cleanup };
   } catch (err) {
     await cleanup();
     throw err;
   }
+}
+
+/** The simulator on a random loopback port, ledgers under `<home>/sim`, on the chosen clock. */
+async function startLocalSim(clock: SimClockChoice, home: string, log: Logger): Promise<LocalSim> {
+  const simLog = log.child({ component: 'sim' });
+  if (clock === 'realtime') {
+    const handle = await startSimulator({ port: 0, home, clock: 'realtime' }, { log: simLog });
+    return { handle, clock, shifted: null };
+  }
+  const shifted = shiftedSimStart(shippedCalendar(), BigInt(Date.now()) * 1_000_000n);
+  const handle = await startSimulator(
+    { port: 0, home, clock: 'accelerated', speed: 1, start: shifted.startNs },
+    { log: simLog },
+  );
+  return { handle, clock, shifted };
+}
+
+/**
+ * The console's market feed over a DIFF client pointed at the simulator: AUTH, NS and FILES at it and its dev token
+ * (the discovery path production uses; MD/TD URLs are left to discovery). Other `GHTRADER_DIFF_*` tunables from the
+ * environment (backoff, timeouts, frame log) apply.
+ */
+function startMarketFeed(sim: SimulatorHandle, env: Record<string, string | undefined>, log: Logger): MarketFeed {
+  const diffConfig = loadDiffConfig({
+    ...env,
+    GHTRADER_DIFF_AUTH_URL: sim.url,
+    GHTRADER_DIFF_NS_URL: `${sim.url}/ns`,
+    GHTRADER_DIFF_FILES_URL: sim.url,
+    GHTRADER_DIFF_TOKEN: sim.token,
+    GHTRADER_DIFF_MD_URL: undefined,
+    GHTRADER_DIFF_TD_URL: undefined,
+    GHTRADER_DIFF_USER: undefined,
+    GHTRADER_DIFF_PASSWORD: undefined,
+  });
+  const diffLog = log.child({ component: 'diff' });
+  const open = async (): Promise<FeedConnection> => {
+    // A fresh client per attempt: a failed open leaves nothing half-connected behind.
+    const client = new DiffClient({ config: diffConfig, calendar: shippedCalendar(), logger: diffLog });
+    try {
+      const source = await client.openMarket();
+      return { source, close: () => client.close() };
+    } catch (err) {
+      await client.close().catch((closeErr: unknown) => diffLog.warn({ err: closeErr }, 'diff.close_failed'));
+      throw err;
+    }
+  };
+  const feed = new MarketFeed({ open, clock: systemClock, log: log.child({ component: 'market-feed' }) });
+  feed.start();
+  return feed;
 }

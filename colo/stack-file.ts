@@ -18,6 +18,10 @@ export const StackFileSchema = z.object({
   resource_prefix: z.string(),
   redis_prefix: z.string(),
   region: z.string(),
+  /** The simulator's base URL (AUTH, NS at `/ns`, FILES); absent when `ghtrader up --no-sim`. */
+  sim_url: z.string().url().optional(),
+  /** The simulator's dev token (not a secret: a fixed unsigned string, §2.1); absent with `--no-sim`. */
+  sim_token: z.string().min(1).optional(),
 });
 export type StackFile = z.infer<typeof StackFileSchema>;
 
@@ -59,7 +63,21 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Environment pointing `loadConfig` at a running stack (explicit settings in `env` win). */
+/** DIFF settings that name a market-data target; any of them set explicitly means "not the stack's simulator". */
+const DIFF_TARGET_KEYS = [
+  'GHTRADER_DIFF_AUTH_URL',
+  'GHTRADER_DIFF_NS_URL',
+  'GHTRADER_DIFF_FILES_URL',
+  'GHTRADER_DIFF_MD_URL',
+  'GHTRADER_DIFF_TD_URL',
+  'GHTRADER_DIFF_TOKEN',
+  'GHTRADER_DIFF_USER',
+] as const;
+
+/**
+ * Environment pointing `loadConfig` (and `loadDiffConfig`) at a running stack; explicit settings in `env` win. The
+ * stack's simulator is used for market data only when no DIFF target is set explicitly.
+ */
 export function stackEnv(
   stack: StackFile,
   env: Record<string, string | undefined>,
@@ -77,5 +95,13 @@ export function stackEnv(
     GHTRADER_RESOURCE_PREFIX: env.GHTRADER_RESOURCE_PREFIX ?? stack.resource_prefix,
     GHTRADER_REDIS_PREFIX: env.GHTRADER_REDIS_PREFIX ?? stack.redis_prefix,
     AWS_REGION: env.AWS_REGION ?? stack.region,
+    ...(stack.sim_url && stack.sim_token && !DIFF_TARGET_KEYS.some((k) => env[k])
+      ? {
+          GHTRADER_DIFF_AUTH_URL: stack.sim_url,
+          GHTRADER_DIFF_NS_URL: `${stack.sim_url}/ns`,
+          GHTRADER_DIFF_FILES_URL: stack.sim_url,
+          GHTRADER_DIFF_TOKEN: stack.sim_token,
+        }
+      : {}),
   };
 }

@@ -23,6 +23,7 @@ import { requestId } from './middleware/request-id.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { authRoutes } from './routes/api-auth.ts';
 import { jobRoutes } from './routes/api-jobs.ts';
+import { marketRoutes } from './routes/api-market.ts';
 import { healthRoutes, statusRoutes } from './routes/api-status.ts';
 import { userRoutes } from './routes/api-users.ts';
 import { pageRoutes } from './routes/pages.tsx';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/api/auth', authRoutes(deps));
   app.route('/api/users', userRoutes(deps));
   app.route('/api/jobs', jobRoutes(deps));
+  app.route('/api/market', marketRoutes(deps));
   app.route('/', pageRoutes(deps, assets));
 
   app.notFound(handleNotFound);

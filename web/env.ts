@@ -6,6 +6,7 @@ import type { AppConfig } from '#shared/config.ts';
 import type { AuditLog } from '#shared/domain/control/audit.ts';
 import type { StatusSource } from '#shared/domain/control/status.ts';
 import type { IdGen } from '#shared/domain/ids.ts';
+import type { MarketFeedSource } from '#shared/domain/market/feed.ts';
 import type { Clock } from '#shared/domain/time.ts';
 import type { Logger } from '#shared/log.ts';
 import type { AuthService, Principal } from '#shared/services/auth-service.ts';
@@ -22,6 +23,11 @@ export interface AppDeps {
   ids: IdGen;
   /** Directory holding the built `app.js` and `app.css` served under `/static/`; absent -> those are 404. */
   staticDir?: string;
+  /**
+   * The live market feed behind `/api/market/{var}` and the Market page; absent (`ghtrader up --no-sim`, or a
+   * deployment without a market-data source) -> the API answers 503 `dependency_unavailable`, the page says so.
+   */
+  market?: MarketFeedSource;
 }
 
 export interface WebVariables {

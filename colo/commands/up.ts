@@ -4,10 +4,11 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '#shared/config.ts';
+import { formatCst } from '#shared/domain/market/cst.ts';
 import { describeError } from '#shared/errors/base.ts';
 import { createLogger } from '#shared/log.ts';
 import { defaultStaticDir, homeEnv } from '../cli-support.ts';
-import { startLocalStack } from '../local-stack.ts';
+import { type LocalStack, type SimClockChoice, startLocalStack } from '../local-stack.ts';
 import { readLiveStack } from '../stack-file.ts';
 
 export interface UpOptions {
@@ -16,6 +17,10 @@ export interface UpOptions {
   home?: string;
   demo: boolean;
   json: boolean;
+  /** Run the SHFE simulator and the console's market feed (`--no-sim` turns both off). */
+  sim: boolean;
+  /** `shifted` (default): the simulator's clock starts inside the most recent session; `realtime`: the wall clock. */
+  simClock: SimClockChoice;
 }
 
 /** Everything must be down within this long after SIGINT/SIGTERM. */
@@ -39,7 +44,14 @@ export async function up(opts: UpOptions): Promise<void> {
       ...(process.env.GHTRADER_LOG_STDOUT === 'true' ? [{ stream: process.stdout }] : []),
     ]),
   });
-  const stack = await startLocalStack({ env, host: opts.host, port: opts.port, log, staticDir: defaultStaticDir() });
+  const stack = await startLocalStack({
+    env,
+    host: opts.host,
+    port: opts.port,
+    log,
+    staticDir: defaultStaticDir(),
+    sim: opts.sim ? { enabled: true, clock: opts.simClock } : { enabled: false },
+  });
 
   const boot = await stack.auth.ensureBootstrapAdmin();
   const otp = boot.created
@@ -61,7 +73,7 @@ export async function up(opts: UpOptions): Promise<void> {
   const loginUrl = otp ? `${stack.url}/login#otp=${otp.token}` : null;
   if (opts.json) {
     process.stdout.write(
-      `${JSON.stringify({ url: stack.url, login_url: loginUrl, login_expires_at: otp?.expires_at ?? null, home: stack.config.home, pid: process.pid, demo_job: demoJob })}\n`,
+      `${JSON.stringify({ url: stack.url, login_url: loginUrl, login_expires_at: otp?.expires_at ?? null, home: stack.config.home, pid: process.pid, demo_job: demoJob, sim: simBanner(stack) })}\n`,
     );
   } else {
     process.stdout.write(
@@ -70,6 +82,7 @@ export async function up(opts: UpOptions): Promise<void> {
         loginUrl
           ? `one-time admin login (valid until ${otp?.expires_at}): ${loginUrl}`
           : 'no admin user to log in as: create one with `ghtrader users add --role admin`',
+        simLine(stack),
         `home: ${stack.config.home}   logs: ${path.join(stack.config.home, 'logs', 'ghtrader.log')}`,
         'press Ctrl-C to stop',
         '',
@@ -104,4 +117,19 @@ export async function up(opts: UpOptions): Promise<void> {
     process.on('SIGTERM', onSignal);
   });
   await new Promise<void>((resolve) => logFile.end(resolve));
+}
+
+/** The simulator as the `--json` banner reports it (null with `--no-sim`). */
+function simBanner(stack: LocalStack): { url: string; clock: SimClockChoice; start: string | null } | null {
+  if (!stack.sim) return null;
+  const start = stack.sim.shifted ? `${formatCst(stack.sim.shifted.startNs).slice(0, 19)} CST` : null;
+  return { url: stack.sim.handle.url, clock: stack.sim.clock, start };
+}
+
+function simLine(stack: LocalStack): string {
+  const s = simBanner(stack);
+  if (!s) return 'market simulator: off (--no-sim); the console says the market feed is off';
+  return s.start
+    ? `market simulator: ${s.url}  (clock shifted to ${s.start}, speed 1; --sim-clock realtime follows the wall clock)`
+    : `market simulator: ${s.url}  (clock follows the wall clock)`;
 }

@@ -5,6 +5,7 @@
  */
 import type { TradingCalendar } from '#shared/domain/market/calendar/calendar.ts';
 import { CONTRACT_SPECS, expireDatetimeNs } from '#shared/domain/market/contracts.ts';
+import { cstMidnightNs } from '#shared/domain/market/cst.ts';
 import { defaultTradingTime, tradingDayOf } from '#shared/domain/market/sessions.ts';
 import { type ContractSymbol, contractSymbol, parseAnySymbol } from '#shared/domain/market/symbols.ts';
 import { VARIETIES, type Variety } from '#shared/domain/market/varieties.ts';
@@ -101,7 +102,7 @@ export class ContractCatalog {
       min_limit_order_volume: terms.min_limit_order_volume,
       trading_time: defaultTradingTime(c.variety, day),
       expired: last !== null && last < day,
-      expire_datetime: expireDatetimeNs(this.cal, c),
+      ...expiry(this.cal, c, last),
       delivery_year: c.year,
       delivery_month: c.month,
       underlying_symbol: '',
@@ -227,4 +228,27 @@ export class ContractCatalog {
     }
     return [...older.reverse(), ...out];
   }
+}
+
+const FIFTEEN_HOURS_NS = 15n * 3_600_000_000_000n;
+
+/**
+ * `expire_datetime` (15:00 CST of the last trading day). A contract listed near the end of the calendar's coverage
+ * can expire beyond it: the simulator then sends a provisional expiry (the 15th, or the Monday after when it falls on
+ * a weekend) flagged `expire_provisional: true`, a sim extra. Exchange holidays of that year are unknown, so the
+ * real date may differ; ghtrader's own code never derives a trading day from it.
+ */
+function expiry(
+  cal: TradingCalendar,
+  c: ContractSymbol,
+  last: string | null,
+): { expire_datetime: bigint; expire_provisional?: true } {
+  if (last !== null) return { expire_datetime: expireDatetimeNs(cal, c) };
+  const fifteenth = new Date(Date.UTC(c.year, c.month - 1, 15));
+  const dow = fifteenth.getUTCDay();
+  fifteenth.setUTCDate(15 + (dow === 6 ? 2 : dow === 0 ? 1 : 0));
+  return {
+    expire_datetime: cstMidnightNs(fifteenth.toISOString().slice(0, 10)) + FIFTEEN_HOURS_NS,
+    expire_provisional: true,
+  };
 }

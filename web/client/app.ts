@@ -5,6 +5,7 @@
 import { api, describe, readPageData, setCsrfToken, toast } from './api.ts';
 import { initJobDetail, initJobsPage } from './jobs.ts';
 import { initLogin } from './login.ts';
+import { initMarketPage } from './market.ts';
 import { startStatusPolling } from './status.ts';
 import { initSystemPage } from './system.ts';
 
@@ -24,6 +25,7 @@ function main(): void {
   if (data.page === 'jobs') initJobsPage(data);
   if (data.page === 'job') initJobDetail(data);
   if (data.page === 'system') initSystemPage();
+  if (data.page === 'market') initMarketPage(data);
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);

@@ -12,6 +12,7 @@ import { PageData } from './page-data.tsx';
 
 export const SECTIONS = [
   { id: 'dashboard', label: 'Dashboard' },
+  { id: 'market', label: 'Market' },
   { id: 'jobs', label: 'Jobs' },
   { id: 'data', label: 'Data' },
   { id: 'models', label: 'Models' },

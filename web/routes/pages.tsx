@@ -17,12 +17,14 @@ import { JobDetailPage } from '../pages/job-detail.tsx';
 import { type JobsFilters, JobsPage } from '../pages/jobs.tsx';
 import { type ChromeContext, SECTIONS, type SectionId } from '../pages/layout.tsx';
 import { LoginPage } from '../pages/login.tsx';
+import { MarketPage } from '../pages/market.tsx';
 import { PlaceholderPage, type PlannedWorkspace } from '../pages/placeholder.tsx';
 import { SystemPage } from '../pages/system.tsx';
 import { authMeta, principalOf } from '../request-info.ts';
 import { safeNextPath } from '../security/request-origin.ts';
 import type { StaticAssets } from '../static-assets.ts';
 import { jobIdParam } from './api-jobs.ts';
+import { MarketFeedOffError, marketJson } from './api-market.ts';
 
 const PER_PAGE = { default: 50, min: 20, max: 200 } as const;
 
@@ -84,6 +86,14 @@ export function pageRoutes(deps: AppDeps, assets: StaticAssets): Hono<WebEnv> {
     const started = performance.now();
     const [ctx, newest] = await Promise.all([chrome(c, 'dashboard'), deps.jobs.list({ limit: '20' })]);
     return render(c, <DashboardPage ctx={ctx} newest={newest} />, started);
+  });
+
+  app.get('/v/:var/market', async (c) => {
+    const started = performance.now();
+    const variety = c.req.param('var') as Variety;
+    const ctx = await chrome(c, 'market');
+    const market = deps.market ? marketJson(deps.market.snapshot(variety)) : null;
+    return render(c, <MarketPage ctx={ctx} market={market} offMessage={new MarketFeedOffError().message} />, started);
   });
 
   app.get('/v/:var/jobs', async (c) => {
