@@ -7,7 +7,8 @@ import { DiffClient } from '#shared/infra/diff/client.ts';
 import { loadDiffConfig } from '#shared/infra/diff/config.ts';
 import type { MarketFeed } from '#shared/services/market-feed.ts';
 import type { MarketJson } from '#web/routes/api-market.ts';
-import { MarketWebStack, simOpen, startFeed, startSim, until } from './support.ts';
+import { WebTestStack } from '../web/support.ts';
+import { simOpen, startFeed, startSim, until } from './support.ts';
 
 const VARIETIES = ['cu', 'au', 'ag'] as const;
 
@@ -146,15 +147,15 @@ describe('the market feed over the simulator and the DIFF client', () => {
 describe('GET /api/market/{var} and the Market page', () => {
   let sim: SimulatorHandle;
   let feed: MarketFeed;
-  let web: MarketWebStack;
-  let off: MarketWebStack;
+  let web: WebTestStack;
+  let off: WebTestStack;
   let cookie: string;
 
   beforeAll(async () => {
     sim = await startSim();
     feed = startFeed(sim, { varieties: ['cu'] });
-    [web, off] = await Promise.all([MarketWebStack.create(feed), MarketWebStack.create(undefined)]);
-    cookie = await web.loginAs('viewer');
+    [web, off] = await Promise.all([WebTestStack.create({ market: feed }), WebTestStack.create()]);
+    cookie = (await web.login(await web.createUser('viewer'))).cookie;
     await until(() => (feed.snapshot('cu').feed.state === 'ok' ? true : undefined), 15_000, 'cu ok');
   });
 
@@ -204,7 +205,7 @@ describe('GET /api/market/{var} and the Market page', () => {
 
   it('answers 503 dependency_unavailable, and the page says the feed is off, when the app has no market feed', async () => {
     // Prepare
-    const offCookie = await off.loginAs('viewer');
+    const offCookie = (await off.login(await off.createUser('viewer'))).cookie;
 
     // Act
     const api = await off.request('/api/market/cu', { headers: { cookie: offCookie } });

@@ -8,6 +8,7 @@ import type { Hono } from 'hono';
 import type { Role } from '#shared/domain/control/roles.ts';
 import type { StatusSource } from '#shared/domain/control/status.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
+import type { MarketFeedSource } from '#shared/domain/market/feed.ts';
 import { isoUtc, systemClock } from '#shared/domain/time.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import { createLogger } from '#shared/log.ts';
@@ -35,6 +36,8 @@ export interface WebStackOptions {
   env?: Record<string, string>;
   status?: StatusSource;
   staticDir?: string;
+  /** The console's market feed (absent: the market endpoints answer 503, the page says the feed is off). */
+  market?: MarketFeedSource;
 }
 
 export interface RequestOptions extends RequestInit {
@@ -102,6 +105,7 @@ export class WebTestStack {
       clock: systemClock,
       ids: ulidGen,
       ...(opts.staticDir ? { staticDir: opts.staticDir } : {}),
+      ...(opts.market ? { market: opts.market } : {}),
     });
   }
 
