@@ -85,9 +85,28 @@ interface Chart {
 export interface ChartBookDeps {
   /** Series for (first symbol, duration ns), or null (unknown symbol: empty chart; unsupported duration: warn). */
   seriesFor: (symbol: string, duration: bigint) => Series | null | 'unsupported_duration';
-  push: (patch: Patch) => void;
+  /** Queue a patch; `owned`: the patch is handed over (fresh objects the caller never touches again), no copy needed. */
+  push: (patch: Patch, owned?: boolean) => void;
   warn: (content: string) => void;
   sessionId: string;
+}
+
+/**
+ * Below 10^19 a multiple of 10^4 has at most 15 significant digits and any two differ by more than two ulps, so the
+ * nearest double's shortest round-trip digits (what `JSON.stringify` writes) are exactly that integer.
+ */
+const EXACT_NS_LIMIT = 10_000_000_000_000_000_000n;
+
+/**
+ * A fresh copy of a chart row for the wire. A `datetime` that a JSON number writes as exactly the same integer literal
+ * (every tick/bar time on the 500 ms grid) is carried as a number, so the chunk frame serialises natively without a
+ * bigint replacer; the text on the wire is identical (a bare integer). Any other value is kept as it is.
+ */
+function wireRow(row: Row): Row {
+  const out: Row = { ...row };
+  const dt = row.datetime;
+  if (typeof dt === 'bigint' && dt >= 0n && dt < EXACT_NS_LIMIT && dt % 10_000n === 0n) out.datetime = Number(dt);
+  return out;
 }
 
 function nest(path: readonly string[], leaf: Patch): Patch {
@@ -210,12 +229,12 @@ export class ChartBook {
       const to = Math.min(c.backlogTo, c.backlogNext + (budget - moved) - 1);
       const rows = c.series.rows(c.backlogNext, to, now);
       const data: Patch = {};
-      for (const [rid, row] of rows) data[String(rid)] = row;
+      for (const [rid, row] of rows) data[String(rid)] = wireRow(row);
       moved += rows.length;
       c.deliveredTo = Math.max(c.deliveredTo, to);
       c.backlogNext = to + 1;
       const done = c.backlogNext > c.backlogTo;
-      this.deps.push(nest(c.series.path, { data, last_id: c.lastSeen }));
+      this.deps.push(nest(c.series.path, { data, last_id: c.lastSeen }), true);
       this.deps.push({
         charts: {
           [c.id]: { left_id: c.left, right_id: Math.min(c.capRight, c.lastSeen), ready: done, more_data: !done },

@@ -66,9 +66,12 @@ export abstract class DiffConnection {
 
   protected abstract onClose(): void;
 
-  /** Queue a patch for the next `rtn_data`; flushes on the next microtask when a peek is held. */
-  push(patch: Patch, nanToken = false): void {
-    this.pending.push(patch);
+  /**
+   * Queue a patch for the next `rtn_data`; flushes on the next microtask when a peek is held. `owned`: the patch is
+   * handed over and adopted without a copy (see `PendingPatches.push`).
+   */
+  push(patch: Patch, nanToken = false, owned = false): void {
+    this.pending.push(patch, owned);
     if (nanToken) this.nanTokenPending = true;
     this.scheduleFlush();
   }

@@ -31,12 +31,12 @@ export function conflicts(prev: Patch, next: Patch): boolean {
 }
 
 /** Merge `next` into `prev` in place (both are merge patches; the result is their composition). */
-export function mergePatchInto(prev: Patch, next: Patch): void {
+export function mergePatchInto(prev: Patch, next: Patch, owned = false): void {
   for (const key of Object.keys(next)) {
     const n = next[key];
     const p = prev[key];
-    if (isObject(n) && isObject(p)) mergePatchInto(p, n);
-    else prev[key] = isObject(n) ? clonePatch(n) : n;
+    if (isObject(n) && isObject(p)) mergePatchInto(p, n, owned);
+    else prev[key] = isObject(n) && !owned ? clonePatch(n) : n;
   }
 }
 
@@ -52,11 +52,14 @@ function clonePatch(p: Patch): Patch {
 export class PendingPatches {
   private elements: Patch[] = [];
 
-  /** Queue a patch; it is copied, so the caller may reuse its object. */
-  push(patch: Patch): void {
+  /**
+   * Queue a patch; it is copied, so the caller may reuse its object. With `owned`, the caller hands the patch (every
+   * object in it) over and never touches it again, so it is adopted without a copy (a chart chunk of fresh rows).
+   */
+  push(patch: Patch, owned = false): void {
     const last = this.elements.at(-1);
-    if (last === undefined || conflicts(last, patch)) this.elements.push(clonePatch(patch));
-    else mergePatchInto(last, patch);
+    if (last === undefined || conflicts(last, patch)) this.elements.push(owned ? patch : clonePatch(patch));
+    else mergePatchInto(last, patch, owned);
   }
 
   get isEmpty(): boolean {

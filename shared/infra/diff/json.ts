@@ -251,6 +251,16 @@ const MARKED = /"\\u0000\\u0001ght:([^"]*)"/g;
  * when a non-finite number must throw (the writer names its path) or a string already starts with the marker.
  */
 function stringifyFast(value: unknown, policy: NonFinitePolicy): string | null {
+  // Most frames hold no bigint, no non-finite number and no marker-like string: the native serialiser without a
+  // replacer writes them exactly (it throws on a bigint; a `null` or marker in its output sends us the slow way).
+  let plain: string | undefined;
+  try {
+    plain = JSON.stringify(value);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    plain = undefined;
+  }
+  if (plain !== undefined && !plain.includes('null') && !plain.includes('\\u0000\\u0001ght:')) return plain;
   let bail = false;
   const text = JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'bigint') return `${MARK}${v.toString()}`;

@@ -109,6 +109,26 @@ function mergeNode(
   for (const key in patch) {
     if (!Object.hasOwn(patch, key) || key === '__proto__') continue;
     const pv = patch[key];
+    if (pv === undefined) continue;
+    const type = schema?.fields?.[key];
+    if (type !== undefined && (type === 'number' ? typeof pv === 'number' : type === 'ns' && typeof pv === 'bigint')) {
+      // Hot path of chart rows: a value already of its table type needs no coercion and, on a key the target does
+      // not hold yet, no change check; its path is only built when something records it.
+      const cur = target[key];
+      if (cur === undefined && !Object.hasOwn(target, key)) {
+        target[key] = pv;
+        if (rec.leaves !== undefined) rec.leaves.add(join(path, key));
+        flags |= CHANGED;
+        continue;
+      }
+      if (Object.is(cur, pv)) continue;
+      target[key] = pv;
+      const childPath = join(path, key);
+      rec.leaves?.add(childPath);
+      if (isPlainObject(cur) || Array.isArray(cur)) rec.cuts?.add(childPath);
+      flags |= CHANGED;
+      continue;
+    }
     const childPath = join(path, key);
     if (pv === null) {
       if (Object.hasOwn(target, key)) {
@@ -150,8 +170,6 @@ function mergeNode(
       }
       continue;
     }
-    if (pv === undefined) continue;
-    const type = schema?.fields?.[key];
     const v = type === undefined ? pv : coerceField(type, pv, childPath, ctx.onDrift);
     const cur = target[key];
     if (sameValue(cur, v)) continue;
