@@ -5,6 +5,8 @@
  * by a power of ten, i.e. the double nearest to the decimal, so au's 0.02 grid prints `600.02`, never
  * `600.0200000001`. `average` is rounded to 3 decimals (the wire carries up to 3).
  */
+import { rowHashOfRecord } from '#shared/domain/data/row-hash.ts';
+import { TICK_NUMERIC_COLUMNS } from '#shared/domain/data/tick-columns.ts';
 import type { SimTickRow, TickBlock } from './types.ts';
 
 /** Decimals of `average` on the wire. */
@@ -71,65 +73,14 @@ export function tickRow(block: TickBlock, i: number): SimTickRow {
   };
 }
 
-/** The 27 numeric columns in canonical order (data-chain §2.1). */
-export const HASHED_COLUMNS = [
-  'last_price',
-  'average',
-  'highest',
-  'lowest',
-  'volume',
-  'amount',
-  'open_interest',
-  'bid_price1',
-  'bid_volume1',
-  'ask_price1',
-  'ask_volume1',
-  'bid_price2',
-  'bid_volume2',
-  'ask_price2',
-  'ask_volume2',
-  'bid_price3',
-  'bid_volume3',
-  'ask_price3',
-  'ask_volume3',
-  'bid_price4',
-  'bid_volume4',
-  'ask_price4',
-  'ask_volume4',
-  'bid_price5',
-  'bid_volume5',
-  'ask_price5',
-  'ask_volume5',
-] as const satisfies readonly (keyof SimTickRow)[];
-
-const FNV_OFFSET = 1469598103934665603n;
-const OFFSET_HI = Number(FNV_OFFSET >> 32n);
-const OFFSET_LO = Number(FNV_OFFSET & 0xffff_ffffn);
-const scratch = new DataView(new ArrayBuffer(8));
+/** The 27 numeric columns in canonical order (data-chain §2.1), as the shared tick schema declares them. */
+export const HASHED_COLUMNS = TICK_NUMERIC_COLUMNS satisfies readonly (keyof SimTickRow)[];
 
 /**
  * `fnv1a64_v1` of a row (data-chain §2.2): the data chain's row identity over `datetime` and the 27 numeric columns
- * (the tick id is not part of it), as a signed int64 decimal string. 32-bit-limb arithmetic, checked against both
- * reference vectors in the tests. NaN and absent values hash as 0.0.
+ * (the tick id is not part of it), as a signed int64 decimal string. Delegates to the shared implementation; NaN and
+ * absent values hash as 0.0.
  */
 export function rowHash(row: SimTickRow): string {
-  let hi = OFFSET_HI;
-  let lo = OFFSET_LO;
-  const mix = (wHi: number, wLo: number): void => {
-    // (h XOR w) × 1099511628211 mod 2^64, with 1099511628211 = 2^40 + 0x1b3.
-    const xHi = (hi ^ wHi) >>> 0;
-    const xLo = (lo ^ wLo) >>> 0;
-    const pLo = xLo * 0x1b3;
-    const carry = Math.floor(pLo / 4_294_967_296);
-    lo = pLo >>> 0;
-    hi = (Math.imul(xHi, 0x1b3) + carry + (xLo << 8)) >>> 0;
-  };
-  scratch.setBigInt64(0, typeof row.datetime === 'bigint' ? row.datetime : 0n, true);
-  mix(scratch.getUint32(4, true), scratch.getUint32(0, true));
-  for (const col of HASHED_COLUMNS) {
-    const v = row[col];
-    scratch.setFloat64(0, typeof v === 'number' && !Number.isNaN(v) ? v : 0, true);
-    mix(scratch.getUint32(4, true), scratch.getUint32(0, true));
-  }
-  return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
+  return rowHashOfRecord(typeof row.datetime === 'bigint' ? row.datetime : 0n, row).toString();
 }
