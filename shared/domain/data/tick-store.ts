@@ -1,0 +1,182 @@
+/**
+ * The `TickStore` port (data-chain §1): one schema in DuckDB and QuestDB, insert-if-absent writes of one
+ * `(symbol, trading_day)` batch as one atomic write (§1.3), symbol- and partition-scoped deletes (§1.4) and the
+ * required-column fail-fast (§1.5). Rows travel columnar (typed arrays), never as one object per tick.
+ */
+import { DataChainError } from '../../errors/data.ts';
+import type { RowHashAggregates } from './row-hash.ts';
+import { type ColumnType, TABLES, type TableDef, TICK_NUMERIC_COLUMN_COUNT, type TicksKind } from './tick-columns.ts';
+
+/** Raised when a store's real columns do not match the declared schema (§1.5). Never swallowed by a writer. */
+export class SchemaContractError extends DataChainError {
+  constructor(table: string, missing: readonly string[], mismatched: readonly string[] = []) {
+    const parts: string[] = [];
+    if (missing.length > 0) parts.push(`missing required columns [${missing.join(', ')}]`);
+    if (mismatched.length > 0) parts.push(`columns with wrong types [${mismatched.join(', ')}]`);
+    super(
+      'schema_contract_violation',
+      `schema contract violation: table ${table} ${parts.join(' and ')}; run: ghtrader data migrate --apply`,
+      { details: { table, missing: [...missing], mismatched: [...mismatched] } },
+    );
+  }
+}
+
+/** A tick-store request that cannot be honoured as asked (bad batch shape, unknown table, unscoped delete). */
+export class TickStoreInputError extends DataChainError {
+  constructor(reason: string, details: Record<string, unknown> = {}) {
+    super('tick_store_input', `tick store: ${reason}`, { details: { ...details, reason } });
+  }
+}
+
+/** A write whose read-back disagrees with what was sent (§1.3): the batch is rolled back / reported, never kept. */
+export class TickStoreVerifyError extends DataChainError {
+  constructor(reason: string, details: Record<string, unknown> = {}) {
+    super('tick_store_verify', `tick store verification failed: ${reason}`, { details: { ...details, reason } });
+  }
+}
+
+/**
+ * One `(symbol, trading_day)` of ticks, column by column. `values[i]` is the i-th numeric column of §2.1 (27 in
+ * all); every array has `datetimeNs.length` entries. A missing value is NaN (QuestDB stores DOUBLE null as NaN; the
+ * row hash reads both as 0.0). The per-day provenance is constant for the batch: one main contract per day.
+ */
+export interface TickDayBatch {
+  readonly ticksKind: TicksKind;
+  /** Always `'v2'` today (§0); kept explicit so a writer never invents it. */
+  readonly datasetVersion: 'v2';
+  readonly underlyingContract: string;
+  readonly segmentId: bigint;
+  readonly scheduleHash: string;
+  readonly datetimeNs: BigInt64Array;
+  /** `fnv1a64_v1` of each row (computed by the caller with `row-hash.ts`). */
+  readonly rowHash: BigInt64Array;
+  readonly values: readonly Float64Array[];
+}
+
+export interface WriteDayResult {
+  readonly table: string;
+  readonly symbol: string;
+  readonly tradingDay: string;
+  /** Rows in the batch, duplicates included. */
+  readonly rowsSent: number;
+  /** Distinct dedup keys in the batch (exact re-deliveries collapse). */
+  readonly distinctKeys: number;
+  /** Rows that were absent and are now stored. */
+  readonly inserted: number;
+  /** Rows of the day (symbol, trading_day, ticks_kind, dataset_version) after the write, read back. */
+  readonly dayRows: number;
+}
+
+/** `symbol` for tick-like and per-day tables, `exchange` + `variety` for the main schedule (§1.4). */
+export type DeleteScope = (
+  | { readonly symbol: string; readonly exchange?: never; readonly variety?: never }
+  | { readonly symbol?: never; readonly exchange: string; readonly variety: string }
+) & {
+  readonly tradingDays?: readonly string[];
+  readonly buildId?: string;
+};
+
+export interface ColumnInfo {
+  readonly name: string;
+  /** The store's own type name (`VARCHAR`, `BIGINT`, … in DuckDB). */
+  readonly storeType: string;
+}
+
+export interface DayCount {
+  readonly trading_day: string;
+  readonly rows: number;
+}
+
+export interface DayRowHashAggregates extends RowHashAggregates {
+  readonly trading_day: string;
+}
+
+export interface TickStore {
+  readonly kind: 'duckdb' | 'questdb';
+  /** DDL for one catalogue table (migration `0001_create_v2_tables`); only `ghtrader data migrate --apply` calls it. */
+  createTable(table: TableDef): Promise<void>;
+  /** The table's real columns in declaration order; empty when the table does not exist. */
+  describeColumns(table: string): Promise<ColumnInfo[]>;
+  /** Compare real columns (names and types) with the declaration; throws `SchemaContractError` on any gap. */
+  assertRequiredColumns(table: TableDef): Promise<void>;
+  /** Insert-if-absent of one day as one atomic write (§1.3); checks required columns first and verifies after. */
+  writeDay(table: string, symbol: string, tradingDay: string, rows: TickDayBatch): Promise<WriteDayResult>;
+  /** Scoped delete in one transaction (§1.4); returns the number of rows removed. */
+  deleteRows(table: string, scope: DeleteScope): Promise<number>;
+  /** Rows per trading day of one symbol (all days, or only `tradingDays`), ascending by day. */
+  countByDay(table: string, symbol: string, tradingDays?: readonly string[]): Promise<DayCount[]>;
+  /** Per-day row-hash aggregates (§2.2) for cross-store comparison, ascending by day. */
+  rowHashAggregatesByDay(
+    table: string,
+    symbol: string,
+    tradingDays?: readonly string[],
+  ): Promise<DayRowHashAggregates[]>;
+  close(): Promise<void>;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** §0: interpolated identifiers match `^[A-Za-z_][A-Za-z0-9_]*$`; anything else is refused. */
+export function assertIdentifier(name: string): string {
+  if (!IDENTIFIER.test(name)) throw new TickStoreInputError(`identifier ${JSON.stringify(name)} is not allowed`);
+  return name;
+}
+
+export function assertTradingDay(day: string): string {
+  if (!ISO_DAY.test(day)) throw new TickStoreInputError(`trading_day ${JSON.stringify(day)} is not YYYY-MM-DD`);
+  return day;
+}
+
+/** The catalogue entry of a v2 table name; unknown names are refused. */
+export function tableDef(name: string): TableDef {
+  for (const def of Object.values(TABLES)) if (def.name === name) return def;
+  throw new TickStoreInputError(`unknown table ${JSON.stringify(name)}`, { table: name });
+}
+
+/** Shape check of a batch before any I/O: 27 columns, equal lengths, non-empty provenance. */
+export function assertBatchShape(symbol: string, tradingDay: string, rows: TickDayBatch): number {
+  if (symbol.length === 0) throw new TickStoreInputError('symbol is empty');
+  assertTradingDay(tradingDay);
+  const n = rows.datetimeNs.length;
+  if (rows.rowHash.length !== n) {
+    throw new TickStoreInputError(`row_hash has ${rows.rowHash.length} values for ${n} rows`);
+  }
+  if (rows.values.length !== TICK_NUMERIC_COLUMN_COUNT) {
+    throw new TickStoreInputError(`expected ${TICK_NUMERIC_COLUMN_COUNT} numeric columns, got ${rows.values.length}`);
+  }
+  rows.values.forEach((col, i) => {
+    if (col.length !== n) throw new TickStoreInputError(`numeric column ${i} has ${col.length} values for ${n} rows`);
+  });
+  if (rows.datasetVersion !== 'v2') throw new TickStoreInputError(`dataset_version ${rows.datasetVersion} is not v2`);
+  if (rows.underlyingContract.length === 0 || rows.scheduleHash.length === 0) {
+    throw new TickStoreInputError('underlying_contract and schedule_hash are required');
+  }
+  return n;
+}
+
+/** Store type names per catalogue type, DuckDB flavour (§1.1). */
+export const DUCKDB_TYPES: Readonly<Record<ColumnType, string>> = {
+  SYMBOL: 'VARCHAR',
+  STRING: 'VARCHAR',
+  LONG: 'BIGINT',
+  DOUBLE: 'DOUBLE',
+  TIMESTAMP: 'TIMESTAMP',
+};
+
+/** Missing and mistyped columns of `real` against the declaration, or a `SchemaContractError`. */
+export function checkColumns(
+  table: TableDef,
+  real: readonly ColumnInfo[],
+  typeName: Readonly<Record<ColumnType, string>>,
+): void {
+  const byName = new Map(real.map((c) => [c.name, c.storeType.toUpperCase()]));
+  const missing: string[] = [];
+  const mismatched: string[] = [];
+  for (const c of table.columns) {
+    const got = byName.get(c.name);
+    if (got === undefined) missing.push(c.name);
+    else if (got !== typeName[c.type]) mismatched.push(`${c.name}: ${got}, expected ${typeName[c.type]}`);
+  }
+  if (missing.length > 0 || mismatched.length > 0) throw new SchemaContractError(table.name, missing, mismatched);
+}
