@@ -54,14 +54,8 @@ export interface DayStats {
   lower_limit: number;
 }
 
-/** A tick as the DIFF `ticks/<sym>/data/<id>` node carries it (datetime as ns). */
-export interface SimTickRow {
-  id: number;
-  datetime: bigint;
-  last_price: number;
-  average: number;
-  highest: number;
-  lowest: number;
+/** The five-level SHFE book as the wire carries it: prices in CNY, volumes in lots (levels 6–10 never exist). */
+export interface L5BookFields {
   ask_price1: number;
   ask_volume1: number;
   ask_price2: number;
@@ -82,6 +76,16 @@ export interface SimTickRow {
   bid_volume4: number;
   bid_price5: number;
   bid_volume5: number;
+}
+
+/** A tick as the DIFF `ticks/<sym>/data/<id>` node carries it (datetime as ns). */
+export interface SimTickRow extends L5BookFields {
+  id: number;
+  datetime: bigint;
+  last_price: number;
+  average: number;
+  highest: number;
+  lowest: number;
   volume: number;
   amount: number;
   open_interest: number;
@@ -92,33 +96,13 @@ export interface SimTickRow {
  * the quote's trading day, as on the wire. `datetime` is the ns of the tick the quote reflects; the server formats
  * it (`formatCst`).
  */
-export interface SimQuoteLive {
+export interface SimQuoteLive extends L5BookFields {
   /** Full symbol (`SHFE.cu2502`), as the quote node carries it. */
   instrument_id: string;
   /** The trading day the quote's figures belong to (not a wire field of the quote). */
   trading_day: string;
   datetime: bigint;
   last_price: number;
-  ask_price1: number;
-  ask_volume1: number;
-  ask_price2: number;
-  ask_volume2: number;
-  ask_price3: number;
-  ask_volume3: number;
-  ask_price4: number;
-  ask_volume4: number;
-  ask_price5: number;
-  ask_volume5: number;
-  bid_price1: number;
-  bid_volume1: number;
-  bid_price2: number;
-  bid_volume2: number;
-  bid_price3: number;
-  bid_volume3: number;
-  bid_price4: number;
-  bid_volume4: number;
-  bid_price5: number;
-  bid_volume5: number;
   highest: number;
   lowest: number;
   open: number;
