@@ -22,10 +22,12 @@ import { loadDiffConfig } from '#shared/infra/diff/config.ts';
 import { type LocalEmulators, startEmulators } from '#shared/infra/local/emulators.ts';
 import type { Logger } from '#shared/log.ts';
 import { AuthService } from '#shared/services/auth-service.ts';
+import { loadDataCalendar } from '#shared/services/data/context.ts';
 import { type FeedConnection, MarketFeed } from '#shared/services/market-feed.ts';
 import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
 import { StatusService } from '#shared/services/status-service.ts';
 import { createApp } from '#web/app.ts';
+import { type LocalData, startLocalData } from './data-runtime.ts';
 import { persistentSecret } from './secrets.ts';
 import { type SimulatorHandle, startSimulator } from './sim/server.ts';
 import { type ShiftedStart, shiftedSimStart } from './sim-demo-clock.ts';
@@ -63,6 +65,7 @@ export interface LocalStack {
   /** Null with `--no-sim`. */
   sim: LocalSim | null;
   market: MarketFeed | null;
+  data: LocalData;
   stop(): Promise<void>;
 }
 
@@ -139,6 +142,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       cleanups.push(() => feed.close());
     }
 
+    const simHandle = sim?.handle;
+    const data = await startLocalData({
+      rt,
+      env: opts.env,
+      diffConfig: () => (simHandle ? simDiffConfig(simHandle, opts.env) : loadDiffConfig(opts.env)),
+      log,
+    });
+    cleanups.push(() => data.close());
+
     const runner = createLocalRunner(rt, { log });
     // SQS messages do not survive a restart locally; every job still queued gets a fresh message now.
     const recovered = await rt.recovery.reconcile(0);
@@ -177,6 +189,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ids: ulidGen,
       staticDir: opts.staticDir,
       ...(market ? { market } : {}),
+      data: {
+        store: data.ctx.store,
+        artifacts: data.ctx.artifacts,
+        calendar: await loadDataCalendar(data.ctx.artifacts),
+      },
     });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s as Server));
@@ -206,7 +223,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ...(sim ? { sim_url: sim.handle.url, sim_token: sim.handle.token } : {}),
     });
     cleanups.push(() => removeStackFile(config.home, process.pid));
-    return { url, config, rt, auth, sim, market, stop: cleanup };
+    return { url, config, rt, auth, sim, market, data, stop: cleanup };
   } catch (err) {
     await cleanup();
     throw err;
@@ -233,8 +250,8 @@ async function startLocalSim(clock: SimClockChoice, home: string, log: Logger): 
  * (the discovery path production uses; MD/TD URLs are left to discovery). Other `GHTRADER_DIFF_*` tunables from the
  * environment (backoff, timeouts, frame log) apply.
  */
-function startMarketFeed(sim: SimulatorHandle, env: Record<string, string | undefined>, log: Logger): MarketFeed {
-  const diffConfig = loadDiffConfig({
+function simDiffConfig(sim: SimulatorHandle, env: Record<string, string | undefined>) {
+  return loadDiffConfig({
     ...env,
     GHTRADER_DIFF_AUTH_URL: sim.url,
     GHTRADER_DIFF_NS_URL: `${sim.url}/ns`,
@@ -245,6 +262,10 @@ function startMarketFeed(sim: SimulatorHandle, env: Record<string, string | unde
     GHTRADER_DIFF_USER: undefined,
     GHTRADER_DIFF_PASSWORD: undefined,
   });
+}
+
+function startMarketFeed(sim: SimulatorHandle, env: Record<string, string | undefined>, log: Logger): MarketFeed {
+  const diffConfig = simDiffConfig(sim, env);
   const diffLog = log.child({ component: 'diff' });
   const open = async (): Promise<FeedConnection> => {
     // A fresh client per attempt: a failed open leaves nothing half-connected behind.

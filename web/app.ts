@@ -22,6 +22,7 @@ import { rejectTokensInQuery } from './middleware/query-tokens.ts';
 import { requestId } from './middleware/request-id.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { authRoutes } from './routes/api-auth.ts';
+import { dataRoutes } from './routes/api-data.ts';
 import { jobRoutes } from './routes/api-jobs.ts';
 import { marketRoutes } from './routes/api-market.ts';
 import { healthRoutes, statusRoutes } from './routes/api-status.ts';
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/api/users', userRoutes(deps));
   app.route('/api/jobs', jobRoutes(deps));
   app.route('/api/market', marketRoutes(deps));
+  app.route('/api/data', dataRoutes(deps));
   app.route('/', pageRoutes(deps, assets));
 
   app.notFound(handleNotFound);

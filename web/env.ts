@@ -5,7 +5,10 @@
 import type { AppConfig } from '#shared/config.ts';
 import type { AuditLog } from '#shared/domain/control/audit.ts';
 import type { StatusSource } from '#shared/domain/control/status.ts';
+import type { ArtifactStore } from '#shared/domain/data/artifacts.ts';
+import type { TickStore } from '#shared/domain/data/tick-store.ts';
 import type { IdGen } from '#shared/domain/ids.ts';
+import type { TradingCalendar } from '#shared/domain/market/calendar/calendar.ts';
 import type { MarketFeedSource } from '#shared/domain/market/feed.ts';
 import type { Clock } from '#shared/domain/time.ts';
 import type { Logger } from '#shared/log.ts';
@@ -28,6 +31,11 @@ export interface AppDeps {
    * deployment without a market-data source) -> the API answers 503 `dependency_unavailable`, the page says so.
    */
   market?: MarketFeedSource;
+  /**
+   * The data chain's stores behind `/api/data/{var}/overview` and the Data page; absent (a process that does not run
+   * the data chain) -> the API answers 503 `dependency_unavailable`, the page says so.
+   */
+  data?: { store: TickStore; artifacts: ArtifactStore; calendar: TradingCalendar };
 }
 
 export interface WebVariables {

@@ -25,6 +25,7 @@ import { type SessionWindow, sessionPlan } from '#shared/domain/market/sessions.
 import { parseVariety, VARIETIES, type Variety } from '#shared/domain/market/varieties.ts';
 import { MarketError } from '#shared/errors/market.ts';
 import { CliUsageError, homeEnv, reportError } from '../cli-support.ts';
+import { registerDataJobs } from './data-jobs.ts';
 
 /** Shinny's public holiday list (data-chain §3.1); `TQ_CHINESE_HOLIDAY_URL` or `--url` replace it. */
 export const DEFAULT_HOLIDAY_URL = 'https://files.shinnytech.com/shinny_chinese_holiday.json';
@@ -328,7 +329,9 @@ function fail(err: unknown, json: boolean): never {
 }
 
 export function registerData(program: Command): void {
-  const data = program.command('data').description('run a data-chain step in-process');
+  const data = program
+    .command('data')
+    .description('data-chain steps: calendar, schedule, main_l5, validation, migrations');
   const g = (): { home?: string; json?: boolean } => program.opts();
 
   data
@@ -358,4 +361,6 @@ export function registerData(program: Command): void {
         fail(err, json);
       }
     });
+
+  registerDataJobs(data, g);
 }

@@ -12,7 +12,7 @@ interface Global {
   json?: boolean;
 }
 
-async function withRuntime<T>(home: string | undefined, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(home: string | undefined, fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const { config } = await attachToStack(home);
   // The same persisted secret as `ghtrader up`, so cursors printed here work in the console and back.
   const cursorSecret = config.auth.cursorSecret ?? (await persistentSecret(config.home, 'cursor.key'));
@@ -25,7 +25,7 @@ async function withRuntime<T>(home: string | undefined, fn: (rt: Runtime) => Pro
   }
 }
 
-function ctx(): RequestContext {
+export function ctx(): RequestContext {
   return { actor: { actor: cliActor(), role: 'admin' }, requestId: ulidGen.next(), actorType: 'cli' };
 }
 

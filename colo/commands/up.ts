@@ -4,10 +4,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '#shared/config.ts';
+import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import { formatCst } from '#shared/domain/market/cst.ts';
 import { describeError } from '#shared/errors/base.ts';
 import { createLogger } from '#shared/log.ts';
 import { defaultStaticDir, homeEnv } from '../cli-support.ts';
+import { demoStartEnv, seedDemoData } from '../demo-seed.ts';
 import { type LocalStack, type SimClockChoice, startLocalStack } from '../local-stack.ts';
 import { readLiveStack } from '../stack-file.ts';
 
@@ -27,13 +29,15 @@ export interface UpOptions {
 const SHUTDOWN_DEADLINE_MS = 5_000;
 
 export async function up(opts: UpOptions): Promise<void> {
-  const env = homeEnv(opts.home);
-  const base = loadConfig(env);
+  const env0 = homeEnv(opts.home);
+  const base = loadConfig(env0);
   const running = await readLiveStack(base.home);
   if (running) {
     throw new Error(`a stack is already running under ${base.home} (pid ${running.pid}, ${running.web_url})`);
   }
   await mkdir(path.join(base.home, 'logs'), { recursive: true });
+  // The demo's schedule start (only when the operator configured none), fixed once per home.
+  const env = opts.demo ? { ...env0, ...(await demoStartEnv(base.home, env0, shippedCalendar(), Date.now())) } : env0;
   // Logs go to $GHTRADER_HOME/logs/ghtrader.log; the terminal gets the few lines a person needs.
   const logFile = createWriteStream(path.join(base.home, 'logs', 'ghtrader.log'), { flags: 'a' });
   const log = createLogger({
@@ -58,6 +62,7 @@ export async function up(opts: UpOptions): Promise<void> {
     ? { token: boot.oneTimeToken, expires_at: boot.expires_at }
     : await stack.auth.mintOneTimeToken('admin').catch(() => null);
   let demoJob: string | null = null;
+  const demoAbort = new AbortController();
   if (opts.demo) {
     // The data chain's demo history arrives with it; until then the demo is one selftest so every page has data.
     const r = await stack.rt.jobs.submit(
@@ -69,6 +74,13 @@ export async function up(opts: UpOptions): Promise<void> {
       },
     );
     demoJob = r.job.job_id;
+    // The data chain's demo history: schedule + main_l5 for each variety, in the background.
+    seedDemoData(stack.rt, log, demoAbort.signal).then(
+      (r) => log.info(r, 'up.demo_data'),
+      (err: unknown) => {
+        if (!demoAbort.signal.aborted) log.error({ err: describeError(err) }, 'up.demo_data_failed');
+      },
+    );
   }
   const loginUrl = otp ? `${stack.url}/login#otp=${otp.token}` : null;
   if (opts.json) {
@@ -96,6 +108,7 @@ export async function up(opts: UpOptions): Promise<void> {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'up.stopping');
+      demoAbort.abort();
       const deadline = setTimeout(() => {
         process.stderr.write(`ghtrader: shutdown exceeded ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway\n`);
         process.exit(1);

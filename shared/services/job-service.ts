@@ -78,7 +78,15 @@ export class JobService {
   ) {}
 
   /** Validate and submit; a duplicate of an active job returns that job with `deduped: true`. */
-  async submit(body: unknown, ctx: RequestContext): Promise<SubmitResult> {
+  /**
+   * `internal` submissions come from other jobs (fan-out children, finalize): they may use non-submittable kinds;
+   * `delayS` (≤ 900, SQS `DelaySeconds`) holds the message back, e.g. a day batch waiting out a maintenance window.
+   */
+  async submit(
+    body: unknown,
+    ctx: RequestContext,
+    opts: { internal?: boolean; delayS?: number } = {},
+  ): Promise<SubmitResult> {
     const req = parseOrThrow(SubmitJobRequestSchema, body, 'job submission');
     const def = findJobKind(req.kind);
     if (!def) {
@@ -86,7 +94,7 @@ export class JobService {
         { path: ['kind'], code: 'invalid_value', message: `expected one of ${[...JOB_KINDS.keys()].join(', ')}` },
       ]);
     }
-    if (!def.submittable) throw new KindNotSubmittableError(def.kind);
+    if (!def.submittable && !opts.internal) throw new KindNotSubmittableError(def.kind);
     const parsed = def.params.safeParse(req.params);
     if (!parsed.success) {
       const issues = zodIssues(parsed.error).map((i) => ({ ...i, path: ['params', ...i.path] }));
@@ -117,7 +125,10 @@ export class JobService {
       const record = this.newRecord(jobId, def.kind, params, dedupeKey, def.var(params), ctx.actor, now, req.note);
       await this.deps.store.create(record);
       try {
-        await this.deps.queue.send({ v: 1, job_id: jobId, kind: def.kind });
+        await this.deps.queue.send(
+          { v: 1, job_id: jobId, kind: def.kind },
+          Math.max(0, Math.min(900, Math.ceil(opts.delayS ?? 0))),
+        );
       } catch (err) {
         this.deps.log.error({ job_id: jobId, err: describeError(err) }, 'job.enqueue_failed');
         const at = isoUtc(this.deps.clock.nowMs());

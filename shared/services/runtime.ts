@@ -16,7 +16,7 @@ import { DynamoLockStore } from '../infra/aws/lock-store.ts';
 import { RedisJobEvents } from '../infra/redis/job-events.ts';
 import { RedisWarmPath } from '../infra/redis/warm-path.ts';
 import type { Logger } from '../log.ts';
-import type { JobHandlers } from './job-handlers.ts';
+import type { JobHandler, JobHandlers } from './job-handlers.ts';
 import { JobRecovery } from './job-recovery.ts';
 import { JobService } from './job-service.ts';
 import { JobWorker } from './job-worker.ts';
@@ -35,6 +35,8 @@ export interface Runtime {
   events: RedisJobEvents;
   jobs: JobService;
   handlers: JobHandlers;
+  /** Register more kinds' handlers (data chain, …) before workers start; a kind registered twice is an error. */
+  addHandlers(more: JobHandlers): void;
   recovery: JobRecovery;
   hostId: string;
   /** A worker that stamps `runner` on the attempts it claims. */
@@ -74,7 +76,9 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     { store, queue, audit, events, clock, ids: ulidGen, log: log.child({ component: 'jobs' }), cursorSecret },
     { progressStaleS: config.jobs.progressStaleS },
   );
-  const handlers = systemJobHandlers({ doc: clients.doc, tables: config.tables, queue, warm, audit, clock });
+  const handlers: Record<string, JobHandler> = {
+    ...systemJobHandlers({ doc: clients.doc, tables: config.tables, queue, warm, audit, clock }),
+  };
   const hostId = config.hostId ?? os.hostname();
   const recovery = new JobRecovery({
     store,
@@ -97,6 +101,12 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     events,
     jobs,
     handlers,
+    addHandlers(more) {
+      for (const [kind, h] of Object.entries(more)) {
+        if (handlers[kind]) throw new Error(`job handler for ${kind} is registered twice`);
+        handlers[kind] = h;
+      }
+    },
     recovery,
     hostId,
     worker: (runner) =>

@@ -13,6 +13,7 @@ import { NotFoundError } from '#shared/errors/control.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { DashboardPage } from '../pages/dashboard.tsx';
+import { DataPage } from '../pages/data.tsx';
 import { JobDetailPage } from '../pages/job-detail.tsx';
 import { type JobsFilters, JobsPage } from '../pages/jobs.tsx';
 import { type ChromeContext, SECTIONS, type SectionId } from '../pages/layout.tsx';
@@ -23,6 +24,7 @@ import { SystemPage } from '../pages/system.tsx';
 import { authMeta, principalOf } from '../request-info.ts';
 import { safeNextPath } from '../security/request-origin.ts';
 import type { StaticAssets } from '../static-assets.ts';
+import { DataChainOffError, loadOverview } from './api-data.ts';
 import { jobIdParam } from './api-jobs.ts';
 import { MarketFeedOffError, marketJson } from './api-market.ts';
 
@@ -96,6 +98,25 @@ export function pageRoutes(deps: AppDeps, assets: StaticAssets): Hono<WebEnv> {
     return render(c, <MarketPage ctx={ctx} market={market} offMessage={new MarketFeedOffError().message} />, started);
   });
 
+  app.get('/v/:var/data', async (c) => {
+    const started = performance.now();
+    const variety = c.req.param('var') as Variety;
+    const [ctx, overview] = await Promise.all([
+      chrome(c, 'data'),
+      deps.data ? loadOverview(c, deps.data, variety) : Promise.resolve(null),
+    ]);
+    return render(
+      c,
+      <DataPage
+        ctx={ctx}
+        overview={overview}
+        offMessage={new DataChainOffError().message}
+        canOperate={roleAtLeast(ctx.user.role, 'operator')}
+      />,
+      started,
+    );
+  });
+
   app.get('/v/:var/jobs', async (c) => {
     const started = performance.now();
     const q = c.req.query();
@@ -160,7 +181,7 @@ export function pageRoutes(deps: AppDeps, assets: StaticAssets): Hono<WebEnv> {
     return render(c, <SystemPage ctx={ctx} tokens={tokens.items} users={users?.items ?? null} />, started);
   });
 
-  for (const workspace of ['data', 'models', 'trading', 'config'] as const satisfies PlannedWorkspace[]) {
+  for (const workspace of ['models', 'trading', 'config'] as const satisfies PlannedWorkspace[]) {
     app.get(`/v/:var/${workspace}`, async (c) => {
       const started = performance.now();
       const ctx = await chrome(c, workspace);

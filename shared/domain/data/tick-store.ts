@@ -5,7 +5,14 @@
  */
 import { DataChainError } from '../../errors/data.ts';
 import type { RowHashAggregates } from './row-hash.ts';
-import { type ColumnType, TABLES, type TableDef, TICK_NUMERIC_COLUMN_COUNT, type TicksKind } from './tick-columns.ts';
+import {
+  type ColumnDef,
+  type ColumnType,
+  TABLES,
+  type TableDef,
+  TICK_NUMERIC_COLUMN_COUNT,
+  type TicksKind,
+} from './tick-columns.ts';
 
 /** Raised when a store's real columns do not match the declared schema (§1.5). Never swallowed by a writer. */
 export class SchemaContractError extends DataChainError {
@@ -91,10 +98,90 @@ export interface DayRowHashAggregates extends RowHashAggregates {
   readonly trading_day: string;
 }
 
+/**
+ * One cell of a small-table row, typed by its column type (§1.3 "typed values only"): SYMBOL / STRING → `string`,
+ * LONG → `bigint`, DOUBLE → `number` (NaN allowed), TIMESTAMP → `bigint` epoch **microseconds** (UTC). `null` is a
+ * missing value. Never a string standing in for a number or a date.
+ */
+export type CellValue = string | bigint | number | null;
+export type Row = Readonly<Record<string, CellValue>>;
+
+/**
+ * Which rows of a table a read addresses. `symbol` or `exchange`+`variety` (schedule) scope it; day bounds are
+ * inclusive ISO strings compared as strings; all given conditions must hold.
+ */
+export interface RowFilter {
+  readonly symbol?: string;
+  readonly exchange?: string;
+  readonly variety?: string;
+  readonly tradingDayFrom?: string;
+  readonly tradingDayTo?: string;
+  readonly tradingDays?: readonly string[];
+  readonly buildId?: string;
+}
+
+/** One stored day of a tick-like table, columnar, ordered by `(datetime_ns, row_hash)`. */
+export interface TickDayRows {
+  readonly datetimeNs: BigInt64Array;
+  readonly rowHash: BigInt64Array;
+  /** The 27 numeric columns of §2.1 in order; NULL reads as NaN. */
+  readonly values: readonly Float64Array[];
+  /** Per row (normally one value for the whole day); `''` when NULL in a legacy row. */
+  readonly underlyingContract: readonly string[];
+  /** Per row; `-1n` when NULL in a legacy row. */
+  readonly segmentId: BigInt64Array;
+  readonly scheduleHash: readonly string[];
+}
+
+/** What is stored for one day of one symbol in a tick-like table (§5.1 update planning, §5.6 coverage). */
+export interface DayProvenance {
+  readonly trading_day: string;
+  readonly rows: number;
+  /** Distinct non-empty `schedule_hash` values of the day, sorted. */
+  readonly schedule_hashes: readonly string[];
+  /** Rows whose `schedule_hash` is NULL or empty (legacy data without provenance). */
+  readonly rows_without_hash: number;
+  readonly first_datetime_ns: bigint;
+  readonly last_datetime_ns: bigint;
+}
+
+/**
+ * The store's DDL dialect (§1.5). Migrations build their `plan()` SQL from it; only `executeDdl` runs it, and only
+ * `ghtrader data migrate --apply` (also run by `ghtrader up` and the deploy bootstrap) calls that.
+ */
+export interface TickStoreDialect {
+  /** Statements creating the table with its dedup keys (QuestDB: `PARTITION BY … WAL DEDUP UPSERT KEYS(…)`). */
+  createTable(table: TableDef): string[];
+  addColumn(table: string, column: ColumnDef): string;
+  renameColumn(table: string, from: string, to: string): string;
+  /** Store type names per catalogue type (§1.1). */
+  readonly types: Readonly<Record<ColumnType, string>>;
+}
+
 export interface TickStore {
   readonly kind: 'duckdb' | 'questdb';
+  /**
+   * Ledger identity of the store (§1.5): `duckdb:<home-relative path>` or `questdb:<host:port>`. The migration
+   * ledger keys its items on it, so one ledger serves several stores.
+   */
+  readonly storeId: string;
+  readonly dialect: TickStoreDialect;
+  /** Run DDL produced by a migration plan; no writer ever calls this (§1.5). */
+  executeDdl(statements: readonly string[]): Promise<void>;
   /** DDL for one catalogue table (migration `0001_create_v2_tables`); only `ghtrader data migrate --apply` calls it. */
   createTable(table: TableDef): Promise<void>;
+  /**
+   * Small tables (§1.3): with dedup keys, upsert by key (DuckDB: delete matching keys + insert in one transaction;
+   * QuestDB: DEDUP UPSERT KEYS); without, append. Every row must carry every declared column (`ts` included; use
+   * `null` for a missing value). Checks required columns first. Returns the number of rows sent.
+   */
+  writeRows(table: string, rows: readonly Row[]): Promise<number>;
+  /** Rows of a table matching `filter` with typed values, ordered by `ts` then `trading_day` (when present). */
+  readRows(table: string, filter: RowFilter, opts?: { readonly limit?: number }): Promise<Row[]>;
+  /** One stored day of a tick-like table, ordered by `(datetime_ns, row_hash)`. */
+  readTickDay(table: string, symbol: string, tradingDay: string): Promise<TickDayRows>;
+  /** Per trading day of one symbol in a tick-like table: counts, hashes and time bounds, ascending by day. */
+  dayProvenance(table: string, symbol: string): Promise<DayProvenance[]>;
   /** The table's real columns in declaration order; empty when the table does not exist. */
   describeColumns(table: string): Promise<ColumnInfo[]>;
   /** Compare real columns (names and types) with the declaration; throws `SchemaContractError` on any gap. */
@@ -179,4 +266,15 @@ export function checkColumns(
     else if (got !== typeName[c.type]) mismatched.push(`${c.name}: ${got}, expected ${typeName[c.type]}`);
   }
   if (missing.length > 0 || mismatched.length > 0) throw new SchemaContractError(table.name, missing, mismatched);
+}
+
+/** §1.1: the designated `ts` of a per-day table is the trading day at 00:00 UTC, in microseconds. */
+export function dayTsMicros(tradingDay: string): bigint {
+  assertTradingDay(tradingDay);
+  return BigInt(Date.parse(`${tradingDay}T00:00:00Z`)) * 1000n;
+}
+
+/** Epoch milliseconds → TIMESTAMP microseconds (for `updated_at`, `build_ts`, …). */
+export function msToMicros(ms: number): bigint {
+  return BigInt(Math.trunc(ms)) * 1000n;
 }

@@ -70,3 +70,9 @@ export function parseCst(text: string): bigint {
   const seconds = cstMidnightS(dayNumber(day)) + h * 3600 + mi * 60 + s;
   return BigInt(seconds) * NS_PER_S + fraction;
 }
+
+/** The CST calendar date (`YYYY-MM-DD`) of an instant. */
+export function cstDayOf(ns: bigint): string {
+  const s = floorSeconds(ns) + CST_OFFSET_S;
+  return new Date(Math.floor(s / SECONDS_PER_DAY) * SECONDS_PER_DAY * 1000).toISOString().slice(0, 10);
+}

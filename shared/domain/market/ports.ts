@@ -167,5 +167,10 @@ export interface MarketDataSource {
   subscribeQuotes(symbols: string[]): Subscription<QuoteEvent>;
   /** A set_chart tail: each id once, in order; resumes at the next unseen id after a reconnect. */
   subscribeTicks(symbol: string, viewWidth?: number): Subscription<TickRow>;
+  /**
+   * The provider's notion of now (the simulator's or a replay clock; exchange time against Shinny), after seeing at
+   * least one quote so it is not just the local wall clock.
+   */
+  marketNow?(): Promise<bigint>;
   close(): Promise<void>;
 }

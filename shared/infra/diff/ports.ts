@@ -76,6 +76,8 @@ class NoticeHub {
 export class DiffMarketDataSource implements MarketDataSource {
   /** Open streams: ended by `close()`, failed by a fatal connection error (auth refused on reconnect). */
   private readonly streams = new Set<AsyncQueue<unknown>>();
+  /** Tail of the download queue per symbol (see `downloadTicks`). */
+  private readonly downloads = new Map<string, Promise<void>>();
 
   constructor(
     readonly market: DiffMarket,
@@ -108,8 +110,35 @@ export class DiffMarketDataSource implements MarketDataSource {
     });
   }
 
+  async marketNow(): Promise<bigint> {
+    // One quote anchors the market clock (a simulator's clock is not the wall clock).
+    await this.market.getQuote('KQ.m@SHFE.cu');
+    return this.market.marketNowNs();
+  }
+
+  /**
+   * Downloads of one symbol run one at a time on this session: two tick charts over the same series share the
+   * client's `ticks/<symbol>/data` tree, and the server trims rows outside a chart's view, so concurrent pages of
+   * the same contract cut each other short (seen as days ending at a page boundary). Other symbols run in parallel.
+   */
   downloadTicks(symbol: string, tradingDay: string): AsyncIterable<TickRow[]> {
-    return downloadTicks(this.market, this.tokens, symbol, tradingDay, this.pageTimeoutMs);
+    const prev = this.downloads.get(symbol) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((r) => {
+      done = r;
+    });
+    const tail = prev.then(() => mine);
+    this.downloads.set(symbol, tail);
+    const self = this;
+    return (async function* () {
+      try {
+        await prev;
+        yield* downloadTicks(self.market, self.tokens, symbol, tradingDay, self.pageTimeoutMs);
+      } finally {
+        done();
+        if (self.downloads.get(symbol) === tail) self.downloads.delete(symbol);
+      }
+    })();
   }
 
   async continuousMapping(

@@ -1,37 +1,72 @@
 /**
- * DuckDB `TickStore` (`$GHTRADER_HOME/ticks.duckdb`, data-chain §1). One connection, operations serialised.
+ * DuckDB `TickStore` (`$GHTRADER_HOME/ticks.duckdb`, data-chain §1). One connection, operations serialised; one
+ * writing process per file (§1.3): opening a file another process holds fails with `tick_store_owned`.
  *
  * `writeDay` bulk-loads the batch's varying columns (`datetime_ns`, `row_hash`, 27 DOUBLE) into a temp stage table
  * through `appendDataChunk`, copying each typed-array slice straight into the chunk's vector memory
  * (`copy_data_to_vector`, a memcpy; no per-value JS calls), then in ONE transaction inserts the batch's distinct dedup
  * keys that are absent from the table for that `(symbol, trading_day)` (anti-join), verifies that every key sent is
  * now present and commits. The per-day constants (symbol, trading_day, provenance) are bound parameters, never staged.
+ *
+ * `writeRows` (small tables) stages the batch through an appender into a temp table shaped like the target, then in
+ * one transaction deletes the rows whose dedup key the batch carries and inserts the batch (upsert), or only inserts
+ * (append-only tables). `readTickDay` copies each result chunk's vector memory into typed arrays; the per-row strings
+ * come back only where they change (`lag` over the same order), so a day costs two string decodes, not 2 per row.
  */
-import { type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import path from 'node:path';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  type DuckDBListValue,
+  type DuckDBResult,
+  DuckDBTimestampValue,
+  DuckDBTypeId,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
 import type { RowHashAggregates } from '../../domain/data/row-hash.ts';
-import { type TableDef, TICK_NUMERIC_COLUMNS } from '../../domain/data/tick-columns.ts';
+import {
+  type ColumnDef,
+  type ColumnType,
+  type TableDef,
+  TICK_NUMERIC_COLUMNS,
+} from '../../domain/data/tick-columns.ts';
 import {
   assertBatchShape,
   assertIdentifier,
   assertTradingDay,
+  type CellValue,
   type ColumnInfo,
   checkColumns,
   type DayCount,
+  type DayProvenance,
   type DayRowHashAggregates,
   type DeleteScope,
   DUCKDB_TYPES,
+  type Row,
+  type RowFilter,
+  SchemaContractError,
   type TickDayBatch,
+  type TickDayRows,
   type TickStore,
+  type TickStoreDialect,
   TickStoreInputError,
   TickStoreVerifyError,
   tableDef,
   type WriteDayResult,
 } from '../../domain/data/tick-store.ts';
+import { DataChainError } from '../../errors/data.ts';
 
 export interface DuckDbTickStoreOptions {
   /** Database file; `:memory:` for a throwaway store. */
   path: string;
+  /**
+   * `GHTRADER_HOME`: `storeId` is `duckdb:<path relative to it>` (the migration ledger key, §1.5). Without it the
+   * file's base name is used.
+   */
+  storeIdBase?: string;
   /**
    * WAL size that triggers an automatic checkpoint (DuckDB `checkpoint_threshold`; default here 1GB, DuckDB's own is
    * 16MB, which is about one main_l5 day and made every commit re-compress the open row group).
@@ -41,23 +76,329 @@ export interface DuckDbTickStoreOptions {
   beforeCommit?: (info: { table: string; symbol: string; tradingDay: string }) => void | Promise<void>;
 }
 
+/** Another process holds the DuckDB file (§1.3: one writing process); submit the work as a job instead. */
+export class TickStoreOwnedError extends DataChainError {
+  constructor(file: string, pid: number | null, options: { cause?: unknown } = {}) {
+    super(
+      'tick_store_owned',
+      `tick store ${file} is owned by ${pid === null ? 'another process' : `pid ${pid}`}; ` +
+        'use `ghtrader jobs submit …` (or stop that process)',
+      { details: { path: file, pid }, cause: options.cause },
+    );
+  }
+}
+
 const STAGE = '__ghtrader_tick_stage';
+const ROWS_STAGE = '__ghtrader_rows_stage';
 const CHUNK_ROWS = 2048;
 const STAGE_COLUMNS = ['datetime_ns', 'row_hash', ...TICK_NUMERIC_COLUMNS] as const;
+/** Columns `readTickDay` needs besides the 27 numeric ones. */
+const TICK_DAY_COLUMNS = [
+  'symbol',
+  'trading_day',
+  'datetime_ns',
+  'row_hash',
+  'underlying_contract',
+  'segment_id',
+  'schedule_hash',
+];
+/** `readRows` filter fields and the columns they address. */
+const FILTER_COLUMNS = {
+  symbol: 'symbol',
+  exchange: 'exchange',
+  variety: 'variety',
+  buildId: 'build_id',
+} as const;
+
+const quote = (name: string) => `"${assertIdentifier(name)}"`;
+
+/** DuckDB DDL (§1.1 type map). No key constraints: writers deduplicate (§1.3). */
+export const DUCKDB_DIALECT: TickStoreDialect = Object.freeze({
+  types: DUCKDB_TYPES,
+  createTable(table: TableDef): string[] {
+    const cols = table.columns.map((c) => `${assertIdentifier(c.name)} ${DUCKDB_TYPES[c.type]}`).join(', ');
+    return [`CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${cols})`];
+  },
+  addColumn(table: string, column: ColumnDef): string {
+    return `ALTER TABLE ${quote(table)} ADD COLUMN IF NOT EXISTS ${assertIdentifier(column.name)} ${DUCKDB_TYPES[column.type]}`;
+  },
+  renameColumn(table: string, from: string, to: string): string {
+    return `ALTER TABLE ${quote(table)} RENAME COLUMN ${assertIdentifier(from)} TO ${assertIdentifier(to)}`;
+  },
+});
+
+/** `duckdb:<path relative to base>` (§1.5 ledger key); the base name without a base; `duckdb::memory:`. */
+export function duckDbStoreId(file: string, base?: string): string {
+  if (file === ':memory:') return 'duckdb::memory:';
+  return `duckdb:${base === undefined ? path.basename(file) : path.relative(base, file)}`;
+}
+
+const LOCK_ERROR = /could not set lock on file|conflicting lock/i;
 
 export async function openDuckDbTickStore(options: DuckDbTickStoreOptions): Promise<DuckDbTickStore> {
-  const instance = await DuckDBInstance.create(options.path);
-  const conn = await instance.connect();
   const threshold = options.checkpointThreshold ?? '1GB';
   if (!/^\d+(\.\d+)?\s*[KMGT]?i?B$/i.test(threshold)) {
     throw new TickStoreInputError(`checkpointThreshold ${JSON.stringify(threshold)} is not a size like 1GB`);
   }
-  await conn.run(`SET checkpoint_threshold = '${threshold}'`);
-  return new DuckDbTickStore(instance, conn, options);
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(options.path);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (LOCK_ERROR.test(message)) {
+      const pid = /\bPID (\d+)/i.exec(message)?.[1];
+      throw new TickStoreOwnedError(options.path, pid === undefined ? null : Number(pid), { cause: err });
+    }
+    throw err;
+  }
+  try {
+    const conn = await instance.connect();
+    await conn.run(`SET checkpoint_threshold = '${threshold}'`);
+    return new DuckDbTickStore(instance, conn, options);
+  } catch (err) {
+    instance.closeSync();
+    throw err;
+  }
+}
+
+/** Catalogue type of a real DuckDB column (for dynamic columns, which the catalogue does not declare). */
+function columnTypeOf(storeType: string): ColumnType | undefined {
+  switch (storeType.toUpperCase()) {
+    case 'VARCHAR':
+      return 'STRING';
+    case 'BIGINT':
+      return 'LONG';
+    case 'DOUBLE':
+      return 'DOUBLE';
+    case 'TIMESTAMP':
+      return 'TIMESTAMP';
+    default:
+      return undefined;
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'bigint') return `bigint ${value}`;
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** §1.3 typed values only: the JS type a cell of `type` must have (or null), checked before any I/O. */
+function checkCell(table: string, column: ColumnDef, value: CellValue, rowIndex: number): void {
+  if (value === null) {
+    if (column.name === 'ts') throw new TickStoreInputError(`row ${rowIndex}: ts of ${table} must not be null`);
+    return;
+  }
+  let ok: boolean;
+  let expected: string;
+  switch (column.type) {
+    case 'SYMBOL':
+    case 'STRING':
+      ok = typeof value === 'string';
+      expected = 'a string';
+      break;
+    case 'LONG':
+      ok = typeof value === 'bigint' && BigInt.asIntN(64, value) === value;
+      expected = 'a bigint in int64 range';
+      break;
+    case 'TIMESTAMP':
+      ok = typeof value === 'bigint' && BigInt.asIntN(64, value) === value;
+      expected = 'a bigint of epoch microseconds';
+      break;
+    case 'DOUBLE':
+      ok = typeof value === 'number';
+      expected = 'a number';
+      break;
+  }
+  if (!ok) {
+    throw new TickStoreInputError(
+      `row ${rowIndex}: column ${column.name} (${column.type}) of ${table} must be ${expected} or null, got ${describeValue(value)}`,
+      { table, column: column.name, row: rowIndex },
+    );
+  }
+}
+
+function appendCell(appender: DuckDBAppender, type: ColumnType, value: CellValue): void {
+  if (value === null) appender.appendNull();
+  else if (type === 'DOUBLE') appender.appendDouble(value as number);
+  else if (type === 'LONG') appender.appendBigInt(value as bigint);
+  else if (type === 'TIMESTAMP') appender.appendTimestamp(new DuckDBTimestampValue(value as bigint));
+  else appender.appendVarchar(value as string);
+}
+
+/** With dedup keys, the last row of each key wins inside a batch (upsert semantics, §1.3). */
+function lastPerKey(def: TableDef, rows: readonly Row[]): readonly Row[] {
+  if (def.dedupKeys.length === 0) return rows;
+  const byKey = new Map<string, Row>();
+  for (const row of rows) {
+    const key = def.dedupKeys
+      .map((k) => {
+        const v = row[k] ?? null;
+        return v === null ? 'null' : `${typeof v}:${String(v)}`;
+      })
+      .join('\u0000');
+    byKey.delete(key);
+    byKey.set(key, row);
+  }
+  return [...byKey.values()];
+}
+
+type CellReader = (value: DuckDBValue) => CellValue;
+
+/** Typed values of a result column (§1.3): LONG→bigint, TIMESTAMP→bigint µs, DOUBLE→number, strings, NULL→null. */
+function cellReader(table: string, column: string, typeId: DuckDBTypeId, typeName: string): CellReader {
+  switch (typeId) {
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UTINYINT:
+      return (v) => (v === null ? null : BigInt(v as bigint | number));
+    case DuckDBTypeId.DOUBLE:
+    case DuckDBTypeId.FLOAT:
+      return (v) => (v === null ? null : (v as number));
+    case DuckDBTypeId.VARCHAR:
+      return (v) => (v === null ? null : (v as string));
+    case DuckDBTypeId.TIMESTAMP:
+      return (v) => (v === null ? null : (v as DuckDBTimestampValue).micros);
+    default:
+      throw new SchemaContractError(
+        table,
+        [],
+        [`${column}: ${typeName}, expected one of BIGINT, DOUBLE, VARCHAR, TIMESTAMP`],
+      );
+  }
+}
+
+function validityOf(vector: duckdb.Vector, rows: number): Uint8Array | null {
+  // All-valid vectors have no validity mask (the binding answers null then, despite its declared type).
+  return (duckdb.vector_get_validity(vector, Math.ceil(rows / 64) * 8) as Uint8Array | null) ?? null;
+}
+
+const isValid = (validity: Uint8Array, i: number) => ((validity[i >> 3] as number) & (1 << (i & 7))) !== 0;
+
+/** Copy a DOUBLE column of a result chunk into `out` at `offset` (a memcpy); NULL reads as NaN. */
+function copyDoubles(chunk: duckdb.DataChunk, column: number, rows: number, out: Float64Array, offset: number): void {
+  const vector = duckdb.data_chunk_get_vector(chunk, column);
+  const data = duckdb.vector_get_data(vector, rows * 8);
+  out.set(new Float64Array(data.buffer, data.byteOffset, rows), offset);
+  const validity = validityOf(vector, rows);
+  if (validity === null) return;
+  for (let i = 0; i < rows; i++) if (!isValid(validity, i)) out[offset + i] = Number.NaN;
+}
+
+/** Copy a BIGINT column of a result chunk into `out` at `offset`; NULL reads as `nullValue`, or fails the read. */
+function copyBigInts(
+  chunk: duckdb.DataChunk,
+  column: number,
+  rows: number,
+  out: BigInt64Array,
+  offset: number,
+  nullValue: bigint | { readonly fail: string },
+): void {
+  const vector = duckdb.data_chunk_get_vector(chunk, column);
+  const data = duckdb.vector_get_data(vector, rows * 8);
+  out.set(new BigInt64Array(data.buffer, data.byteOffset, rows), offset);
+  const validity = validityOf(vector, rows);
+  if (validity === null) return;
+  for (let i = 0; i < rows; i++) {
+    if (isValid(validity, i)) continue;
+    if (typeof nullValue !== 'bigint') {
+      throw new TickStoreVerifyError(`stored row has NULL ${nullValue.fail}`, { column: nullValue.fail });
+    }
+    out[offset + i] = nullValue;
+  }
+}
+
+/** A VARCHAR column whose NULL means "same as the previous row" (see `readTickDay`): decodes only the changes. */
+function copyRunStrings(chunk: DuckDBDataChunk, column: number, rows: number, out: string[], offset: number): void {
+  const validity = validityOf(duckdb.data_chunk_get_vector(chunk.chunk, column), rows);
+  let prev = offset > 0 ? (out[offset - 1] as string) : '';
+  for (let i = 0; i < rows; i++) {
+    if (validity === null || isValid(validity, i)) prev = chunk.getColumnVector(column).getItem(i) as string;
+    out[offset + i] = prev;
+  }
+}
+
+/**
+ * The columns a `writeRows` batch carries: every declared column, plus (tables with dynamic columns only) extra keys
+ * that name real columns of the table. Every row must carry exactly that set with correctly typed values.
+ */
+function rowColumns(def: TableDef, real: readonly ColumnInfo[], rows: readonly Row[]): ColumnDef[] {
+  const declared = new Set(def.columns.map((c) => c.name));
+  const realTypes = new Map(real.map((c) => [c.name, c.storeType]));
+  const columns: ColumnDef[] = [...def.columns];
+  for (const key of Object.keys(rows[0] ?? {})) {
+    if (declared.has(key)) continue;
+    const storeType = realTypes.get(key);
+    if (def.dynamicColumns === undefined || storeType === undefined) {
+      throw new TickStoreInputError(`row 0 has column ${key}, which table ${def.name} does not have`, {
+        table: def.name,
+        column: key,
+      });
+    }
+    const type = columnTypeOf(storeType);
+    if (type === undefined) throw new SchemaContractError(def.name, [], [`${key}: ${storeType}`]);
+    columns.push({ name: assertIdentifier(key), type });
+  }
+  rows.forEach((row, i) => {
+    for (const c of columns) {
+      if (!Object.hasOwn(row, c.name) || row[c.name] === undefined) {
+        throw new TickStoreInputError(
+          `row ${i} lacks column ${c.name} of ${def.name} (every column must be present; null for a missing value)`,
+          { table: def.name, column: c.name, row: i },
+        );
+      }
+      checkCell(def.name, c, row[c.name] as CellValue, i);
+    }
+    if (Object.keys(row).length !== columns.length) {
+      const extra = Object.keys(row).find((k) => !columns.some((c) => c.name === k));
+      throw new TickStoreInputError(`row ${i} has column ${extra}, which row 0 does not carry`, {
+        table: def.name,
+        column: extra,
+        row: i,
+      });
+    }
+  });
+  return columns;
+}
+
+/** Result of the `readTickDay` query → columnar `TickDayRows`, chunk by chunk, without per-row objects. */
+async function readTickColumns(result: DuckDBResult, rowCount: number): Promise<TickDayRows> {
+  const n = rowCount;
+  const datetimeNs = new BigInt64Array(n);
+  const rowHash = new BigInt64Array(n);
+  const segmentId = new BigInt64Array(n);
+  const values = TICK_NUMERIC_COLUMNS.map(() => new Float64Array(n));
+  const underlyingContract = new Array<string>(n);
+  const scheduleHash = new Array<string>(n);
+  const segCol = 2 + TICK_NUMERIC_COLUMNS.length;
+  let offset = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const rows = chunk.rowCount;
+    if (offset + rows > n) throw new TickStoreVerifyError(`result holds more than the ${n} rows it announced`);
+    copyBigInts(chunk.chunk, 0, rows, datetimeNs, offset, { fail: 'datetime_ns' });
+    copyBigInts(chunk.chunk, 1, rows, rowHash, offset, { fail: 'row_hash' });
+    values.forEach((out, k) => {
+      copyDoubles(chunk.chunk, 2 + k, rows, out, offset);
+    });
+    copyBigInts(chunk.chunk, segCol, rows, segmentId, offset, -1n);
+    copyRunStrings(chunk, segCol + 1, rows, underlyingContract, offset);
+    copyRunStrings(chunk, segCol + 2, rows, scheduleHash, offset);
+    offset += rows;
+  }
+  if (offset !== n) throw new TickStoreVerifyError(`read ${offset} rows of the ${n} the result announced`);
+  return { datetimeNs, rowHash, values, underlyingContract, segmentId, scheduleHash };
 }
 
 export class DuckDbTickStore implements TickStore {
   readonly kind = 'duckdb' as const;
+  readonly storeId: string;
+  readonly dialect: TickStoreDialect = DUCKDB_DIALECT;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -65,7 +406,9 @@ export class DuckDbTickStore implements TickStore {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly options: DuckDbTickStoreOptions,
-  ) {}
+  ) {
+    this.storeId = duckDbStoreId(options.path, options.storeIdBase);
+  }
 
   /** Serialise every operation: one connection carries at most one transaction at a time. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -87,11 +430,17 @@ export class DuckDbTickStore implements TickStore {
     }
   }
 
-  createTable(table: TableDef): Promise<void> {
+  async executeDdl(statements: readonly string[]): Promise<void> {
     return this.exclusive(async () => {
-      const cols = table.columns.map((c) => `${assertIdentifier(c.name)} ${DUCKDB_TYPES[c.type]}`).join(', ');
-      await this.conn.run(`CREATE TABLE IF NOT EXISTS ${assertIdentifier(table.name)} (${cols})`);
+      if (statements.length === 0) return;
+      await this.transaction(async () => {
+        for (const sql of statements) await this.conn.run(sql);
+      });
     });
+  }
+
+  async createTable(table: TableDef): Promise<void> {
+    return this.executeDdl(this.dialect.createTable(table));
   }
 
   describeColumns(table: string): Promise<ColumnInfo[]> {
@@ -110,6 +459,156 @@ export class DuckDbTickStore implements TickStore {
 
   assertRequiredColumns(table: TableDef): Promise<void> {
     return this.exclusive(async () => checkColumns(table, await this.describe(table.name), DUCKDB_TYPES));
+  }
+
+  async writeRows(table: string, rows: readonly Row[]): Promise<number> {
+    const def = tableDef(table);
+    return this.exclusive(async () => {
+      const real = await this.describe(def.name);
+      checkColumns(def, real, DUCKDB_TYPES);
+      if (rows.length === 0) return 0;
+      const columns = rowColumns(def, real, rows);
+      const batch = lastPerKey(def, rows);
+      await this.stageRows(columns, batch);
+      const list = columns.map((c) => c.name).join(', ');
+      try {
+        await this.transaction(async () => {
+          if (def.dedupKeys.length > 0) {
+            const same = def.dedupKeys.map((k) => `${def.name}.${k} IS NOT DISTINCT FROM s.${k}`).join(' AND ');
+            await this.conn.run(`DELETE FROM ${def.name} WHERE EXISTS (SELECT 1 FROM ${ROWS_STAGE} s WHERE ${same})`);
+          }
+          const ins = await this.conn.run(`INSERT INTO ${def.name} (${list}) SELECT ${list} FROM ${ROWS_STAGE}`);
+          if (ins.rowsChanged !== batch.length) {
+            throw new TickStoreVerifyError(`inserted ${ins.rowsChanged} rows of ${batch.length} into ${def.name}`, {
+              table: def.name,
+            });
+          }
+        });
+      } finally {
+        await this.conn.run(`DROP TABLE IF EXISTS ${ROWS_STAGE}`);
+      }
+      return rows.length;
+    });
+  }
+
+  /** Append the (validated) rows into a fresh temp table with the target's column types. */
+  private async stageRows(columns: readonly ColumnDef[], rows: readonly Row[]): Promise<void> {
+    const cols = columns.map((c) => `${c.name} ${DUCKDB_TYPES[c.type]}`).join(', ');
+    await this.conn.run(`CREATE OR REPLACE TEMP TABLE ${ROWS_STAGE} (${cols})`);
+    const appender = await this.conn.createAppender(ROWS_STAGE, 'main', 'temp');
+    try {
+      for (const row of rows) {
+        for (const c of columns) appendCell(appender, c.type, row[c.name] as CellValue);
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  async readRows(table: string, filter: RowFilter, opts: { readonly limit?: number } = {}): Promise<Row[]> {
+    const def = tableDef(table);
+    const has = (c: string) => def.columns.some((x) => x.name === c);
+    const where: string[] = [];
+    const params: DuckDBValue[] = [];
+    const bind = (v: DuckDBValue) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const need = (field: string, column: string) => {
+      if (!has(column)) throw new TickStoreInputError(`cannot filter ${table} by ${field}: it has no ${column} column`);
+      return column;
+    };
+    for (const [field, column] of Object.entries(FILTER_COLUMNS)) {
+      const value = filter[field as keyof typeof FILTER_COLUMNS];
+      if (value !== undefined) where.push(`${need(field, column)} = ${bind(value)}`);
+    }
+    if (filter.tradingDayFrom !== undefined) {
+      where.push(`${need('tradingDayFrom', 'trading_day')} >= ${bind(assertTradingDay(filter.tradingDayFrom))}`);
+    }
+    if (filter.tradingDayTo !== undefined) {
+      where.push(`${need('tradingDayTo', 'trading_day')} <= ${bind(assertTradingDay(filter.tradingDayTo))}`);
+    }
+    if (filter.tradingDays !== undefined) {
+      need('tradingDays', 'trading_day');
+      if (filter.tradingDays.length === 0) return [];
+      where.push(`trading_day IN (${filter.tradingDays.map((d) => bind(assertTradingDay(d))).join(', ')})`);
+    }
+    const limit = opts.limit;
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+      throw new TickStoreInputError(`limit ${limit} is not a non-negative integer`);
+    }
+    const sql =
+      `SELECT * FROM ${def.name}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}` +
+      ` ORDER BY ts${has('trading_day') ? ', trading_day' : ''}, rowid${limit === undefined ? '' : ` LIMIT ${limit}`}`;
+    return this.exclusive(async () => {
+      const result = await this.conn.run(sql, params);
+      const names = result.columnNames();
+      const readers = names.map((name, i) =>
+        cellReader(def.name, name, result.columnTypeId(i), result.columnType(i).toString()),
+      );
+      const rows = await result.getRows();
+      return rows.map((values) => {
+        const row: Record<string, CellValue> = {};
+        names.forEach((name, i) => {
+          row[name] = (readers[i] as CellReader)(values[i] ?? null);
+        });
+        return row;
+      });
+    });
+  }
+
+  async readTickDay(table: string, symbol: string, tradingDay: string): Promise<TickDayRows> {
+    const def = tableDef(table);
+    if (![...TICK_DAY_COLUMNS, ...TICK_NUMERIC_COLUMNS].every((c) => def.columns.some((x) => x.name === c))) {
+      throw new TickStoreInputError(`readTickDay supports the tick table only, not ${table}`, { table });
+    }
+    assertTradingDay(tradingDay);
+    // Total order (rowid breaks exact ties); the provenance strings come back only where they change.
+    const order = 'datetime_ns, row_hash, rowid';
+    const changed = (c: string) =>
+      `CASE WHEN ${c} IS NOT DISTINCT FROM lag(${c}) OVER w THEN NULL ELSE coalesce(${c}, '') END`;
+    const sql = `SELECT datetime_ns, row_hash, ${TICK_NUMERIC_COLUMNS.join(', ')}, segment_id,
+        ${changed('underlying_contract')}, ${changed('schedule_hash')}
+      FROM ${def.name} WHERE symbol = $1 AND trading_day = $2
+      WINDOW w AS (ORDER BY ${order}) ORDER BY ${order}`;
+    return this.exclusive(async () => {
+      checkColumns(def, await this.describe(def.name), DUCKDB_TYPES);
+      const result = await this.conn.run(sql, [symbol, tradingDay]);
+      return readTickColumns(result, result.rowCount);
+    });
+  }
+
+  async dayProvenance(table: string, symbol: string): Promise<DayProvenance[]> {
+    const def = tableDef(table);
+    const needed = ['symbol', 'trading_day', 'datetime_ns', 'schedule_hash'];
+    if (!needed.every((c) => def.columns.some((x) => x.name === c))) {
+      throw new TickStoreInputError(`dayProvenance needs a tick-like table, not ${table}`, { table });
+    }
+    return this.exclusive(async () => {
+      const reader = await this.conn.runAndReadAll(
+        `SELECT trading_day, count(*),
+           list(DISTINCT schedule_hash ORDER BY schedule_hash) FILTER (WHERE schedule_hash <> ''),
+           count(*) FILTER (WHERE schedule_hash IS NULL OR schedule_hash = ''),
+           min(datetime_ns), max(datetime_ns)
+         FROM ${def.name} WHERE symbol = $1 GROUP BY trading_day ORDER BY trading_day`,
+        [symbol],
+      );
+      return reader.getRows().map(([day, rows, hashes, without, first, last]) => {
+        if (first === null || last === null) {
+          throw new TickStoreVerifyError(`day ${String(day)} of ${symbol} has no datetime_ns`, { table, symbol });
+        }
+        return {
+          trading_day: String(day),
+          rows: Number(rows),
+          schedule_hashes: hashes === null ? [] : (hashes as DuckDBListValue).items.map((h) => String(h)).sort(),
+          rows_without_hash: Number(without),
+          first_datetime_ns: BigInt(first as bigint),
+          last_datetime_ns: BigInt(last as bigint),
+        };
+      });
+    });
   }
 
   async writeDay(table: string, symbol: string, tradingDay: string, rows: TickDayBatch): Promise<WriteDayResult> {

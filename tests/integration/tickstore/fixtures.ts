@@ -1,7 +1,16 @@
-/** Synthetic columnar tick days for the tick-store contract suite and bench (valid `fnv1a64_v1` row hashes). */
+/**
+ * Synthetic columnar tick days (valid `fnv1a64_v1` row hashes) and small-table rows for the tick-store contract suite
+ * and bench.
+ */
 import { rowHashFnv1a64V1 } from '#shared/domain/data/row-hash.ts';
-import { TICK_NUMERIC_COLUMN_COUNT } from '#shared/domain/data/tick-columns.ts';
-import type { TickDayBatch } from '#shared/domain/data/tick-store.ts';
+import { TABLES, type TableDef, TICK_NUMERIC_COLUMN_COUNT } from '#shared/domain/data/tick-columns.ts';
+import {
+  type CellValue,
+  dayTsMicros,
+  msToMicros,
+  type Row,
+  type TickDayBatch,
+} from '#shared/domain/data/tick-store.ts';
 
 /** 2026-01-05 09:00:00 CST (01:00 UTC) in epoch ns. */
 export const DAY_START_NS = 1_767_574_800_000_000_000n;
@@ -71,4 +80,52 @@ export function pick(batch: TickDayBatch, indices: readonly number[]): TickDayBa
     rowHash: take(batch.rowHash, (n) => new BigInt64Array(n)),
     values: batch.values.map((v) => take(v, (n) => new Float64Array(n))),
   };
+}
+
+/** A row of `def` with every declared column `null`, then `cells` (every key must be declared or dynamic). */
+export function rowOf(def: TableDef, cells: Record<string, CellValue>): Row {
+  const row: Record<string, CellValue> = {};
+  for (const c of def.columns) row[c.name] = null;
+  return { ...row, ...cells };
+}
+
+/** `updated_at` of the fixture rows: 2026-01-05 12:00:00 UTC in µs. */
+export const UPDATED_AT_US = msToMicros(Date.UTC(2026, 0, 5, 12));
+
+/** One `ghtrader_main_schedule_v2` row (ts = the trading day at 00:00 UTC). */
+export function scheduleRow(
+  variety: string,
+  tradingDay: string,
+  mainContract: string,
+  opts: { segmentId?: bigint; scheduleHash?: string; exchange?: string } = {},
+): Row {
+  return rowOf(TABLES.mainSchedule, {
+    exchange: opts.exchange ?? 'SHFE',
+    variety,
+    trading_day: tradingDay,
+    main_contract: mainContract,
+    segment_id: opts.segmentId ?? 0n,
+    schedule_hash: opts.scheduleHash ?? 'fedcba9876543210',
+    updated_at: UPDATED_AT_US,
+    ts: dayTsMicros(tradingDay),
+  });
+}
+
+/** One `ghtrader_main_l5_builds_v2` row. */
+export function mainL5BuildRow(symbol: string, buildId: string, tsMicros: bigint, rowsTotal = 1000n): Row {
+  return rowOf(TABLES.mainL5Builds, {
+    symbol,
+    build_id: buildId,
+    schedule_hash: 'fedcba9876543210',
+    mode: 'update',
+    status: 'ok',
+    l5_rule: 'l5_levels_2_5_v2',
+    aligned_start: '2026-01-05',
+    covered_first_day: '2026-01-05',
+    covered_last_day: '2026-01-07',
+    rows_total: rowsTotal,
+    days_written: 3n,
+    report_uri: `reports/main_l5/${buildId}.json`,
+    ts: tsMicros,
+  });
 }

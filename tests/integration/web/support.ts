@@ -14,7 +14,7 @@ import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import { createLogger } from '#shared/log.ts';
 import { AuthService, systemCaller } from '#shared/services/auth-service.ts';
 import { StatusService } from '#shared/services/status-service.ts';
-import { createApp } from '#web/app.ts';
+import { type AppDeps, createApp } from '#web/app.ts';
 import type { WebEnv } from '#web/env.ts';
 import { createTestStack, type TestStack } from '../support/stack.ts';
 
@@ -38,6 +38,8 @@ export interface WebStackOptions {
   staticDir?: string;
   /** The console's market feed (absent: the market endpoints answer 503, the page says the feed is off). */
   market?: MarketFeedSource;
+  /** The data chain's stores (absent: the data endpoints answer 503, the Data page says the chain is off). */
+  data?: AppDeps['data'];
 }
 
 export interface RequestOptions extends RequestInit {
@@ -106,6 +108,7 @@ export class WebTestStack {
       ids: ulidGen,
       ...(opts.staticDir ? { staticDir: opts.staticDir } : {}),
       ...(opts.market ? { market: opts.market } : {}),
+      ...(opts.data ? { data: opts.data } : {}),
     });
   }
 

@@ -11,6 +11,12 @@ import { MAX_JOB_TIMEOUT_S } from '#shared/infra/aws/definitions.ts';
 const SAMPLE_PARAMS: Record<string, unknown[]> = {
   'system.selftest': [{}],
   'system.sleep': [{ seconds: 1 }, { seconds: 840, fail_at_pct: 0.5, fail_retryable: false }],
+  'data.schedule': [{ var: 'cu' }],
+  'data.main_l5': [{ var: 'au' }, { var: 'ag', full_rebuild: true, days_per_job: 10, max_concurrency: 2 }],
+  'data.main_l5.day_batch': [{ var: 'cu', build_id: '0123456789ab', batch_index: 0 }],
+  'data.main_l5.finalize': [{ var: 'cu', build_id: '0123456789ab' }],
+  'data.validate': [{ var: 'cu' }, { var: 'au', start: '2025-01-02', end: '2025-01-31', incremental: false }],
+  'data.migrate': [{}, { apply: true, table: 'ghtrader_ticks_main_l5_v2' }],
 };
 
 const kinds = [...JOB_KINDS.values()];

@@ -1,0 +1,335 @@
+/**
+ * `ghtrader data schedule | main-l5 | validate | migrate | contract-check` (data-chain §10.2). The tick store has one
+ * writing process (§1.3): the steps run as jobs in the stack that owns it (`ghtrader up` locally, Lambda in the cloud)
+ * and these commands submit the job and wait for it, printing the step's JSON with `--json`. Exit 0 ok/warn, 1
+ * failure/error, 2 bad input. `migrate` also runs without a stack (in-process, on the home's embedded DynamoDB),
+ * because a store that needs a migration stops `ghtrader up`.
+ */
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '#shared/config.ts';
+import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
+import { systemClock } from '#shared/domain/time.ts';
+import { ensureTables } from '#shared/infra/aws/bootstrap.ts';
+import { createAwsClients } from '#shared/infra/aws/clients.ts';
+import { DynamoMigrationLedger } from '#shared/infra/aws/migration-ledger.ts';
+import { startEmulators } from '#shared/infra/local/emulators.ts';
+import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
+import { BuildItems } from '#shared/services/data/build-items.ts';
+import type { Runtime } from '#shared/services/runtime.ts';
+import { CliUsageError, homeEnv, reportError } from '../cli-support.ts';
+import { readLiveStack } from '../stack-file.ts';
+import { contractCheckCommand } from './data-contract-check.ts';
+import { migrateCommand } from './data-migrate.ts';
+import { ctx, withRuntime } from './jobs.ts';
+
+interface Global {
+  home?: string;
+  json?: boolean;
+}
+
+/** A job that failed or was cancelled: exit 1 with its error. */
+export class DataJobFailedError extends Error {}
+
+const POLL_MS = 500;
+
+async function waitJob(rt: Runtime, job: JobRecord, timeoutS: number): Promise<JobRecord> {
+  const deadline = Date.now() + timeoutS * 1000;
+  let cur = job;
+  while (!isTerminal(cur.status)) {
+    if (Date.now() > deadline)
+      throw new DataJobFailedError(`timed out after ${timeoutS}s waiting for job ${job.job_id} (${cur.status})`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    cur = await rt.jobs.get(job.job_id);
+  }
+  if (cur.status !== 'succeeded') {
+    throw new DataJobFailedError(
+      `${cur.kind} job ${cur.job_id} ${cur.status}: ${cur.error?.message ?? 'no error recorded'}`,
+    );
+  }
+  return cur;
+}
+
+async function runJob(
+  rt: Runtime,
+  kind: string,
+  params: Record<string, unknown>,
+  timeoutS: number,
+): Promise<JobRecord> {
+  const r = await rt.jobs.submit({ kind, params }, ctx());
+  return waitJob(rt, r.job, timeoutS);
+}
+
+function out(json: boolean, value: unknown, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
+}
+
+function parseVar(v: string | undefined): 'cu' | 'au' | 'ag' {
+  if (v === 'cu' || v === 'au' || v === 'ag') return v;
+  throw new CliUsageError(`--var must be cu, au or ag (got ${JSON.stringify(v ?? '')})`);
+}
+
+function posInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CliUsageError(`${name} must be a positive integer (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new CliUsageError(`${name} must be a number (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+function fail(err: unknown, json: boolean): never {
+  if (err instanceof DataJobFailedError) {
+    if (json)
+      process.stdout.write(`${JSON.stringify({ ok: false, error: { code: 'job_failed', message: err.message } })}\n`);
+    else process.stderr.write(`ghtrader: ${err.message}\n`);
+    process.exit(1);
+  }
+  reportError(err, json);
+}
+
+export function registerDataJobs(data: Command, g: () => Global): void {
+  data
+    .command('schedule')
+    .description('rebuild the main-contract roll schedule of a variety (no-op when unchanged)')
+    .requiredOption('--var <var>', 'cu, au or ag')
+    .action((o: { var: string }) => {
+      const json = Boolean(g().json);
+      return withRuntime(g().home, async (rt) => {
+        const job = await runJob(rt, 'data.schedule', { var: parseVar(o.var) }, 600);
+        const r = job.result as Record<string, unknown>;
+        out(
+          json,
+          r,
+          `schedule ${o.var}: ${r.relation}, ${r.rows} days, hash ${r.schedule_hash} (${r.segments_total} segments); report ${r.report_uri}`,
+        );
+      }).catch((e) => fail(e, json));
+    });
+
+  data
+    .command('main-l5')
+    .description('build main_l5 ticks of a variety (update mode unless --full-rebuild)')
+    .requiredOption('--var <var>', 'cu, au or ag')
+    .option('--full-rebuild', 'delete the symbol’s ticks and rebuild every scheduled day')
+    .option('--days-per-job <n>', 'days per day-batch job (default GHTRADER_MAIN_L5_DAYS_PER_JOB or 5)')
+    .option('--max-concurrency <n>', 'day-batch jobs at once (default GHTRADER_MAIN_L5_MAX_CONCURRENCY or 4)')
+    .option('--wait', 'wait for finalize and print the build summary; exit 1 unless promoted')
+    .option('--timeout-s <s>', 'how long --wait waits', '3600')
+    .action(
+      (o: {
+        var: string;
+        fullRebuild?: boolean;
+        daysPerJob?: string;
+        maxConcurrency?: string;
+        wait?: boolean;
+        timeoutS: string;
+      }) => {
+        const json = Boolean(g().json);
+        return withRuntime(g().home, async (rt) => {
+          const variety = parseVar(o.var);
+          const timeoutS = posInt('--timeout-s', o.timeoutS) ?? 3600;
+          const params: Record<string, unknown> = { var: variety, full_rebuild: Boolean(o.fullRebuild) };
+          const dpj = posInt('--days-per-job', o.daysPerJob);
+          const mc = posInt('--max-concurrency', o.maxConcurrency);
+          if (dpj !== undefined) params.days_per_job = dpj;
+          if (mc !== undefined) params.max_concurrency = mc;
+          const plan = await runJob(rt, 'data.main_l5', params, 600);
+          const p = plan.result as { build_id: string; jobs_total: number; days_total: number; mode: string };
+          if (!o.wait) {
+            out(
+              json,
+              { ok: true, ...p },
+              `main_l5 ${variety}: build ${p.build_id} (${p.mode}) planned ${p.days_total} days in ${p.jobs_total} jobs`,
+            );
+            return;
+          }
+          const builds = new BuildItems(rt.clients.doc, rt.config.tables.jobs);
+          const deadline = Date.now() + timeoutS * 1000;
+          for (;;) {
+            const item = await builds.require(p.build_id);
+            if (item.status === 'promoted' || item.status === 'rejected' || item.status === 'failed') {
+              const summary = (item.summary ?? {}) as Record<string, unknown>;
+              out(
+                json,
+                summary,
+                `main_l5 ${variety}: build ${p.build_id} ${item.status}; ${summary.rows_total ?? 0} rows over ${summary.days_total ?? 0} days; report ${summary.report_uri ?? '-'}${
+                  Array.isArray((summary.health as { errors?: string[] })?.errors) &&
+                  (summary.health as { errors: string[] }).errors.length > 0
+                    ? `\n  health: ${(summary.health as { errors: string[] }).errors.join('; ')}`
+                    : ''
+                }${summary.error ? `\n  error: ${summary.error}` : ''}`,
+              );
+              if (item.status !== 'promoted') process.exitCode = 1;
+              return;
+            }
+            if (Date.now() > deadline)
+              throw new DataJobFailedError(
+                `timed out after ${timeoutS}s waiting for build ${p.build_id} (${item.status})`,
+              );
+            await new Promise((r) => setTimeout(r, POLL_MS));
+          }
+        }).catch((e) => fail(e, json));
+      },
+    );
+
+  data
+    .command('validate')
+    .description('validate main_l5 ticks (sessions, gaps, field quality) and persist the results')
+    .requiredOption('--var <var>', 'cu, au or ag')
+    .option('--start <date>', 'first day, YYYY-MM-DD')
+    .option('--end <date>', 'last day, YYYY-MM-DD')
+    .option('--incremental', 'only days after the last validated one')
+    .option('--no-provider-check', 'skip asking the provider about gaps')
+    .option('--gap-threshold-s <s>', 'gap threshold in seconds (≥ 0.5)')
+    .option('--strict-ratio <r>', 'cadence ratio for fixed 0.5 s mode, 0..1')
+    .option('--max-segments-per-day <n>', 'segments listed per day (≥ 10)')
+    .action(
+      (o: {
+        var: string;
+        start?: string;
+        end?: string;
+        incremental?: boolean;
+        providerCheck: boolean;
+        gapThresholdS?: string;
+        strictRatio?: string;
+        maxSegmentsPerDay?: string;
+      }) => {
+        const json = Boolean(g().json);
+        return withRuntime(g().home, async (rt) => {
+          const params: Record<string, unknown> = {
+            var: parseVar(o.var),
+            incremental: Boolean(o.incremental),
+            provider_check: o.providerCheck,
+          };
+          if (o.start) params.start = o.start;
+          if (o.end) params.end = o.end;
+          const gt = num('--gap-threshold-s', o.gapThresholdS);
+          const sr = num('--strict-ratio', o.strictRatio);
+          const ms = posInt('--max-segments-per-day', o.maxSegmentsPerDay);
+          if (gt !== undefined) params.gap_threshold_s = gt;
+          if (sr !== undefined) params.strict_ratio = sr;
+          if (ms !== undefined) params.max_segments_per_day = ms;
+          const job = await runJob(rt, 'data.validate', params, 1800);
+          const r = job.result as Record<string, unknown>;
+          out(
+            json,
+            r,
+            `validate ${o.var}: ${r.state} (${r.reason_code}) over ${r.checked_days} days; ${r.action_hint}; report ${r.report_uri}`,
+          );
+          if (r.ok !== true) process.exitCode = 1;
+        }).catch((e) => fail(e, json));
+      },
+    );
+
+  data
+    .command('migrate')
+    .description('show (dry run) or apply the tick-store migrations')
+    .option('--apply', 'apply them (default: dry run)')
+    .option('--table <t>', 'one table only')
+    .option('--retry-failed', 'retry migrations the ledger records as failed')
+    .action((o: { apply?: boolean; table?: string; retryFailed?: boolean }) => {
+      const json = Boolean(g().json);
+      return migrate(g().home, o)
+        .then((r) => {
+          out(json, r, renderMigrate(r));
+          if (r.ok !== true) process.exitCode = 1;
+        })
+        .catch((e) => fail(e, json));
+    });
+
+  data
+    .command('contract-check')
+    .description('check the tick data contract on synthetic rows')
+    .option('--rows <n>', 'synthetic rows', '64')
+    .option('--min-rows <n>', 'minimum rows', '32')
+    .option('--max-core-null-rate <r>', 'max null rate of each core column', '0.01')
+    .option('--max-l5-null-rate <r>', 'max mean null rate of the 20 book columns', '0.05')
+    .action((o: { rows: string; minRows: string; maxCoreNullRate: string; maxL5NullRate: string }) => {
+      const json = Boolean(g().json);
+      return (async () => {
+        const r = await contractCheckCommand({
+          rows: posInt('--rows', o.rows) as number,
+          minRows: posInt('--min-rows', o.minRows) as number,
+          maxCoreNullRate: num('--max-core-null-rate', o.maxCoreNullRate) as number,
+          maxL5NullRate: num('--max-l5-null-rate', o.maxL5NullRate) as number,
+        });
+        out(json, r, JSON.stringify(r, null, 2));
+        if (!r.ok) process.exitCode = 1;
+      })().catch((e) => fail(e, json));
+    });
+}
+
+interface MigrateView {
+  ok: boolean;
+  mode: string;
+  migrations: { id: string; table: string; status: string; sql?: string[] }[];
+  [k: string]: unknown;
+}
+
+function renderMigrate(r: MigrateView): string {
+  const lines = [`migrate (${r.mode}): ${r.ok ? 'ok' : 'NOT ok'}`];
+  for (const m of r.migrations) {
+    lines.push(`  ${m.id} ${m.table}: ${m.status}`);
+    for (const s of m.sql ?? []) lines.push(`    ${s}`);
+  }
+  return lines.join('\n');
+}
+
+/** Through the running stack when there is one (it owns the store), else in-process on the home's own store. */
+async function migrate(
+  home: string | undefined,
+  o: { apply?: boolean; table?: string; retryFailed?: boolean },
+): Promise<MigrateView> {
+  const env = homeEnv(home);
+  const base = loadConfig(env);
+  const params: Record<string, unknown> = { apply: Boolean(o.apply), retry_failed: Boolean(o.retryFailed) };
+  if (o.table) params.table = o.table;
+  if (await readLiveStack(base.home)) {
+    return withRuntime(home, async (rt) => (await runJob(rt, 'data.migrate', params, 600)).result as MigrateView);
+  }
+  if (base.aws.dynamoEndpoint || env.AWS_ENDPOINT_URL) {
+    throw new CliUsageError(
+      'no ghtrader stack runs under this home: submit `ghtrader jobs submit data.migrate` to the cloud stack instead',
+    );
+  }
+  const file = path.join(base.home, 'ticks.duckdb');
+  await access(file).catch(() => {
+    throw new CliUsageError(`no tick store at ${file}: \`ghtrader up\` creates it`);
+  });
+  const emu = await startEmulators({ dynamoPath: path.join(base.home, 'dynamo') });
+  try {
+    const config = loadConfig({
+      ...env,
+      AWS_ENDPOINT_URL_DYNAMODB: emu.dynamoEndpoint,
+      AWS_ENDPOINT_URL_SQS: emu.sqsEndpoint,
+    });
+    const clients = createAwsClients(config);
+    const store = await openDuckDbTickStore({ path: file, storeIdBase: base.home });
+    try {
+      await ensureTables(clients.dynamo, config.tables);
+      const ledger = new DynamoMigrationLedger(clients.doc, config.tables.migrationLedger, systemClock);
+      const r = await migrateCommand(
+        { store, ledger },
+        {
+          apply: Boolean(o.apply),
+          retryFailed: Boolean(o.retryFailed),
+          appliedBy: 'cli',
+          ...(o.table ? { table: o.table } : {}),
+        },
+      );
+      return r as unknown as MigrateView;
+    } finally {
+      await store.close();
+      clients.destroy();
+    }
+  } finally {
+    await emu.stop();
+  }
+}

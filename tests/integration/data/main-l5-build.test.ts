@@ -1,0 +1,209 @@
+/**
+ * The data chain end to end on the real simulator (issue 4 acceptance): `data.schedule` then `data.main_l5` through
+ * SQS, the local runner and DuckDB; provenance on every row; a re-run is a no-op; a stored hash outside the schedule
+ * lineage forces a rebuild of that symbol only; a maintenance window on two days is recorded as `transient_skipped`
+ * and blocks promotion.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
+import { rowHashFnv1a64V1 } from '#shared/domain/data/row-hash.ts';
+import { TABLES, TICK_NUMERIC_COLUMN_COUNT } from '#shared/domain/data/tick-columns.ts';
+import type { MarketDataSource } from '#shared/domain/market/ports.ts';
+import type { BuildItem } from '#shared/services/data/build-items.ts';
+import { loadMainSchedule } from '#shared/services/data/schedule.ts';
+import { waitFor } from '../support/stack.ts';
+import { createDataTestStack, type DataTestStack } from './support.ts';
+
+const CU = 'KQ.m@SHFE.cu';
+const AU = 'KQ.m@SHFE.au';
+const T = TABLES.ticksMainL5.name;
+const SYS = { actor: { actor: 'test', role: 'admin' as const }, requestId: 'test', actorType: 'system' as const };
+
+const BASE_ENV = {
+  GHTRADER_L5_START_DATE: '2025-02-17',
+  GHTRADER_MAIN_L5_DAYS_PER_JOB: '3',
+  GHTRADER_MAIN_L5_MAX_CONCURRENCY: '2',
+  GHTRADER_HEALTH_WAL_WAIT_S: '1',
+  // The simulator injects provider outages on purpose (at most one per main contract-day, 10–120 s); the default
+  // policy (no gap over 30 s) would block every build. Tolerating them here keeps the gate itself in the path.
+  GHTRADER_L5_VALIDATE_GAP_BLOCK_GT30: '50',
+};
+
+async function runJob(d: DataTestStack, kind: string, params: Record<string, unknown>): Promise<JobRecord> {
+  const r = await d.stack.rt.jobs.submit({ kind, params }, SYS);
+  return waitFor(
+    async () => {
+      const j = await d.stack.rt.jobs.get(r.job.job_id);
+      return isTerminal(j.status) ? j : undefined;
+    },
+    60_000,
+    `${kind} to end`,
+    200,
+  );
+}
+
+async function build(d: DataTestStack, params: Record<string, unknown>): Promise<{ plan: JobRecord; item: BuildItem }> {
+  const plan = await runJob(d, 'data.main_l5', params);
+  expect(plan.status, JSON.stringify(plan.error)).toBe('succeeded');
+  const buildId = (plan.result as { build_id: string }).build_id;
+  const item = await waitFor(
+    async () => {
+      const it = await d.ctx.builds.require(buildId);
+      return ['promoted', 'rejected', 'failed'].includes(it.status) ? it : undefined;
+    },
+    120_000,
+    `build ${buildId} to finish`,
+    250,
+  );
+  return { plan, item };
+}
+
+describe('main_l5 build on the simulator', () => {
+  let d: DataTestStack;
+  beforeAll(async () => {
+    d = await createDataTestStack({ env: BASE_ENV });
+  }, 60_000);
+  afterAll(async () => {
+    await d?.close();
+  });
+
+  it('builds every scheduled day with provenance, then a re-run writes nothing', async () => {
+    // Act
+    const sched = await runJob(d, 'data.schedule', { var: 'cu' });
+    expect(sched.status, JSON.stringify(sched.error)).toBe('succeeded');
+    expect((sched.result as { relation: string }).relation).toBe('initial');
+    const first = await build(d, { var: 'cu' });
+
+    // Assert: promoted, every buildable day stored, each row's provenance equals the schedule row of its day
+    expect(first.item.status, JSON.stringify(first.item.summary)).toBe('promoted');
+    const schedule = await loadMainSchedule(d.store, 'cu');
+    const days = (schedule?.rows ?? []).filter((r) => r.trading_day <= first.item.last_buildable_day);
+    expect(days.length).toBeGreaterThanOrEqual(10);
+    const counts = await d.store.countByDay(T, CU);
+    expect(counts.map((c) => c.trading_day)).toEqual(days.map((r) => r.trading_day));
+    for (const row of days) {
+      const stored = await d.store.readTickDay(T, CU, row.trading_day);
+      expect(stored.datetimeNs.length).toBeGreaterThan(1000);
+      expect(new Set(stored.underlyingContract)).toEqual(new Set([row.main_contract]));
+      expect(new Set(stored.scheduleHash)).toEqual(new Set([schedule?.schedule_hash]));
+      expect(new Set(Array.from(stored.segmentId, Number))).toEqual(new Set([row.segment_id]));
+      // Row hashes are the fnv1a64_v1 of the stored values.
+      const i = Math.floor(stored.datetimeNs.length / 2);
+      const values = Array.from({ length: TICK_NUMERIC_COLUMN_COUNT }, (_, c) => stored.values[c]?.[i] ?? Number.NaN);
+      expect(rowHashFnv1a64V1(stored.datetimeNs[i] as bigint, values)).toBe(stored.rowHash[i]);
+    }
+    const buildRows = await d.store.readRows(TABLES.mainL5Builds.name, { symbol: CU });
+    expect(buildRows.map((r) => r.status)).toEqual(['promoted']);
+
+    // Act again: schedule unchanged, nothing left to build
+    const again = await runJob(d, 'data.schedule', { var: 'cu' });
+    expect((again.result as { relation: string }).relation).toBe('noop');
+    const second = await build(d, { var: 'cu' });
+
+    // Assert: a no-op build (no children, 0 rows) and identical stored counts
+    expect(second.plan.result).toMatchObject({ mode: 'update', jobs_total: 0, days_total: 0 });
+    expect(second.item.status).toBe('promoted');
+    expect(second.item.summary).toMatchObject({ rows_total: 0 });
+    expect(await d.store.countByDay(T, CU)).toEqual(counts);
+  }, 180_000);
+
+  it('a stored schedule_hash outside the lineage rebuilds that symbol only', async () => {
+    // Prepare: another symbol's day, and one cu day stamped with a foreign hash
+    const schedule = await loadMainSchedule(d.store, 'cu');
+    const day = schedule?.rows[0]?.trading_day as string;
+    const foreign = await d.store.readTickDay(T, CU, day);
+    await d.store.writeDay(T, AU, day, {
+      ticksKind: 'main_l5',
+      datasetVersion: 'v2',
+      underlyingContract: 'SHFE.au2504',
+      segmentId: 0n,
+      scheduleHash: '0123456789abcdef',
+      datetimeNs: foreign.datetimeNs,
+      rowHash: foreign.rowHash,
+      values: foreign.values,
+    });
+    await d.store.deleteRows(T, { symbol: CU, tradingDays: [day] });
+    await d.store.writeDay(T, CU, day, {
+      ticksKind: 'main_l5',
+      datasetVersion: 'v2',
+      underlyingContract: foreign.underlyingContract[0] as string,
+      segmentId: 0n,
+      scheduleHash: 'deadbeefdeadbeef',
+      datetimeNs: foreign.datetimeNs,
+      rowHash: foreign.rowHash,
+      values: foreign.values,
+    });
+    const auBefore = await d.store.countByDay(T, AU);
+
+    // Act
+    const { plan, item } = await build(d, { var: 'cu' });
+
+    // Assert
+    expect(plan.result).toMatchObject({ mode: 'full_rebuild', warnings: ['schedule_hash_mismatch'] });
+    expect(item.status, JSON.stringify(item.summary)).toBe('promoted');
+    expect(await d.store.countByDay(T, AU)).toEqual(auBefore);
+    const hashes = await d.store.dayProvenance(T, CU);
+    expect(new Set(hashes.flatMap((h) => h.schedule_hashes))).toEqual(new Set([schedule?.schedule_hash]));
+    expect((plan.result as { days_total: number }).days_total).toBe(hashes.length);
+  }, 180_000);
+});
+
+describe('main_l5 build through a maintenance window', () => {
+  let d: DataTestStack;
+  const down = new Set(['2025-02-19', '2025-02-20']);
+  beforeAll(async () => {
+    // The provider answers "maintenance" for two days (fault injection on top of the real simulator session).
+    const wrap = (m: MarketDataSource): MarketDataSource =>
+      Object.assign(Object.create(m) as MarketDataSource, {
+        downloadTicks(symbol: string, tradingDay: string) {
+          const iso = `${tradingDay.slice(0, 4)}-${tradingDay.slice(4, 6)}-${tradingDay.slice(6, 8)}`;
+          if (down.has(iso)) {
+            return (async function* () {
+              yield* [];
+              throw new Error('maintenance window: 系统运维中');
+            })();
+          }
+          return m.downloadTicks(symbol, tradingDay);
+        },
+      });
+    d = await createDataTestStack({
+      env: {
+        ...BASE_ENV,
+        GHTRADER_L5_START_DATE: '2025-02-17',
+        GHTRADER_TQ_MAINTENANCE_MAX_RETRIES: '0',
+        GHTRADER_TQ_MAINTENANCE_CIRCUIT_ENABLED: 'false',
+        GHTRADER_MAIN_L5_MISSING_DAYS_TOLERANCE: '5',
+      },
+      sim: { start: '2025-02-24 10:00:00' },
+      wrapMarket: wrap,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await d?.close();
+  });
+
+  it('records transient_skipped days with reasons and blocks promotion', async () => {
+    // Act
+    expect((await runJob(d, 'data.schedule', { var: 'cu' })).status).toBe('succeeded');
+    const { item } = await build(d, { var: 'cu' });
+
+    // Assert
+    expect(item.status).toBe('rejected');
+    const errors = (item.summary as { health: { errors: string[] } }).health.errors.join('; ');
+    expect(errors).toContain('transient_skipped');
+    expect(errors).toContain('2025-02-19');
+    const finalize = await d.stack.rt.jobs.get(item.finalize_job_id as string);
+    expect(finalize.status).toBe('failed');
+    expect(finalize.error?.message).toContain('main_l5 health check failed');
+    const report = JSON.parse(
+      Buffer.from((await d.ctx.artifacts.get(`reports/main_l5/${CU}_latest.json`)) as Uint8Array).toString('utf8'),
+    );
+    expect(
+      report.skip_ledger.map((o: { day: string; class: string; reason: string }) => [o.day, o.class, o.reason]),
+    ).toEqual([
+      ['2025-02-19', 'transient_skipped', 'maintenance_retry_exhausted'],
+      ['2025-02-20', 'transient_skipped', 'maintenance_retry_exhausted'],
+    ]);
+    expect(await d.store.countByDay(T, CU, ['2025-02-19', '2025-02-20'])).toEqual([]);
+  }, 180_000);
+});

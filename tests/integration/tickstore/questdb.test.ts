@@ -1,0 +1,61 @@
+/**
+ * The TickStore contract against a real QuestDB, when `GHTRADER_QUESTDB_HTTP` names one (e.g. http://127.0.0.1:9000).
+ * It DROPS and recreates the v2 tables on that server between tests: point it at a throwaway instance only.
+ * Without the variable the suite is reported as skipped (no QuestDB can be installed on the CI machines).
+ */
+import { it } from 'vitest';
+import { TABLES } from '#shared/domain/data/tick-columns.ts';
+import { openQuestDbTickStore } from '#shared/infra/tickstore/questdb.ts';
+import { QuestDbHttp } from '#shared/infra/tickstore/questdb-http.ts';
+import { type ContractStore, tickStoreContract } from './contract.ts';
+
+const URL_ENV = process.env.GHTRADER_QUESTDB_HTTP;
+const SKIP = 'QuestDB contract suite skipped: set GHTRADER_QUESTDB_HTTP=http://host:9000 to run it';
+
+/** Drop every catalogue table and any staging table a rewrite left behind. */
+async function dropAll(http: QuestDbHttp): Promise<void> {
+  const names = new Set<string>(Object.values(TABLES).map((t) => t.name));
+  const listed = await http.query('SELECT table_name FROM tables()');
+  const col = listed.columns.find((c) => c.name === 'table_name');
+  for (const v of col?.values ?? []) {
+    if (typeof v === 'string' && v.includes('__keep_')) names.add(v);
+  }
+  for (const name of names) await http.exec(`DROP TABLE IF EXISTS ${name}`);
+}
+
+if (URL_ENV) {
+  tickStoreContract('questdb', async () => {
+    const http = new QuestDbHttp({ baseUrl: URL_ENV, retryMax: 1 });
+    await dropAll(http);
+    let failNext = false;
+    const store = await openQuestDbTickStore({
+      httpUrl: URL_ENV,
+      env: process.env,
+      // The suite is the only writer of this throwaway server, so it holds every writer lock.
+      rewriteGuard: async () => undefined,
+      beforeIlpRequest: () => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('injected failure before the ILP request');
+        }
+      },
+    });
+    // Built as a variable: `settle` is optional in ContractStore and may not be declared there yet.
+    const ctx = {
+      store,
+      failNextCommit: () => {
+        failNext = true;
+      },
+      settle: (table: string) => store.waitForWal(table),
+      cleanup: async () => {
+        await store.close();
+        await dropAll(http);
+      },
+    };
+    const contract: ContractStore = ctx;
+    return contract;
+  });
+} else {
+  console.warn(SKIP);
+  it.skipIf(true)(SKIP, () => undefined);
+}

@@ -1,0 +1,378 @@
+/**
+ * The console's Data page and `GET /api/data/{var}/overview` (control-chain §8; data-chain §4.4, §5.6, §6.5) over a
+ * real in-memory DuckDB tick store and a local artifact store: schedule segments and rolls, the coverage heat map
+ * (complete, partial, invalid, missing, pending days), the last validation and build, job actions by role, malformed
+ * and missing reports, and a console without the data chain.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeReport } from '#shared/domain/data/artifacts.ts';
+import { scheduleHash } from '#shared/domain/data/schedule.ts';
+import { TABLES } from '#shared/domain/data/tick-columns.ts';
+import type { TickStore } from '#shared/domain/data/tick-store.ts';
+import { ACTION_HINTS } from '#shared/domain/data/validation/states.ts';
+import type { TradingCalendar } from '#shared/domain/market/calendar/calendar.ts';
+import { cstMidnightNs } from '#shared/domain/market/cst.ts';
+import { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
+import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
+import { loadDataCalendar } from '#shared/services/data/context.ts';
+import type { DataOverview } from '#shared/services/data/data-view.ts';
+import { mainL5BuildRow, makeDay, rowOf, scheduleRow } from '../tickstore/fixtures.ts';
+import { type BrowserSession, errorOf, WebTestStack } from './support.ts';
+
+const CU = 'KQ.m@SHFE.cu';
+const AU = 'KQ.m@SHFE.au';
+const BUILD_ID = 'a1b2c3d4e5f6';
+const FOREIGN_HASH = 'ffffffffffffffff';
+const HOUR_NS = 3_600_000_000_000n;
+
+let dir: string;
+let store: TickStore;
+let artifacts: LocalArtifactStore;
+let calendar: TradingCalendar;
+let web: WebTestStack;
+let viewer: BrowserSession;
+let operator: BrowserSession;
+/** Ten trading days 2026-01-05 … 2026-01-16. */
+let D: string[];
+let hash: string;
+
+const day = (i: number) => D[i] as string;
+
+async function seedCu(): Promise<void> {
+  // Schedule: cu2602 for the first six days, cu2603 from the seventh (one roll).
+  const rows = D.map((d, i) => ({
+    trading_day: d,
+    main_contract: i < 6 ? 'SHFE.cu2602' : 'SHFE.cu2603',
+    segment_id: i < 6 ? 0 : 1,
+  }));
+  hash = scheduleHash(rows);
+  await store.writeRows(
+    TABLES.mainSchedule.name,
+    rows.map((r) =>
+      scheduleRow('cu', r.trading_day, r.main_contract, { segmentId: BigInt(r.segment_id), scheduleHash: hash }),
+    ),
+  );
+  // Ticks on days 0, 1, 2, 4 (current hash) and 5 (a foreign hash); day 3 is missing, days 6–9 not built yet.
+  for (const [i, n, h] of [
+    [0, 40, hash],
+    [1, 20, hash],
+    [2, 10, hash],
+    [4, 30, hash],
+    [5, 12, FOREIGN_HASH],
+  ] as const) {
+    await store.writeDay(TABLES.ticksMainL5.name, CU, day(i), {
+      ...makeDay(n, { startNs: cstMidnightNs(day(i)) + 9n * HOUR_NS, underlyingContract: 'SHFE.cu2602' }),
+      segmentId: 0n,
+      scheduleHash: h,
+    });
+  }
+  // Validation summary: day 0 clean, day 4 with two gaps longer than 30 s.
+  const summary = (d: string, gt30: bigint) =>
+    rowOf(TABLES.validateSummary, {
+      symbol: CU,
+      trading_day: d,
+      cadence_mode: 'fixed_0p5s',
+      missing_day: 0n,
+      missing_seconds_ratio: gt30 > 0n ? 0.02 : 0,
+      gap_count_gt_30: gt30,
+      max_gap_s: gt30 > 0n ? 95n : 3n,
+      schedule_hash: hash,
+      ts: BigInt(Date.parse(`${d}T00:00:00Z`)) * 1000n,
+    });
+  await store.writeRows(TABLES.validateSummary.name, [summary(day(0), 0n), summary(day(4), 2n)]);
+  await store.writeRows(TABLES.mainL5Builds.name, [
+    { ...mainL5BuildRow(CU, BUILD_ID, BigInt(Date.UTC(2026, 0, 16, 10)) * 1000n, 112n), status: 'rejected' },
+  ]);
+
+  const at = Date.UTC(2026, 0, 16, 10, 30);
+  await writeReport(artifacts, 'main_schedule', 'cu', at, 'J1', {
+    created_at: new Date(at).toISOString(),
+    relation: 'initial',
+    schedule_hash: hash,
+    start_date: day(0),
+    start_date_source: 'config:GHTRADER_L5_START_DATE_CU',
+    end_date: day(9),
+    as_of: day(9),
+    rows: 10,
+    warnings: [],
+    health: { enforced: true, checked: true, ok: true, problems: [] },
+  });
+  await writeReport(artifacts, 'main_l5', CU, at, 'J2', {
+    build_id: BUILD_ID,
+    status: 'rejected',
+    full_rebuild: false,
+    rows_total: 112,
+    health: { ok: false, errors: [`engineering_missing_days: 1 (${day(3)})`] },
+    validation_gate: { state: 'skipped', reason_code: 'preexisting_health_errors' },
+  });
+  await writeReport(artifacts, 'main_l5_validate', CU, at, 'J3', {
+    created_at: new Date(at).toISOString(),
+    ok: false,
+    state: 'error',
+    overall_state: 'error',
+    engineering_state: 'ok',
+    policy_state: 'error',
+    source_state: 'warn',
+    reason_code: 'gap_gt30_block',
+    action_hint: ACTION_HINTS.gap_gt30_block,
+    checked_days: 5,
+    missing_days: 1,
+    missing_days_sample: [day(3)],
+    missing_seconds_ratio: 0.01234,
+    issues_total: 2,
+    issues: [
+      {
+        trading_day: day(4),
+        underlying_contract: 'SHFE.cu2602',
+        missing_day: false,
+        missing_segments_total: 7,
+        gap_count_gt_30s: 2,
+        max_gap_s: 95,
+        missing_seconds_ratio: 0.02,
+      },
+      { trading_day: day(3), underlying_contract: 'SHFE.cu2602', missing_day: true, missing_segments_total: 2 },
+    ],
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'ghtrader-data-page-'));
+  store = await openDuckDbTickStore({ path: ':memory:' });
+  for (const t of [TABLES.mainSchedule, TABLES.ticksMainL5, TABLES.validateSummary, TABLES.mainL5Builds]) {
+    await store.createTable(t);
+  }
+  artifacts = new LocalArtifactStore(dir);
+  calendar = await loadDataCalendar(artifacts);
+  D = calendar.tradingDays('2026-01-05', '2026-01-16');
+  await seedCu();
+  // au: a validation report that is not JSON, a build report that misses its health.
+  await artifacts.put(`reports/main_l5_validate/${AU}_latest.json`, '{"state": "ok",');
+  await artifacts.put(`reports/main_l5/${AU}_latest.json`, JSON.stringify({ build_id: BUILD_ID }));
+  web = await WebTestStack.create({ data: { store, artifacts, calendar } });
+  viewer = await web.login(await web.createUser('viewer'));
+  operator = await web.login(await web.createUser('operator'));
+});
+
+afterAll(async () => {
+  await web?.close();
+  await store?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function page(path: string, s: BrowserSession): Promise<string> {
+  const res = await web.request(path, { headers: { cookie: s.cookie } });
+  expect(res.status, path).toBe(200);
+  return res.text();
+}
+
+/** The heat-map cell of a day: its state and accessible label. */
+function cell(html: string, d: string): { state: string; label: string } {
+  const m = new RegExp(
+    `<span class="hm [^"]*" role="img" aria-label="([^"]*)" title="[^"]*" data-day="${d}" data-state="([a-z_]+)"`,
+  ).exec(html);
+  if (!m) throw new Error(`no heat-map cell for ${d}`);
+  return { label: m[1] as string, state: m[2] as string };
+}
+
+describe('Data page', () => {
+  it('shows segments, rolls, the heat map, the last validation and the last build to a viewer', async () => {
+    // Act
+    const html = await page('/v/cu/data', viewer);
+
+    // Assess: schedule
+    expect(html).toContain('<h1>Data · CU</h1>');
+    expect(html).toContain(`<code id="data-schedule-hash">${hash}</code>`);
+    const segments = /<table id="data-segments">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    expect(segments).toContain(`<th scope="row">SHFE.cu2602</th><td>${day(0)}</td><td>${day(5)}</td>`);
+    expect(segments).toContain(`<th scope="row">SHFE.cu2603</th><td>${day(6)}</td><td>${day(9)}</td>`);
+    const rolls = /<table id="data-rolls">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    expect(rolls).toContain(`<th scope="row">${day(6)}</th><td>SHFE.cu2602</td><td>SHFE.cu2603</td>`);
+
+    // Assess: heat map, one state per day, labelled with day and rows
+    expect(cell(html, day(0))).toEqual({ state: 'complete', label: `${day(0)}: complete, 40 rows, SHFE.cu2602` });
+    expect(cell(html, day(3)).state).toBe('missing');
+    expect(cell(html, day(4)).state).toBe('partial');
+    expect(cell(html, day(4)).label).toContain('2 gaps longer than 30 s');
+    expect(cell(html, day(5)).state).toBe('invalid');
+    expect(cell(html, day(5)).label).toContain(FOREIGN_HASH);
+    expect(cell(html, day(9))).toEqual({
+      state: 'pending',
+      label: `${day(9)}: scheduled, not built yet, 0 rows, SHFE.cu2603`,
+    });
+    expect(html).toContain('aria-label="2026-01-10: no trading"');
+    expect(html).toContain(
+      '3 complete; 1 partial (gaps found by validation); 1 invalid (schedule lineage); 1 scheduled, no ticks stored; 4 scheduled, not built yet',
+    );
+
+    // Assess: validation
+    expect(html).toContain('id="data-validation-overall" data-state="error"');
+    expect(html).toContain('<code id="data-validation-reason">gap_gt30_block</code>');
+    expect(html).toContain(`<dd id="data-validation-hint">${ACTION_HINTS.gap_gt30_block}</dd>`);
+    expect(html).toContain('1.234 %');
+    const gaps = /<table id="data-gap-days"[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    expect(gaps).toContain(`<th scope="row">${day(4)}</th>`);
+    expect(gaps).toContain('<th scope="col" class="num">Gaps &gt; 30 s</th>');
+
+    // Assess: build
+    expect(html).toContain('id="data-build-status" data-status="rejected"');
+    expect(html).toContain(`<code>${BUILD_ID}</code>`);
+    expect(html).toContain(`engineering_missing_days: 1 (${day(3)})`);
+
+    // Assess: a viewer gets no job actions
+    expect(html).not.toContain('data-job-kind');
+  });
+
+  it('gives an operator labelled job buttons, the full rebuild behind a confirm', async () => {
+    // Act
+    const html = await page('/v/cu/data', operator);
+
+    // Assess
+    expect(html).toMatch(
+      /<button type="button" id="data-submit-schedule" data-job-kind="data.schedule"[^>]*>Rebuild schedule<\/button>/,
+    );
+    expect(html).toMatch(
+      /<button type="button" id="data-submit-main-l5" data-job-kind="data.main_l5"[^>]*>Update main_l5<\/button>/,
+    );
+    const full = /<button[^>]*id="data-submit-main-l5-full"[^>]*>/.exec(html)?.[0] ?? '';
+    expect(full).toContain('data-job-params="{&quot;full_rebuild&quot;:true}"');
+    expect(full).toContain('data-confirm="Full rebuild of KQ.m@SHFE.cu');
+    expect(html).toContain('<label for="data-validate-incremental">');
+    expect(html).toContain('id="data-job-links"');
+  });
+
+  it('submits a data job the way the page does and the job page it links to renders', async () => {
+    // Act
+    const res = await web.send(
+      'POST',
+      '/api/jobs',
+      { kind: 'data.main_l5', params: { var: 'cu', full_rebuild: true } },
+      web.browserHeaders(operator),
+    );
+
+    // Assess
+    expect(res.status).toBe(201);
+    const { job } = (await res.json()) as { job: { job_id: string; kind: string } };
+    expect(job.kind).toBe('data.main_l5');
+    expect(await page(`/v/cu/jobs/${job.job_id}`, viewer)).toContain(job.job_id);
+  });
+
+  it('shows a malformed report as an error in its section, never a 500', async () => {
+    // Act
+    const html = await page('/v/au/data', viewer);
+
+    // Assess
+    expect(html).toMatch(/id="data-validation-error">[\s\S]*?<code>report_invalid<\/code>[^<]*not JSON/);
+    expect(html).toMatch(/id="data-build-error">[\s\S]*?<code>report_invalid<\/code>[^<]*health/);
+    expect(html).toContain('id="data-schedule-none"');
+  });
+
+  it('says which steps have not run yet', async () => {
+    // Act
+    const html = await page('/v/ag/data', viewer);
+
+    // Assess
+    expect(html).toContain(`data.validate has not run for KQ.m@SHFE.ag yet`);
+    expect(html).toContain('no main_l5 build of KQ.m@SHFE.ag yet');
+    expect(html).toContain('data.schedule has not run for ag yet');
+    expect(html).toContain('no schedule and no stored ticks for KQ.m@SHFE.ag');
+  });
+
+  it('redirects an unauthenticated visitor to the login page', async () => {
+    // Act
+    const res = await web.request('/v/cu/data');
+
+    // Assess
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/v/cu/data')}`);
+  });
+});
+
+describe('GET /api/data/{var}/overview', () => {
+  it('answers the overview as JSON', async () => {
+    // Act
+    const res = await web.request('/api/data/cu/overview', { headers: { cookie: viewer.cookie } });
+
+    // Assess
+    expect(res.status).toBe(200);
+    const o = (await res.json()) as DataOverview;
+    expect(o.symbol).toBe(CU);
+    if (o.schedule.status !== 'ok' || o.coverage.status !== 'ok' || o.validation.status !== 'ok') {
+      throw new Error(`sections not ok: ${JSON.stringify(o)}`);
+    }
+    expect(o.schedule.data.rolls).toEqual([
+      { trading_day: day(6), from_contract: 'SHFE.cu2602', to_contract: 'SHFE.cu2603', segment_id: 1 },
+    ]);
+    expect(o.coverage.data.counts).toEqual({
+      complete: 3,
+      partial: 1,
+      invalid: 1,
+      missing: 1,
+      pending: 4,
+      unscheduled: 0,
+    });
+    expect(o.coverage.data.rows_total).toBe(112);
+    expect(o.coverage.data.days.find((d) => d.trading_day === day(4))?.validation).toEqual({
+      missing_day: false,
+      missing_seconds_ratio: 0.02,
+      gap_count_gt_30: 2,
+      max_gap_s: 95,
+    });
+    expect(o.validation.data.top_gap_days.map((g) => g.trading_day)).toEqual([day(4), day(3)]);
+    expect(o.build).toMatchObject({
+      status: 'ok',
+      data: {
+        build_id: BUILD_ID,
+        status: 'rejected',
+        rows_total: 112,
+        health_errors: [`engineering_missing_days: 1 (${day(3)})`],
+      },
+    });
+    expect(o.schedule_run).toMatchObject({ status: 'ok', data: { relation: 'initial', health_ok: true } });
+  });
+
+  it('rejects a variety other than cu, au, ag with 400 validation_failed', async () => {
+    // Act
+    const res = await web.request('/api/data/xx/overview', { headers: { cookie: viewer.cookie } });
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).code).toBe('validation_failed');
+  });
+
+  it('answers 401 without credentials', async () => {
+    // Act
+    const res = await web.request('/api/data/cu/overview');
+
+    // Assess
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('a console without the data chain', () => {
+  let bare: WebTestStack;
+  let session: BrowserSession;
+  beforeAll(async () => {
+    bare = await WebTestStack.create();
+    session = await bare.login(await bare.createUser('operator'));
+  });
+  afterAll(async () => {
+    await bare?.close();
+  });
+
+  it('says so on the page and answers 503 dependency_unavailable', async () => {
+    // Act
+    const pageRes = await bare.request('/v/cu/data', { headers: { cookie: session.cookie } });
+    const apiRes = await bare.request('/api/data/cu/overview', { headers: { cookie: session.cookie } });
+
+    // Assess
+    expect(pageRes.status).toBe(200);
+    const html = await pageRes.text();
+    expect(html).toContain('Data chain not running in this process');
+    expect(html).not.toContain('data-job-kind');
+    expect(apiRes.status).toBe(503);
+    expect((await errorOf(apiRes)).code).toBe('dependency_unavailable');
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * `GET /api/data/{var}/overview` [viewer]: the Data page's read model (`dataOverview`): schedule with segments and
+ * rolls, coverage per trading day, the last validation, the last main_l5 build and the last schedule run. `var` other
+ * than cu, au, ag -> 400 `validation_failed`; a process without the data chain -> 503 `dependency_unavailable`.
+ */
+import { type Context, Hono } from 'hono';
+import { parseOrThrow } from '#shared/domain/control/validation.ts';
+import { type Variety, VarietySchema } from '#shared/domain/control/varieties.ts';
+import { ControlError } from '#shared/errors/control.ts';
+import { type DataOverview, type DataViewDeps, dataOverview } from '#shared/services/data/data-view.ts';
+import type { AppDeps, WebEnv } from '../env.ts';
+import { requireRole } from '../middleware/require-role.ts';
+
+/** This process serves the console without the data chain (no tick store / artifact store wired in). */
+export class DataChainOffError extends ControlError {
+  constructor() {
+    super(
+      'dependency_unavailable',
+      503,
+      'the data chain is not running in this process: the console was started without a tick store and artifact store; start it with ghtrader up',
+      { details: { dependency: 'data_chain' } },
+    );
+  }
+}
+
+export function requireData(deps: AppDeps): DataViewDeps {
+  if (!deps.data) throw new DataChainOffError();
+  return deps.data;
+}
+
+/**
+ * The overview, with every section that could not be read logged (the page and the JSON show it; the log keeps the
+ * reason for the operator).
+ */
+export async function loadOverview(c: Context<WebEnv>, data: DataViewDeps, variety: Variety): Promise<DataOverview> {
+  const overview = await dataOverview(data, variety);
+  for (const [name, s] of Object.entries(overview)) {
+    if (typeof s === 'object' && s !== null && 'status' in s && s.status === 'error') {
+      c.get('log').warn({ section: name, variety, error: s.error }, 'data.overview_section_failed');
+    }
+  }
+  return overview;
+}
+
+export function dataRoutes(deps: AppDeps): Hono<WebEnv> {
+  const app = new Hono<WebEnv>();
+  app.get('/:var/overview', requireRole(deps, 'viewer'), async (c) => {
+    const variety = parseOrThrow(VarietySchema, c.req.param('var'), 'variety');
+    return c.json(await loadOverview(c, requireData(deps), variety));
+  });
+  return app;
+}
