@@ -19,6 +19,8 @@ import type { Runtime } from '#shared/services/runtime.ts';
 
 export const DEMO_TRADING_DAYS = 20;
 export const DEMO_VARIETIES = ['cu', 'au', 'ag'] as const;
+/** Day batches at once for the demo: half the local runner's default 4 slots, so operators' jobs never queue behind it. */
+export const DEMO_BUILD_CONCURRENCY = 2;
 
 const StartFile = z.object({ start: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) });
 
@@ -91,7 +93,10 @@ export async function seedDemoData(rt: Runtime, log: Logger, signal: AbortSignal
       allOk = false;
       continue;
     }
-    const plan = await waitJob((await rt.jobs.submit({ kind: 'data.main_l5', params: { var: v } }, ctx)).job.job_id);
+    const plan = await waitJob(
+      (await rt.jobs.submit({ kind: 'data.main_l5', params: { var: v, max_concurrency: DEMO_BUILD_CONCURRENCY } }, ctx))
+        .job.job_id,
+    );
     if (plan.status !== 'succeeded') {
       log.error({ var: v, job_id: plan.job_id, error: plan.error }, 'up.demo_main_l5_failed');
       allOk = false;

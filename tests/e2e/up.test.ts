@@ -132,6 +132,29 @@ describe('ghtrader up, end to end', () => {
     });
   });
 
+  it('seeds demo main_l5 history through the data jobs, visible on the Data page', async () => {
+    // Act: the first start builds cu first; wait for its build to end
+    const overview = await until(
+      async () => {
+        const r = await admin.request('GET', '/api/data/cu/overview');
+        const build = (r.json as { build?: { status: string; data?: { status: string } } }).build;
+        return build?.status === 'ok' && build.data ? (r.json as Record<string, unknown>) : null;
+      },
+      150_000,
+      'the demo cu build',
+    );
+
+    // Assess: promoted, about 20 trading days covered, every scheduled day present
+    const build = (overview.build as { data: { status: string; days_written: number; rows_total: number } }).data;
+    expect(build.status).toBe('promoted');
+    expect(build.days_written).toBeGreaterThanOrEqual(15);
+    expect(build.days_written).toBeLessThanOrEqual(21);
+    expect(build.rows_total).toBeGreaterThan(build.days_written * 20_000);
+    const page = await admin.request('GET', '/v/cu/data');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('promoted');
+  }, 180_000);
+
   it('stops cleanly on SIGTERM within 5 s and keeps its state across a restart', async () => {
     // Prepare
     const before = (await admin.request('GET', '/api/jobs?limit=500')).json as { items: Job[] };
