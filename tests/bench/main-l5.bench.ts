@@ -125,7 +125,13 @@ async function main(): Promise<void> {
       item = await ctx.builds.require(buildId);
     }
     const tBuild = performance.now();
-    const summary = item.summary as { rows_total: number; days_total: number; status: string };
+    const summary = item.summary as {
+      rows_total: number;
+      days_total: number;
+      status: string;
+      health?: { errors: string[] };
+    };
+    const perDay = (await store.countByDay(TABLES.ticksMainL5.name, 'KQ.m@SHFE.cu')).map((c) => c.rows);
     const buildS = (tBuild - tSched) / 1000;
     const rowsPerS = summary.rows_total / buildS;
 
@@ -171,6 +177,9 @@ async function main(): Promise<void> {
           validate_projected_year_s: Number(((validateS / summary.days_total) * YEAR_DAYS).toFixed(1)),
           validate_goal_year_s: 15,
           validate_state: v.state,
+          validate_reason_code: v.reason_code,
+          health_errors: summary.health?.errors ?? [],
+          rows_per_day: { min: Math.min(...perDay), max: Math.max(...perDay), days: perDay.length },
           tick_read_rows_per_s: Math.round(readRows / readS),
         },
         null,

@@ -76,8 +76,8 @@ class NoticeHub {
 export class DiffMarketDataSource implements MarketDataSource {
   /** Open streams: ended by `close()`, failed by a fatal connection error (auth refused on reconnect). */
   private readonly streams = new Set<AsyncQueue<unknown>>();
-  /** Tail of the download queue per symbol (see `downloadTicks`). */
-  private readonly downloads = new Map<string, Promise<void>>();
+  /** Tail of the download queue (see `downloadTicks`). */
+  private downloadTail: Promise<void> = Promise.resolve();
 
   constructor(
     readonly market: DiffMarket,
@@ -117,18 +117,19 @@ export class DiffMarketDataSource implements MarketDataSource {
   }
 
   /**
-   * Downloads of one symbol run one at a time on this session: two tick charts over the same series share the
-   * client's `ticks/<symbol>/data` tree, and the server trims rows outside a chart's view, so concurrent pages of
-   * the same contract cut each other short (seen as days ending at a page boundary). Other symbols run in parallel.
+   * Downloads run one at a time on this session: concurrent tick charts on one connection cut each other's pages
+   * short (seen as days ending exactly at a 2,000-row page boundary, for the same and for different contracts), and
+   * a short page reads as the end of the day. Parallel downloads use parallel sessions (see the data chain's
+   * provider pool). Queued, not refused: a second caller waits for the first download to finish.
    */
   downloadTicks(symbol: string, tradingDay: string): AsyncIterable<TickRow[]> {
-    const prev = this.downloads.get(symbol) ?? Promise.resolve();
+    const prev = this.downloadTail;
     let done!: () => void;
     const mine = new Promise<void>((r) => {
       done = r;
     });
     const tail = prev.then(() => mine);
-    this.downloads.set(symbol, tail);
+    this.downloadTail = tail;
     const self = this;
     return (async function* () {
       try {
@@ -136,7 +137,6 @@ export class DiffMarketDataSource implements MarketDataSource {
         yield* downloadTicks(self.market, self.tokens, symbol, tradingDay, self.pageTimeoutMs);
       } finally {
         done();
-        if (self.downloads.get(symbol) === tail) self.downloads.delete(symbol);
       }
     })();
   }

@@ -23,10 +23,18 @@ import type { Logger } from '../../log.ts';
 import type { JobService } from '../job-service.ts';
 import type { BuildItems } from './build-items.ts';
 
+export interface SessionLease {
+  readonly source: MarketDataSource;
+  /** Return the session to the pool, or close it (`discard`: the §5.5 reconnect). Idempotent. */
+  release(opts?: { discard?: boolean }): Promise<void>;
+}
+
 export interface MarketProvider {
-  /** The open provider session (opened on first use, shared by the process's jobs). */
+  /** The shared provider session for short calls (mapping, clock), opened on first use. */
   get(): Promise<MarketDataSource>;
-  /** Drop the session and open a fresh one next time (§5.5: reconnect after a non-timeout failure). */
+  /** A session of one's own for a download (bounded pool; waits for a free one). */
+  lease(): Promise<SessionLease>;
+  /** Drop the shared session and open a fresh one next time. */
   reset(): Promise<void>;
   close(): Promise<void>;
 }

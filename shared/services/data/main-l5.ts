@@ -39,7 +39,7 @@ import { DataChainError, DataIntegrityError } from '../../errors/data.ts';
 import { abortableSleep, type JobContext } from '../job-handlers.ts';
 import type { RequestContext } from '../job-service.ts';
 import type { BuildItem } from './build-items.ts';
-import { type DataContext, loadDataCalendar } from './context.ts';
+import { type DataContext, loadDataCalendar, type SessionLease } from './context.ts';
 import { loadMainSchedule } from './schedule.ts';
 import { runValidation } from './validate.ts';
 
@@ -344,15 +344,18 @@ export async function runDayBatch(ctx: DataContext, p: DayBatchParams, job: JobC
         }
         attempts++;
         let shaped: Awaited<ReturnType<typeof shapeDayAsync>>;
+        let lease: SessionLease | null = null;
         try {
-          const market = await ctx.market.get();
-          shaped = await shapeDayAsync(market.downloadTicks(batch.underlying_contract, day.replaceAll('-', '')), {
+          lease = await ctx.market.lease();
+          shaped = await shapeDayAsync(lease.source.downloadTicks(batch.underlying_contract, day.replaceAll('-', '')), {
             tradingDay: day,
             variety,
             calendar,
           });
+          await lease.release();
         } catch (err) {
           if (err instanceof DataIntegrityError) {
+            await lease?.release();
             // Bad rows (no integer datetime, unhashable): deterministic, so no retry; the day fails (§2.2).
             job.log.error({ day, err: describeError(err) }, 'main_l5.shape_failed');
             outcome = finish('download_failed', {}, { error: err });
@@ -360,6 +363,8 @@ export async function runDayBatch(ctx: DataContext, p: DayBatchParams, job: JobC
           }
           const kind = classifyProviderError(err);
           const decision = onProviderError(state, kind, s);
+          // §5.5: reconnect (a fresh session) unless a timeout-like error is retried before timeout_reset_after.
+          await lease?.release({ discard: decision.action !== 'retry' || decision.reconnect });
           job.log.warn({ day, kind, action: decision.action, err: describeError(err) }, 'main_l5.provider_error');
           if (decision.action === 'requeue') {
             await persistOutcomes(ctx, p.build_id, result, []);
@@ -378,7 +383,6 @@ export async function runDayBatch(ctx: DataContext, p: DayBatchParams, job: JobC
           }
           if (decision.action === 'retry') {
             state = decision.next;
-            if (decision.reconnect) await ctx.market.reset();
             await abortableSleep(decision.backoffS * 1000, job.signal);
             continue;
           }

@@ -60,9 +60,14 @@ export async function createDataTestStack(opts: DataTestOptions): Promise<DataTe
     shippedCalendar(),
     silentLogger(),
   );
-  const market: MarketProvider = opts.wrapMarket
+  const wrap = opts.wrapMarket;
+  const market: MarketProvider = wrap
     ? {
-        get: async () => (opts.wrapMarket as (m: MarketDataSource) => MarketDataSource)(await diff.get()),
+        get: async () => wrap(await diff.get()),
+        lease: async () => {
+          const l = await diff.lease();
+          return { source: wrap(l.source), release: (o) => l.release(o) };
+        },
         reset: diff.reset,
         close: diff.close,
       }
