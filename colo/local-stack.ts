@@ -18,7 +18,7 @@ import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
 import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import { DiffClient } from '#shared/infra/diff/client.ts';
-import { loadDiffConfig } from '#shared/infra/diff/config.ts';
+import { loadDiffConfig, simDiffConfig } from '#shared/infra/diff/config.ts';
 import { type LocalEmulators, startEmulators } from '#shared/infra/local/emulators.ts';
 import type { Logger } from '#shared/log.ts';
 import { AuthService } from '#shared/services/auth-service.ts';
@@ -250,20 +250,6 @@ async function startLocalSim(clock: SimClockChoice, home: string, log: Logger): 
  * (the discovery path production uses; MD/TD URLs are left to discovery). Other `GHTRADER_DIFF_*` tunables from the
  * environment (backoff, timeouts, frame log) apply.
  */
-function simDiffConfig(sim: SimulatorHandle, env: Record<string, string | undefined>) {
-  return loadDiffConfig({
-    ...env,
-    GHTRADER_DIFF_AUTH_URL: sim.url,
-    GHTRADER_DIFF_NS_URL: `${sim.url}/ns`,
-    GHTRADER_DIFF_FILES_URL: sim.url,
-    GHTRADER_DIFF_TOKEN: sim.token,
-    GHTRADER_DIFF_MD_URL: undefined,
-    GHTRADER_DIFF_TD_URL: undefined,
-    GHTRADER_DIFF_USER: undefined,
-    GHTRADER_DIFF_PASSWORD: undefined,
-  });
-}
-
 function startMarketFeed(sim: SimulatorHandle, env: Record<string, string | undefined>, log: Logger): MarketFeed {
   const diffConfig = simDiffConfig(sim, env);
   const diffLog = log.child({ component: 'diff' });

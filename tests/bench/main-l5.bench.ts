@@ -21,7 +21,7 @@ import { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
 import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
 import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoMigrationLedger } from '#shared/infra/aws/migration-ledger.ts';
-import { loadDiffConfig } from '#shared/infra/diff/config.ts';
+import { simDiffConfig } from '#shared/infra/diff/config.ts';
 import { startEmulators } from '#shared/infra/local/emulators.ts';
 import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
 import { silentLogger } from '#shared/log.ts';
@@ -72,17 +72,7 @@ async function main(): Promise<void> {
   const store = await openDuckDbTickStore({ path: path.join(dir, 'ticks.duckdb'), storeIdBase: dir });
   const ledger = new DynamoMigrationLedger(rt.clients.doc, config.tables.migrationLedger, systemClock);
   await applyMigrations(store, ledger, { appliedBy: 'bench' });
-  const market = diffMarketProvider(
-    () =>
-      loadDiffConfig({
-        GHTRADER_DIFF_AUTH_URL: sim.url,
-        GHTRADER_DIFF_NS_URL: `${sim.url}/ns`,
-        GHTRADER_DIFF_FILES_URL: sim.url,
-        GHTRADER_DIFF_TOKEN: sim.token,
-      }),
-    cal,
-    silentLogger(),
-  );
+  const market = diffMarketProvider(() => simDiffConfig(sim), cal, silentLogger());
   const ctx: DataContext = {
     store,
     ledger,

@@ -94,3 +94,24 @@ export function loadDiffConfig(env: Record<string, string | undefined>): DiffCon
     httpTimeoutMs: e.GHTRADER_DIFF_HTTP_TIMEOUT_S * 1000,
   };
 }
+
+/**
+ * The configuration pointing at our simulator (base URL + dev token) through AUTH/NS/FILES discovery, as in
+ * production; other `GHTRADER_DIFF_*` tunables from `env` apply, credentials and fixed MD/TD URLs do not.
+ */
+export function simDiffConfig(
+  sim: { url: string; token: string },
+  env: Record<string, string | undefined> = {},
+): DiffConfig {
+  return loadDiffConfig({
+    ...env,
+    GHTRADER_DIFF_AUTH_URL: sim.url,
+    GHTRADER_DIFF_NS_URL: `${sim.url}/ns`,
+    GHTRADER_DIFF_FILES_URL: sim.url,
+    GHTRADER_DIFF_TOKEN: sim.token,
+    GHTRADER_DIFF_MD_URL: undefined,
+    GHTRADER_DIFF_TD_URL: undefined,
+    GHTRADER_DIFF_USER: undefined,
+    GHTRADER_DIFF_PASSWORD: undefined,
+  });
+}

@@ -93,3 +93,17 @@ export async function loadDataCalendar(artifacts: ArtifactStore): Promise<Tradin
   }
   return new TradingCalendar(SHIPPED_CALENDAR_DATA, overrides, refreshed);
 }
+
+/** What `runValidation` needs, from the data context (§6): the same wiring for the job and the build gate. */
+export async function validateDeps(ctx: DataContext, log: Logger, market?: MarketDataSource) {
+  return {
+    store: ctx.store,
+    locks: ctx.locks,
+    calendar: await loadDataCalendar(ctx.artifacts),
+    settings: ctx.settings,
+    artifacts: ctx.artifacts,
+    clock: ctx.clock,
+    log,
+    ...(market ? { market } : {}),
+  };
+}

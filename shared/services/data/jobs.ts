@@ -13,7 +13,7 @@ import {
 } from '../../domain/control/job-kinds/data.ts';
 import { writeReport } from '../../domain/data/artifacts.ts';
 import type { JobHandlers } from '../job-handlers.ts';
-import { type DataContext, loadDataCalendar } from './context.ts';
+import { type DataContext, loadDataCalendar, validateDeps } from './context.ts';
 import { finalizeMainL5, planMainL5, runDayBatch } from './main-l5.ts';
 import { applyMigrations, assertTickStoreReady, planMigrations } from './migrate.ts';
 import { runSchedule } from './schedule.ts';
@@ -81,16 +81,7 @@ export function dataJobHandlers(ctx: DataContext): JobHandlers {
       const p = dataValidate.params.parse(raw);
       await ready();
       const v = await runValidation(
-        {
-          store: ctx.store,
-          locks: ctx.locks,
-          calendar: await loadDataCalendar(ctx.artifacts),
-          settings: ctx.settings,
-          artifacts: ctx.artifacts,
-          clock: ctx.clock,
-          log: job.log,
-          ...(p.provider_check ? { market: await ctx.market.get() } : {}),
-        },
+        await validateDeps(ctx, job.log, p.provider_check ? await ctx.market.get() : undefined),
         {
           variety: p.var,
           jobId: job.jobId,

@@ -39,7 +39,7 @@ import { DataChainError, DataIntegrityError } from '../../errors/data.ts';
 import { abortableSleep, type JobContext } from '../job-handlers.ts';
 import type { RequestContext } from '../job-service.ts';
 import type { BuildItem } from './build-items.ts';
-import { type DataContext, loadDataCalendar, type SessionLease } from './context.ts';
+import { type DataContext, loadDataCalendar, type SessionLease, validateDeps } from './context.ts';
 import { loadMainSchedule } from './schedule.ts';
 import { runValidation } from './validate.ts';
 
@@ -581,24 +581,13 @@ export async function finalizeMainL5(
         gate.reason_code = 'no_days_written';
       } else {
         try {
-          const v = await runValidation(
-            {
-              store: ctx.store,
-              locks: ctx.locks,
-              calendar: await loadDataCalendar(ctx.artifacts),
-              settings: ctx.settings,
-              artifacts: ctx.artifacts,
-              clock: ctx.clock,
-              log: job.log,
-            },
-            {
-              variety,
-              jobId: job.jobId,
-              heldBuildLockOwner: item.parent_job_id,
-              providerCheck: false,
-              ...(item.mode === 'update' ? { days: written } : {}),
-            },
-          );
+          const v = await runValidation(await validateDeps(ctx, job.log), {
+            variety,
+            jobId: job.jobId,
+            heldBuildLockOwner: item.parent_job_id,
+            providerCheck: false,
+            ...(item.mode === 'update' ? { days: written } : {}),
+          });
           Object.assign(gate, {
             checked: true,
             state: v.state,

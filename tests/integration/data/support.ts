@@ -13,7 +13,7 @@ import type { MarketDataSource } from '#shared/domain/market/ports.ts';
 import { systemClock } from '#shared/domain/time.ts';
 import { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
 import { DynamoMigrationLedger } from '#shared/infra/aws/migration-ledger.ts';
-import { loadDiffConfig } from '#shared/infra/diff/config.ts';
+import { simDiffConfig } from '#shared/infra/diff/config.ts';
 import { type DuckDbTickStore, openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
 import { silentLogger } from '#shared/log.ts';
 import { BuildItems } from '#shared/services/data/build-items.ts';
@@ -49,17 +49,7 @@ export async function createDataTestStack(opts: DataTestOptions): Promise<DataTe
   const store = await openDuckDbTickStore({ path: path.join(dir, 'ticks.duckdb'), storeIdBase: dir });
   const ledger = new DynamoMigrationLedger(stack.rt.clients.doc, stack.config.tables.migrationLedger, systemClock);
   await applyMigrations(store, ledger, { appliedBy: 'test' });
-  const diff = diffMarketProvider(
-    () =>
-      loadDiffConfig({
-        GHTRADER_DIFF_AUTH_URL: sim.url,
-        GHTRADER_DIFF_NS_URL: `${sim.url}/ns`,
-        GHTRADER_DIFF_FILES_URL: sim.url,
-        GHTRADER_DIFF_TOKEN: sim.token,
-      }),
-    shippedCalendar(),
-    silentLogger(),
-  );
+  const diff = diffMarketProvider(() => simDiffConfig(sim), shippedCalendar(), silentLogger());
   const wrap = opts.wrapMarket;
   const market: MarketProvider = wrap
     ? {
