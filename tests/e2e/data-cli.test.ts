@@ -1,0 +1,152 @@
+/**
+ * The data-chain command line against a running `ghtrader up` (issue 4): `data schedule`, `data main-l5 --wait`
+ * (then again: a no-op), `data validate`, `data migrate` (dry run), bad input; and the §1.5 fail-fast: a home whose
+ * tick table lacks the provenance columns stops `ghtrader up` without DDL, and `ghtrader data migrate --apply` (no
+ * stack needed) repairs it.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TABLES } from '#shared/domain/data/tick-columns.ts';
+import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
+import { cstDayOf } from '#shared/domain/market/cst.ts';
+import { DUCKDB_DIALECT } from '#shared/infra/tickstore/duckdb.ts';
+import { CLI, E2E_REDIS_PREFIX, type RunningStack, startUp } from './support/ghtrader-process.ts';
+
+function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, GHTRADER_REDIS_PREFIX: E2E_REDIS_PREFIX, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ghtrader ${args.join(' ')} ran over ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const lastJson = (text: string) => JSON.parse(text.trim().split('\n').pop() as string) as Record<string, unknown>;
+
+/** A schedule start a few trading days back, so the build stays small. */
+function recentStart(days: number): string {
+  const cal = shippedCalendar();
+  const today = cstDayOf(BigInt(Date.now()) * 1_000_000n);
+  let d = cal.isTradingDay(today) ? today : cal.prevTradingDay(today);
+  for (let i = 1; i < days; i++) d = cal.prevTradingDay(d);
+  return d;
+}
+
+const ENV = { GHTRADER_L5_START_DATE: recentStart(5), GHTRADER_L5_VALIDATE_GAP_BLOCK_GT30: '10' };
+
+describe('ghtrader data … against a running stack', () => {
+  let home: string;
+  let stack: RunningStack;
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'ghtrader-e2e-data-'));
+    stack = await startUp(home, ['--no-demo'], 30_000, ENV);
+  }, 40_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('builds the schedule and main_l5, re-runs as a no-op, validates and shows an empty migration plan', async () => {
+    // Act
+    const schedule = await cli(['data', 'schedule', '--var', 'cu', '--home', home, '--json'], ENV);
+    const build = await cli(['data', 'main-l5', '--var', 'cu', '--wait', '--home', home, '--json'], ENV);
+    const again = await cli(['data', 'main-l5', '--var', 'cu', '--wait', '--home', home, '--json'], ENV);
+    const validate = await cli(
+      ['data', 'validate', '--var', 'cu', '--no-provider-check', '--home', home, '--json'],
+      ENV,
+    );
+    const migrate = await cli(['data', 'migrate', '--home', home, '--json'], ENV);
+    const bad = await cli(['data', 'main-l5', '--var', 'xx', '--home', home, '--json'], ENV);
+
+    // Assert
+    expect(schedule.code, schedule.stdout + schedule.stderr).toBe(0);
+    expect(lastJson(schedule.stdout)).toMatchObject({ ok: true, relation: 'initial' });
+    expect(build.code, build.stdout + build.stderr).toBe(0);
+    const b = lastJson(build.stdout);
+    expect(b).toMatchObject({ ok: true, status: 'promoted', mode: 'update' });
+    expect(b.days_total as number).toBeGreaterThanOrEqual(3);
+    expect(b.rows_total as number).toBeGreaterThan(20_000 * (b.days_total as number));
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(lastJson(again.stdout)).toMatchObject({ ok: true, status: 'promoted', days_total: 0, rows_total: 0 });
+    expect(validate.code, validate.stdout + validate.stderr).toBe(0);
+    expect(lastJson(validate.stdout)).toMatchObject({ ok: true });
+    expect(migrate.code, migrate.stdout + migrate.stderr).toBe(0);
+    expect(lastJson(migrate.stdout)).toMatchObject({ ok: true, mode: 'dry_run', migrations: [] });
+    expect(bad.code).toBe(2);
+  }, 300_000);
+});
+
+describe('a tick table without the provenance columns', () => {
+  let home: string;
+  afterAll(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('stops ghtrader up with the migrate command and no DDL; migrate --apply repairs it', async () => {
+    // Prepare: a legacy-shaped tick table (no underlying_contract, segment_id, schedule_hash)
+    home = await mkdtemp(path.join(tmpdir(), 'ghtrader-e2e-legacy-'));
+    const provenance = ['underlying_contract', 'segment_id', 'schedule_hash'];
+    const legacy = {
+      ...TABLES.ticksMainL5,
+      columns: TABLES.ticksMainL5.columns.filter((c) => !provenance.includes(c.name)),
+    };
+    const file = path.join(home, 'ticks.duckdb');
+    const db = await DuckDBInstance.create(file);
+    const conn = await db.connect();
+    for (const sql of DUCKDB_DIALECT.createTable(legacy)) await conn.run(sql);
+    conn.closeSync();
+    db.closeSync();
+
+    // Act
+    const refused = await startUp(home, ['--no-demo', '--no-sim'], 30_000, ENV).then(
+      async (s) => {
+        await s.stop();
+        return null;
+      },
+      (err: Error) => err.message,
+    );
+    const check = await DuckDBInstance.create(file);
+    const c2 = await check.connect();
+    const cols = (
+      await c2.runAndReadAll(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = '${TABLES.ticksMainL5.name}'`,
+      )
+    )
+      .getRows()
+      .map((r) => String(r[0]));
+    c2.closeSync();
+    check.closeSync();
+    const migrate = await cli(['data', 'migrate', '--apply', '--home', home, '--json'], ENV);
+    const up = await startUp(home, ['--no-demo', '--no-sim'], 30_000, ENV);
+    await up.stop();
+
+    // Assert
+    expect(refused).toContain(
+      `schema contract violation: table ${TABLES.ticksMainL5.name} missing required columns [underlying_contract, segment_id, schedule_hash]; run: ghtrader data migrate --apply`,
+    );
+    expect(cols.filter((c) => provenance.includes(c))).toEqual([]);
+    expect(migrate.code, migrate.stdout + migrate.stderr).toBe(0);
+    expect(lastJson(migrate.stdout)).toMatchObject({ ok: true, mode: 'apply' });
+    expect(up.banner.url).toMatch(/^http:/);
+  }, 120_000);
+});
