@@ -120,12 +120,16 @@ export interface RowFilter {
   readonly buildId?: string;
 }
 
-/** One stored day of a tick-like table, columnar, ordered by `(datetime_ns, row_hash)`. */
-export interface TickDayRows {
+/** One stored day's tick values, columnar, ordered by `(datetime_ns, row_hash)`. */
+export interface TickDayValues {
   readonly datetimeNs: BigInt64Array;
   readonly rowHash: BigInt64Array;
   /** The 27 numeric columns of §2.1 in order; NULL reads as NaN. */
   readonly values: readonly Float64Array[];
+}
+
+/** One stored day of a tick-like table with its provenance, columnar, ordered by `(datetime_ns, row_hash)`. */
+export interface TickDayRows extends TickDayValues {
   /** Per row (normally one value for the whole day); `''` when NULL in a legacy row. */
   readonly underlyingContract: readonly string[];
   /** Per row; `-1n` when NULL in a legacy row. */
@@ -180,6 +184,8 @@ export interface TickStore {
   readRows(table: string, filter: RowFilter, opts?: { readonly limit?: number }): Promise<Row[]>;
   /** One stored day of a tick-like table, ordered by `(datetime_ns, row_hash)`. */
   readTickDay(table: string, symbol: string, tradingDay: string): Promise<TickDayRows>;
+  /** The same day without provenance columns (validation's hot path: a year is read day by day). */
+  readTickValues(table: string, symbol: string, tradingDay: string): Promise<TickDayValues>;
   /** Per trading day of one symbol in a tick-like table: counts, hashes and time bounds, ascending by day. */
   dayProvenance(table: string, symbol: string): Promise<DayProvenance[]>;
   /** The table's real columns in declaration order; empty when the table does not exist. */

@@ -50,6 +50,7 @@ import {
   SchemaContractError,
   type TickDayBatch,
   type TickDayRows,
+  type TickDayValues,
   type TickStore,
   type TickStoreDialect,
   TickStoreInputError,
@@ -395,6 +396,28 @@ async function readTickColumns(result: DuckDBResult, rowCount: number): Promise<
   return { datetimeNs, rowHash, values, underlyingContract, segmentId, scheduleHash };
 }
 
+async function readTickValueColumns(result: DuckDBResult, rowCount: number): Promise<TickDayValues> {
+  const n = rowCount;
+  const datetimeNs = new BigInt64Array(n);
+  const rowHash = new BigInt64Array(n);
+  const values = TICK_NUMERIC_COLUMNS.map(() => new Float64Array(n));
+  let offset = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const rows = chunk.rowCount;
+    if (offset + rows > n) throw new TickStoreVerifyError(`result holds more than the ${n} rows it announced`);
+    copyBigInts(chunk.chunk, 0, rows, datetimeNs, offset, { fail: 'datetime_ns' });
+    copyBigInts(chunk.chunk, 1, rows, rowHash, offset, { fail: 'row_hash' });
+    values.forEach((out, k) => {
+      copyDoubles(chunk.chunk, 2 + k, rows, out, offset);
+    });
+    offset += rows;
+  }
+  if (offset !== n) throw new TickStoreVerifyError(`read ${offset} rows of the ${n} the result announced`);
+  return { datetimeNs, rowHash, values };
+}
+
 export class DuckDbTickStore implements TickStore {
   readonly kind = 'duckdb' as const;
   readonly storeId: string;
@@ -577,6 +600,22 @@ export class DuckDbTickStore implements TickStore {
       checkColumns(def, await this.describe(def.name), DUCKDB_TYPES);
       const result = await this.conn.run(sql, [symbol, tradingDay]);
       return readTickColumns(result, result.rowCount);
+    });
+  }
+
+  async readTickValues(table: string, symbol: string, tradingDay: string): Promise<TickDayValues> {
+    const def = tableDef(table);
+    if (![...TICK_DAY_COLUMNS, ...TICK_NUMERIC_COLUMNS].every((c) => def.columns.some((x) => x.name === c))) {
+      throw new TickStoreInputError(`readTickValues supports the tick table only, not ${table}`, { table });
+    }
+    assertTradingDay(tradingDay);
+    // No window function and no provenance strings: about half the cost of readTickDay per day.
+    const sql = `SELECT datetime_ns, row_hash, ${TICK_NUMERIC_COLUMNS.join(', ')}
+      FROM ${def.name} WHERE symbol = $1 AND trading_day = $2 ORDER BY datetime_ns, row_hash, rowid`;
+    return this.exclusive(async () => {
+      checkColumns(def, await this.describe(def.name), DUCKDB_TYPES);
+      const result = await this.conn.run(sql, [symbol, tradingDay]);
+      return readTickValueColumns(result, result.rowCount);
     });
   }
 

@@ -47,6 +47,7 @@ import {
   SchemaContractError,
   type TickDayBatch,
   type TickDayRows,
+  type TickDayValues,
   type TickStore,
   type TickStoreDialect,
   TickStoreInputError,
@@ -485,6 +486,12 @@ export class QuestDbTickStore implements TickStore {
         return da < db ? -1 : da > db ? 1 : a.i - b.i;
       })
       .map((x) => x.row);
+  }
+
+  /** QuestDB returns the provenance columns cheaply enough; the values are the same read. */
+  async readTickValues(table: string, symbol: string, tradingDay: string): Promise<TickDayValues> {
+    const { datetimeNs, rowHash, values } = await this.readTickDay(table, symbol, tradingDay);
+    return { datetimeNs, rowHash, values };
   }
 
   async readTickDay(table: string, symbol: string, tradingDay: string): Promise<TickDayRows> {

@@ -114,6 +114,7 @@ function recordingStore(inner: TickStore, failWritesTo?: string): { store: TickS
     },
     readRows: (t, f, o) => inner.readRows(t, f, o),
     readTickDay: (t, s, d) => inner.readTickDay(t, s, d),
+    readTickValues: (t, s, d) => inner.readTickValues(t, s, d),
     dayProvenance: (t, s) => inner.dayProvenance(t, s),
     describeColumns: (t) => inner.describeColumns(t),
     assertRequiredColumns: (t) => inner.assertRequiredColumns(t),

@@ -55,6 +55,7 @@ function settling(inner: TickStore, settle: ((table: string) => Promise<void>) |
     writeRows: (table, rows) => after(table, inner.writeRows(table, rows)),
     readRows: (table, filter, opts) => inner.readRows(table, filter, opts),
     readTickDay: (table, symbol, day) => inner.readTickDay(table, symbol, day),
+    readTickValues: (table, symbol, day) => inner.readTickValues(table, symbol, day),
     dayProvenance: (table, symbol) => inner.dayProvenance(table, symbol),
     describeColumns: (table) => inner.describeColumns(table),
     assertRequiredColumns: (table) => inner.assertRequiredColumns(table),
@@ -580,6 +581,8 @@ export function tickStoreContract(name: string, makeStore: () => Promise<Contrac
         expect(got.scheduleHash).toEqual(Array(6).fill('0123456789abcdef'));
         expect(got.segmentId).toEqual(new BigInt64Array(6).fill(3n));
         expect(got.datetimeNs[2]).toBe(got.datetimeNs[3]);
+        const slim = await store.readTickValues(T, CU, '2026-01-05');
+        expect(slim).toEqual({ datetimeNs: want.datetimeNs, rowHash: want.rowHash, values: want.values });
       });
 
       it('reads per-row provenance when a day holds rows of two schedules, and nothing for an absent day', async () => {
@@ -634,6 +637,10 @@ export function tickStoreContract(name: string, makeStore: () => Promise<Contrac
         expect(got.scheduleHash).toEqual(idx(0, n).map((i) => (i < cut ? 'aaaaaaaaaaaaaaaa' : 'bbbbbbbbbbbbbbbb')));
         expect(got.underlyingContract).toEqual(idx(0, n).map((i) => (i < cut ? 'SHFE.cu2602' : 'SHFE.cu2603')));
         expect([...got.segmentId]).toEqual(idx(0, n).map((i) => (i < cut ? 3n : 4n)));
+        const slim = await store.readTickValues(T, CU, '2026-01-05');
+        expect(slim.datetimeNs).toEqual(day.datetimeNs);
+        expect(slim.values).toEqual(day.values);
+        expect((await store.readTickValues(T, CU, '2026-01-06')).datetimeNs).toHaveLength(0);
       });
 
       it('round-trips exact float64 through writeDay and readTickDay', async () => {
