@@ -33,6 +33,7 @@ import { applyMigrations } from '#shared/services/data/migrate.ts';
 import { runValidation } from '#shared/services/data/validate.ts';
 import { createRuntime } from '#shared/services/runtime.ts';
 import { machine } from './stats.ts';
+import { ensureBuilt, spawnSim } from './support/sim-process.ts';
 
 const DAYS = Number(process.env.BENCH_MAIN_L5_DAYS ?? 60);
 const START = process.env.BENCH_MAIN_L5_START ?? '2025-03-03';
@@ -40,15 +41,21 @@ const YEAR_TICKS = 15_000_000;
 const YEAR_DAYS = 245;
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_MAIN_L5_SIM !== 'inproc') ensureBuilt();
   const cal = shippedCalendar();
   const days = cal.tradingDays(START, '2026-12-31').slice(0, DAYS + 1);
   const simDay = days[DAYS] as string; // the sim runs on the day after the last built one
   const dir = await mkdtemp(path.join(tmpdir(), 'ghtrader-bench-l5-'));
   const emu = await startEmulators();
-  const sim = await startSimulator(
-    { port: 0, clock: 'accelerated', start: `${simDay} 10:00:00`, speed: 1 },
-    { log: silentLogger() },
-  );
+  // The provider is remote in production: by default the simulator runs in its own process (BENCH_MAIN_L5_SIM=inproc
+  // keeps it in this one, sharing the event loop with the client, the runner and DuckDB).
+  const sim =
+    process.env.BENCH_MAIN_L5_SIM === 'inproc'
+      ? await startSimulator(
+          { port: 0, clock: 'accelerated', start: `${simDay} 10:00:00`, speed: 1 },
+          { log: silentLogger() },
+        )
+      : await spawnSim(['--clock', 'accelerated', '--start', `${simDay} 10:00:00`]);
   const id = randomBytes(4).toString('hex');
   const env = {
     ...process.env,
@@ -152,8 +159,7 @@ async function main(): Promise<void> {
         {
           bench: 'main-l5',
           machine: machine(),
-          comparison:
-            'cu from the simulator over DIFF → SQS/local runner day batches (max_concurrency 4) → DuckDB, finalize + validation gate included; goals from issue 4',
+          comparison: `cu from the simulator (${process.env.BENCH_MAIN_L5_SIM === 'inproc' ? 'in process' : 'own process'}) over DIFF → SQS/local runner day batches (max_concurrency 4, one DIFF session each) → DuckDB, finalize + validation gate included; goals from issue 4`,
           days: summary.days_total,
           status: summary.status,
           rows_total: summary.rows_total,
