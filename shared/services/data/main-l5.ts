@@ -49,8 +49,12 @@ const BUILDS = TABLES.mainL5Builds;
 /** A trading day's span ends at 18:00 CST of the day (§5.2). */
 const SPAN_END_NS = 18n * 3_600_000_000_000n;
 const EXCHANGE = 'SHFE';
-/** Lease of the build lock; children renew it at start and after every day. */
-export const BUILD_LOCK_LEASE_MS = 10 * 60_000;
+/**
+ * Lease of the build lock; children renew it at start and after every day. It outlasts SQS's longest delay (900 s),
+ * so a batch waiting out a maintenance window (re-delayed in ≤ 900 s steps, renewing on each wake-up) keeps it; a
+ * build that died holds it at most this long.
+ */
+export const BUILD_LOCK_LEASE_MS = 30 * 60_000;
 
 export const aliasOf = (variety: Variety) => `KQ.m@${EXCHANGE}.${variety}`;
 export const buildLockKey = (variety: Variety) => `main_l5:symbol=${aliasOf(variety)}`;
