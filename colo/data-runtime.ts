@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { SettingLayers } from '#shared/domain/data/settings.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import { systemClock } from '#shared/domain/time.ts';
+import { describeError } from '#shared/errors/base.ts';
 import { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
 import { DynamoMigrationLedger } from '#shared/infra/aws/migration-ledger.ts';
 import type { DiffConfig } from '#shared/infra/diff/config.ts';
@@ -20,9 +21,12 @@ import type { Logger } from '#shared/log.ts';
 import { BuildItems } from '#shared/services/data/build-items.ts';
 import type { DataContext } from '#shared/services/data/context.ts';
 import { dataJobHandlers } from '#shared/services/data/jobs.ts';
+import { sweepExpiredBuilds } from '#shared/services/data/main-l5.ts';
 import { diffMarketProvider } from '#shared/services/data/market-provider.ts';
 import { applyMigrations, assertTickStoreReady } from '#shared/services/data/migrate.ts';
 import type { Runtime } from '#shared/services/runtime.ts';
+
+const SWEEP_INTERVAL_MS = 60_000;
 
 export interface LocalData {
   ctx: DataContext;
@@ -72,10 +76,18 @@ export async function startLocalData(opts: {
       hostId: rt.hostId,
     };
     rt.addHandlers(dataJobHandlers(ctx));
+    // §5.1 step 5: builds past their deadline are finalized (unfinished days become not_attempted).
+    const sweeper = setInterval(() => {
+      sweepExpiredBuilds(ctx, 'main-l5-sweeper').catch((err: unknown) =>
+        log.error({ err: describeError(err) }, 'main_l5.sweep_failed'),
+      );
+    }, SWEEP_INTERVAL_MS);
+    sweeper.unref();
     return {
       ctx,
       schema: fresh ? 'bootstrapped' : 'checked',
       async close() {
+        clearInterval(sweeper);
         await market.close();
         await store.close();
       },

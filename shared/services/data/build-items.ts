@@ -50,6 +50,8 @@ export const BuildItemSchema = z.object({
 export type BuildItem = z.infer<typeof BuildItemSchema>;
 
 const key = (buildId: string) => ({ job_id: `build#${buildId}` });
+/** The set of unfinished build ids (no index attributes, like the build items themselves). */
+const OPEN_BUILDS = { job_id: 'builds#open' };
 
 export class BuildItems {
   constructor(
@@ -65,6 +67,21 @@ export class BuildItems {
         ConditionExpression: 'attribute_not_exists(job_id)',
       }),
     );
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: OPEN_BUILDS,
+        UpdateExpression: 'ADD build_ids :id',
+        ExpressionAttributeValues: { ':id': new Set([item.build_id]) },
+      }),
+    );
+  }
+
+  /** Builds not yet finished (the deadline sweeper's work list). */
+  async openBuildIds(): Promise<string[]> {
+    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: OPEN_BUILDS, ConsistentRead: true }));
+    const ids = r.Item?.build_ids as Set<string> | undefined;
+    return ids ? [...ids].sort() : [];
   }
 
   async get(buildId: string): Promise<BuildItem | null> {
@@ -253,6 +270,14 @@ export class BuildItems {
         UpdateExpression: 'SET #s = :s, summary = :sum',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: { ':s': status, ':sum': summary },
+      }),
+    );
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: OPEN_BUILDS,
+        UpdateExpression: 'DELETE build_ids :id',
+        ExpressionAttributeValues: { ':id': new Set([buildId]) },
       }),
     );
   }

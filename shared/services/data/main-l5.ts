@@ -725,3 +725,25 @@ export async function finalizeMainL5(
     await ctx.locks.release(lease);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deadline sweeper (§5.1 step 5)
+
+/**
+ * Enqueue finalize for every build still `building` past its deadline (`GHTRADER_MAIN_L5_BUILD_DEADLINE_S` from
+ * planning): its unfinished days become `not_attempted` and the build is rejected, instead of holding the symbol's
+ * lock until someone notices. Children that wake up afterwards see the build is no longer `building` and stop.
+ * Returns the build ids it finalized.
+ */
+export async function sweepExpiredBuilds(ctx: DataContext, bySweeper: string): Promise<string[]> {
+  const now = ctx.clock.nowMs();
+  const swept: string[] = [];
+  for (const id of await ctx.builds.openBuildIds()) {
+    const item = await ctx.builds.get(id);
+    if (item?.status !== 'building' || item.deadline_ms > now) continue;
+    ctx.log.warn({ build_id: id, deadline: new Date(item.deadline_ms).toISOString() }, 'main_l5.build_deadline_passed');
+    await enqueueFinalize(ctx, item.variety as Variety, id, bySweeper);
+    swept.push(id);
+  }
+  return swept;
+}

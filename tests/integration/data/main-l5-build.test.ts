@@ -6,10 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
+import { resolveMainL5Settings } from '#shared/domain/data/main-l5/settings.ts';
 import { rowHashFnv1a64V1 } from '#shared/domain/data/row-hash.ts';
+import { schedulePrefixHashes } from '#shared/domain/data/schedule.ts';
 import { TABLES, TICK_NUMERIC_COLUMN_COUNT } from '#shared/domain/data/tick-columns.ts';
 import type { MarketDataSource } from '#shared/domain/market/ports.ts';
 import type { BuildItem } from '#shared/services/data/build-items.ts';
+import { buildLockKey, sweepExpiredBuilds } from '#shared/services/data/main-l5.ts';
 import { loadMainSchedule } from '#shared/services/data/schedule.ts';
 import { waitFor } from '../support/stack.ts';
 import { createDataTestStack, type DataTestStack } from './support.ts';
@@ -146,6 +149,73 @@ describe('main_l5 build on the simulator', () => {
     expect(new Set(hashes.flatMap((h) => h.schedule_hashes))).toEqual(new Set([schedule?.schedule_hash]));
     expect((plan.result as { days_total: number }).days_total).toBe(hashes.length);
   }, 180_000);
+});
+
+describe('main_l5 build deadline', () => {
+  let d: DataTestStack;
+  beforeAll(async () => {
+    d = await createDataTestStack({ env: { ...BASE_ENV, GHTRADER_L5_START_DATE: '2025-02-26' } });
+  }, 60_000);
+  afterAll(async () => {
+    await d?.close();
+  });
+
+  it('finalizes a build past its deadline: unfinished days are not_attempted, the lock is released', async () => {
+    // Prepare: a schedule, and a build whose only batch was handed out but never ran, deadline already passed
+    expect((await runJob(d, 'data.schedule', { var: 'cu' })).status).toBe('succeeded');
+    const schedule = await loadMainSchedule(d.store, 'cu');
+    const row = schedule?.rows[0] as { trading_day: string; main_contract: string; segment_id: number };
+    const got = await d.ctx.locks.acquire(buildLockKey('cu'), { ownerId: 'dead-parent', host: 'h', pid: 1 }, 60_000);
+    if (!got.ok || !got.leases[0]) throw new Error('lock unexpectedly held');
+    const s = resolveMainL5Settings(d.ctx.settings, 'cu');
+    const now = Date.now();
+    await d.ctx.builds.create({
+      build_id: 'deadbeef0001',
+      symbol: CU,
+      variety: 'cu',
+      parent_job_id: 'dead-parent',
+      mode: 'update',
+      schedule_hash: schedule?.schedule_hash as string,
+      prefix_hashes: schedulePrefixHashes(schedule?.rows ?? []),
+      warnings: [],
+      batches: [{ segment_id: row.segment_id, underlying_contract: row.main_contract, days: [row.trading_day] }],
+      batches_total: 1,
+      next_batch: 1,
+      children_total: 1,
+      children_pending: 1,
+      children_failed: 0,
+      circuit_failures: 0,
+      circuit_open_until: 0,
+      lock: got.leases[0],
+      settings: { ...s, sources: undefined, keys: undefined, config_snapshot: undefined, config_hash: undefined },
+      config_snapshot: s.config_snapshot,
+      config_hash: s.config_hash,
+      created_at_ms: now - 10_000,
+      deadline_ms: now - 1_000,
+      status: 'building',
+      last_buildable_day: row.trading_day,
+    });
+
+    // Act
+    const swept = await sweepExpiredBuilds(d.ctx, 'test-sweeper');
+    const item = await waitFor(
+      async () => {
+        const it = await d.ctx.builds.require('deadbeef0001');
+        return ['promoted', 'rejected', 'failed'].includes(it.status) ? it : undefined;
+      },
+      60_000,
+      'the swept build to finish',
+      200,
+    );
+
+    // Assert
+    expect(swept).toEqual(['deadbeef0001']);
+    expect(item.status).toBe('rejected');
+    expect((item.summary as { health: { errors: string[] } }).health.errors.join('; ')).toContain('not_attempted');
+    expect(await d.ctx.locks.holder(buildLockKey('cu'))).toBeNull();
+    expect(await d.ctx.builds.openBuildIds()).toEqual([]);
+    expect(await sweepExpiredBuilds(d.ctx, 'test-sweeper')).toEqual([]);
+  }, 120_000);
 });
 
 describe('main_l5 build through a maintenance window', () => {
