@@ -12,20 +12,16 @@ import type { TickDayBatch } from '#shared/domain/data/tick-store.ts';
 import { openQuestDbTickStore } from '#shared/infra/tickstore/questdb.ts';
 import { QuestDbHttp } from '#shared/infra/tickstore/questdb-http.ts';
 import { encodeTickDayIlp, type IlpVersion, truncateToMicros } from '#shared/infra/tickstore/questdb-ilp.ts';
-import { DAY_START_NS, makeDay } from '#tests/integration/tickstore/fixtures.ts';
+import { makeDay } from '#tests/integration/tickstore/fixtures.ts';
 import { machine, summarize } from './stats.ts';
+import { BENCH_SYMBOL, benchDays, measureTickWrites } from './support/tickstore-writes.ts';
 
 const URL_ENV = process.env.GHTRADER_QUESTDB_HTTP;
 const DAYS = Number(process.env.BENCH_QDB_DAYS ?? 30);
 const ROWS_PER_DAY = Number(process.env.BENCH_TICK_ROWS_PER_DAY ?? 66_600);
 const ENCODE_REPS = 5;
-const DAY_NS = 86_400_000_000_000n;
-const SYMBOL = 'KQ.m@SHFE.au';
+const SYMBOL = BENCH_SYMBOL;
 const TABLE = TABLES.ticksMainL5;
-
-function isoDay(i: number): string {
-  return new Date(Date.UTC(2026, 0, 5 + i)).toISOString().slice(0, 10);
-}
 
 /** Median rows/s of encoding one day `ENCODE_REPS` times (after one warm-up), and the body size. */
 function encodeRate(day: TickDayBatch, version: IlpVersion): { rowsPerS: number; ms: number[]; bytes: number } {
@@ -45,35 +41,13 @@ function encodeRate(day: TickDayBatch, version: IlpVersion): { rowsPerS: number;
 }
 
 async function writeBench(url: string) {
-  const days: TickDayBatch[] = [];
-  for (let d = 0; d < DAYS; d++) days.push(makeDay(ROWS_PER_DAY, { startNs: DAY_START_NS + BigInt(d) * DAY_NS }));
+  const days = benchDays(DAYS, ROWS_PER_DAY);
   const http = new QuestDbHttp({ baseUrl: url, retryMax: 1 });
   await http.exec(`DROP TABLE IF EXISTS ${TABLE.name}`);
   const store = await openQuestDbTickStore({ httpUrl: url, env: process.env });
   try {
     await store.createTable(TABLE);
-    await store.writeDay(TABLE.name, 'KQ.m@SHFE.ag', '2026-01-02', makeDay(ROWS_PER_DAY)); // warm-up
-    const firstMs: number[] = [];
-    const t0 = performance.now();
-    for (let d = 0; d < DAYS; d++) {
-      const s = performance.now();
-      const r = await store.writeDay(TABLE.name, SYMBOL, isoDay(d), days[d] as TickDayBatch);
-      if (r.inserted !== ROWS_PER_DAY) throw new Error(`day ${d}: inserted ${r.inserted}`);
-      firstMs.push(performance.now() - s);
-    }
-    const firstS = (performance.now() - t0) / 1000;
-    const rewriteMs: number[] = [];
-    const t1 = performance.now();
-    for (let d = 0; d < DAYS; d++) {
-      const s = performance.now();
-      const r = await store.writeDay(TABLE.name, SYMBOL, isoDay(d), days[d] as TickDayBatch);
-      if (r.inserted !== 0 || r.dayRows !== ROWS_PER_DAY) throw new Error(`day ${d}: rewrite changed the day`);
-      rewriteMs.push(performance.now() - s);
-    }
-    const rewriteS = (performance.now() - t1) / 1000;
-    const total = DAYS * ROWS_PER_DAY;
-    const counted = (await store.countByDay(TABLE.name, SYMBOL)).reduce((a, c) => a + c.rows, 0);
-    if (counted !== total) throw new Error(`stored ${counted} rows, expected ${total}`);
+    const { rowsTotal: total, firstS, firstMs, rewriteS, rewriteMs } = await measureTickWrites(store, days);
     return {
       server: url,
       store_id: store.storeId,

@@ -9,56 +9,23 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TABLES } from '#shared/domain/data/tick-columns.ts';
-import type { TickDayBatch } from '#shared/domain/data/tick-store.ts';
 import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
-import { DAY_START_NS, makeDay } from '#tests/integration/tickstore/fixtures.ts';
 import { machine, summarize } from './stats.ts';
+import { benchDays, measureTickWrites } from './support/tickstore-writes.ts';
 
 const DAYS = Number(process.env.BENCH_TICK_DAYS ?? 30);
 const ROWS_PER_DAY = Number(process.env.BENCH_TICK_ROWS_PER_DAY ?? 66_600);
 const GOAL_ROWS_PER_S = 1_000_000;
-const DAY_NS = 86_400_000_000_000n;
-const SYMBOL = 'KQ.m@SHFE.au';
-
-function isoDay(i: number): string {
-  return new Date(Date.UTC(2026, 0, 5 + i)).toISOString().slice(0, 10);
-}
 
 async function main(): Promise<void> {
-  const days: TickDayBatch[] = [];
-  for (let d = 0; d < DAYS; d++) days.push(makeDay(ROWS_PER_DAY, { startNs: DAY_START_NS + BigInt(d) * DAY_NS }));
+  const days = benchDays(DAYS, ROWS_PER_DAY);
   const dir = await mkdtemp(path.join(tmpdir(), 'ghtrader-bench-tickstore-'));
   const file = path.join(dir, 'ticks.duckdb');
   const store = await openDuckDbTickStore({ path: file });
   try {
     const table = TABLES.ticksMainL5;
     await store.createTable(table);
-    // Warm-up on another symbol so the first measured day does not pay for plan caches and allocator growth.
-    await store.writeDay(table.name, 'KQ.m@SHFE.ag', '2026-01-02', makeDay(ROWS_PER_DAY));
-
-    const firstMs: number[] = [];
-    const t0 = performance.now();
-    for (let d = 0; d < DAYS; d++) {
-      const s = performance.now();
-      const r = await store.writeDay(table.name, SYMBOL, isoDay(d), days[d] as TickDayBatch);
-      if (r.inserted !== ROWS_PER_DAY) throw new Error(`day ${d}: inserted ${r.inserted}`);
-      firstMs.push(performance.now() - s);
-    }
-    const firstS = (performance.now() - t0) / 1000;
-
-    const rewriteMs: number[] = [];
-    const t1 = performance.now();
-    for (let d = 0; d < DAYS; d++) {
-      const s = performance.now();
-      const r = await store.writeDay(table.name, SYMBOL, isoDay(d), days[d] as TickDayBatch);
-      if (r.inserted !== 0 || r.dayRows !== ROWS_PER_DAY) throw new Error(`day ${d}: rewrite changed the day`);
-      rewriteMs.push(performance.now() - s);
-    }
-    const rewriteS = (performance.now() - t1) / 1000;
-
-    const total = DAYS * ROWS_PER_DAY;
-    const counted = (await store.countByDay(table.name, SYMBOL)).reduce((a, c) => a + c.rows, 0);
-    if (counted !== total) throw new Error(`stored ${counted} rows, expected ${total}`);
+    const { rowsTotal: total, firstS, firstMs, rewriteS, rewriteMs } = await measureTickWrites(store, days);
     const c0 = performance.now();
     await store.close(); // checkpoints the WAL into the database file
     const closeS = (performance.now() - c0) / 1000;

@@ -366,38 +366,15 @@ function rowColumns(def: TableDef, real: readonly ColumnInfo[], rows: readonly R
   return columns;
 }
 
-/** Result of the `readTickDay` query → columnar `TickDayRows`, chunk by chunk, without per-row objects. */
-async function readTickColumns(result: DuckDBResult, rowCount: number): Promise<TickDayRows> {
-  const n = rowCount;
-  const datetimeNs = new BigInt64Array(n);
-  const rowHash = new BigInt64Array(n);
-  const segmentId = new BigInt64Array(n);
-  const values = TICK_NUMERIC_COLUMNS.map(() => new Float64Array(n));
-  const underlyingContract = new Array<string>(n);
-  const scheduleHash = new Array<string>(n);
-  const segCol = 2 + TICK_NUMERIC_COLUMNS.length;
-  let offset = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (chunk === null || chunk.rowCount === 0) break;
-    const rows = chunk.rowCount;
-    if (offset + rows > n) throw new TickStoreVerifyError(`result holds more than the ${n} rows it announced`);
-    copyBigInts(chunk.chunk, 0, rows, datetimeNs, offset, { fail: 'datetime_ns' });
-    copyBigInts(chunk.chunk, 1, rows, rowHash, offset, { fail: 'row_hash' });
-    values.forEach((out, k) => {
-      copyDoubles(chunk.chunk, 2 + k, rows, out, offset);
-    });
-    copyBigInts(chunk.chunk, segCol, rows, segmentId, offset, -1n);
-    copyRunStrings(chunk, segCol + 1, rows, underlyingContract, offset);
-    copyRunStrings(chunk, segCol + 2, rows, scheduleHash, offset);
-    offset += rows;
-  }
-  if (offset !== n) throw new TickStoreVerifyError(`read ${offset} rows of the ${n} the result announced`);
-  return { datetimeNs, rowHash, values, underlyingContract, segmentId, scheduleHash };
-}
-
-async function readTickValueColumns(result: DuckDBResult, rowCount: number): Promise<TickDayValues> {
-  const n = rowCount;
+/**
+ * A tick query's result → columnar values, chunk by chunk, without per-row objects: `datetime_ns`, `row_hash` and
+ * the 27 numeric columns first; `extra(chunk, rows, offset)` copies any further columns of the same chunk.
+ */
+async function readTickChunks(
+  result: DuckDBResult,
+  n: number,
+  extra?: (chunk: DuckDBDataChunk, rows: number, offset: number) => void,
+): Promise<TickDayValues> {
   const datetimeNs = new BigInt64Array(n);
   const rowHash = new BigInt64Array(n);
   const values = TICK_NUMERIC_COLUMNS.map(() => new Float64Array(n));
@@ -412,10 +389,25 @@ async function readTickValueColumns(result: DuckDBResult, rowCount: number): Pro
     values.forEach((out, k) => {
       copyDoubles(chunk.chunk, 2 + k, rows, out, offset);
     });
+    extra?.(chunk, rows, offset);
     offset += rows;
   }
   if (offset !== n) throw new TickStoreVerifyError(`read ${offset} rows of the ${n} the result announced`);
   return { datetimeNs, rowHash, values };
+}
+
+/** Result of the `readTickDay` query → columnar `TickDayRows` (values, then segment and the run-coded strings). */
+async function readTickColumns(result: DuckDBResult, n: number): Promise<TickDayRows> {
+  const segmentId = new BigInt64Array(n);
+  const underlyingContract = new Array<string>(n);
+  const scheduleHash = new Array<string>(n);
+  const segCol = 2 + TICK_NUMERIC_COLUMNS.length;
+  const base = await readTickChunks(result, n, (chunk, rows, offset) => {
+    copyBigInts(chunk.chunk, segCol, rows, segmentId, offset, -1n);
+    copyRunStrings(chunk, segCol + 1, rows, underlyingContract, offset);
+    copyRunStrings(chunk, segCol + 2, rows, scheduleHash, offset);
+  });
+  return { ...base, underlyingContract, segmentId, scheduleHash };
 }
 
 export class DuckDbTickStore implements TickStore {
@@ -615,7 +607,7 @@ export class DuckDbTickStore implements TickStore {
     return this.exclusive(async () => {
       checkColumns(def, await this.describe(def.name), DUCKDB_TYPES);
       const result = await this.conn.run(sql, [symbol, tradingDay]);
-      return readTickValueColumns(result, result.rowCount);
+      return readTickChunks(result, result.rowCount);
     });
   }
 
