@@ -128,6 +128,43 @@ export interface TickDayValues {
   readonly values: readonly Float64Array[];
 }
 
+/**
+ * Caller-owned column buffers that `readTickValues` may read into, reused day after day: a year is ~245 reads of
+ * ~15 MB of columns each, and allocating them afresh made the garbage collector the largest cost of validation.
+ * A result read into buffers is made of views of them: it stays valid only until the next read into the same buffers.
+ */
+export class TickReadBuffers {
+  datetimeNs = new BigInt64Array(0);
+  rowHash = new BigInt64Array(0);
+  values: Float64Array[] = Array.from({ length: TICK_NUMERIC_COLUMN_COUNT }, () => new Float64Array(0));
+
+  get capacity(): number {
+    return this.datetimeNs.length;
+  }
+
+  /** Make room for at least `rows` rows (growing by doubling), keeping the first `keep` rows. */
+  reserve(rows: number, keep: number): void {
+    if (rows <= this.capacity) return;
+    const cap = Math.max(rows, this.capacity * 2, 65_536);
+    const grow = <A extends BigInt64Array | Float64Array>(from: A, to: A): A => {
+      (to as Float64Array).set(from.subarray(0, keep) as Float64Array);
+      return to;
+    };
+    this.datetimeNs = grow(this.datetimeNs, new BigInt64Array(cap));
+    this.rowHash = grow(this.rowHash, new BigInt64Array(cap));
+    this.values = this.values.map((v) => grow(v, new Float64Array(cap)));
+  }
+
+  /** The first `n` rows as a day (views of the buffers). */
+  view(n: number): TickDayValues {
+    return {
+      datetimeNs: this.datetimeNs.subarray(0, n),
+      rowHash: this.rowHash.subarray(0, n),
+      values: this.values.map((v) => v.subarray(0, n)),
+    };
+  }
+}
+
 /** One stored day of a tick-like table with its provenance, columnar, ordered by `(datetime_ns, row_hash)`. */
 export interface TickDayRows extends TickDayValues {
   /** Per row (normally one value for the whole day); `''` when NULL in a legacy row. */
@@ -184,8 +221,11 @@ export interface TickStore {
   readRows(table: string, filter: RowFilter, opts?: { readonly limit?: number }): Promise<Row[]>;
   /** One stored day of a tick-like table, ordered by `(datetime_ns, row_hash)`. */
   readTickDay(table: string, symbol: string, tradingDay: string): Promise<TickDayRows>;
-  /** The same day without provenance columns (validation's hot path: a year is read day by day). */
-  readTickValues(table: string, symbol: string, tradingDay: string): Promise<TickDayValues>;
+  /**
+   * The same day without provenance columns (validation's hot path: a year is read day by day). With `buffers` the
+   * store may read into them (see `TickReadBuffers`: the result is then valid until the next read into them).
+   */
+  readTickValues(table: string, symbol: string, tradingDay: string, buffers?: TickReadBuffers): Promise<TickDayValues>;
   /** Per trading day of one symbol in a tick-like table: counts, hashes and time bounds, ascending by day. */
   dayProvenance(table: string, symbol: string): Promise<DayProvenance[]>;
   /** The table's real columns in declaration order; empty when the table does not exist. */

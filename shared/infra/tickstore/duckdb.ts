@@ -12,6 +12,8 @@
  * one transaction deletes the rows whose dedup key the batch carries and inserts the batch (upsert), or only inserts
  * (append-only tables). `readTickDay` copies each result chunk's vector memory into typed arrays; the per-row strings
  * come back only where they change (`lag` over the same order), so a day costs two string decodes, not 2 per row.
+ * `readTickValues` streams the day in storage order (no sort, no materialised result) and sorts only a day found out
+ * of order. Table columns are cached between DDL statements (this connection is the file's only writer).
  */
 import path from 'node:path';
 import {
@@ -33,6 +35,7 @@ import {
   type TableDef,
   TICK_NUMERIC_COLUMNS,
 } from '../../domain/data/tick-columns.ts';
+import { orderTickValues } from '../../domain/data/tick-order.ts';
 import {
   assertBatchShape,
   assertIdentifier,
@@ -51,6 +54,7 @@ import {
   type TickDayBatch,
   type TickDayRows,
   type TickDayValues,
+  TickReadBuffers,
   type TickStore,
   type TickStoreDialect,
   TickStoreInputError,
@@ -396,6 +400,27 @@ async function readTickChunks(
   return { datetimeNs, rowHash, values };
 }
 
+/**
+ * A streamed tick query (row count unknown up front) → columnar values, copied chunk by chunk into `buffers` (grown
+ * by doubling when a day outgrows them); the result is views of their first `n` rows.
+ */
+async function streamTickValues(result: DuckDBResult, buffers: TickReadBuffers): Promise<TickDayValues> {
+  let n = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const rows = chunk.rowCount;
+    buffers.reserve(n + rows, n);
+    copyBigInts(chunk.chunk, 0, rows, buffers.datetimeNs, n, { fail: 'datetime_ns' });
+    copyBigInts(chunk.chunk, 1, rows, buffers.rowHash, n, { fail: 'row_hash' });
+    buffers.values.forEach((out, k) => {
+      copyDoubles(chunk.chunk, 2 + k, rows, out, n);
+    });
+    n += rows;
+  }
+  return buffers.view(n);
+}
+
 /** Result of the `readTickDay` query → columnar `TickDayRows` (values, then segment and the run-coded strings). */
 async function readTickColumns(result: DuckDBResult, n: number): Promise<TickDayRows> {
   const segmentId = new BigInt64Array(n);
@@ -416,6 +441,7 @@ export class DuckDbTickStore implements TickStore {
   readonly dialect: TickStoreDialect = DUCKDB_DIALECT;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly columns = new Map<string, ColumnInfo[]>();
 
   constructor(
     private readonly instance: DuckDBInstance,
@@ -448,9 +474,13 @@ export class DuckDbTickStore implements TickStore {
   async executeDdl(statements: readonly string[]): Promise<void> {
     return this.exclusive(async () => {
       if (statements.length === 0) return;
-      await this.transaction(async () => {
-        for (const sql of statements) await this.conn.run(sql);
-      });
+      try {
+        await this.transaction(async () => {
+          for (const sql of statements) await this.conn.run(sql);
+        });
+      } finally {
+        this.columns.clear();
+      }
     });
   }
 
@@ -459,10 +489,23 @@ export class DuckDbTickStore implements TickStore {
   }
 
   describeColumns(table: string): Promise<ColumnInfo[]> {
-    return this.exclusive(() => this.describe(table));
+    return this.exclusive(async () => [...(await this.describe(table))]);
   }
 
+  /**
+   * The real columns of `table`, cached until the next DDL: every schema change goes through `executeDdl` on this
+   * connection, and no other process writes the file (§1.3), so the cache cannot go stale. Saves a catalogue query
+   * (~5 ms) per day written or read.
+   */
   private async describe(table: string): Promise<ColumnInfo[]> {
+    const cached = this.columns.get(table);
+    if (cached !== undefined) return cached;
+    const real = await this.describeUncached(table);
+    this.columns.set(table, real);
+    return real;
+  }
+
+  private async describeUncached(table: string): Promise<ColumnInfo[]> {
     const reader = await this.conn.runAndReadAll(
       `SELECT column_name, data_type FROM information_schema.columns
        WHERE table_name = $1 AND table_schema = 'main' AND table_catalog = current_database()
@@ -595,19 +638,25 @@ export class DuckDbTickStore implements TickStore {
     });
   }
 
-  async readTickValues(table: string, symbol: string, tradingDay: string): Promise<TickDayValues> {
+  async readTickValues(
+    table: string,
+    symbol: string,
+    tradingDay: string,
+    buffers = new TickReadBuffers(),
+  ): Promise<TickDayValues> {
     const def = tableDef(table);
     if (![...TICK_DAY_COLUMNS, ...TICK_NUMERIC_COLUMNS].every((c) => def.columns.some((x) => x.name === c))) {
       throw new TickStoreInputError(`readTickValues supports the tick table only, not ${table}`, { table });
     }
     assertTradingDay(tradingDay);
-    // No window function and no provenance strings: about half the cost of readTickDay per day.
+    // Streamed in storage order (DuckDB keeps insertion order; a day is written in download order), with no ORDER BY
+    // and no materialised result: about half the cost of the sorted query. `orderTickValues` checks the order and
+    // sorts only a day that is out of it (e.g. rows a later write appended).
     const sql = `SELECT datetime_ns, row_hash, ${TICK_NUMERIC_COLUMNS.join(', ')}
-      FROM ${def.name} WHERE symbol = $1 AND trading_day = $2 ORDER BY datetime_ns, row_hash, rowid`;
+      FROM ${def.name} WHERE symbol = $1 AND trading_day = $2`;
     return this.exclusive(async () => {
       checkColumns(def, await this.describe(def.name), DUCKDB_TYPES);
-      const result = await this.conn.run(sql, [symbol, tradingDay]);
-      return readTickChunks(result, result.rowCount);
+      return orderTickValues(await streamTickValues(await this.conn.stream(sql, [symbol, tradingDay]), buffers));
     });
   }
 

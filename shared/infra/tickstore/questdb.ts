@@ -488,7 +488,10 @@ export class QuestDbTickStore implements TickStore {
       .map((x) => x.row);
   }
 
-  /** QuestDB returns the provenance columns cheaply enough; the values are the same read. */
+  /**
+   * QuestDB returns the provenance columns cheaply enough; the values are the same read. The optional read buffers of
+   * the port are not used: `/exec` answers JSON, decoded into fresh arrays.
+   */
   async readTickValues(table: string, symbol: string, tradingDay: string): Promise<TickDayValues> {
     const { datetimeNs, rowHash, values } = await this.readTickDay(table, symbol, tradingDay);
     return { datetimeNs, rowHash, values };

@@ -14,7 +14,13 @@ import { L5_RULE } from '../../domain/data/main-l5/l5-rule.ts';
 import { type ScheduleRow, schedulePrefixHashes } from '../../domain/data/schedule.ts';
 import { resolveNumber, type SettingLayers, SettingsSnapshot } from '../../domain/data/settings.ts';
 import { TABLES } from '../../domain/data/tick-columns.ts';
-import { msToMicros, type Row, type TickDayValues, type TickStore } from '../../domain/data/tick-store.ts';
+import {
+  msToMicros,
+  type Row,
+  type TickDayValues,
+  TickReadBuffers,
+  type TickStore,
+} from '../../domain/data/tick-store.ts';
 import {
   ACTION_HINTS,
   computeDayStats,
@@ -421,8 +427,14 @@ async function validateLocked(
 
   // ---- §6.3/§6.4 per day, §6.6 step 2 batches of 100 days
   const withRows = new Set(provenance.filter((p) => p.rows > 0).map((p) => p.trading_day));
-  const readDay = (day: string): Promise<TickDayValues> =>
-    withRows.has(day) ? store.readTickValues(TABLES.ticksMainL5.name, symbol, day) : Promise.resolve(EMPTY_DAY);
+  // Two sets of read buffers, alternating: one day is computed while the next is read into the other set.
+  const buffers = [new TickReadBuffers(), new TickReadBuffers()] as const;
+  const readDay = (i: number): Promise<TickDayValues> => {
+    const day = days[i] as string;
+    return withRows.has(day)
+      ? store.readTickValues(TABLES.ticksMainL5.name, symbol, day, buffers[i % 2])
+      : Promise.resolve(EMPTY_DAY);
+  };
   const totals = new ValidationTotals();
   const batch = { days: 0, summary: [] as Row[], gaps: [] as Row[], tickGaps: [] as Row[], quality: [] as Row[] };
   const write = async (step: string, table: string, rows: Row[]): Promise<number> => {
@@ -453,12 +465,12 @@ async function validateLocked(
     maxSegmentsPerDay: policy.max_segments_per_day,
   };
 
-  let next: Promise<TickDayValues> | null = readDay(days[0] as string);
+  let next: Promise<TickDayValues> | null = readDay(0);
   for (let i = 0; i < days.length; i++) {
     const day = days[i] as string;
     const ticks = await (next as Promise<TickDayValues>);
     // Read the next day while this one is computed.
-    next = i + 1 < days.length ? readDay(days[i + 1] as string) : null;
+    next = i + 1 < days.length ? readDay(i + 1) : null;
     next?.catch(() => undefined); // awaited on the next iteration; avoid an unhandled rejection meanwhile
     await renewIfDue(deps, handle);
 

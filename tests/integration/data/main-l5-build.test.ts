@@ -5,22 +5,19 @@
  * and blocks promotion.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
 import { resolveMainL5Settings } from '#shared/domain/data/main-l5/settings.ts';
 import { rowHashFnv1a64V1 } from '#shared/domain/data/row-hash.ts';
 import { schedulePrefixHashes } from '#shared/domain/data/schedule.ts';
 import { TABLES, TICK_NUMERIC_COLUMN_COUNT } from '#shared/domain/data/tick-columns.ts';
 import type { MarketDataSource } from '#shared/domain/market/ports.ts';
-import type { BuildItem } from '#shared/services/data/build-items.ts';
 import { buildLockKey, sweepExpiredBuilds } from '#shared/services/data/main-l5.ts';
 import { loadMainSchedule } from '#shared/services/data/schedule.ts';
 import { waitFor } from '../support/stack.ts';
-import { createDataTestStack, type DataTestStack } from './support.ts';
+import { build, createDataTestStack, type DataTestStack, runJob } from './support.ts';
 
 const CU = 'KQ.m@SHFE.cu';
 const AU = 'KQ.m@SHFE.au';
 const T = TABLES.ticksMainL5.name;
-const SYS = { actor: { actor: 'test', role: 'admin' as const }, requestId: 'test', actorType: 'system' as const };
 
 const BASE_ENV = {
   GHTRADER_L5_START_DATE: '2025-02-17',
@@ -31,35 +28,6 @@ const BASE_ENV = {
   // policy (no gap over 30 s) would block every build. Tolerating them here keeps the gate itself in the path.
   GHTRADER_L5_VALIDATE_GAP_BLOCK_GT30: '50',
 };
-
-async function runJob(d: DataTestStack, kind: string, params: Record<string, unknown>): Promise<JobRecord> {
-  const r = await d.stack.rt.jobs.submit({ kind, params }, SYS);
-  return waitFor(
-    async () => {
-      const j = await d.stack.rt.jobs.get(r.job.job_id);
-      return isTerminal(j.status) ? j : undefined;
-    },
-    60_000,
-    `${kind} to end`,
-    200,
-  );
-}
-
-async function build(d: DataTestStack, params: Record<string, unknown>): Promise<{ plan: JobRecord; item: BuildItem }> {
-  const plan = await runJob(d, 'data.main_l5', params);
-  expect(plan.status, JSON.stringify(plan.error)).toBe('succeeded');
-  const buildId = (plan.result as { build_id: string }).build_id;
-  const item = await waitFor(
-    async () => {
-      const it = await d.ctx.builds.require(buildId);
-      return ['promoted', 'rejected', 'failed'].includes(it.status) ? it : undefined;
-    },
-    120_000,
-    `build ${buildId} to finish`,
-    250,
-  );
-  return { plan, item };
-}
 
 describe('main_l5 build on the simulator', () => {
   let d: DataTestStack;

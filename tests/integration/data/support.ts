@@ -1,32 +1,35 @@
 /**
  * A data-chain test stack: the real job stack (dynalite, fauxqs, Redis, local runner) from `createTestStack`, a
- * DuckDB tick store, a local artifact store and the real SHFE simulator as the provider, with the data job handlers
+ * DuckDB tick store (or the one `openStore` opens), a local artifact store and the real SHFE simulator as the provider, with the data job handlers
  * registered exactly as `ghtrader up` registers them.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
 import type { SimOptionsInput } from '#colo/sim/config.ts';
 import { type SimulatorHandle, startSimulator } from '#colo/sim/server.ts';
+import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
+import type { TickStore } from '#shared/domain/data/tick-store.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import type { MarketDataSource } from '#shared/domain/market/ports.ts';
 import { systemClock } from '#shared/domain/time.ts';
 import { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
 import { DynamoMigrationLedger } from '#shared/infra/aws/migration-ledger.ts';
 import { simDiffConfig } from '#shared/infra/diff/config.ts';
-import { type DuckDbTickStore, openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
+import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
 import { silentLogger } from '#shared/log.ts';
-import { BuildItems } from '#shared/services/data/build-items.ts';
+import { type BuildItem, BuildItems } from '#shared/services/data/build-items.ts';
 import type { DataContext, MarketProvider } from '#shared/services/data/context.ts';
 import { dataJobHandlers } from '#shared/services/data/jobs.ts';
 import { diffMarketProvider } from '#shared/services/data/market-provider.ts';
 import { applyMigrations } from '#shared/services/data/migrate.ts';
-import { createTestStack, type TestStack } from '../support/stack.ts';
+import { createTestStack, type TestStack, waitFor } from '../support/stack.ts';
 
 export interface DataTestStack {
   stack: TestStack;
   sim: SimulatorHandle;
-  store: DuckDbTickStore;
+  store: TickStore;
   ctx: DataContext;
   dir: string;
   close(): Promise<void>;
@@ -35,6 +38,8 @@ export interface DataTestStack {
 export interface DataTestOptions {
   env: Record<string, string>;
   sim?: SimOptionsInput;
+  /** The tick store, opened in the stack's temp dir (default: a DuckDB file there). */
+  openStore?: (dir: string) => Promise<TickStore>;
   /** Wrap the provider (fault injection on top of the real simulator session). */
   wrapMarket?: (m: MarketDataSource) => MarketDataSource;
 }
@@ -46,7 +51,9 @@ export async function createDataTestStack(opts: DataTestOptions): Promise<DataTe
     { log: silentLogger() },
   );
   const stack = await createTestStack({ env: opts.env });
-  const store = await openDuckDbTickStore({ path: path.join(dir, 'ticks.duckdb'), storeIdBase: dir });
+  const store = opts.openStore
+    ? await opts.openStore(dir)
+    : await openDuckDbTickStore({ path: path.join(dir, 'ticks.duckdb'), storeIdBase: dir });
   const ledger = new DynamoMigrationLedger(stack.rt.clients.doc, stack.config.tables.migrationLedger, systemClock);
   await applyMigrations(store, ledger, { appliedBy: 'test' });
   const diff = diffMarketProvider(() => simDiffConfig(sim), shippedCalendar(), silentLogger());
@@ -91,4 +98,40 @@ export async function createDataTestStack(opts: DataTestOptions): Promise<DataTe
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+const SYS = { actor: { actor: 'test', role: 'admin' as const }, requestId: 'test', actorType: 'system' as const };
+
+/** Submit a job as the system admin and wait until it ends. */
+export async function runJob(d: DataTestStack, kind: string, params: Record<string, unknown>): Promise<JobRecord> {
+  const r = await d.stack.rt.jobs.submit({ kind, params }, SYS);
+  return waitFor(
+    async () => {
+      const j = await d.stack.rt.jobs.get(r.job.job_id);
+      return isTerminal(j.status) ? j : undefined;
+    },
+    60_000,
+    `${kind} to end`,
+    200,
+  );
+}
+
+/** Plan a main_l5 build (`data.main_l5` with `params`) and wait until the build itself ends. */
+export async function build(
+  d: DataTestStack,
+  params: Record<string, unknown>,
+): Promise<{ plan: JobRecord; item: BuildItem }> {
+  const plan = await runJob(d, 'data.main_l5', params);
+  expect(plan.status, JSON.stringify(plan.error)).toBe('succeeded');
+  const buildId = (plan.result as { build_id: string }).build_id;
+  const item = await waitFor(
+    async () => {
+      const it = await d.ctx.builds.require(buildId);
+      return ['promoted', 'rejected', 'failed'].includes(it.status) ? it : undefined;
+    },
+    120_000,
+    `build ${buildId} to finish`,
+    250,
+  );
+  return { plan, item };
 }

@@ -12,6 +12,7 @@ import {
   type Row,
   SchemaContractError,
   type TickDayBatch,
+  TickReadBuffers,
   type TickStore,
   TickStoreInputError,
 } from '#shared/domain/data/tick-store.ts';
@@ -55,7 +56,7 @@ function settling(inner: TickStore, settle: ((table: string) => Promise<void>) |
     writeRows: (table, rows) => after(table, inner.writeRows(table, rows)),
     readRows: (table, filter, opts) => inner.readRows(table, filter, opts),
     readTickDay: (table, symbol, day) => inner.readTickDay(table, symbol, day),
-    readTickValues: (table, symbol, day) => inner.readTickValues(table, symbol, day),
+    readTickValues: (table, symbol, day, buffers) => inner.readTickValues(table, symbol, day, buffers),
     dayProvenance: (table, symbol) => inner.dayProvenance(table, symbol),
     describeColumns: (table) => inner.describeColumns(table),
     assertRequiredColumns: (table) => inner.assertRequiredColumns(table),
@@ -641,6 +642,30 @@ export function tickStoreContract(name: string, makeStore: () => Promise<Contrac
         expect(slim.datetimeNs).toEqual(day.datetimeNs);
         expect(slim.values).toEqual(day.values);
         expect((await store.readTickValues(T, CU, '2026-01-06')).datetimeNs).toHaveLength(0);
+      });
+
+      it('reads a day larger than the first read buffers (70,000 rows, stored in two writes out of order)', async () => {
+        // Prepare
+        await store.createTable(TICKS);
+        const n = 70_000;
+        const day = makeDay(n);
+        const idx = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+        await store.writeDay(T, CU, '2026-01-05', pick(day, idx(40_000, n)));
+        await store.writeDay(T, CU, '2026-01-05', pick(day, idx(0, 40_000)));
+        await store.writeDay(T, CU, '2026-01-06', makeDay(10, { priceOffset: 7 }));
+        const buffers = new TickReadBuffers();
+        // Act: the small day first, so the big one outgrows the reused buffers.
+        const small = await store.readTickValues(T, CU, '2026-01-06', buffers);
+        expect(small.datetimeNs).toHaveLength(10);
+        const slim = await store.readTickValues(T, CU, '2026-01-05', buffers);
+        // Assess (byte comparison: a deep equal of 2 M cells takes seconds)
+        const bytes = (a: BigInt64Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+        expect(slim.datetimeNs).toHaveLength(n);
+        expect(bytes(slim.datetimeNs).equals(bytes(day.datetimeNs))).toBe(true);
+        expect(bytes(slim.rowHash).equals(bytes(day.rowHash))).toBe(true);
+        slim.values.forEach((v, k) => {
+          expect(bytes(v).equals(bytes(day.values[k] as Float64Array)), TICK_NUMERIC_COLUMNS[k]).toBe(true);
+        });
       });
 
       it('round-trips exact float64 through writeDay and readTickDay', async () => {

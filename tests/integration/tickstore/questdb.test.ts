@@ -4,29 +4,16 @@
  * Without the variable the suite is reported as skipped (no QuestDB can be installed on the CI machines).
  */
 import { it } from 'vitest';
-import { TABLES } from '#shared/domain/data/tick-columns.ts';
 import { openQuestDbTickStore } from '#shared/infra/tickstore/questdb.ts';
-import { QuestDbHttp } from '#shared/infra/tickstore/questdb-http.ts';
 import { type ContractStore, tickStoreContract } from './contract.ts';
+import { dropAllQuestDbTables, QUESTDB_HTTP } from './questdb-server.ts';
 
-const URL_ENV = process.env.GHTRADER_QUESTDB_HTTP;
+const URL_ENV = QUESTDB_HTTP;
 const SKIP = 'QuestDB contract suite skipped: set GHTRADER_QUESTDB_HTTP=http://host:9000 to run it';
-
-/** Drop every catalogue table and any staging table a rewrite left behind. */
-async function dropAll(http: QuestDbHttp): Promise<void> {
-  const names = new Set<string>(Object.values(TABLES).map((t) => t.name));
-  const listed = await http.query('SELECT table_name FROM tables()');
-  const col = listed.columns.find((c) => c.name === 'table_name');
-  for (const v of col?.values ?? []) {
-    if (typeof v === 'string' && v.includes('__keep_')) names.add(v);
-  }
-  for (const name of names) await http.exec(`DROP TABLE IF EXISTS ${name}`);
-}
 
 if (URL_ENV) {
   tickStoreContract('questdb', async () => {
-    const http = new QuestDbHttp({ baseUrl: URL_ENV, retryMax: 1 });
-    await dropAll(http);
+    await dropAllQuestDbTables(URL_ENV);
     let failNext = false;
     const store = await openQuestDbTickStore({
       httpUrl: URL_ENV,
@@ -49,7 +36,7 @@ if (URL_ENV) {
       settle: (table: string) => store.waitForWal(table),
       cleanup: async () => {
         await store.close();
-        await dropAll(http);
+        await dropAllQuestDbTables(URL_ENV);
       },
     };
     const contract: ContractStore = ctx;

@@ -207,6 +207,33 @@ describe('DiffStore', () => {
     expect(store.get('trade/u/orders/o1/insert_date_time')).toBe(7n);
   });
 
+  it('makes a freshly parsed object that creates a node into that node, cleaned as a key-by-key merge would', () => {
+    // Prepare: a parsed frame (JSON.parse keeps "__proto__" as an own key) with nulls, nesting, drift and coercion.
+    const store = new DiffStore();
+    const drifts: SchemaDriftEvent[] = [];
+    store.onSchemaDrift((d) => drifts.push(d));
+    const frame = JSON.parse(
+      `{"ticks":{"${CU}":{"data":{"7":{"datetime":1000,"last_price":"oops","bid_price2":null,"__proto__":{"x":1},` +
+        `"extra":{"gone":null,"kept":[1,2]},"empty":{}}}}}}`,
+    ) as Record<string, unknown>;
+
+    // Act
+    store.applyBatch([frame]);
+
+    // Assess
+    const row = store.get(`ticks/${CU}/data/7`) as Record<string, unknown>;
+    expect(Object.keys(row)).toEqual(['datetime', 'last_price', 'extra', 'empty']);
+    expect(row.datetime).toBe(1000n);
+    expect(row.last_price).toBeNaN();
+    expect(row.extra).toEqual({ kept: [1, 2] });
+    expect(row.empty).toEqual({});
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    expect(drifts).toEqual([
+      { path: `ticks/${CU}/data/7/last_price`, expected: 'number', found: 'oops', batch_seq: 1 },
+    ]);
+    expect(store.changed(`ticks/${CU}/data/7/last_price`)).toBe(true);
+  });
+
   it('reports a wrong kind in a string, bool or ns field as schema drift and keeps the value', () => {
     // Prepare
     const store = new DiffStore();

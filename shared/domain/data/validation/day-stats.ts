@@ -5,6 +5,7 @@
  * Pure: windows come from `sessionWindows` (§3.3), counts from `secondCounts`.
  */
 import type { SessionWindow } from '../../market/sessions.ts';
+import { selectRanks } from './select.ts';
 import type { SecondCounts } from './tick-times.ts';
 
 export type Session = 'day' | 'night';
@@ -321,12 +322,17 @@ export function inSessionIntervals(
       intervals: 0,
     };
   }
-  const sorted = out.subarray(0, k).sort();
+  // rankPercentile's ranks, by selection (no sort); the maximum lies right of the last rank.
+  const iv = out.subarray(0, k);
+  const ranks = [0.5, 0.95, 0.99].map((q) => Math.floor(q * (k - 1)));
+  const [p50, p95, p99] = selectRanks(iv, ranks) as [number, number, number];
+  let max = p99;
+  for (let i = (ranks[2] as number) + 1; i < k; i++) if ((iv[i] as number) > max) max = iv[i] as number;
   return {
-    median_interval_ms: rankPercentile(sorted, 0.5),
-    p95_interval_ms: rankPercentile(sorted, 0.95),
-    p99_interval_ms: rankPercentile(sorted, 0.99),
-    max_tick_interval_ms: sorted[k - 1] as number,
+    median_interval_ms: p50,
+    p95_interval_ms: p95,
+    p99_interval_ms: p99,
+    max_tick_interval_ms: max,
     intervals: k,
   };
 }

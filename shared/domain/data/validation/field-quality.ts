@@ -4,6 +4,7 @@
  * 27 numeric columns of §2.1 (NaN = null); no per-tick allocation.
  */
 import { TICK_NUMERIC_COLUMNS, type TickNumericColumn } from '../tick-columns.ts';
+import { median } from './select.ts';
 
 export const INVARIANT_CHECKS = [
   'bid_ask_cross',
@@ -66,14 +67,6 @@ export interface FieldQuality {
 }
 
 const rate = (num: number, den: number): number => (den > 0 ? num / den : 0);
-
-/** Median of the finite values of `xs` (sorted copy); NaN when there are none. */
-function median(xs: Float64Array): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = xs.slice().sort();
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 /** §6.4 for one day of ticks. `values` are the 27 numeric columns in §2.1 order, each with `rows` entries. */
 export function computeFieldQuality(values: readonly Float64Array[], rows: number): FieldQuality {
