@@ -33,7 +33,7 @@ import { applyMigrations } from '#shared/services/data/migrate.ts';
 import { runValidation } from '#shared/services/data/validate.ts';
 import { createRuntime } from '#shared/services/runtime.ts';
 import { machine } from './stats.ts';
-import { ensureBuilt, spawnSim } from './support/sim-process.ts';
+import { ensureBuilt, processCpuMs, spawnSim } from './support/sim-process.ts';
 
 const DAYS = Number(process.env.BENCH_MAIN_L5_DAYS ?? 60);
 const START = process.env.BENCH_MAIN_L5_START ?? '2025-03-03';
@@ -111,6 +111,11 @@ async function main(): Promise<void> {
     );
     if (sched.status !== 'succeeded') throw new Error(`schedule failed: ${JSON.stringify(sched.error)}`);
     const tSched = performance.now();
+    // CPU of both processes over the build: with 2 cores shared by the simulator and the client, their summed CPU per
+    // row bounds the rate any client optimisation can reach.
+    const simPid = 'pid' in sim ? sim.pid : null;
+    const simCpu0 = simPid === null ? null : processCpuMs(simPid);
+    const cpu0 = process.cpuUsage();
     const plan = await waitJob(
       (await rt.jobs.submit({ kind: 'data.main_l5', params: { var: 'cu', max_concurrency: 4 } }, sys)).job.job_id,
     );
@@ -122,6 +127,8 @@ async function main(): Promise<void> {
       item = await ctx.builds.require(buildId);
     }
     const tBuild = performance.now();
+    const cpu = process.cpuUsage(cpu0);
+    const simCpu1 = simPid === null ? null : processCpuMs(simPid);
     const summary = item.summary as {
       rows_total: number;
       days_total: number;
@@ -168,6 +175,11 @@ async function main(): Promise<void> {
           build_rows_per_s: Math.round(rowsPerS),
           build_projected_year_s: Math.round(YEAR_TICKS / rowsPerS),
           build_goal_year_s: 180,
+          build_client_cpu_us_per_row: Number((((cpu.user + cpu.system) / summary.rows_total) as number).toFixed(2)),
+          build_sim_cpu_us_per_row:
+            simCpu0 === null || simCpu1 === null
+              ? null
+              : Number((((simCpu1 - simCpu0) * 1000) / summary.rows_total).toFixed(2)),
           validate_s: Number(validateS.toFixed(2)),
           validate_ms_per_day: Math.round((validateS * 1000) / summary.days_total),
           validate_projected_year_s: Number(((validateS / summary.days_total) * YEAR_DAYS).toFixed(1)),

@@ -50,3 +50,53 @@ export function orderTickValues(day: TickDayValues): TickDayValues {
     values: day.values.map((v) => permute(v, new Float64Array(n))),
   };
 }
+
+/**
+ * True when `tsMicros` is ascending (equal values allowed) and no `(tsMicros, rowHash)` pair repeats: the batch's
+ * dedup keys (§1.3) are distinct, so it can be appended to an empty day as it is.
+ */
+export function keysDistinctInOrder(tsMicros: BigInt64Array, rowHash: BigInt64Array): boolean {
+  const n = tsMicros.length;
+  if (rowHash.length !== n) throw new RangeError(`tsMicros has ${n} rows, rowHash ${rowHash.length}`);
+  const t = words(tsMicros);
+  let groupStart = 0;
+  for (let i = 1; i <= n; i++) {
+    const c = i < n ? cmp64(t, i - 1, i) : -1;
+    if (c > 0) return false;
+    if (c === 0) continue;
+    // [groupStart, i) share one instant: their hashes must differ (rare: ticks 1 µs apart or closer).
+    if (i - groupStart > 1) {
+      const seen = new Set<bigint>();
+      for (let k = groupStart; k < i; k++) {
+        const v = rowHash[k] as bigint;
+        if (seen.has(v)) return false;
+        seen.add(v);
+      }
+    }
+    groupStart = i;
+  }
+  return true;
+}
+
+/**
+ * Epoch microseconds (`datetime_ns` floored to µs, the tick table's `ts`) of non-negative nanoseconds, without BigInt
+ * arithmetic: a long division by 1000 on the two 32-bit words, exact in float64 at every step. `null` when some value
+ * is negative (a caller falls back to SQL).
+ */
+export function microsOfNanos(datetimeNs: BigInt64Array): BigInt64Array | null {
+  const n = datetimeNs.length;
+  const src = words(datetimeNs);
+  const out = new BigInt64Array(n);
+  const dst = words(out);
+  for (let i = 0; i < n; i++) {
+    const hi = src[2 * i + 1] as number;
+    if (hi < 0) return null;
+    const lo = (src[2 * i] as number) >>> 0;
+    const r = hi % 1000;
+    const rest = r * 4_294_967_296 + lo; // < 1000 · 2^32: exact
+    const low = Math.floor(rest / 1000); // < 2^32
+    dst[2 * i + 1] = (hi - r) / 1000;
+    dst[2 * i] = low | 0;
+  }
+  return out;
+}

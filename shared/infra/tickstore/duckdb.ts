@@ -35,7 +35,7 @@ import {
   type TableDef,
   TICK_NUMERIC_COLUMNS,
 } from '../../domain/data/tick-columns.ts';
-import { orderTickValues } from '../../domain/data/tick-order.ts';
+import { keysDistinctInOrder, microsOfNanos, orderTickValues } from '../../domain/data/tick-order.ts';
 import {
   assertBatchShape,
   assertIdentifier,
@@ -698,7 +698,10 @@ export class DuckDbTickStore implements TickStore {
     }
     const n = assertBatchShape(symbol, tradingDay, rows);
     return this.exclusive(async () => {
-      checkColumns(def, await this.describe(def.name), DUCKDB_TYPES);
+      const real = await this.describe(def.name);
+      checkColumns(def, real, DUCKDB_TYPES);
+      const fresh = await this.appendFreshDay(def.name, real, symbol, tradingDay, rows, n);
+      if (fresh !== null) return fresh;
       await this.stage(rows, n);
       const keyParams = {
         symbol,
@@ -748,6 +751,93 @@ export class DuckDbTickStore implements TickStore {
       });
       await this.conn.run(`DROP TABLE IF EXISTS ${STAGE}`);
       return { table, symbol, tradingDay, rowsSent: n, distinctKeys, inserted, dayRows };
+    });
+  }
+
+  /**
+   * The common first write of a day: the day holds no rows and the batch's dedup keys are distinct and in order, so
+   * the batch is appended straight into the table in one transaction (no stage, no anti-join; the per-day constants
+   * are constant vectors), then verified by count. `null` when the day is not empty or the batch needs the general
+   * path (duplicate keys, keys out of order, negative times, a column this path does not know).
+   */
+  private async appendFreshDay(
+    table: string,
+    real: readonly ColumnInfo[],
+    symbol: string,
+    tradingDay: string,
+    rows: TickDayBatch,
+    n: number,
+  ): Promise<WriteDayResult | null> {
+    const ts = microsOfNanos(rows.datetimeNs);
+    if (ts === null || !keysDistinctInOrder(ts, rows.rowHash)) return null;
+    const constants: Record<string, string | bigint> = {
+      symbol,
+      trading_day: tradingDay,
+      dataset_version: rows.datasetVersion,
+      ticks_kind: rows.ticksKind,
+      underlying_contract: rows.underlyingContract,
+      schedule_hash: rows.scheduleHash,
+      segment_id: rows.segmentId,
+    };
+    const arrays: Record<string, BigInt64Array | Float64Array> = {
+      datetime_ns: rows.datetimeNs,
+      row_hash: rows.rowHash,
+      ts,
+    };
+    TICK_NUMERIC_COLUMNS.forEach((c, k) => {
+      arrays[c] = rows.values[k] as Float64Array;
+    });
+    if (!real.every((c) => c.name in constants || c.name in arrays)) return null;
+    const dayRows = async () =>
+      Number(
+        (
+          await this.conn.runAndReadAll(`SELECT count(*) FROM ${table} WHERE symbol = $1 AND trading_day = $2`, [
+            symbol,
+            tradingDay,
+          ])
+        ).getRows()[0]?.[0] ?? Number.NaN,
+      );
+    if ((await dayRows()) !== 0) return null;
+    return this.transaction(async () => {
+      const appender = await this.conn.createAppender(table);
+      try {
+        const chunk = DuckDBDataChunk.create(
+          real.map((_, i) => appender.columnType(i)),
+          CHUNK_ROWS,
+        );
+        const copies: [duckdb.Vector, BigInt64Array | Float64Array][] = [];
+        real.forEach((c, i) => {
+          const vector = duckdb.data_chunk_get_vector(chunk.chunk, i);
+          const v = constants[c.name];
+          if (v === undefined) copies.push([vector, arrays[c.name] as BigInt64Array | Float64Array]);
+          else
+            duckdb.vector_reference_value(
+              vector,
+              typeof v === 'bigint' ? duckdb.create_int64(v) : duckdb.create_varchar(v),
+            );
+        });
+        for (let off = 0; off < n; off += CHUNK_ROWS) {
+          const len = Math.min(CHUNK_ROWS, n - off);
+          for (const [vector, src] of copies) {
+            duckdb.copy_data_to_vector(vector, 0, src.buffer as ArrayBuffer, src.byteOffset + off * 8, len * 8);
+          }
+          duckdb.data_chunk_set_size(chunk.chunk, len);
+          appender.appendDataChunk(chunk);
+        }
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+      const after = await dayRows();
+      if (after !== n) {
+        throw new TickStoreVerifyError(`day holds ${after} rows after appending ${n} to an empty day`, {
+          table,
+          symbol,
+          trading_day: tradingDay,
+        });
+      }
+      await this.options.beforeCommit?.({ table, symbol, tradingDay });
+      return { table, symbol, tradingDay, rowsSent: n, distinctKeys: n, inserted: n, dayRows: n };
     });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTickOrdered, orderTickValues } from '#shared/domain/data/tick-order.ts';
+import { isTickOrdered, keysDistinctInOrder, microsOfNanos, orderTickValues } from '#shared/domain/data/tick-order.ts';
 import type { TickDayValues } from '#shared/domain/data/tick-store.ts';
 
 function day(times: readonly bigint[], hashes: readonly bigint[]): TickDayValues {
@@ -61,5 +61,48 @@ describe('tick read order (datetime_ns, row_hash) as signed int64', () => {
     // Assess
     expect([...got.datetimeNs]).toEqual([1n, 2n, 3n]);
     expect([...(got.values[0] as Float64Array)]).toEqual([1, 2, 0]);
+  });
+});
+
+describe('write-path key helpers', () => {
+  it('microsOfNanos floors non-negative nanoseconds to microseconds exactly, and refuses negatives', () => {
+    // Prepare: values around word boundaries and beyond float64's exact integers.
+    const ns = [
+      0n,
+      999n,
+      1000n,
+      0xffff_ffffn,
+      0x1_0000_0000n,
+      1_767_571_200_123_456_789n,
+      2n ** 63n - 1n,
+      (2n ** 32n - 1n) * 1000n + 999n,
+    ];
+    // Act
+    const got = microsOfNanos(BigInt64Array.from(ns));
+    // Assess
+    expect(got === null ? null : [...got]).toEqual(ns.map((x) => x / 1000n));
+    expect(microsOfNanos(BigInt64Array.of(5n, -1n))).toBeNull();
+  });
+
+  it('microsOfNanos agrees with BigInt division on 10,000 random nanosecond times', () => {
+    // Prepare
+    let s = 12_345n;
+    const ns = BigInt64Array.from({ length: 10_000 }, () => {
+      s = (s * 6_364_136_223_846_793_005n + 1_442_695_040_888_963_407n) % 2n ** 64n;
+      return s >> 1n; // non-negative int64
+    });
+    // Act / Assess
+    expect([...(microsOfNanos(ns) ?? [])]).toEqual([...ns].map((x) => x / 1000n));
+  });
+
+  it('keysDistinctInOrder accepts ascending times with distinct hashes per instant only', () => {
+    const k = (t: bigint[], h: bigint[]) => keysDistinctInOrder(BigInt64Array.from(t), BigInt64Array.from(h));
+    expect(k([], [])).toBe(true);
+    expect(k([1n, 2n, 2n, 3n], [5n, 6n, 7n, 6n])).toBe(true);
+    expect(k([1n, 2n, 2n, 2n], [5n, 6n, 7n, 6n])).toBe(false); // (2, 6) twice
+    expect(k([1n, 2n, 2n], [5n, 6n, 6n])).toBe(false); // a trailing duplicate
+    expect(k([2n, 1n], [5n, 6n])).toBe(false); // out of order
+    expect(k([-1n, 0n], [0n, 0n])).toBe(true);
+    expect(() => k([1n], [])).toThrow(/rowHash 0/);
   });
 });
