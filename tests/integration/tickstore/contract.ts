@@ -241,6 +241,19 @@ export function tickStoreContract(name: string, makeStore: () => Promise<Contrac
       expect(await store.countByDay(T, CU)).toEqual([{ trading_day: '2026-01-05', rows: 100 }]);
     });
 
+    it('leaves nothing of a first write to an empty day that fails before it commits', async () => {
+      // Prepare
+      await store.createTable(TICKS);
+      ctx.failNextCommit();
+      // Act
+      const attempt = store.writeDay(T, CU, '2026-01-05', makeDay(5000));
+      // Assess: nothing stored, and the same batch then writes normally
+      await expect(attempt).rejects.toThrow(/injected/);
+      expect(await store.countByDay(T, CU)).toEqual([]);
+      const again = await store.writeDay(T, CU, '2026-01-05', makeDay(5000));
+      expect(again).toMatchObject({ inserted: 5000, dayRows: 5000 });
+    });
+
     it('refuses a batch whose columns disagree in length before writing anything', async () => {
       // Prepare
       await store.createTable(TICKS);
