@@ -401,6 +401,28 @@ async function readTickChunks(
 }
 
 /**
+ * Append `n` rows through `chunk`: each `[vector, source]` pair has its 8-byte values copied straight into the
+ * vector's memory (`copy_data_to_vector`, a memcpy; no per-value JS calls), `CHUNK_ROWS` at a time; the chunk's other
+ * vectors (constants) are left as they are. Flushes at the end.
+ */
+function appendColumns(
+  appender: DuckDBAppender,
+  chunk: DuckDBDataChunk,
+  copies: readonly (readonly [duckdb.Vector, BigInt64Array | Float64Array])[],
+  n: number,
+): void {
+  for (let off = 0; off < n; off += CHUNK_ROWS) {
+    const len = Math.min(CHUNK_ROWS, n - off);
+    for (const [vector, src] of copies) {
+      duckdb.copy_data_to_vector(vector, 0, src.buffer as ArrayBuffer, src.byteOffset + off * 8, len * 8);
+    }
+    duckdb.data_chunk_set_size(chunk.chunk, len);
+    appender.appendDataChunk(chunk);
+  }
+  appender.flushSync();
+}
+
+/**
  * A streamed tick query (row count unknown up front) → columnar values, copied chunk by chunk into `buffers` (grown
  * by doubling when a day outgrows them); the result is views of their first `n` rows.
  */
@@ -816,15 +838,7 @@ export class DuckDbTickStore implements TickStore {
               typeof v === 'bigint' ? duckdb.create_int64(v) : duckdb.create_varchar(v),
             );
         });
-        for (let off = 0; off < n; off += CHUNK_ROWS) {
-          const len = Math.min(CHUNK_ROWS, n - off);
-          for (const [vector, src] of copies) {
-            duckdb.copy_data_to_vector(vector, 0, src.buffer as ArrayBuffer, src.byteOffset + off * 8, len * 8);
-          }
-          duckdb.data_chunk_set_size(chunk.chunk, len);
-          appender.appendDataChunk(chunk);
-        }
-        appender.flushSync();
+        appendColumns(appender, chunk, copies, n);
       } finally {
         appender.closeSync();
       }
@@ -850,18 +864,12 @@ export class DuckDbTickStore implements TickStore {
       const types = STAGE_COLUMNS.map((_, i) => appender.columnType(i));
       const chunk = DuckDBDataChunk.create(types, CHUNK_ROWS);
       const sources: (BigInt64Array | Float64Array)[] = [rows.datetimeNs, rows.rowHash, ...rows.values];
-      const vectors = sources.map((_, i) => duckdb.data_chunk_get_vector(chunk.chunk, i));
-      for (let off = 0; off < n; off += CHUNK_ROWS) {
-        const len = Math.min(CHUNK_ROWS, n - off);
-        for (let i = 0; i < sources.length; i++) {
-          const src = sources[i] as BigInt64Array | Float64Array;
-          const vec = vectors[i] as duckdb.Vector;
-          duckdb.copy_data_to_vector(vec, 0, src.buffer as ArrayBuffer, src.byteOffset + off * 8, len * 8);
-        }
-        duckdb.data_chunk_set_size(chunk.chunk, len);
-        appender.appendDataChunk(chunk);
-      }
-      appender.flushSync();
+      appendColumns(
+        appender,
+        chunk,
+        sources.map((src, i) => [duckdb.data_chunk_get_vector(chunk.chunk, i), src]),
+        n,
+      );
     } finally {
       appender.closeSync();
     }
