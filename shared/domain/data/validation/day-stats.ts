@@ -278,10 +278,9 @@ export interface IntervalStats {
   intervals: number;
 }
 
-/** `sorted[int(q·(n−1))]`, the rank rule the timeliness p95 uses (§6.3). */
-export function rankPercentile(sorted: ArrayLike<number>, q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.floor(q * (sorted.length - 1))] as number;
+/** The rank rule of the timeliness percentiles (§6.3): the q-th of n sorted values is `sorted[int(q·(n−1))]`. */
+export function percentileRank(n: number, q: number): number {
+  return Math.floor(q * (n - 1));
 }
 
 /**
@@ -322,9 +321,9 @@ export function inSessionIntervals(
       intervals: 0,
     };
   }
-  // rankPercentile's ranks, by selection (no sort); the maximum lies right of the last rank.
+  // The percentile ranks, found by selection (no sort); the maximum lies right of the last rank.
   const iv = out.subarray(0, k);
-  const ranks = [0.5, 0.95, 0.99].map((q) => Math.floor(q * (k - 1)));
+  const ranks = [0.5, 0.95, 0.99].map((q) => percentileRank(k, q));
   const [p50, p95, p99] = selectRanks(iv, ranks) as [number, number, number];
   let max = p99;
   for (let i = (ranks[2] as number) + 1; i < k; i++) if ((iv[i] as number) > max) max = iv[i] as number;
