@@ -46,7 +46,7 @@ export function buildGhtraderApp(props: GhtraderAppProps = {}): GhtraderApp {
     settings,
   });
   const jobs = new JobsStack(app, `ghtrader-${settings.stage}-jobs`, {
-    description: `ghtrader ${settings.stage}: jobs queues, worker, DLQ handler, reconciler and alarms`,
+    description: `ghtrader ${settings.stage}: jobs queues, worker, DLQ handler, reconciler, alarms, artifacts bucket and DIFF secret`,
     settings,
     tables: dataStores.tables,
     repoRoot: props.repoRoot ?? REPO_ROOT,

@@ -30,7 +30,7 @@ const SettingsSchema = z.object({
   jobsMaxConcurrency: z.coerce.number().int().min(2).max(1000).default(10),
   /** Memory of the jobs worker in MB; 1769 MB is one full vCPU. */
   workerMemoryMb: z.coerce.number().int().min(128).max(10240).default(1769),
-  /** Days Lambda logs are kept. */
+  /** Days Lambda logs and the artifacts bucket's server access logs are kept. */
   logRetentionDays: z.coerce
     .number()
     .refine((d) => (RETENTION_DAYS as number[]).includes(d), { message: `one of ${RETENTION_DAYS.join(', ')}` })
@@ -45,6 +45,16 @@ const SettingsSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
     .optional(),
+  /**
+   * QuestDB HTTP endpoint (`http://host:9000`), the tick store of the data chain, passed to the jobs worker and the
+   * reconciler as `GHTRADER_QUESTDB_HTTP`. These stacks do not provision QuestDB: it runs on a host of the operators'
+   * choosing that the functions can reach. Absent: the data chain is disabled in this deployment on purpose, and the
+   * worker fails every `data.*` job at once with `data_chain_not_configured`. Checked as the worker checks it (`z.url`
+   * with an http or https protocol), so a value that synthesizes is one the worker accepts.
+   */
+  questdbHttp: z
+    .url({ protocol: /^https?$/, error: 'an http:// or https:// URL, e.g. http://questdb.internal:9000' })
+    .optional(),
 });
 
 export interface StageSettings {
@@ -56,6 +66,8 @@ export interface StageSettings {
   logRetention: RetentionDays;
   alarmEmail: string | undefined;
   redisUrl: string | undefined;
+  /** QuestDB HTTP endpoint; undefined when the data chain is disabled in this stage. */
+  questdbHttp: string | undefined;
 }
 
 const KEYS = Object.keys(SettingsSchema.shape) as (keyof typeof SettingsSchema.shape)[];
@@ -80,5 +92,6 @@ export function readStageSettings(node: Node): StageSettings {
     logRetention: s.logRetentionDays as RetentionDays,
     alarmEmail: s.alarmEmail,
     redisUrl: s.redisUrl,
+    questdbHttp: s.questdbHttp,
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { JobWorker } from '#shared/services/job-worker.ts';
+import { lambdaDataHandlers } from './lambda-data.ts';
 import { lambdaRuntime } from './lambda-runtime.ts';
 
 export type SqsHandler = (event: SQSEvent, context: Pick<Context, 'awsRequestId'>) => Promise<SQSBatchResponse>;
@@ -26,6 +27,7 @@ export function createJobsWorkerHandler(worker: JobWorker): SqsHandler {
 }
 
 export const handler: SqsHandler = async (event, context) => {
-  const rt = await lambdaRuntime('jobs-worker');
+  // The data kinds run here too (QuestDB, S3, the DIFF secret; see lambda-data.ts), or fail naming what is missing.
+  const rt = await lambdaRuntime('jobs-worker', (r) => r.addHandlers(lambdaDataHandlers(r, process.env, r.log)));
   return createJobsWorkerHandler(rt.worker('lambda'))(event, context);
 };

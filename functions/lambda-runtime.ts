@@ -9,12 +9,17 @@ import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
 
 let runtime: Promise<Runtime> | undefined;
 
-export function lambdaRuntime(service: string): Promise<Runtime> {
+/** The container's runtime; `setup` runs once on it right after creation (e.g. to register more job handlers). */
+export function lambdaRuntime(service: string, setup?: (rt: Runtime) => void): Promise<Runtime> {
   runtime ??= (async () => {
     const config = loadConfig(process.env);
     const log = createLogger({ service, level: config.logLevel });
     // Workers never issue list cursors; a per-container secret keeps the service contract without a shared key.
-    return createRuntime(config, log, { cursorSecret: config.auth.cursorSecret ?? randomBytes(32).toString('hex') });
+    const rt = await createRuntime(config, log, {
+      cursorSecret: config.auth.cursorSecret ?? randomBytes(32).toString('hex'),
+    });
+    setup?.(rt);
+    return rt;
   })();
   return runtime;
 }

@@ -21,6 +21,15 @@ export const ESM_REQUIRE_BANNER =
 /** The runtime every function targets; keep in step with `target` below and the platform's Node 22 baseline. */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
 
+/**
+ * Size budget of each minified function bundle (bytes, decimal), by handler name (`functions/<name>.ts`); checked by
+ * the cdk tests and reported by the control-plane bench. 1 MB each, but the jobs worker: it also carries the data
+ * chain (QuestDB and DIFF clients, the S3 and Secrets Manager SDK clients; ~1.2 MB), so its budget is 1.5 MB.
+ */
+export function bundleBudgetBytes(handler: string): number {
+  return handler === 'jobs-worker' ? 1_500_000 : 1_000_000;
+}
+
 export interface GhtraderFunctionProps {
   /** Repository root: the esbuild working directory and where `package-lock.json` lives. */
   repoRoot: string;

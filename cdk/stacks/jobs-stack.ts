@@ -1,15 +1,28 @@
 /**
  * The jobs control chain in AWS: the jobs queue and its DLQ (from `QUEUES`), the jobs worker fed by the queue, the
- * jobs-dlq function fed by the DLQ, the reconciler on a one-minute schedule, and an alarm on DLQ depth.
+ * jobs-dlq function fed by the DLQ, the reconciler on a one-minute schedule, and an alarm on DLQ depth. Also what the
+ * worker's data jobs need besides QuestDB (which these stacks do not provision): the artifacts bucket and the secret
+ * holding the Shinny DIFF credentials.
  */
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  type CfnElement,
+  Duration,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { MAX_JOB_TIMEOUT_S, QUEUES, TABLE_IDS, type TableId, tableEnvVar } from '#shared/infra/aws/definitions.ts';
 import { AlarmTopic } from '../constructs/alarm-topic.ts';
+import { ArtifactsBucket } from '../constructs/artifacts-bucket.ts';
 import { GhtraderFunction } from '../constructs/ghtrader-function.ts';
 import { JobQueues } from '../constructs/job-queues.ts';
 import { QueueDepthAlarm } from '../constructs/queue-depth-alarm.ts';
@@ -42,8 +55,17 @@ export interface JobsStackProps extends StackProps {
   repoRoot: string;
 }
 
+/** The keys operators put in the DIFF credentials secret (its SecretString is a JSON object of these). */
+export const DIFF_SECRET_KEYS = ['user', 'password', 'client_secret'] as const;
+
 export class JobsStack extends Stack {
   readonly queues: JobQueues;
+  /** Reports and artifacts of the data jobs (`GHTRADER_ARTIFACTS_BUCKET`). */
+  readonly artifactsBucket: Bucket;
+  /** Server access logs of `artifactsBucket`. */
+  readonly artifactsAccessLogs: Bucket;
+  /** Shinny DIFF credentials (`GHTRADER_DIFF_SECRET_ID`), filled in by operators after deploy. */
+  readonly diffSecret: Secret;
   readonly worker: GhtraderFunction;
   readonly dlqHandler: GhtraderFunction;
   readonly reconciler: GhtraderFunction;
@@ -69,8 +91,41 @@ export class JobsStack extends Stack {
     };
     const common = { repoRoot, environment, logRetention: settings.logRetention };
 
+    const artifacts = new ArtifactsBucket(this, 'Artifacts', { accessLogRetentionDays: settings.logRetention });
+    this.artifactsBucket = artifacts.bucket;
+    this.artifactsAccessLogs = artifacts.accessLogs;
+    this.diffSecret = new Secret(this, 'DiffCredentials', {
+      secretName: name('diff-credentials'),
+      description:
+        'Shinny DIFF credentials of the ghtrader data jobs, read by the jobs worker. After deploy, operators replace ' +
+        'the empty placeholders with the real values: SecretString is the JSON object ' +
+        '{"user": "<DIFF user>", "password": "<DIFF password>", "client_secret": "<DIFF client secret>"}; ' +
+        'the worker refuses empty values, so remove a key that is not used rather than leave it empty.',
+      // Placeholders with the keys operators fill in. Never change them: a changed value in the template makes
+      // CloudFormation overwrite the credentials operators put in the secret.
+      secretObjectValue: Object.fromEntries(DIFF_SECRET_KEYS.map((key) => [key, SecretValue.unsafePlainText('')])),
+      // Credentials typed in by an operator outlive the stack, like the tables and buckets.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.diffSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Third-party broker credentials (Shinny DIFF account): they are changed at Shinny by the operator, who then ' +
+        'updates this secret; AWS has no way to rotate them, so there is no rotation Lambda',
+    });
+
+    // What the data jobs read (worker), or what tells the reconciler the data chain is on (it sweeps overdue builds).
+    // Without questdbHttp the data chain is off in this deployment: data jobs fail with data_chain_not_configured.
+    const dataEnvironment: Record<string, string> = {
+      ...environment,
+      GHTRADER_ARTIFACTS_BUCKET: this.artifactsBucket.bucketName,
+      GHTRADER_DIFF_SECRET_ID: this.diffSecret.secretArn,
+      ...(settings.questdbHttp ? { GHTRADER_QUESTDB_HTTP: settings.questdbHttp } : {}),
+    };
+
     this.worker = new GhtraderFunction(this, 'JobsWorker', {
       ...common,
+      environment: dataEnvironment,
       entry: 'functions/jobs-worker.ts',
       functionName: name('jobs-worker'),
       description: 'Runs one job per SQS message from the jobs queue',
@@ -102,9 +157,12 @@ export class JobsStack extends Stack {
 
     this.reconciler = new GhtraderFunction(this, 'JobsReconciler', {
       ...common,
+      environment: dataEnvironment,
       entry: 'functions/jobs-reconciler.ts',
       functionName: name('jobs-reconciler'),
-      description: 'Every minute: re-enqueues idle queued jobs and lost ones, fails or cancels abandoned ones',
+      description:
+        'Every minute: re-enqueues idle queued jobs and lost ones, fails or cancels abandoned ones, enqueues the ' +
+        'finalize job of overdue builds',
       timeout: Duration.seconds(120),
       memorySize: 256,
     });
@@ -146,14 +204,48 @@ export class JobsStack extends Stack {
     // Retryable failures and lock waits come back as delayed messages; selftest reads both queues' depths.
     jobsQueue.grantSendMessages(worker);
     this.grantQueueDepth(worker, jobsDlq.queueArn);
+    this.grantDataChain(worker);
 
     // jobs-dlq: reads the job and marks it failed (dlq_exhausted), releasing its dedupe item. Nothing else.
     grantTableAccess(this.dlqHandler.role, tables.jobs, 'readWrite');
 
     // Reconciler: lists running and queued jobs (status index), fails or cancels abandoned ones, and re-enqueues
     // lost ones. Expired locks need no cleanup: every lease is checked in the condition expression of the next taker.
+    // Overdue main_l5 builds are build items in the jobs table; their finalize job goes to the jobs queue. It reads
+    // the data-chain variables only to know the chain is on: no bucket, no secret.
     grantTableAccess(this.reconciler.role, tables.jobs, 'readWrite');
     jobsQueue.grantSendMessages(this.reconciler.role);
+  }
+
+  /**
+   * The data jobs' S3 and Secrets Manager access, following `S3ArtifactStore` and the Lambda data context:
+   * - artifacts bucket: `PutObject` and `GetObject` on its objects, and `ListBucket` (ListObjectsV2) on the bucket,
+   *   which also makes S3 answer a GetObject of a missing key with 404 (an absent artifact) instead of 403. No
+   *   delete: nothing deletes artifacts, and versioning keeps what a put replaces.
+   * - DIFF credentials secret: `GetSecretValue` on that secret only (read once per container).
+   * The object grant is necessarily `<bucket arn>/*`, acknowledged for cdk-nag IAM5 on exactly that resource.
+   */
+  private grantDataChain(role: GhtraderFunction['role']): void {
+    const bucket = this.artifactsBucket;
+    Grant.addToPrincipal({ grantee: role, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn] });
+    Grant.addToPrincipal({
+      grantee: role,
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resourceArns: [bucket.arnForObjects('*')],
+    });
+    Grant.addToPrincipal({
+      grantee: role,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [this.diffSecret.secretArn],
+    });
+    const bucketId = this.getLogicalId(bucket.node.defaultChild as CfnElement);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
+      reason:
+        'Data jobs write and read report and artifact objects under keys they build at run time (per symbol, day ' +
+        'and build); S3 object permissions can only name them by a key pattern, here every object of the artifacts ' +
+        'bucket and of no other bucket',
+    });
   }
 
   /** `GetQueueAttributes` only: read a queue's depth counters, nothing else. */

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GhtraderFunction } from '#cdk/constructs/ghtrader-function.ts';
 import { SELFTEST_KEY_PREFIX } from '#cdk/constructs/table-access.ts';
@@ -138,6 +139,75 @@ describe('JobsStack permissions', () => {
     // Assess
     for (const index of jobsIndexes) expect(resources).toContain(index);
     expect(resources).not.toContain('/index/*');
+  });
+
+  /** Allowed actions of a role whose resources mention the logical id of `construct`'s resource in the jobs stack. */
+  function actionsOn(fn: GhtraderFunction, construct: IConstruct): { action: string; resource: unknown }[] {
+    const id = built.jobs.getLogicalId(construct.node.defaultChild as CfnElement);
+    return statementsOf(fn)
+      .filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Resource).includes(id))
+      .flatMap((s) => [s.Action].flat().map((action) => ({ action, resource: s.Resource })))
+      .sort((a, b) => a.action.localeCompare(b.action));
+  }
+
+  it('lets the worker list the artifacts bucket and get and put its objects, but not delete them', () => {
+    // Prepare
+    const bucket = built.jobs.artifactsBucket;
+    const bucketArn = { 'Fn::GetAtt': [built.jobs.getLogicalId(bucket.node.defaultChild as CfnElement), 'Arn'] };
+
+    // Act
+    const granted = actionsOn(built.jobs.worker, bucket);
+
+    // Assess
+    expect(granted).toEqual([
+      { action: 's3:GetObject', resource: { 'Fn::Join': ['', [bucketArn, '/*']] } },
+      { action: 's3:ListBucket', resource: bucketArn },
+      { action: 's3:PutObject', resource: { 'Fn::Join': ['', [bucketArn, '/*']] } },
+    ]);
+  });
+
+  it('lets the worker read the value of the DIFF credentials secret and nothing else about it', () => {
+    // Prepare
+    const secret = built.jobs.diffSecret;
+
+    // Act
+    const granted = actionsOn(built.jobs.worker, secret);
+
+    // Assess
+    expect(granted).toEqual([
+      {
+        action: 'secretsmanager:GetSecretValue',
+        resource: { Ref: built.jobs.getLogicalId(secret.node.defaultChild as CfnElement) },
+      },
+    ]);
+  });
+
+  it('keeps the reconciler and the jobs-dlq function away from the artifacts, their logs and the DIFF secret', () => {
+    // Prepare
+    const guarded = [built.jobs.artifactsBucket, built.jobs.artifactsAccessLogs, built.jobs.diffSecret];
+
+    // Act
+    const granted = [built.jobs.reconciler, built.jobs.dlqHandler].flatMap((fn) =>
+      guarded.flatMap((construct) => actionsOn(fn, construct)),
+    );
+    const services = [built.jobs.reconciler, built.jobs.dlqHandler].flatMap((fn) =>
+      statementsOf(fn).flatMap((s) => [s.Action].flat().filter((a) => /^(s3|secretsmanager|kms):/.test(a))),
+    );
+
+    // Assess
+    expect(granted).toEqual([]);
+    expect(services).toEqual([]);
+  });
+
+  it('keeps the worker out of the access log bucket', () => {
+    // Prepare
+    const logs = built.jobs.artifactsAccessLogs;
+
+    // Act
+    const granted = actionsOn(built.jobs.worker, logs);
+
+    // Assess
+    expect(granted).toEqual([]);
   });
 
   it('uses no wildcard actions, no Scan and no AWS managed policies', () => {

@@ -4,17 +4,46 @@ import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ESM_REQUIRE_BANNER } from '#cdk/constructs/ghtrader-function.ts';
+import {
+  ACCESS_LOG_PREFIX,
+  INCOMPLETE_UPLOAD_DAYS,
+  NONCURRENT_VERSION_DAYS,
+} from '#cdk/constructs/artifacts-bucket.ts';
+import { bundleBudgetBytes, ESM_REQUIRE_BANNER, type GhtraderFunction } from '#cdk/constructs/ghtrader-function.ts';
 import { MAX_JOB_TIMEOUT_S, QUEUE_IDS, QUEUES, TABLE_IDS, tableEnvVar } from '#shared/infra/aws/definitions.ts';
-import { removeOutputs, type SynthesizedApp, synthApp } from './synth-app.ts';
+import { removeOutputs, SKIP_BUNDLING, type SynthesizedApp, synthApp } from './synth-app.ts';
 
-/** Budget of one minified function bundle: under 1 MB (decimal, the stricter reading). */
-const BUNDLE_BUDGET_BYTES = 1_000_000;
+const QUESTDB_HTTP = 'http://questdb.internal:9000';
+
+/** What both buckets share: every public access blocked, SSE-S3 encryption. */
+const PRIVATE_SSE_S3 = {
+  PublicAccessBlockConfiguration: {
+    BlockPublicAcls: true,
+    BlockPublicPolicy: true,
+    IgnorePublicAcls: true,
+    RestrictPublicBuckets: true,
+  },
+  BucketEncryption: {
+    ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+  },
+};
+
+/** The data-chain variables of one function's environment, `undefined` where a variable is not set. */
+function dataChainEnv(app: SynthesizedApp, fn: GhtraderFunction): Record<string, unknown> {
+  const id = app.jobs.getLogicalId(fn.fn.node.defaultChild as CfnElement);
+  const vars = Template.fromStack(app.jobs).toJSON().Resources[id].Properties.Environment.Variables;
+  return {
+    GHTRADER_ARTIFACTS_BUCKET: vars.GHTRADER_ARTIFACTS_BUCKET,
+    GHTRADER_DIFF_SECRET_ID: vars.GHTRADER_DIFF_SECRET_ID,
+    GHTRADER_QUESTDB_HTTP: vars.GHTRADER_QUESTDB_HTTP,
+  };
+}
 
 describe('JobsStack', () => {
   let built: SynthesizedApp;
   let template: Template;
   let stack: Stack;
+  let withQuestDb: SynthesizedApp | undefined;
 
   /** The template's logical id of a construct's CloudFormation resource. */
   const logicalId = (construct: IConstruct): string => stack.getLogicalId(construct.node.defaultChild as CfnElement);
@@ -27,7 +56,7 @@ describe('JobsStack', () => {
   });
 
   afterAll(() => {
-    removeOutputs(built);
+    removeOutputs(built, withQuestDb);
   });
 
   it.each(QUEUE_IDS)('builds the %s queue with the visibility timeout and retention of its definition', (queueId) => {
@@ -190,21 +219,167 @@ describe('JobsStack', () => {
     });
   });
 
-  it('bundles each handler into one minified ESM file under 1 MB, with the require banner and no source map', () => {
+  it('builds the artifacts bucket private, TLS-only, SSE-S3 encrypted, versioned and logging to its log bucket', () => {
     // Prepare
-    const functions = [built.jobs.worker, built.jobs.dlqHandler, built.jobs.reconciler];
+    const bucketId = logicalId(built.jobs.artifactsBucket);
+    const logsId = logicalId(built.jobs.artifactsAccessLogs);
 
     // Act
-    const bundles = functions.map((fn) => {
+    const bucket = template.toJSON().Resources[bucketId];
+
+    // Assess
+    expect(bucket.Properties).toMatchObject({
+      ...PRIVATE_SSE_S3,
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { DestinationBucketName: { Ref: logsId }, LogFilePrefix: ACCESS_LOG_PREFIX },
+      LifecycleConfiguration: {
+        Rules: [
+          expect.objectContaining({
+            Status: 'Enabled',
+            NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_VERSION_DAYS },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: INCOMPLETE_UPLOAD_DAYS },
+          }),
+        ],
+      },
+    });
+    // CloudFormation names it: no fixed name to collide with a retained bucket of an earlier stack.
+    expect(bucket.Properties.BucketName).toBeUndefined();
+  });
+
+  it('builds the access log bucket private, SSE-S3 encrypted, with logs expiring after logRetentionDays', () => {
+    // Prepare
+    const logsId = logicalId(built.jobs.artifactsAccessLogs);
+
+    // Act
+    const logs = template.toJSON().Resources[logsId];
+
+    // Assess
+    expect(logs.Properties).toMatchObject({
+      ...PRIVATE_SSE_S3,
+      LifecycleConfiguration: {
+        Rules: [expect.objectContaining({ Status: 'Enabled', ExpirationInDays: built.settings.logRetention })],
+      },
+    });
+    expect(logs.Properties.BucketName).toBeUndefined();
+  });
+
+  it('refuses non-TLS access to both buckets and lets only S3 log delivery for the artifacts bucket write logs', () => {
+    // Prepare
+    const bucketId = logicalId(built.jobs.artifactsBucket);
+    const logsId = logicalId(built.jobs.artifactsAccessLogs);
+    const denyInsecure = Match.objectLike({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:*',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+    const logDelivery = Match.objectLike({
+      Effect: 'Allow',
+      Principal: { Service: 'logging.s3.amazonaws.com' },
+      Action: 's3:PutObject',
+      Condition: Match.objectLike({ ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [bucketId, 'Arn'] } } }),
+    });
+
+    // Act
+    const policyOf = (id: string) =>
+      Object.values(template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: id } } }));
+
+    // Assess
+    expect(policyOf(bucketId)).toHaveLength(1);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: { Statement: [denyInsecure] },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logsId },
+      PolicyDocument: { Statement: Match.arrayEquals([denyInsecure, logDelivery]) },
+    });
+    expect(policyOf(logsId)).toHaveLength(1);
+  });
+
+  it('retains both buckets and the DIFF secret when the stack is deleted, with no auto-delete custom resource', () => {
+    // Prepare
+    const ids = [built.jobs.artifactsBucket, built.jobs.artifactsAccessLogs, built.jobs.diffSecret].map(logicalId);
+
+    // Act
+    const resources = template.toJSON().Resources;
+    const policies = ids.map((id) => [resources[id].DeletionPolicy, resources[id].UpdateReplacePolicy]);
+
+    // Assess
+    expect(policies).toEqual(ids.map(() => ['Retain', 'Retain']));
+    expect(Object.keys(template.findResources('Custom::S3AutoDeleteObjects'))).toEqual([]);
+  });
+
+  it('creates the DIFF credentials secret with empty placeholders for the keys operators fill in, and no rotation', () => {
+    // Prepare
+    const secretId = logicalId(built.jobs.diffSecret);
+
+    // Act
+    const secret = template.toJSON().Resources[secretId];
+
+    // Assess
+    expect(secret.Type).toBe('AWS::SecretsManager::Secret');
+    expect(secret.Properties.Name).toBe(`${built.settings.resourcePrefix}diff-credentials`);
+    expect(JSON.parse(secret.Properties.SecretString)).toEqual({ user: '', password: '', client_secret: '' });
+    expect(secret.Properties.Description).toContain(
+      '{"user": "<DIFF user>", "password": "<DIFF password>", "client_secret": "<DIFF client secret>"}',
+    );
+    expect(secret.Properties.GenerateSecretString).toBeUndefined();
+    expect(Object.keys(template.findResources('AWS::SecretsManager::RotationSchedule'))).toEqual([]);
+  });
+
+  it('gives the worker and the reconciler the artifacts bucket and the DIFF secret, and no QuestDB URL by default', () => {
+    // Prepare
+    const expected = {
+      GHTRADER_ARTIFACTS_BUCKET: { Ref: logicalId(built.jobs.artifactsBucket) },
+      GHTRADER_DIFF_SECRET_ID: { Ref: logicalId(built.jobs.diffSecret) },
+      GHTRADER_QUESTDB_HTTP: undefined,
+    };
+
+    // Act
+    const envs = [built.jobs.worker, built.jobs.reconciler, built.jobs.dlqHandler].map((fn) => dataChainEnv(built, fn));
+
+    // Assess
+    expect(built.settings.questdbHttp).toBeUndefined();
+    expect(envs).toEqual([
+      expected,
+      expected,
+      { GHTRADER_ARTIFACTS_BUCKET: undefined, GHTRADER_DIFF_SECRET_ID: undefined, GHTRADER_QUESTDB_HTTP: undefined },
+    ]);
+  });
+
+  it('passes questdbHttp to the worker and the reconciler as GHTRADER_QUESTDB_HTTP, not to the jobs-dlq function', () => {
+    // Prepare
+    const app = synthApp({ ...SKIP_BUNDLING, questdbHttp: QUESTDB_HTTP });
+    withQuestDb = app;
+
+    // Act
+    const envs = [app.jobs.worker, app.jobs.reconciler, app.jobs.dlqHandler].map((fn) => dataChainEnv(app, fn));
+
+    // Assess
+    expect(envs.map((env) => env.GHTRADER_QUESTDB_HTTP)).toEqual([QUESTDB_HTTP, QUESTDB_HTTP, undefined]);
+    expect(envs.map((env) => env.GHTRADER_ARTIFACTS_BUCKET === undefined)).toEqual([false, false, true]);
+  });
+
+  it('bundles each handler into one minified ESM file within its budget, with the require banner and no source map', () => {
+    // Prepare
+    const functions = [
+      ['jobs-worker', built.jobs.worker],
+      ['jobs-dlq', built.jobs.dlqHandler],
+      ['jobs-reconciler', built.jobs.reconciler],
+    ] as const;
+
+    // Act
+    const bundles = functions.map(([handler, fn]) => {
       const code = template.toJSON().Resources[logicalId(fn.fn)].Properties.Code as { S3Key: string };
       const file = path.join(built.outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs');
-      return { file, bytes: existsSync(file) ? statSync(file).size : -1 };
+      return { handler, file, bytes: existsSync(file) ? statSync(file).size : -1 };
     });
 
     // Assess
-    for (const { file, bytes } of bundles) {
+    for (const { handler, file, bytes } of bundles) {
       expect(bytes, file).toBeGreaterThan(0);
-      expect(bytes, file).toBeLessThan(BUNDLE_BUDGET_BYTES);
+      expect(bytes, `${handler}: ${file}`).toBeLessThan(bundleBudgetBytes(handler));
       const text = readFileSync(file, 'utf8');
       expect(text.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
       expect(text).not.toContain('sourceMappingURL');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Validations } from 'aws-cdk-lib';
+import { type CfnElement, Validations } from 'aws-cdk-lib';
 import { VALIDATION_REPORT_FILE } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -79,6 +79,26 @@ describe('cdk-nag AwsSolutions checks', () => {
     // Assess
     expect(acknowledgements.length).toBeGreaterThan(0);
     expect(thin).toEqual([]);
+  });
+
+  it('acknowledges L1 per function, SMG4 on the DIFF secret and IAM5 on the artifact objects of the worker only', () => {
+    // Prepare
+    const { jobs } = built;
+    const bucketId = jobs.getLogicalId(jobs.artifactsBucket.node.defaultChild as CfnElement);
+
+    // Act
+    const acknowledged = acknowledgementsUnder(built.app)
+      .map((a) => `${a.id} @ ${a.path}`)
+      .sort();
+
+    // Assess
+    expect(acknowledged).toEqual(
+      [
+        ...[jobs.worker, jobs.dlqHandler, jobs.reconciler].map((fn) => `AwsSolutions-L1 @ ${fn.fn.node.path}`),
+        `AwsSolutions-SMG4 @ ${jobs.diffSecret.node.path}`,
+        `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*] @ ${jobs.worker.role.node.path}`,
+      ].sort(),
+    );
   });
 
   it('acknowledges only findings that cdk-nag actually reports, each on the construct that has it', () => {

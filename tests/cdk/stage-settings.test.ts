@@ -47,3 +47,46 @@ describe('readStageSettings', () => {
     expect(read).toThrow(/stage="Prod!": .*; logRetentionDays="42": one of 1, 3, 5/);
   });
 });
+
+describe('readStageSettings questdbHttp', () => {
+  it.each(['http://questdb.internal:9000', 'https://questdb.example.com'])('accepts the QuestDB URL %s', (url) => {
+    // Prepare
+    const app = new App({ context: { questdbHttp: url } });
+
+    // Act
+    const settings = readStageSettings(app.node);
+
+    // Assess
+    expect(settings.questdbHttp).toBe(url);
+  });
+
+  it.each([
+    ['absent', {}],
+    ['empty, as `-c questdbHttp=` passes it', { questdbHttp: '' }],
+  ])('leaves the data chain disabled when questdbHttp is %s', (_case, context) => {
+    // Prepare
+    const app = new App({ context });
+
+    // Act
+    const settings = readStageSettings(app.node);
+
+    // Assess
+    expect(settings.questdbHttp).toBeUndefined();
+  });
+
+  it.each(['questdb.internal:9000', 'tcp://questdb.internal:9009', 'http://'])(
+    'refuses the QuestDB URL %s, naming the key and what it expects',
+    (url) => {
+      // Prepare
+      const app = new App({ context: { questdbHttp: url } });
+
+      // Act
+      const read = () => readStageSettings(app.node);
+
+      // Assess
+      expect(read).toThrow(
+        `invalid CDK context: questdbHttp=${JSON.stringify(url)}: an http:// or https:// URL, e.g. http://questdb.internal:9000`,
+      );
+    },
+  );
+});

@@ -232,7 +232,10 @@ async function submitChild(
   return r.job.job_id;
 }
 
-async function enqueueFinalize(ctx: DataContext, variety: Variety, buildId: string, byJob: string): Promise<void> {
+/** What enqueueing a build's finalize needs: the coordination item and the job service. */
+type FinalizeEnqueuer = Pick<DataContext, 'builds' | 'jobs'>;
+
+async function enqueueFinalize(ctx: FinalizeEnqueuer, variety: Variety, buildId: string, byJob: string): Promise<void> {
   if (!(await ctx.builds.claimFinalize(buildId, `by:${byJob}`))) return;
   const r = await ctx.jobs.submit(
     { kind: 'data.main_l5.finalize', params: { var: variety, build_id: buildId } },
@@ -735,7 +738,10 @@ export async function finalizeMainL5(
  * lock until someone notices. Children that wake up afterwards see the build is no longer `building` and stop.
  * Returns the build ids it finalized.
  */
-export async function sweepExpiredBuilds(ctx: DataContext, bySweeper: string): Promise<string[]> {
+export async function sweepExpiredBuilds(
+  ctx: FinalizeEnqueuer & Pick<DataContext, 'clock' | 'log'>,
+  bySweeper: string,
+): Promise<string[]> {
   const now = ctx.clock.nowMs();
   const swept: string[] = [];
   for (const id of await ctx.builds.openBuildIds()) {

@@ -5,6 +5,7 @@
  * and blocks promotion.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isTerminal } from '#shared/domain/control/jobs.ts';
 import { resolveMainL5Settings } from '#shared/domain/data/main-l5/settings.ts';
 import { rowHashFnv1a64V1 } from '#shared/domain/data/row-hash.ts';
 import { schedulePrefixHashes } from '#shared/domain/data/schedule.ts';
@@ -230,7 +231,16 @@ describe('main_l5 build through a maintenance window', () => {
     const errors = (item.summary as { health: { errors: string[] } }).health.errors.join('; ');
     expect(errors).toContain('transient_skipped');
     expect(errors).toContain('2025-02-19');
-    const finalize = await d.stack.rt.jobs.get(item.finalize_job_id as string);
+    // The build item turns `rejected` inside finalize; the job record ends a moment later, when the handler throws.
+    const finalize = await waitFor(
+      async () => {
+        const j = await d.stack.rt.jobs.get(item.finalize_job_id as string);
+        return isTerminal(j.status) ? j : undefined;
+      },
+      30_000,
+      'the finalize job to end',
+      100,
+    );
     expect(finalize.status).toBe('failed');
     expect(finalize.error?.message).toContain('main_l5 health check failed');
     const report = JSON.parse(
