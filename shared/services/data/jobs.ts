@@ -46,6 +46,7 @@ export function dataJobHandlers(ctx: DataContext): JobHandlers {
         {
           store: ctx.store,
           market: await ctx.market.get(),
+          locks: ctx.locks,
           calendar: await loadDataCalendar(ctx.artifacts),
           settings: ctx.settings,
           artifacts: ctx.artifacts,

@@ -33,6 +33,7 @@ import { SettingsSnapshot } from '../../domain/data/settings.ts';
 import { TABLES } from '../../domain/data/tick-columns.ts';
 import { dayTsMicros, msToMicros, type Row, TickStoreVerifyError } from '../../domain/data/tick-store.ts';
 import { cstMidnightNs } from '../../domain/market/cst.ts';
+import { tradingTimeAt } from '../../domain/market/sessions.ts';
 import type { Variety } from '../../domain/market/varieties.ts';
 import { describeError } from '../../errors/base.ts';
 import { DataChainError, DataIntegrityError } from '../../errors/data.ts';
@@ -41,6 +42,7 @@ import type { RequestContext } from '../job-service.ts';
 import type { BuildItem } from './build-items.ts';
 import { type DataContext, loadDataCalendar, type SessionLease, validateDeps } from './context.ts';
 import { loadMainSchedule } from './schedule.ts';
+import { loadSessionHistory } from './sessions.ts';
 import { runValidation } from './validate.ts';
 
 const TICKS = TABLES.ticksMainL5;
@@ -281,6 +283,8 @@ export async function runDayBatch(ctx: DataContext, p: DayBatchParams, job: JobC
   const childKey = `${p.batch_index}#${p.continuation}`;
   const variety = p.var;
   const calendar = await loadDataCalendar(ctx.artifacts);
+  // §3.2: the session trim uses the shipped history plus the versions the schedule job observed from the provider.
+  const sessionHistory = await loadSessionHistory(ctx.artifacts, variety);
   await renewBuildLock(ctx, item);
 
   // An early message (maintenance wait longer than SQS's 900 s delay) re-delays itself without calling the provider.
@@ -358,6 +362,7 @@ export async function runDayBatch(ctx: DataContext, p: DayBatchParams, job: JobC
             tradingDay: day,
             variety,
             calendar,
+            tradingTime: tradingTimeAt(sessionHistory, day),
           });
           await lease.release();
         } catch (err) {

@@ -5,6 +5,7 @@
  * write the report. Runs under the worker-held lock `main_schedule:var=<v>`.
  */
 
+import type { LockStore } from '../../domain/control/locks.ts';
 import type { ArtifactStore } from '../../domain/data/artifacts.ts';
 import { writeReport } from '../../domain/data/artifacts.ts';
 import {
@@ -26,8 +27,10 @@ import { dayTsMicros, msToMicros, type Row, type TickStore } from '../../domain/
 import type { TradingCalendar } from '../../domain/market/calendar/calendar.ts';
 import { cstDayOf } from '../../domain/market/cst.ts';
 import type { MarketDataSource } from '../../domain/market/ports.ts';
+import type { SessionVersion } from '../../domain/market/sessions.ts';
 import type { Variety } from '../../domain/market/varieties.ts';
 import { DataChainError } from '../../errors/data.ts';
+import { recordObservedSessions } from './sessions.ts';
 
 export const SCHEDULE_TABLE = TABLES.mainSchedule;
 const EXCHANGE = 'SHFE';
@@ -43,6 +46,8 @@ export class ScheduleHealthError extends DataChainError {
 export interface ScheduleDeps {
   store: TickStore;
   market: MarketDataSource;
+  /** For the `calendar/sessions.json` append (one writer across varieties). */
+  locks: LockStore;
   calendar: TradingCalendar;
   settings: SettingLayers;
   artifacts: ArtifactStore;
@@ -73,7 +78,66 @@ export interface ScheduleReport {
   rows_upserted: number;
   rows_deleted: number;
   health: { enforced: boolean; checked: boolean; ok: boolean; problems: string[] };
+  /** §3.2: the main contract's `trading_time` on the last scheduled day against the session version in effect. */
+  sessions: SessionsCheck;
+  /** True when this run appended a session version to `calendar/sessions.json`. */
+  sessions_changed: boolean;
   report_uri: string;
+}
+
+export type SessionsCheck =
+  | {
+      checked: false;
+      reason: 'empty_schedule' | 'contract_not_listed' | 'provider_has_no_trading_time';
+      contract?: string;
+    }
+  | {
+      checked: true;
+      contract: string;
+      observed_day: string;
+      change: 'none' | 'appended' | 'conflict';
+      in_effect_from: string;
+      /** The appended version, or the observed one a conflict refused. */
+      version?: SessionVersion;
+    };
+
+/**
+ * §3.2: compare the provider's `trading_time` of the last scheduled day's main contract with the session version in
+ * effect that day; a difference appends a version from that day (`calendar/sessions.json`), never rewriting earlier
+ * days. A conflict (a version already starts on or after that day) is reported as a warning, nothing written.
+ */
+async function checkProviderSessions(
+  deps: Pick<ScheduleDeps, 'market' | 'artifacts' | 'locks'>,
+  variety: Variety,
+  schedule: MainSchedule,
+  jobId: string,
+): Promise<SessionsCheck> {
+  const last = schedule.rows[schedule.rows.length - 1];
+  if (last === undefined) return { checked: false, reason: 'empty_schedule' };
+  // Expired contracts included: the provider may list by its own clock, and the main contract of the last scheduled
+  // day is what was observed, whether or not it has expired since.
+  const contract = (await deps.market.listContracts(variety, { includeExpired: true })).find(
+    // The contract service names instruments `SHFE.cu2504`; a bare `cu2504` is qualified with its exchange.
+    (c) =>
+      (c.instrument_id.includes('.') ? c.instrument_id : `${c.exchange_id}.${c.instrument_id}`) === last.main_contract,
+  );
+  if (contract === undefined) return { checked: false, reason: 'contract_not_listed', contract: last.main_contract };
+  if (contract.trading_time === null) {
+    return { checked: false, reason: 'provider_has_no_trading_time', contract: last.main_contract };
+  }
+  const obs = await recordObservedSessions(deps, variety, last.trading_day, contract.trading_time, jobId);
+  return {
+    checked: true,
+    contract: last.main_contract,
+    observed_day: last.trading_day,
+    change: obs.change,
+    in_effect_from: obs.in_effect.effective_from,
+    ...(obs.change === 'appended'
+      ? { version: obs.version }
+      : obs.change === 'conflict'
+        ? { version: obs.observed }
+        : {}),
+  };
 }
 
 /** The window start (§4.1): `GHTRADER_L5_START_DATE_<VAR>` → `GHTRADER_L5_START_DATE`, else an error saying so. */
@@ -210,6 +274,16 @@ export async function runSchedule(
     health.ok = health.problems.length === 0;
   }
 
+  const sessions = await checkProviderSessions(deps, variety, next, req.jobId);
+  const warnings: unknown[] = [...built.warnings];
+  if (sessions.checked && sessions.change === 'conflict') {
+    warnings.push({
+      code: 'sessions_conflict',
+      message: `provider trading_time of ${sessions.contract} on ${sessions.observed_day} differs from the session version in effect, but a version already starts on or after that day; nothing appended (past days are never rewritten)`,
+      observed: sessions.version,
+    });
+  }
+
   const segments = segmentsOf(next.rows);
   const report: Omit<ScheduleReport, 'report_uri'> = {
     ok: health.ok,
@@ -229,10 +303,12 @@ export async function runSchedule(
     distinct_main_contracts: [...new Set(next.rows.map((r) => r.main_contract))],
     segments,
     observations: observations.length,
-    warnings: built.warnings,
+    warnings,
     rows_upserted: change.upsert.length,
     rows_deleted: deleted,
     health,
+    sessions,
+    sessions_changed: sessions.checked && sessions.change === 'appended',
   };
   const uri = await writeReport(deps.artifacts, 'main_schedule', variety, nowMs, req.jobId, report);
   if (!health.ok) throw new ScheduleHealthError(health.problems);

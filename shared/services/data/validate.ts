@@ -53,12 +53,14 @@ import {
   type SessionVersion,
   sessionPlan,
   tradingDayOf,
+  tradingTimeAt,
 } from '../../domain/market/sessions.ts';
 import { continuousSymbol } from '../../domain/market/symbols.ts';
 import type { Variety } from '../../domain/market/varieties.ts';
 import { describeError } from '../../errors/base.ts';
 import { DataChainError } from '../../errors/data.ts';
 import type { Logger } from '../../log.ts';
+import { loadSessionHistory } from './sessions.ts';
 
 export const VALIDATE_REPORT_STEP = 'main_l5_validate';
 const EXCHANGE = 'SHFE';
@@ -145,7 +147,8 @@ export interface ValidationReport extends ValidationSummary {
   invariant_block_rate: number;
   policy: ValidationPolicy;
   policy_sources: PolicySources;
-  sessions: { source: 'shipped'; versions: SessionVersion[] };
+  /** `shipped+provider` once the schedule job appended versions observed from the provider (§3.2). */
+  sessions: { source: 'shipped' | 'shipped+provider'; versions: SessionVersion[] };
   config_snapshot: { values: ReturnType<SettingsSnapshot['toJSON']>; config_hash: string };
   persist: {
     gap_rows_cleared: number;
@@ -212,10 +215,13 @@ function scheduleRowsOf(rows: readonly Row[]): StoredScheduleDay[] {
     .sort((a, b) => (a.trading_day < b.trading_day ? -1 : a.trading_day > b.trading_day ? 1 : 0));
 }
 
-function sessionVersionsFor(variety: Variety, first: string | null, last: string | null): SessionVersion[] {
-  const versions = [...DEFAULT_SESSION_VERSIONS[variety]].sort((a, b) =>
-    a.effective_from < b.effective_from ? -1 : a.effective_from > b.effective_from ? 1 : 0,
-  );
+/** The versions of `history` (ascending) in effect on some day of `[first, last]`. */
+function sessionVersionsFor(
+  history: readonly SessionVersion[],
+  first: string | null,
+  last: string | null,
+): SessionVersion[] {
+  const versions = history;
   if (first === null || last === null) return [];
   return versions
     .filter((v, i) => {
@@ -315,6 +321,8 @@ async function validateLocked(
   let days = inRange.map((r) => r.trading_day);
   const incremental = req.incremental === true && req.start === undefined && req.days === undefined;
 
+  // §3.2: the shipped session history plus the versions the schedule job appended from the provider.
+  const sessionHistory = await loadSessionHistory(deps.artifacts, variety);
   const base = {
     symbol,
     variety,
@@ -326,6 +334,7 @@ async function validateLocked(
     rule,
     req,
     startedMs,
+    sessionHistory,
   };
 
   let lastValidated: string | null = null;
@@ -474,7 +483,7 @@ async function validateLocked(
     next?.catch(() => undefined); // awaited on the next iteration; avoid an unhandled rejection meanwhile
     await renewIfDue(deps, handle);
 
-    const plan = sessionPlan(calendar, day, variety);
+    const plan = sessionPlan(calendar, day, variety, tradingTimeAt(sessionHistory, day));
     if (plan.windows.length === 0) continue;
     const n = ticks.datetimeNs.length;
     const mask = l5RowMask(ticks.values, n, rule);
@@ -579,6 +588,7 @@ interface ReportBase {
   rule: L5RuleId;
   req: ValidateRequest;
   startedMs: number;
+  sessionHistory: SessionVersion[];
 }
 
 async function finishReport(
@@ -633,7 +643,10 @@ async function finishReport(
     invariant_block_rate: p.invariant_block_rate,
     policy: p,
     policy_sources: b.policy_sources,
-    sessions: { source: 'shipped', versions: sessionVersionsFor(b.variety, extra.first, extra.last) },
+    sessions: {
+      source: b.sessionHistory.length > DEFAULT_SESSION_VERSIONS[b.variety].length ? 'shipped+provider' : 'shipped',
+      versions: sessionVersionsFor(b.sessionHistory, extra.first, extra.last),
+    },
     config_snapshot: { values: b.snapshot.toJSON(), config_hash: b.snapshot.hash() },
     persist: extra.persist,
   };

@@ -31,7 +31,7 @@ export interface ShapeDayContext {
   readonly tradingDay: string;
   readonly variety: Variety;
   readonly calendar: TradingCalendar;
-  /** The contract's `trading_time` when the provider has it; else the shipped SHFE version in effect on D. */
+  /** The session version in effect on D (shipped history + versions observed from the provider); default: shipped. */
   readonly tradingTime?: TradingTime;
 }
 
