@@ -9,9 +9,8 @@
  * and fails at once (not retried) with `data_chain_not_configured` naming what is missing, instead of the worker's
  * generic "no handler". The context is opened on the first data job of a container, not at cold start.
  *
- * Not done here (see the data-chain note): QuestDB partition rewrites (a full rebuild's scoped delete) need the write
- * locks of every writer of the table (§1.4/§10.3); this composition passes no rewrite guard, so they are refused with
- * `questdb_rewrite_refused` and a full rebuild fails before deleting anything.
+ * QuestDB partition rewrites (a full rebuild's scoped delete, schedule days leaving the window) run under
+ * `lockRewriteGuard`: the other writers' locks are taken for the rewrite (§1.4, §10.3), never preempted.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
@@ -29,6 +28,7 @@ import type { DataContext } from '#shared/services/data/context.ts';
 import { dataJobHandlers } from '#shared/services/data/jobs.ts';
 import { sweepExpiredBuilds } from '#shared/services/data/main-l5.ts';
 import { diffMarketProvider } from '#shared/services/data/market-provider.ts';
+import { lockRewriteGuard } from '#shared/services/data/rewrite-guard.ts';
 import type { JobHandler, JobHandlers } from '#shared/services/job-handlers.ts';
 import type { Runtime } from '#shared/services/runtime.ts';
 
@@ -196,7 +196,11 @@ async function openLambdaData(
     }
   }
   const diffConfig = loadDiffConfig(diffEnv);
-  const store = await openQuestDbTickStore({ httpUrl: settings.questdbHttp, env });
+  const store = await openQuestDbTickStore({
+    httpUrl: settings.questdbHttp,
+    env,
+    rewriteGuard: lockRewriteGuard(rt.locks),
+  });
   return {
     store,
     ledger: new DynamoMigrationLedger(rt.clients.doc, rt.config.tables.migrationLedger, systemClock),

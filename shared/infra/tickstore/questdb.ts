@@ -99,10 +99,11 @@ export interface QuestDbTickStoreOptions {
   env?: Readonly<Record<string, string | undefined>>;
   fetch?: typeof fetch;
   /**
-   * Resolves only when the caller holds the write locks of every writer of `table` (§10.3); required before any
-   * partition rewrite (`deleteRows`). The default refuses with `questdb_rewrite_refused`.
+   * Resolves only when the caller holds the write locks of every writer of `table` (§10.3), with the function that
+   * gives back what it took for the rewrite; required before any partition rewrite (`deleteRows`), and called again
+   * (release) when the rewrite ends. The default refuses with `questdb_rewrite_refused`.
    */
-  rewriteGuard?: (table: string) => Promise<void>;
+  rewriteGuard?: RewriteGuard;
   /** Overrides `GHTRADER_HEALTH_WAL_WAIT_S` (seconds, >= 1). */
   walWaitS?: number;
   /** ILP protocol: 2 = binary doubles (QuestDB 9+), 1 = text; 'auto' (default) asks `/settings` once. */
@@ -120,8 +121,11 @@ export interface QuestDbTickStoreOptions {
   clock?: Clock;
 }
 
+/** Proof that a partition rewrite of `table` (rows in `scope`) may run; resolves with the release of what it took. */
+export type RewriteGuard = (table: string, scope: DeleteScope) => Promise<() => Promise<void>>;
+
 /** Default `rewriteGuard`: a partition rewrite without proof of the writer locks is refused (§1.4, §10.3). */
-export function refuseRewrite(table: string): Promise<void> {
+export function refuseRewrite(table: string): Promise<() => Promise<void>> {
   return Promise.reject(
     new DataChainError(
       'questdb_rewrite_refused',
@@ -165,7 +169,7 @@ export class QuestDbTickStore implements TickStore {
   readonly settings: QuestDbSettings;
   private readonly http: QuestDbHttp;
   private readonly clock: Clock;
-  private readonly guard: (table: string) => Promise<void>;
+  private readonly guard: RewriteGuard;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private protocol: Promise<IlpVersion> | undefined;
@@ -660,8 +664,12 @@ export class QuestDbTickStore implements TickStore {
     if (def.name === TABLE_NAMES.validateGaps) {
       return this.exclusive(() => this.supersede(where.join(' AND ')));
     }
-    await this.guard(def.name);
-    return this.exclusive(() => this.rewrite(def, where.join(' AND ')));
+    const release = await this.guard(def.name, scope);
+    try {
+      return await this.exclusive(() => this.rewrite(def, where.join(' AND ')));
+    } finally {
+      await release();
+    }
   }
 
   /**

@@ -52,7 +52,7 @@ describe.skipIf(!QUESTDB_HTTP)('the same main_l5 build on DuckDB and QuestDB', (
     const url = QUESTDB_HTTP as string;
     await dropAllQuestDbTables(url);
     const quest = await buildOn(() =>
-      openQuestDbTickStore({ httpUrl: url, env: process.env, rewriteGuard: async () => undefined }),
+      openQuestDbTickStore({ httpUrl: url, env: process.env, rewriteGuard: async () => async () => undefined }),
     );
     await dropAllQuestDbTables(url);
 

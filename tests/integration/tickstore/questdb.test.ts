@@ -19,7 +19,7 @@ if (URL_ENV) {
       httpUrl: URL_ENV,
       env: process.env,
       // The suite is the only writer of this throwaway server, so it holds every writer lock.
-      rewriteGuard: async () => undefined,
+      rewriteGuard: async () => async () => undefined,
       beforeIlpRequest: () => {
         if (failNext) {
           failNext = false;

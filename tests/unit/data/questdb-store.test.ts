@@ -98,10 +98,34 @@ describe('QuestDB tick store refusals before any request', () => {
     expect(net.calls).toEqual([]);
   });
 
+  it('gives back what the guard took when the rewrite ends, also when it fails', async () => {
+    // Prepare: the guard passes; the rewrite's first request fails (no network here)
+    const events: string[] = [];
+    const { store, net } = open({
+      rewriteGuard: async (table, scope) => {
+        events.push(`guard ${table} ${JSON.stringify(scope)}`);
+        return async () => {
+          events.push('release');
+        };
+      },
+    });
+    // Act
+    const attempt = (await store).deleteRows(T, { symbol: 'KQ.m@SHFE.cu' });
+    // Assess
+    await expect(attempt).rejects.toThrow(/no request expected/);
+    expect(events).toEqual([`guard ${T} {"symbol":"KQ.m@SHFE.cu"}`, 'release']);
+    expect(net.calls.length).toBeGreaterThan(0);
+  });
+
   it('refuses an unscoped or empty-day delete before consulting the guard', async () => {
     // Prepare
     let guarded = 0;
-    const { store, net } = open({ rewriteGuard: async () => void guarded++ });
+    const { store, net } = open({
+      rewriteGuard: async () => {
+        guarded++;
+        return async () => undefined;
+      },
+    });
     const s = await store;
     // Act
     const emptyDays = s.deleteRows(T, { symbol: 'KQ.m@SHFE.cu', tradingDays: [] });

@@ -9,11 +9,14 @@ import { defineJobKind } from './types.ts';
 
 const IsoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 
+/** The lock a `data.schedule` job of `variety` holds (the only writer of that variety's schedule rows). */
+export const scheduleLockKey = (variety: string) => `main_schedule:var=${variety}`;
+
 export const dataSchedule = defineJobKind({
   kind: 'data.schedule',
   description: 'Rebuild the main-contract roll schedule of a variety from the provider mapping (no-op when unchanged)',
   params: z.object({ var: VarietySchema }).strict(),
-  locks: (p) => [`main_schedule:var=${p.var}`],
+  locks: (p) => [scheduleLockKey(p.var)],
   var: (p) => p.var,
   sourceBound: true,
   timeoutS: 300,
