@@ -34,7 +34,7 @@ export interface MarketProvider {
   get(): Promise<MarketDataSource>;
   /** A session of one's own for a download (bounded pool; waits for a free one). */
   lease(): Promise<SessionLease>;
-  /** Drop the shared session and open a fresh one next time. */
+  /** Drop the shared session and the idle pooled ones; the next calls open fresh sessions (current configuration). */
   reset(): Promise<void>;
   close(): Promise<void>;
 }

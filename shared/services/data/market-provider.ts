@@ -88,7 +88,10 @@ export function diffMarketProvider(
     async reset() {
       const s = shared;
       shared = null;
+      // Idle pooled sessions go too: the next lease opens a session with the current configuration.
+      const all = idle.splice(0);
       if (s) await closeSession(await s);
+      for (const x of all) await closeSession(x);
     },
     async close() {
       closed = true;

@@ -120,6 +120,49 @@ describe('main_l5 build on the simulator', () => {
   }, 180_000);
 });
 
+describe('main_l5 build after the schedule extends', () => {
+  let d: DataTestStack;
+  beforeAll(async () => {
+    d = await createDataTestStack({ env: { ...BASE_ENV, GHTRADER_L5_START_DATE: '2025-02-24' } });
+  }, 60_000);
+  afterAll(async () => {
+    await d?.close();
+  });
+
+  it('appends only the new days; the days already built keep their rows', async () => {
+    // Prepare: a promoted build up to the simulator's last closed day
+    expect((await runJob(d, 'data.schedule', { var: 'cu' })).status).toBe('succeeded');
+    const first = await build(d, { var: 'cu' });
+    expect(first.item.status, JSON.stringify(first.item.summary)).toBe('promoted');
+    const before = await d.store.rowHashAggregatesByDay(T, CU);
+    const lastBuilt = before.at(-1)?.trading_day as string;
+    const firstHash = (await loadMainSchedule(d.store, 'cu'))?.schedule_hash;
+    // The provider's clock moves three trading days on (a later simulator session)
+    await d.restartSim({ start: '2025-03-07 10:00:00' });
+
+    // Act
+    const sched = await runJob(d, 'data.schedule', { var: 'cu' });
+    const second = await build(d, { var: 'cu' });
+
+    // Assess: an extension, built in update mode for the new days only
+    expect(sched.result).toMatchObject({ relation: 'extension', rebuild_required: false });
+    expect(second.plan.result).toMatchObject({ mode: 'update', days_total: 3 });
+    expect(second.item.status, JSON.stringify(second.item.summary)).toBe('promoted');
+    const after = await d.store.rowHashAggregatesByDay(T, CU);
+    const newDays = after.filter((a) => a.trading_day > lastBuilt);
+    expect(newDays.map((a) => a.trading_day)).toEqual(['2025-03-04', '2025-03-05', '2025-03-06']);
+    expect(after.filter((a) => a.trading_day <= lastBuilt)).toEqual(before);
+    expect(second.item.summary).toMatchObject({ rows_total: newDays.reduce((n, a) => n + a.rows, 0) });
+    // New rows carry the extended schedule's hash; the old ones keep theirs (a prefix of the same lineage).
+    const newHash = (await loadMainSchedule(d.store, 'cu'))?.schedule_hash;
+    expect(newHash).not.toBe(firstHash);
+    const provenance = await d.store.dayProvenance(T, CU);
+    expect(provenance.map((p) => [p.trading_day, p.schedule_hashes])).toEqual(
+      after.map((a) => [a.trading_day, [a.trading_day > lastBuilt ? newHash : firstHash]]),
+    );
+  }, 240_000);
+});
+
 describe('main_l5 build deadline', () => {
   let d: DataTestStack;
   beforeAll(async () => {

@@ -28,10 +28,13 @@ import { createTestStack, type TestStack, waitFor } from '../support/stack.ts';
 
 export interface DataTestStack {
   stack: TestStack;
+  /** The current simulator (replaced by `restartSim`). */
   sim: SimulatorHandle;
   store: TickStore;
   ctx: DataContext;
   dir: string;
+  /** Stop the simulator and start another with `sim` options (e.g. a later start); the provider reconnects to it. */
+  restartSim(sim: SimOptionsInput): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,10 +49,12 @@ export interface DataTestOptions {
 
 export async function createDataTestStack(opts: DataTestOptions): Promise<DataTestStack> {
   const dir = await mkdtemp(path.join(tmpdir(), 'ghtrader-data-'));
-  const sim = await startSimulator(
-    { port: 0, clock: 'accelerated', start: '2025-03-04 10:00:00', speed: 1, ...opts.sim },
-    { log: silentLogger() },
-  );
+  const startSim = (o: SimOptionsInput | undefined) =>
+    startSimulator(
+      { port: 0, clock: 'accelerated', start: '2025-03-04 10:00:00', speed: 1, ...o },
+      { log: silentLogger() },
+    );
+  let sim = await startSim(opts.sim);
   const stack = await createTestStack({ env: opts.env });
   const store = opts.openStore
     ? await opts.openStore(dir)
@@ -84,12 +89,18 @@ export async function createDataTestStack(opts: DataTestOptions): Promise<DataTe
   };
   stack.rt.addHandlers(dataJobHandlers(ctx));
   stack.startRunner();
-  return {
+  const d: DataTestStack = {
     stack,
     sim,
     store,
     ctx,
     dir,
+    async restartSim(o) {
+      await sim.stop();
+      sim = await startSim(o);
+      d.sim = sim;
+      await market.reset();
+    },
     async close() {
       await stack.close();
       await market.close();
@@ -98,6 +109,7 @@ export async function createDataTestStack(opts: DataTestOptions): Promise<DataTe
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return d;
 }
 
 const SYS = { actor: { actor: 'test', role: 'admin' as const }, requestId: 'test', actorType: 'system' as const };
