@@ -32,6 +32,7 @@ export function validationSummary(v: ValidationReport) {
     action_hint: v.action_hint,
     checked_days: v.checked_days,
     missing_days: v.missing_days,
+    open_days_excluded: v.open_days_excluded,
     report_uri: v.report_uri,
   };
 }
@@ -81,8 +82,13 @@ export function dataJobHandlers(ctx: DataContext): JobHandlers {
     [dataValidate.kind]: async (raw, job) => {
       const p = dataValidate.params.parse(raw);
       await ready();
+      const market = await ctx.market.get();
       const v = await runValidation(
-        await validateDeps(ctx, job.log, p.provider_check ? await ctx.market.get() : undefined),
+        {
+          ...(await validateDeps(ctx, job.log, p.provider_check ? market : undefined)),
+          // The provider's clock decides which days are still trading (a simulator may run in the past).
+          marketNow: async () => (market.marketNow ? market.marketNow() : BigInt(ctx.clock.nowMs()) * 1_000_000n),
+        },
         {
           variety: p.var,
           jobId: job.jobId,

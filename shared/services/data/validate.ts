@@ -52,6 +52,7 @@ import {
   DEFAULT_SESSION_VERSIONS,
   type SessionVersion,
   sessionPlan,
+  tradingDayEndNs,
   tradingDayOf,
   tradingTimeAt,
 } from '../../domain/market/sessions.ts';
@@ -90,6 +91,11 @@ export interface ValidateDeps {
   log: Logger;
   /** Needed only for the provider check (§6.3). */
   market?: MarketDataSource;
+  /**
+   * The provider's clock (epoch ns); with it, days still trading by either clock are left out. Without it, the wall
+   * clock alone decides (right against a live provider; a simulator running in the past needs it).
+   */
+  marketNow?: () => Promise<bigint>;
 }
 
 export interface ValidateRequest {
@@ -133,6 +139,8 @@ export interface ValidationReport extends ValidationSummary {
   aligned_start: string | null;
   last_validated_day: string | null;
   requested: { start: string | null; end: string | null; incremental: boolean; days: number | null };
+  /** Scheduled days in range whose span has not closed yet (18:00 CST): not validated. */
+  open_days_excluded: string[];
   l5_rule: L5RuleId;
   gap_threshold_s: number;
   gap_threshold_s_by_session: { day?: number; night?: number };
@@ -318,7 +326,13 @@ async function validateLocked(
   const scheduleHash = hashes[0] ?? '';
   const compatible = new Set([scheduleHash, ...schedulePrefixHashes(allSchedule)]);
   const contractOf = new Map(inRange.map((r) => [r.trading_day, r.main_contract]));
-  let days = inRange.map((r) => r.trading_day);
+  // A day is validated once its span has closed (18:00 CST of D) on the wall clock and the provider's, as it is built
+  // (main-l5.ts): a day still trading has no complete data yet and would read as missing or gapped.
+  const wallNs = BigInt(deps.clock.nowMs()) * 1_000_000n;
+  const providerNs = deps.marketNow ? await deps.marketNow() : wallNs;
+  const horizonNs = providerNs < wallNs ? providerNs : wallNs;
+  const openDays = inRange.map((r) => r.trading_day).filter((d) => tradingDayEndNs(calendar, d) > horizonNs);
+  let days = inRange.map((r) => r.trading_day).filter((d) => tradingDayEndNs(calendar, d) <= horizonNs);
   const incremental = req.incremental === true && req.start === undefined && req.days === undefined;
 
   // §3.2: the shipped session history plus the versions the schedule job appended from the provider.
@@ -335,6 +349,7 @@ async function validateLocked(
     req,
     startedMs,
     sessionHistory,
+    openDays,
   };
 
   let lastValidated: string | null = null;
@@ -378,8 +393,8 @@ async function validateLocked(
     }
     throw new DataChainError(
       'main_l5_validate_no_days',
-      `main_l5_validate: no schedule days of ${symbol} left to validate after alignment (aligned_start=${alignedStart ?? 'none'}, start=${req.start ?? 'none'})`,
-      { details: { symbol, aligned_start: alignedStart, start: req.start ?? null } },
+      `main_l5_validate: no schedule days of ${symbol} left to validate after alignment (aligned_start=${alignedStart ?? 'none'}, start=${req.start ?? 'none'}, still trading: [${openDays.join(', ')}])`,
+      { details: { symbol, aligned_start: alignedStart, start: req.start ?? null, open_days: openDays } },
     );
   }
 
@@ -589,6 +604,7 @@ interface ReportBase {
   req: ValidateRequest;
   startedMs: number;
   sessionHistory: SessionVersion[];
+  openDays: string[];
 }
 
 async function finishReport(
@@ -623,6 +639,7 @@ async function finishReport(
     schedule_end: extra.last,
     aligned_start: extra.aligned,
     last_validated_day: extra.lastValidated,
+    open_days_excluded: b.openDays,
     requested: {
       start: b.req.start ?? null,
       end: b.req.end ?? null,

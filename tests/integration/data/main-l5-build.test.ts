@@ -77,6 +77,14 @@ describe('main_l5 build on the simulator', () => {
     expect(second.item.status).toBe('promoted');
     expect(second.item.summary).toMatchObject({ rows_total: 0 });
     expect(await d.store.countByDay(T, CU)).toEqual(counts);
+
+    // Act: a standalone validation while the provider's current day is still trading
+    const v = await runJob(d, 'data.validate', { var: 'cu' });
+
+    // Assert: the open day is left out (not counted missing); every built day is checked
+    const today = (schedule?.rows ?? []).at(-1)?.trading_day as string;
+    expect(today > first.item.last_buildable_day).toBe(true);
+    expect(v.result).toMatchObject({ open_days_excluded: [today], checked_days: days.length, missing_days: 0 });
   }, 180_000);
 
   it('a stored schedule_hash outside the lineage rebuilds that symbol only', async () => {
