@@ -1,7 +1,8 @@
 /**
  * §3.2 on the simulator: when the provider's `trading_time` of the main contract differs from the session version in
  * effect, `data.schedule` appends a version from the observed day to `calendar/sessions.json` and reports
- * `sessions_changed`; the same sessions again change nothing; validation then reports the appended version.
+ * `sessions_changed`; the same sessions again change nothing; once that day has closed, validation uses and reports
+ * the appended version.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContractInfo, MarketDataSource } from '#shared/domain/market/ports.ts';
@@ -71,7 +72,9 @@ describe('session versions observed by the schedule job', () => {
     });
     expect(await readSessionsFile(d.ctx.artifacts)).toEqual(file);
 
-    // Act: validation of the scheduled days (nothing built yet) reports the session history it used
+    // Act: two days later (the observed day has closed), validation of the scheduled days (nothing built) reports
+    // the session history it used
+    await d.restartSim({ start: '2025-03-06 10:00:00' });
     const v = await runJob(d, 'data.validate', { var: 'cu' });
     const reportUri = (v.result as { report_uri?: string } | null)?.report_uri;
     const latest = await d.ctx.artifacts.get('reports/main_l5_validate/KQ.m@SHFE.cu_latest.json');
