@@ -39,7 +39,9 @@ export class LocalArtifactStore implements ArtifactStore {
         .filter((e) => e.isFile() && !e.name.endsWith('.tmp'))
         .map((e) => path.relative(this.root, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      // Nothing below a prefix that does not exist, or that is a key (a file) rather than a folder, as in S3.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
       throw err;
     }
     return entries.sort();

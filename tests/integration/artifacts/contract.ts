@@ -92,11 +92,13 @@ export function artifactStoreContract(name: string, open: () => Promise<Contract
       const underASlash = await store.list('reports/a/');
       const underReports = await store.list('reports');
       const underNothing = await store.list('reports/none');
+      const underAFile = await store.list('reports/a/1.json');
       // Assess
       expect(underA).toEqual(['reports/a/1.json', 'reports/a/sub/2.json']);
       expect(underASlash).toEqual(underA);
       expect(underReports).toEqual(['reports/a/1.json', 'reports/a/sub/2.json', 'reports/ab/z.json']);
       expect(underNothing).toEqual([]);
+      expect(underAFile).toEqual([]); // a key is not a folder: nothing lies below it
     });
 
     it("lists every key, sorted, for the prefix ''", async () => {
