@@ -1,5 +1,5 @@
 /**
- * `ghtrader data schedule | main-l5 | validate | migrate | contract-check` (data-chain §10.2). The tick store has one
+ * `ghtrader data schedule | l5-start | main-l5 | validate | migrate | contract-check` (data-chain §10.2). The tick store has one
  * writing process (§1.3): the steps run as jobs in the stack that owns it (`ghtrader up` locally, Lambda in the cloud)
  * and these commands submit the job and wait for it, printing the step's JSON with `--json`. Exit 0 ok/warn, 1
  * failure/error, 2 bad input. `migrate` also runs without a stack (in-process, on the home's embedded DynamoDB),
@@ -110,6 +110,27 @@ export function registerDataJobs(data: Command, g: () => Global): void {
           r,
           `schedule ${o.var}: ${r.relation}, ${r.rows} days, hash ${r.schedule_hash} (${r.segments_total} segments); report ${r.report_uri}`,
         );
+      }).catch((e) => fail(e, json));
+    });
+
+  data
+    .command('l5-start')
+    .description('find the first trading day with true-L5 ticks of a variety (cached for GHTRADER_L5_START_TTL_S)')
+    .requiredOption('--var <var>', 'cu, au or ag')
+    .option('--refresh', 'probe the provider again instead of answering from the cache')
+    .action((o: { var: string; refresh?: boolean }) => {
+      const json = Boolean(g().json);
+      return withRuntime(g().home, async (rt) => {
+        const job = await runJob(rt, 'data.l5_start', { var: parseVar(o.var), refresh: o.refresh === true }, 900);
+        const r = job.result as Record<string, unknown>;
+        out(
+          json,
+          r,
+          r.ok
+            ? `l5-start ${o.var}: ${r.l5_start_date} (${r.l5_start_contract}; ${r.source}, ${r.contracts_checked} contracts, ${r.probes_total} probes); set GHTRADER_L5_START_DATE_${o.var.toUpperCase()}=${r.l5_start_date}`
+            : `l5-start ${o.var}: no contract has true-L5 ticks up to today (${r.contracts_checked} contracts, ${r.probes_total} probes)`,
+        );
+        if (!r.ok) process.exitCode = 1;
       }).catch((e) => fail(e, json));
     });
 

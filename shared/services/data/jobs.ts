@@ -4,6 +4,7 @@
  * runs its service.
  */
 import {
+  dataL5Start,
   dataMainL5,
   dataMainL5DayBatch,
   dataMainL5Finalize,
@@ -14,6 +15,7 @@ import {
 import { writeReport } from '../../domain/data/artifacts.ts';
 import type { JobHandlers } from '../job-handlers.ts';
 import { type DataContext, loadDataCalendar, validateDeps } from './context.ts';
+import { runL5Start } from './l5-start.ts';
 import { finalizeMainL5, planMainL5, runDayBatch } from './main-l5.ts';
 import { applyMigrations, assertTickStoreReady, planMigrations } from './migrate.ts';
 import { runSchedule } from './schedule.ts';
@@ -102,6 +104,20 @@ export function dataJobHandlers(ctx: DataContext): JobHandlers {
         },
       );
       return validationSummary(v);
+    },
+    [dataL5Start.kind]: async (raw, job) => {
+      const p = dataL5Start.params.parse(raw);
+      return runL5Start(
+        {
+          market: ctx.market,
+          calendar: await loadDataCalendar(ctx.artifacts),
+          artifacts: ctx.artifacts,
+          settings: ctx.settings,
+          clock: ctx.clock,
+          log: job.log,
+        },
+        { variety: p.var, refresh: p.refresh },
+      );
     },
     [dataMigrate.kind]: async (raw, job) => {
       const p = dataMigrate.params.parse(raw);

@@ -115,6 +115,18 @@ export const dataMigrate = defineJobKind({
   submittable: true,
 });
 
+export const dataL5Start = defineJobKind({
+  kind: 'data.l5_start',
+  description:
+    'Probe the provider for the first trading day with true-L5 ticks of a variety (cached; --refresh probes)',
+  params: z.object({ var: VarietySchema, refresh: z.boolean().default(false) }).strict(),
+  locks: () => [],
+  var: (p) => p.var,
+  sourceBound: true,
+  timeoutS: 900,
+  submittable: true,
+});
+
 export const DATA_JOB_KINDS = [
   dataSchedule,
   dataMainL5,
@@ -122,4 +134,5 @@ export const DATA_JOB_KINDS = [
   dataMainL5Finalize,
   dataValidate,
   dataMigrate,
+  dataL5Start,
 ] as const;
