@@ -187,6 +187,26 @@ function makeFeed(source: ManualSource, clock = new ManualClock(Date.parse('2025
   return { feed, clock };
 }
 
+/** A feed started on a fresh manual source, its first subscriptions settled. */
+async function startedFeed(clock?: ManualClock) {
+  const source = new ManualSource();
+  const made = makeFeed(source, clock);
+  made.feed.start();
+  await settle();
+  return { source, ...made };
+}
+
+/** `startedFeed` whose cu alias already names SHFE.cu2504 and has its main's quote. */
+async function feedOnCuMain() {
+  const started = await startedFeed();
+  const aliases = started.source.quotes('KQ.m@SHFE.cu');
+  aliases.push(quote('KQ.m@SHFE.cu', { underlying_symbol: 'SHFE.cu2504' }));
+  await settle();
+  started.source.quotes('SHFE.cu2504').push(quote('SHFE.cu2504'));
+  await settle();
+  return { ...started, aliases };
+}
+
 describe('PointRing', () => {
   it('keeps the newest points oldest-first and never more than its capacity', () => {
     // Prepare
@@ -204,10 +224,7 @@ describe('PointRing', () => {
 describe('MarketFeed', () => {
   it('subscribes the main contract the alias names, and shows its quote and ticks', async () => {
     // Prepare
-    const source = new ManualSource();
-    const { feed } = makeFeed(source);
-    feed.start();
-    await settle();
+    const { source, feed } = await startedFeed();
 
     // Act
     source.quotes('KQ.m@SHFE.cu').push(quote('KQ.m@SHFE.cu', { underlying_symbol: 'SHFE.cu2504' }));
@@ -234,10 +251,7 @@ describe('MarketFeed', () => {
 
   it('keeps at most windowSize points per variety', async () => {
     // Prepare
-    const source = new ManualSource();
-    const { feed } = makeFeed(source);
-    feed.start();
-    await settle();
+    const { source, feed } = await startedFeed();
     source.quotes('KQ.m@SHFE.cu').push(quote('KQ.m@SHFE.cu', { underlying_symbol: 'SHFE.cu2504' }));
     await settle();
 
@@ -253,10 +267,7 @@ describe('MarketFeed', () => {
 
   it('on a roll releases the old contract, clears the window and subscribes the new main', async () => {
     // Prepare
-    const source = new ManualSource();
-    const { feed } = makeFeed(source);
-    feed.start();
-    await settle();
+    const { source, feed } = await startedFeed();
     const aliases = source.quotes('KQ.m@SHFE.cu');
     aliases.push(quote('KQ.m@SHFE.cu', { underlying_symbol: 'SHFE.cu2504' }));
     await settle();
@@ -282,10 +293,7 @@ describe('MarketFeed', () => {
 
   it('refuses a main contract of another variety and says so in the status', async () => {
     // Prepare
-    const source = new ManualSource();
-    const { feed } = makeFeed(source);
-    feed.start();
-    await settle();
+    const { source, feed } = await startedFeed();
 
     // Act
     source.quotes('KQ.m@SHFE.cu').push(quote('KQ.m@SHFE.cu', { underlying_symbol: 'SHFE.au2506' }));
@@ -332,15 +340,7 @@ describe('MarketFeed', () => {
 
   it('marks the data stale while the md connection is lost and clears it on reconnect', async () => {
     // Prepare
-    const source = new ManualSource();
-    const { feed } = makeFeed(source);
-    feed.start();
-    await settle();
-    const aliases = source.quotes('KQ.m@SHFE.cu');
-    aliases.push(quote('KQ.m@SHFE.cu', { underlying_symbol: 'SHFE.cu2504' }));
-    await settle();
-    source.quotes('SHFE.cu2504').push(quote('SHFE.cu2504'));
-    await settle();
+    const { feed, aliases } = await feedOnCuMain();
 
     // Act
     aliases.notice({ kind: 'connection', code: 2019112910, socket: 'md', message: 'reconnecting' });
@@ -356,15 +356,7 @@ describe('MarketFeed', () => {
 
   it('marks the data stale on md_stall for the main, until its market data flows again', async () => {
     // Prepare
-    const source = new ManualSource();
-    const { feed } = makeFeed(source);
-    feed.start();
-    await settle();
-    const aliases = source.quotes('KQ.m@SHFE.cu');
-    aliases.push(quote('KQ.m@SHFE.cu', { underlying_symbol: 'SHFE.cu2504' }));
-    await settle();
-    source.quotes('SHFE.cu2504').push(quote('SHFE.cu2504'));
-    await settle();
+    const { source, feed, aliases } = await feedOnCuMain();
 
     // Act
     aliases.notice({ kind: 'md_stall', symbols: ['SHFE.cu2504'], silent_ms: 31_000 });
@@ -384,10 +376,7 @@ describe('MarketFeed', () => {
 
   it('surfaces a failed stream as an error, reopens the connection, and keeps going', async () => {
     // Prepare
-    const source = new ManualSource();
-    const { feed } = makeFeed(source);
-    feed.start();
-    await settle();
+    const { source, feed } = await startedFeed();
     source.quotes('KQ.m@SHFE.cu').push(quote('KQ.m@SHFE.cu', { underlying_symbol: 'SHFE.cu2504' }));
     await settle();
 
