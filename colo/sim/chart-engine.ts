@@ -85,8 +85,11 @@ interface Chart {
 export interface ChartBookDeps {
   /** Series for (first symbol, duration ns), or null (unknown symbol: empty chart; unsupported duration: warn). */
   seriesFor: (symbol: string, duration: bigint) => Series | null | 'unsupported_duration';
-  /** Queue a patch; `owned`: the patch is handed over (fresh objects the caller never touches again), no copy needed. */
-  push: (patch: Patch, owned?: boolean) => void;
+  /**
+   * Queue a patch; `owned`: the patch is handed over (fresh objects the caller never touches again), no copy needed;
+   * `checkedFinite`: every number in it was checked finite here (see `PendingPatches.push`).
+   */
+  push: (patch: Patch, owned?: boolean, checkedFinite?: boolean) => void;
   warn: (content: string) => void;
   sessionId: string;
 }
@@ -107,6 +110,16 @@ function wireRow(row: Row): Row {
   const dt = row.datetime;
   if (typeof dt === 'bigint' && dt >= 0n && dt < EXACT_NS_LIMIT && dt % 10_000n === 0n) out.datetime = Number(dt);
   return out;
+}
+
+/** True when no top-level number of `row` is NaN or ±Infinity (chart rows are flat). */
+function rowIsFinite(row: Row): boolean {
+  for (const key in row) {
+    const v = row[key];
+    if (typeof v === 'number' && v - v !== 0) return false;
+    if (typeof v === 'object' && v !== null) return false; // not flat: let the pending patches walk it
+  }
+  return true;
 }
 
 function nest(path: readonly string[], leaf: Patch): Patch {
@@ -229,12 +242,17 @@ export class ChartBook {
       const to = Math.min(c.backlogTo, c.backlogNext + (budget - moved) - 1);
       const rows = c.series.rows(c.backlogNext, to, now);
       const data: Patch = {};
-      for (const [rid, row] of rows) data[String(rid)] = wireRow(row);
+      let finite = true;
+      for (const [rid, row] of rows) {
+        const out = wireRow(row);
+        if (finite && !rowIsFinite(out)) finite = false;
+        data[String(rid)] = out;
+      }
       moved += rows.length;
       c.deliveredTo = Math.max(c.deliveredTo, to);
       c.backlogNext = to + 1;
       const done = c.backlogNext > c.backlogTo;
-      this.deps.push(nest(c.series.path, { data, last_id: c.lastSeen }), true);
+      this.deps.push(nest(c.series.path, { data, last_id: c.lastSeen }), true, finite);
       this.deps.push({
         charts: {
           [c.id]: { left_id: c.left, right_id: Math.min(c.capRight, c.lastSeen), ready: done, more_data: !done },

@@ -68,10 +68,11 @@ export abstract class DiffConnection {
 
   /**
    * Queue a patch for the next `rtn_data`; flushes on the next microtask when a peek is held. `owned`: the patch is
-   * handed over and adopted without a copy (see `PendingPatches.push`).
+   * handed over and adopted without a copy; `checkedFinite`: the caller checked it holds no NaN/±Infinity (see
+   * `PendingPatches.push`).
    */
-  push(patch: Patch, nanToken = false, owned = false): void {
-    this.pending.push(patch, owned);
+  push(patch: Patch, nanToken = false, owned = false, checkedFinite = false): void {
+    this.pending.push(patch, owned, checkedFinite);
     if (nanToken) this.nanTokenPending = true;
     this.scheduleFlush();
   }
@@ -93,11 +94,12 @@ export abstract class DiffConnection {
     if (!this.peekHeld || !this.isOpen) return;
     this.beforeFlush();
     if (this.pending.isEmpty) return;
+    const finite = !this.pending.holdsNonFinite;
     const data = this.pending.take();
     const nan = this.nanTokenPending;
     this.nanTokenPending = false;
     this.peekHeld = false;
-    this.sendFrame({ aid: 'rtn_data', data }, false, nan);
+    this.sendFrame({ aid: 'rtn_data', data }, false, nan, finite);
   }
 
   /** A `peek_message` arrived. */
@@ -107,12 +109,15 @@ export abstract class DiffConnection {
     this.peekHeld = true;
   }
 
-  /** Serialise and send one frame (after the `delay` fault's hold, in order). */
-  sendFrame(frame: Record<string, unknown>, unsolicited: boolean, nanToken = false): void {
+  /**
+   * Serialise and send one frame (after the `delay` fault's hold, in order). `knownFinite`: every number in the frame
+   * was checked finite (pending patches track it), so it serialises in one native pass.
+   */
+  sendFrame(frame: Record<string, unknown>, unsolicited: boolean, nanToken = false, knownFinite = false): void {
     if (!this.isOpen) return;
     let text: string;
     try {
-      text = stringifyDiffJson(frame, { nonFinite: nanToken ? 'token' : 'throw' });
+      text = stringifyDiffJson(frame, { nonFinite: nanToken ? 'token' : 'throw', knownFinite });
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       // A NaN reached a frame without a fault asking for it: a generator or bookkeeping bug. Report it loudly and

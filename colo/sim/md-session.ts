@@ -78,7 +78,7 @@ export class MdSession extends DiffConnection {
     this.sessionId = `ghsim-md-${this.id}`;
     this.charts = new ChartBook({
       seriesFor: (s, d) => ctx.seriesFor(s, d),
-      push: (p, owned) => this.push(p, false, owned),
+      push: (p, owned, checkedFinite) => this.push(p, false, owned, checkedFinite),
       warn: (content) => this.notify('WARNING', 0, content),
       sessionId: this.sessionId,
     });

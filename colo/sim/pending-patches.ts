@@ -40,6 +40,15 @@ export function mergePatchInto(prev: Patch, next: Patch, owned = false): void {
   }
 }
 
+/** True when `v` holds a NaN or ±Infinity number anywhere (arrays and nested objects included). */
+export function holdsNonFinite(v: unknown): boolean {
+  if (typeof v === 'number') return v - v !== 0;
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return v.some(holdsNonFinite);
+  for (const key in v) if (holdsNonFinite((v as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
 function clonePatch(p: Patch): Patch {
   const out: Patch = {};
   for (const key of Object.keys(p)) {
@@ -51,12 +60,16 @@ function clonePatch(p: Patch): Patch {
 
 export class PendingPatches {
   private elements: Patch[] = [];
+  private nonFinite = false;
 
   /**
    * Queue a patch; it is copied, so the caller may reuse its object. With `owned`, the caller hands the patch (every
    * object in it) over and never touches it again, so it is adopted without a copy (a chart chunk of fresh rows).
+   * `checkedFinite`: the caller has already checked that the patch holds no NaN/±Infinity (a chart chunk, checked row by
+   * row as it was built); any other patch is walked here to find out (see `holdsNonFinite`).
    */
-  push(patch: Patch, owned = false): void {
+  push(patch: Patch, owned = false, checkedFinite = false): void {
+    if (!checkedFinite && !this.nonFinite && holdsNonFinite(patch)) this.nonFinite = true;
     const last = this.elements.at(-1);
     if (last === undefined || conflicts(last, patch)) this.elements.push(owned ? patch : clonePatch(patch));
     else mergePatchInto(last, patch, owned);
@@ -71,14 +84,25 @@ export class PendingPatches {
     return this.elements.length;
   }
 
+  /**
+   * True when some patch pending since the last `take` holds a NaN or ±Infinity. False lets the frame be serialised in
+   * one native pass (`stringifyDiffJson`'s `knownFinite`): a chart chunk otherwise costs a second pass to tell a real
+   * `null` (a deleted row) from a NaN the native serialiser also writes as `null`.
+   */
+  get holdsNonFinite(): boolean {
+    return this.nonFinite;
+  }
+
   /** Remove and return everything pending, in order. */
   take(): Patch[] {
     const out = this.elements;
     this.elements = [];
+    this.nonFinite = false;
     return out;
   }
 
   clear(): void {
     this.elements = [];
+    this.nonFinite = false;
   }
 }

@@ -2,6 +2,9 @@
 /**
  * `npm run bench`: bundle every `tests/bench/*.bench.ts` with esbuild (dependencies external) and run each with
  * node, one after another, so each prints its JSON undisturbed by the others.
+ *
+ * `BENCH_CPU_PROF_DIR=<dir>` runs each bench (and the simulator processes benches spawn) under `--cpu-prof`, writing
+ * `.cpuprofile` files there for Chrome DevTools or speedscope.
  */
 import { spawnSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
@@ -26,7 +29,8 @@ for (const file of files) {
     packages: 'external',
     logLevel: 'warning',
   });
-  const r = spawnSync(process.execPath, [outfile], {
+  const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR] : [];
+  const r = spawnSync(process.execPath, [...prof, outfile], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -41,7 +41,12 @@ export function ensureBuilt(): void {
 export function spawnSim(args: string[], timeoutMs = 30_000): Promise<SimProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(REPO_ROOT, 'dist', 'colo', 'cli.js'), 'sim', 'serve', '--port', '0', '--json', ...args],
+    [
+      // `npm run bench` with BENCH_CPU_PROF_DIR set profiles the simulator too (see run.mjs).
+      ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR] : []),
+      path.join(REPO_ROOT, 'dist', 'colo', 'cli.js'),
+      ...['sim', 'serve', '--port', '0', '--json', ...args],
+    ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let exit: { code: number | null; signal: string | null } | undefined;

@@ -183,6 +183,24 @@ describe('stringifyDiffJson', () => {
     expect(asToken).toBe('{"a":NaN,"b":-Infinity}');
   });
 
+  it('with knownFinite writes real nulls, bigints and numbers exactly as without it', () => {
+    // Prepare
+    const frame = {
+      aid: 'rtn_data',
+      data: [{ ticks: { s: { data: { '1': null, '2': { datetime: 1568255607000000001n, last_price: 1.5 } } } } }],
+    };
+
+    // Act
+    const plain = stringifyDiffJson(frame);
+    const known = stringifyDiffJson(frame, { knownFinite: true });
+    const withoutBigint = stringifyDiffJson({ a: null, b: [null, 2.25] }, { knownFinite: true });
+
+    // Assess
+    expect(known).toBe(plain);
+    expect(parseDiffJson(known)).toEqual(frame);
+    expect(withoutBigint).toBe('{"a":null,"b":[null,2.25]}');
+  });
+
   it('omits undefined members and escapes strings like JSON.stringify', () => {
     // Act
     const text = stringifyDiffJson({ a: undefined, b: 'x"y\n', c: [1, undefined], d: null, e: true });

@@ -26,10 +26,14 @@ function series(symbol = 'SHFE.cu2502', total = 100_000): Series {
 
 function harness(s: Series = series()) {
   const patches: Patch[] = [];
+  const checked: boolean[] = [];
   const warnings: string[] = [];
   const book = new ChartBook({
     seriesFor: (sym, d) => (d === 0n && sym === s.path[1] ? s : d === 0n ? null : 'unsupported_duration'),
-    push: (p) => patches.push(structuredClone(p)),
+    push: (p, _owned, checkedFinite) => {
+      patches.push(structuredClone(p));
+      checked.push(checkedFinite === true);
+    },
     warn: (w) => warnings.push(w),
     sessionId: 'sess',
   });
@@ -38,7 +42,7 @@ function harness(s: Series = series()) {
     for (const p of patches.splice(0)) applyMergePatch(tree, p);
     return tree;
   };
-  return { book, patches, warnings, drain, tree };
+  return { book, patches, checked, warnings, drain, tree };
 }
 
 const dataIds = (tree: Record<string, unknown>) =>
@@ -128,6 +132,31 @@ describe('ChartBook', () => {
     expect(ready).toEqual([false, false, true]);
     expect(dataIds(h.tree)).toHaveLength(5000);
     expect(h.tree.mdhis_more_data).toBe(false);
+  });
+
+  it('marks a chunk of finite rows as checked, and leaves one holding a NaN row to be walked', () => {
+    // Prepare
+    const base = series();
+    const withNan: Series = {
+      ...base,
+      rows: (from, to, now) =>
+        base.rows(from, to, now).map(([id, row]) => [id, id === 49_950 ? { ...row, v: Number.NaN } : row]),
+    };
+    const fine = harness();
+    const bad = harness(withNan);
+    for (const h of [fine, bad]) {
+      h.book.set({ chart_id: 'c', ins_list: 'SHFE.cu2502', duration: 0, view_width: 100 }, 50_000n * S);
+      h.drain();
+      h.checked.splice(0);
+    }
+
+    // Act
+    fine.book.fill(2000, 50_000n * S);
+    bad.book.fill(2000, 50_000n * S);
+
+    // Assess: the data chunk is the first patch of each fill
+    expect(fine.checked[0]).toBe(true);
+    expect(bad.checked[0]).toBe(false);
   });
 
   it('answers an empty window with left_id −1, right_id −1, ready true, more_data false', () => {

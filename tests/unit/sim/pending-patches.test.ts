@@ -81,4 +81,24 @@ describe('PendingPatches', () => {
     // Assess
     expect(pending.take()).toEqual([{ quotes: { s: { last_price: 1 } } }]);
   });
+
+  it('tracks whether a pending patch holds NaN or ±Infinity, walking every patch not checked by its caller', () => {
+    // Prepare
+    const pending = new PendingPatches();
+
+    // Act
+    pending.push({ ticks: { s: { data: { '5': null, '6': { last_price: 1, bids: [1, 2] } } } } });
+    const afterFinite = pending.holdsNonFinite;
+    pending.push({ quotes: { s: { levels: [{ price: Number.NEGATIVE_INFINITY }] } } });
+    const afterInfinity = pending.holdsNonFinite;
+    pending.take();
+    const afterTake = pending.holdsNonFinite;
+    pending.push({ quotes: { s: { last_price: Number.NaN } } }, false, true);
+    const checkedByCaller = pending.holdsNonFinite;
+
+    // Assess
+    expect([afterFinite, afterInfinity, afterTake]).toEqual([false, true, false]);
+    // `checkedFinite` is the caller's word: the chart engine checks each row as it builds the chunk.
+    expect(checkedByCaller).toBe(false);
+  });
 });
