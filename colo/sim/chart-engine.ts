@@ -101,12 +101,13 @@ export interface ChartBookDeps {
 const EXACT_NS_LIMIT = 10_000_000_000_000_000_000n;
 
 /**
- * A fresh copy of a chart row for the wire. A `datetime` that a JSON number writes as exactly the same integer literal
- * (every tick/bar time on the 500 ms grid) is carried as a number, so the chunk frame serialises natively without a
- * bigint replacer; the text on the wire is identical (a bare integer). Any other value is kept as it is.
+ * A chart row for the wire: the row itself when the series hands out rows it no longer owns (`fresh`), else a copy.
+ * A `datetime` that a JSON number writes as exactly the same integer literal (every tick/bar time on the 500 ms grid)
+ * is carried as a number, so the chunk frame serialises natively without a bigint replacer; the text on the wire is
+ * identical (a bare integer). Any other value is kept as it is.
  */
-function wireRow(row: Row): Row {
-  const out: Row = { ...row };
+function wireRow(row: Row, fresh: boolean): Row {
+  const out: Row = fresh ? row : { ...row };
   const dt = row.datetime;
   if (typeof dt === 'bigint' && dt >= 0n && dt < EXACT_NS_LIMIT && dt % 10_000n === 0n) out.datetime = Number(dt);
   return out;
@@ -170,7 +171,8 @@ export class ChartBook {
       data[String(id)] = null;
       any = true;
     }
-    if (any) this.deps.push(nest(c.series.path, { data }));
+    // A fresh object of nulls only: handed over, and nothing in it to check for NaN.
+    if (any) this.deps.push(nest(c.series.path, { data }), true, true);
   }
 
   /** Apply a `set_chart` request (create, replace, or delete with `ins_list: ""`). */
@@ -244,7 +246,7 @@ export class ChartBook {
       const data: Patch = {};
       let finite = true;
       for (const [rid, row] of rows) {
-        const out = wireRow(row);
+        const out = wireRow(row, c.series.freshRows);
         if (finite && !rowIsFinite(out)) finite = false;
         data[String(rid)] = out;
       }

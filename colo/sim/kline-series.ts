@@ -76,6 +76,7 @@ abstract class ListingSeries {
 export class MinuteKlineSeries extends ListingSeries implements Series {
   readonly path: readonly string[];
   readonly mutableLast = true;
+  readonly freshRows = false;
   private bases: number[] | null = null;
   private readonly layouts = new Map<string, MinuteLayout>();
   private readonly built = new Map<string, DayBars>();
@@ -234,6 +235,7 @@ export class MinuteKlineSeries extends ListingSeries implements Series {
 export class DailyKlineSeries extends ListingSeries implements Series {
   readonly path: readonly string[];
   readonly mutableLast = true;
+  readonly freshRows = false;
 
   constructor(market: MarketPort, cal: TradingCalendar, symbol: string, variety: Variety) {
     super(market, cal, symbol, variety);

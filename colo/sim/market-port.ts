@@ -49,7 +49,7 @@ export interface MarketPort {
   dayTicks(symbol: string, day: string): TickBlockView;
   /** Id of the first tick of `day` for a contract (cheap: no price generation). */
   tickIdBase(symbol: string, day: string): number;
-  /** Wire row of tick `i` of `block`. */
+  /** Wire row of tick `i` of `block`: a new object on every call, which the caller owns (may keep and change). */
   tickRow(block: TickBlockView, i: number): TickRow;
   /**
    * The live quote as of instant `ns` (last tick at or before it; before a day's first tick, the previous day's

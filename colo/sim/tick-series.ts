@@ -15,6 +15,8 @@ export interface Series {
   readonly path: readonly string[];
   /** Rows can still change after they first appear (the kline bar being built). */
   readonly mutableLast: boolean;
+  /** `rows` returns new objects on every call, owned by the caller (which may change them instead of copying). */
+  readonly freshRows: boolean;
   /** Newest id at or before `now`; −1 when there is none. */
   lastId(now: bigint): number;
   /** First id whose `datetime` ≥ `t`; `lastId(now) + 1` when there is none. */
@@ -53,6 +55,8 @@ export function lowerBound(arr: BigInt64Array, count: number, x: bigint): number
 export class TickSeries implements Series {
   readonly path: readonly string[];
   readonly mutableLast = false;
+  /** `MarketPort.tickRow` makes a new row per call, and `decorate` returns it or a copy. */
+  readonly freshRows = true;
   private readonly firstDay: string | null;
   private readonly lastDay: string | null;
   private days: string[] | null = null;
@@ -62,7 +66,7 @@ export class TickSeries implements Series {
     private readonly cal: TradingCalendar,
     readonly symbol: string,
     private readonly variety: Variety,
-    /** Maps a row before it goes out (faults such as odd_ns); identity by default. */
+    /** Maps a row before it goes out (faults such as odd_ns): the row itself or a new one; identity by default. */
     private readonly decorate: (symbol: string, id: number, row: Row) => Row = (_s, _i, r) => r,
   ) {
     this.path = ['ticks', symbol];

@@ -68,6 +68,15 @@ export function chartReady(node: Record<string, unknown>): boolean {
 }
 
 /** Path of a chart's row series in the mirror. */
+/** Row `id` of a series `data` node (see `Chart.rows`), or undefined. */
+export function rowOf(data: Record<string, unknown> | undefined, id: number): Record<string, unknown> | undefined {
+  if (data === undefined) return undefined;
+  const key = String(id);
+  if (!Object.hasOwn(data, key)) return undefined;
+  const v = data[key];
+  return isNode(v) ? v : undefined;
+}
+
 export function seriesPath(req: ChartRequest): string {
   return req.duration === 0n ? `ticks/${req.symbol}` : `klines/${req.symbol}/${req.duration}`;
 }
@@ -147,7 +156,15 @@ export class ChartHandle {
 
   /** The raw row node of `id`, or undefined (not delivered yet, or evicted). */
   row(id: number): Record<string, unknown> | undefined {
-    const v = this.store.get(`${seriesPath(this.req)}/data/${id}`);
+    return rowOf(this.rows(), id);
+  }
+
+  /**
+   * The series' `data` node (rows by id; read them with `rowOf`), or undefined. Valid until the next batch is
+   * applied: a reader of a whole page looks it up once instead of walking the path for every row.
+   */
+  rows(): Record<string, unknown> | undefined {
+    const v = this.store.get(`${seriesPath(this.req)}/data`);
     return isNode(v) ? v : undefined;
   }
 

@@ -18,7 +18,7 @@ import { tradingDayEndNs, tradingDayOf, tradingDayStartNs } from '#shared/domain
 import { parseAnySymbol } from '#shared/domain/market/symbols.ts';
 import { DataIntegrityError, DiffConfigError } from '#shared/errors/diff.ts';
 import { requireFeature } from './auth.ts';
-import type { ChartRequest } from './chart.ts';
+import { type ChartRequest, rowOf } from './chart.ts';
 import type { DiffMarket, MarketTokens } from './market.ts';
 import { tickRowView } from './views.ts';
 
@@ -72,8 +72,9 @@ export async function* downloadTicks(
       if (view === undefined || view.left_id === -1) return;
       const page: TickRow[] = [];
       let stop = false;
+      const rows = chart.rows();
       for (let id = Math.max(view.left_id, 0); id <= view.right_id; id++) {
-        const node = chart.row(id);
+        const node = rowOf(rows, id);
         const row = node === undefined ? null : tickRowView(symbol, id, node, compact);
         if (row === null || row.datetime > endNs) {
           stop = true;

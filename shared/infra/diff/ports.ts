@@ -26,7 +26,7 @@ import type { Variety } from '#shared/domain/market/varieties.ts';
 import type { BrokerEvent, BrokerSession, BrokerSnapshot, OrderRequest } from '#shared/domain/trading/ports.ts';
 import { NotConnectedError } from '#shared/errors/diff.ts';
 import { CalendarOutOfRangeError } from '#shared/errors/market.ts';
-import type { ChartHandle } from './chart.ts';
+import { type ChartHandle, rowOf } from './chart.ts';
 import { type ContinuousTableSource, continuousMappingFrom } from './continuous.ts';
 import { compactDay, downloadTicks } from './download.ts';
 import type { DiffMarket, MarketTokens } from './market.ts';
@@ -240,8 +240,9 @@ export class DiffMarketDataSource implements MarketDataSource {
         next = view.left_id;
       }
       const tick = priceTick();
+      const rows = chart.rows();
       while (next <= view.right_id) {
-        const node = chart.row(next);
+        const node = rowOf(rows, next);
         if (node === undefined) break;
         const ns = node.datetime;
         const td = typeof ns === 'bigint' ? compactDay(tradingDayOf(cal, ns, 'SHFE', variety).trading_day) : '';

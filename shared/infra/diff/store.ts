@@ -9,11 +9,62 @@
 import { ProtocolError } from '#shared/errors/diff.ts';
 import { DIFF_SCHEMA, type FieldType, type SchemaNode } from './fields.ts';
 
+/**
+ * A set of slash-joined paths, kept as (parent path, key) pairs: a merge records a 2,000-row chart page as 2,000 keys
+ * under one parent, with no path string built per row (joining and hashing them was a download's largest merge cost).
+ * Full paths are only built when someone iterates them (`toSet`). Keys holding a `/` are split like any path.
+ */
+class PathRecord {
+  private readonly byParent = new Map<string, Set<string>>();
+  private lastParent: string | undefined;
+  private lastKeys: Set<string> | undefined;
+  private count = 0;
+
+  add(parent: string, key: string): void {
+    if (key.includes('/')) {
+      const full = join(parent, key);
+      const i = full.lastIndexOf('/');
+      this.addSplit(full.slice(0, i), full.slice(i + 1));
+      return;
+    }
+    this.addSplit(parent, key);
+  }
+
+  private addSplit(parent: string, key: string): void {
+    let keys = parent === this.lastParent ? this.lastKeys : this.byParent.get(parent);
+    if (keys === undefined) {
+      keys = new Set();
+      this.byParent.set(parent, keys);
+    }
+    this.lastParent = parent;
+    this.lastKeys = keys;
+    const before = keys.size;
+    keys.add(key);
+    this.count += keys.size - before;
+  }
+
+  has(path: string): boolean {
+    const i = path.lastIndexOf('/');
+    const keys = i < 0 ? this.byParent.get('') : this.byParent.get(path.slice(0, i));
+    return keys !== undefined && keys.has(i < 0 ? path : path.slice(i + 1));
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  toSet(): Set<string> {
+    const out = new Set<string>();
+    for (const [parent, keys] of this.byParent) for (const k of keys) out.add(join(parent, k));
+    return out;
+  }
+}
+
 /** Where a merge writes what it changed. `cuts` are paths deleted or replaced by a value of another kind. */
 interface Recorder {
-  readonly leaves: Set<string> | undefined;
-  readonly nodes: Set<string> | undefined;
-  readonly cuts: Set<string> | undefined;
+  readonly leaves: PathRecord | undefined;
+  readonly nodes: PathRecord | undefined;
+  readonly cuts: PathRecord | undefined;
 }
 
 export interface DriftReport {
@@ -115,89 +166,86 @@ function mergeNode(
     const type = schema?.fields?.[key];
     if (type !== undefined && (type === 'number' ? typeof pv === 'number' : type === 'ns' && typeof pv === 'bigint')) {
       // Hot path of chart rows: a value already of its table type needs no coercion and, on a key the target does
-      // not hold yet, no change check; its path is only built when something records it.
+      // not hold yet, no change check.
       const cur = target[key];
       if (cur === undefined && !Object.hasOwn(target, key)) {
         target[key] = pv;
-        if (rec.leaves !== undefined) rec.leaves.add(join(path, key));
+        rec.leaves?.add(path, key);
         flags |= CHANGED;
         continue;
       }
       if (Object.is(cur, pv)) continue;
       target[key] = pv;
-      const childPath = join(path, key);
-      rec.leaves?.add(childPath);
-      if (isPlainObject(cur) || Array.isArray(cur)) rec.cuts?.add(childPath);
+      rec.leaves?.add(path, key);
+      if (isPlainObject(cur) || Array.isArray(cur)) rec.cuts?.add(path, key);
       flags |= CHANGED;
       continue;
     }
-    const childPath = join(path, key);
     if (pv === null) {
       if (Object.hasOwn(target, key)) {
         delete target[key];
-        rec.leaves?.add(childPath);
-        rec.cuts?.add(childPath);
+        rec.leaves?.add(path, key);
+        rec.cuts?.add(path, key);
         flags |= CHANGED | DELETED;
       }
       continue;
     }
     if (isPlainObject(pv)) {
       const cur = target[key];
-      let child: Record<string, unknown>;
       const childSchema = schema?.children?.[key] ?? schema?.children?.['*'];
       if (!isPlainObject(cur)) {
         // A node created by this batch: everything under it is new, so it is recorded once as a cut (every path
         // below it counts as changed) instead of leaf by leaf. A 2,000-row chart page would otherwise record
         // ~60,000 full paths, the download's hottest cost.
-        rec.leaves?.add(childPath);
-        rec.cuts?.add(childPath);
-        rec.nodes?.add(childPath);
+        rec.leaves?.add(path, key);
+        rec.cuts?.add(path, key);
+        rec.nodes?.add(path, key);
         flags |= CHANGED;
         if (ctx.adopt) {
           // The patch belongs to the store (a freshly parsed frame): the object itself becomes the node, cleaned in
           // place, instead of being copied key by key (the copy was a fifth of a download's CPU).
-          adoptNode(pv, childPath, childSchema, ctx.onDrift);
+          adoptNode(pv, path, key, childSchema, ctx.onDrift);
           target[key] = pv;
           continue;
         }
-        child = {};
+        const child: Record<string, unknown> = {};
         target[key] = child;
-        mergeNode(child, pv, childPath, childSchema, ctx.rec === SILENT.rec ? ctx : { ...ctx, rec: SILENT.rec });
+        mergeNode(child, pv, join(path, key), childSchema, ctx.rec === SILENT.rec ? ctx : { ...ctx, rec: SILENT.rec });
         continue;
       }
-      child = cur;
-      const r = mergeNode(child, pv, childPath, childSchema, ctx);
+      const r = mergeNode(cur, pv, join(path, key), childSchema, ctx);
       if (r & CHANGED) {
-        rec.nodes?.add(childPath);
+        rec.nodes?.add(path, key);
         flags |= CHANGED;
       }
-      if (r & DELETED && ctx.pruneEmptied && isEmpty(child)) {
+      if (r & DELETED && ctx.pruneEmptied && isEmpty(cur)) {
         delete target[key];
-        rec.leaves?.add(childPath);
-        rec.cuts?.add(childPath);
+        rec.leaves?.add(path, key);
+        rec.cuts?.add(path, key);
         flags |= CHANGED | DELETED;
       }
       continue;
     }
-    const v = type === undefined ? pv : coerceField(type, pv, childPath, ctx.onDrift);
+    const v = type === undefined ? pv : coerceField(type, pv, join(path, key), ctx.onDrift);
     const cur = target[key];
     if (sameValue(cur, v)) continue;
     target[key] = v;
-    rec.leaves?.add(childPath);
-    if (isPlainObject(cur) || Array.isArray(cur) || Array.isArray(v)) rec.cuts?.add(childPath);
+    rec.leaves?.add(path, key);
+    if (isPlainObject(cur) || Array.isArray(cur) || Array.isArray(v)) rec.cuts?.add(path, key);
     flags |= CHANGED;
   }
   return flags;
 }
 
 /**
- * Make a patch object that creates a node into that node, in place, with the result `mergeNode` would build into an
- * empty object: `null` (delete of an absent key) and `__proto__` keys removed, objects recursed, values coerced to
- * their table type (drift reported as in a merge).
+ * Make a patch object that creates a node (at `parent`/`name`) into that node, in place, with the result `mergeNode`
+ * would build into an empty object: `null` (delete of an absent key) and `__proto__` keys removed, objects recursed,
+ * values coerced to their table type (drift reported as in a merge). The node's path is only built when needed.
  */
 function adoptNode(
   node: Record<string, unknown>,
-  path: string,
+  parent: string,
+  name: string,
   schema: SchemaNode | undefined,
   onDrift: ((d: DriftReport) => void) | undefined,
 ): void {
@@ -213,12 +261,12 @@ function adoptNode(
     if (type !== undefined) {
       if (type === 'number' ? typeof v === 'number' : type === 'ns' && typeof v === 'bigint') continue;
       if (!isPlainObject(v)) {
-        node[key] = coerceField(type, v, join(path, key), onDrift);
+        node[key] = coerceField(type, v, join(join(parent, name), key), onDrift);
         continue;
       }
     }
     if (isPlainObject(v)) {
-      adoptNode(v, join(path, key), schema?.children?.[key] ?? schema?.children?.['*'], onDrift);
+      adoptNode(v, join(parent, name), key, schema?.children?.[key] ?? schema?.children?.['*'], onDrift);
     }
   }
 }
@@ -241,12 +289,14 @@ export function applyMergePatch(
   if (!isPlainObject(patch)) {
     throw new ProtocolError('a merge patch element must be a JSON object', { found: describe(patch), path });
   }
+  const leaves = changed === undefined ? undefined : new PathRecord();
   mergeNode(target, patch, path, undefined, {
-    rec: { leaves: changed, nodes: undefined, cuts: undefined },
+    rec: { leaves, nodes: undefined, cuts: undefined },
     onDrift: undefined,
     pruneEmptied: true,
     adopt: false,
   });
+  if (changed !== undefined && leaves !== undefined) for (const p of leaves.toSet()) changed.add(p);
 }
 
 /**
@@ -283,19 +333,23 @@ function describe(v: unknown): string {
 
 /** The paths one applied batch touched, with the `changed(prefix)` query of §1.6. */
 export class ChangeSet {
-  /** Every path set, created, deleted or replaced in the batch. */
-  readonly paths: ReadonlySet<string>;
-  private readonly nodes: ReadonlySet<string>;
-  private readonly cuts: ReadonlySet<string>;
+  private cachedPaths: ReadonlySet<string> | undefined;
 
-  constructor(paths: ReadonlySet<string>, nodes: ReadonlySet<string>, cuts: ReadonlySet<string>) {
-    this.paths = paths;
-    this.nodes = nodes;
-    this.cuts = cuts;
-  }
+  /** @internal Built by the store from what one batch recorded. */
+  constructor(
+    private readonly leaves: PathRecord,
+    private readonly nodes: PathRecord,
+    private readonly cuts: PathRecord,
+  ) {}
 
   static empty(): ChangeSet {
-    return new ChangeSet(new Set(), new Set(), new Set());
+    return new ChangeSet(new PathRecord(), new PathRecord(), new PathRecord());
+  }
+
+  /** Every path set, created, deleted or replaced in the batch (built on first read). */
+  get paths(): ReadonlySet<string> {
+    this.cachedPaths ??= this.leaves.toSet();
+    return this.cachedPaths;
   }
 
   /**
@@ -304,8 +358,8 @@ export class ChangeSet {
    */
   has(prefix: string): boolean {
     const p = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
-    if (p === '') return this.paths.size > 0;
-    if (this.paths.has(p) || this.nodes.has(p)) return true;
+    if (p === '') return this.leaves.size > 0;
+    if (this.leaves.has(p) || this.nodes.has(p)) return true;
     for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
       if (this.cuts.has(p.slice(0, i))) return true;
     }
@@ -391,9 +445,9 @@ export class DiffStore {
     resync: boolean,
     adopt: boolean,
   ): UpdateEvent {
-    const leaves = new Set<string>();
-    const nodes = new Set<string>();
-    const cuts = new Set<string>();
+    const leaves = new PathRecord();
+    const nodes = new PathRecord();
+    const cuts = new PathRecord();
     const drifts: DriftReport[] = [];
     const ctx: MergeContext = {
       rec: { leaves, nodes, cuts },

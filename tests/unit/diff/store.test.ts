@@ -271,6 +271,32 @@ describe('DiffStore', () => {
     expect(store.changed('')).toBe(true);
   });
 
+  it('lists every path a batch set, created or deleted, a page of rows and keys holding a slash included', () => {
+    // Prepare
+    const store = new DiffStore();
+    store.applyBatch([{ ticks: { [CU]: { data: { '1': { last_price: 1 }, '2': { last_price: 2 } } } } }]);
+    const page: Record<string, unknown> = { '1': null, '2': null };
+    for (let id = 3; id <= 2002; id++) page[String(id)] = { last_price: id };
+
+    // Act
+    const event = store.applyBatch([{ ticks: { [CU]: { data: page, last_id: 2002 } }, 'a/b': { 'c/d': 1 } }]);
+
+    // Assess
+    const expected = new Set([
+      `ticks/${CU}/data/1`,
+      `ticks/${CU}/data/2`,
+      ...Array.from({ length: 2000 }, (_, k) => `ticks/${CU}/data/${k + 3}`),
+      `ticks/${CU}/last_id`,
+      'a/b', // a node the batch created is listed once, not leaf by leaf
+    ]);
+    expect(event.changes.paths).toEqual(expected);
+    expect(event.changes.has('a/b/c/d')).toBe(true);
+    expect(event.changes.has('a/b/c')).toBe(true);
+    expect(event.changes.has(`ticks/${CU}/data/2002/last_price`)).toBe(true);
+    expect(event.changes.has(`ticks/${CU}/data/2003`)).toBe(false);
+    expect(event.changes.has(`ticks/${CU}`)).toBe(true);
+  });
+
   it('numbers update events monotonically per store', () => {
     // Prepare
     const store = new DiffStore();

@@ -12,6 +12,7 @@ function series(symbol = 'SHFE.cu2502', total = 100_000): Series {
   return {
     path: ['ticks', symbol],
     mutableLast: false,
+    freshRows: true,
     lastId: last,
     firstIdAtOrAfter: (t, now) => Math.min(Number((t + S - 1n) / S), last(now) + 1),
     rows: (from, to, now) => {
