@@ -251,7 +251,12 @@ export class ExactParser {
     }
     this.i = i;
     const text = s.slice(start, i);
-    if (!integer) return Number(text);
+    if (!integer) {
+      // A whole number written as a fraction or exponent (`1e3`) under a ns key is a bigint too, as on the other paths
+      // (which see only the parsed number) and as the store coerces ns fields.
+      const v = Number(text);
+      return key !== undefined && isNsKey(key) && Number.isInteger(v) ? BigInt(v) : v;
+    }
     if (key !== undefined && isNsKey(key)) return BigInt(text);
     if (digits < 16) return Number(text);
     const big = BigInt(text);

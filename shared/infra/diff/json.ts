@@ -4,7 +4,8 @@
  * Parsing contract:
  * - standard JSON plus bare `NaN`, `Infinity`, `-Infinity` tokens outside strings (→ `number`);
  * - an integer literal under a nanosecond key (`datetime`, `insert_date_time`, `trade_date_time`, `expire_datetime`,
- *   `focus_datetime`, `trading_day_start`, `trading_day_count`, any `*_dt`) is always a `bigint`;
+ *   `focus_datetime`, `trading_day_start`, `trading_day_count`, any `*_dt`) is always a `bigint` (so is a whole number
+ *   written as a fraction or exponent there, `1e3`, by way of its double);
  * - any other integer literal outside ±(2^53−1) becomes a `bigint` and is reported through `onSchemaDrift`;
  * - a frame with none of those tokens goes through `JSON.parse` (fast path) and yields exactly what it would.
  *
@@ -50,7 +51,7 @@ export interface ParseOptions {
  * digits, or an integer (rather than string) value under a ns key. A match inside a string is harmless: that frame
  * simply takes the exact path.
  */
-const NEEDS_EXACT = /NaN|Infinity|\d{16}|(?:datetime|_dt|trading_day_start|trading_day_count)"\s*:\s*-?\d/;
+const NEEDS_EXACT = /NaN|Infinity|\d{16}|(?:datetime|date_time|_dt|trading_day_start|trading_day_count)"\s*:\s*-?\d/;
 
 /**
  * Parse one DIFF frame. Throws `ProtocolError` (code `diff_protocol`) on malformed text.
@@ -100,15 +101,21 @@ function rewriteTokens(s: string): string {
   while (i < n) {
     const c = s.charCodeAt(i);
     if (c === C_Quote) {
-      i++;
+      // Jump to the closing quote: the next quote not escaped (an even run of backslashes before it). A native
+      // search beats a character loop over the keys that make up most of a tick frame.
+      let j = s.indexOf('"', i + 1);
       for (;;) {
-        const d = s.charCodeAt(i);
-        if (d === C_Backslash) i += 2;
-        else if (d === C_Quote) {
-          i++;
+        if (j < 0) {
+          i = n;
           break;
-        } else if (Number.isNaN(d)) break;
-        else i++;
+        }
+        let k = j - 1;
+        while (s.charCodeAt(k) === C_Backslash) k--;
+        if ((j - 1 - k) % 2 === 0) {
+          i = j + 1;
+          break;
+        }
+        j = s.indexOf('"', j + 1);
       }
       continue;
     }

@@ -46,7 +46,7 @@ class PathRecord {
   has(path: string): boolean {
     const i = path.lastIndexOf('/');
     const keys = i < 0 ? this.byParent.get('') : this.byParent.get(path.slice(0, i));
-    return keys !== undefined && keys.has(i < 0 ? path : path.slice(i + 1));
+    return keys?.has(i < 0 ? path : path.slice(i + 1)) === true;
   }
 
   get size(): number {

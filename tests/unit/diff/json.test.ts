@@ -14,6 +14,10 @@ function tickFrame(rows: number): string {
   return `{"aid":"rtn_data","data":[{"ticks":{"SHFE.cu2502":{"last_id":200000,"data":{${parts.join(',')}}}}}]}`;
 }
 
+/** A replacer that tells bigints, NaN and ±Infinity apart in a JSON comparison. */
+const big = (_k: string, v: unknown) =>
+  typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && !Number.isFinite(v) ? `${v}` : v;
+
 describe('parseDiffJson', () => {
   it('keeps a 19-digit nanosecond datetime exact where JSON.parse would round it', () => {
     // Prepare
@@ -127,6 +131,52 @@ describe('parseDiffJson', () => {
     const first = (exact as { data: { ticks: { 'SHFE.cu2502': { data: Record<string, { datetime: bigint }> } } }[] })
       .data[0]?.ticks['SHFE.cu2502'].data['100000'];
     expect(first?.datetime).toBe(1736380800000000001n);
+  });
+
+  it('agrees with the recursive-descent reference on 2,000 random frames of escapes, quotes and long literals', () => {
+    // Prepare: a seeded generator (xorshift) of frames mixing everything the token scanner must get right
+    let seed = 0x9e3779b9;
+    const rnd = (n: number) => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const pieces = ['\\\\', '\\"', '"', 'NaN', 'Infinity', '1234567890123456789', 'a', ',', ':', '\\u00e9', ' '];
+    const str = () => {
+      let out = '';
+      for (let k = rnd(6); k > 0; k--) out += pieces[rnd(pieces.length)]?.replace(/^"$/, '\\"') ?? '';
+      return `"${out}"`;
+    };
+    const num = () =>
+      [
+        `${rnd(100000)}`,
+        `-${rnd(1000)}.${rnd(100)}`,
+        `${1741743000000000000n + BigInt(rnd(1_000_000))}`,
+        '12345678901234567.5',
+        '1234567890123456e3',
+        'NaN',
+        '-Infinity',
+      ][rnd(7)] as string;
+    const value = (depth: number): string => {
+      const r = rnd(depth > 2 ? 3 : 5);
+      if (r === 0) return str();
+      if (r === 1 || r === 2) return num();
+      if (r === 3) return `[${Array.from({ length: rnd(4) }, () => value(depth + 1)).join(',')}]`;
+      const keys = ['datetime', 'insert_date_time', 'last_price', 'x_dt', 'volume', str().slice(1, -1)];
+      return `{${Array.from({ length: rnd(5) }, () => `"${keys[rnd(keys.length)]}":${value(depth + 1)}`).join(',')}}`;
+    };
+    const frames = Array.from({ length: 2000 }, () => `{"aid":"rtn_data","data":[${value(0)}]}`);
+
+    // Act
+    const mismatches = frames.filter((f) => {
+      const a = parseDiffJson(f);
+      const b = parseDiffJsonExact(f);
+      return !Object.is(JSON.stringify(a, big), JSON.stringify(b, big));
+    });
+
+    // Assess
+    expect(mismatches).toEqual([]);
   });
 
   it('does not confuse a NUL escape in a wire string with its internal sentinel', () => {
