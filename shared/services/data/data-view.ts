@@ -373,7 +373,7 @@ function coverageView(
         reason = 'ticks stored on a day the schedule does not list';
       } else if (schedule && p.rows_without_hash > 0) {
         state = 'invalid';
-        reason = `${p.rows_without_hash} rows without schedule_hash (legacy data; run ghtrader data verify)`;
+        reason = `${p.rows_without_hash} rows without schedule_hash (legacy data without provenance); rebuild main_l5 with --full-rebuild`;
       } else if (schedule && foreign.length > 0) {
         state = 'invalid';
         reason = `schedule_hash ${foreign.join(', ')} is not compatible with the current schedule; rebuild main_l5`;
