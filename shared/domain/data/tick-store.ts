@@ -81,6 +81,11 @@ export type DeleteScope = (
 ) & {
   readonly tradingDays?: readonly string[];
   readonly buildId?: string;
+  /**
+   * Owner id (the job id) of the writer lock the caller holds for this delete (§10.3). A QuestDB partition rewrite
+   * refuses without it or when the lock is held by someone else; DuckDB deletes need no lock proof.
+   */
+  readonly lockOwner?: string;
 };
 
 export interface ColumnInfo {

@@ -130,8 +130,8 @@ export async function planMainL5(ctx: DataContext, p: PlanParams, job: JobContex
     let deleted = 0;
     if (decision.mode === 'full_rebuild' && stored.length > 0) {
       // §5.1 step 2 / §1.4: that symbol only, ticks and its daily aggregates.
-      deleted = await ctx.store.deleteRows(TICKS.name, { symbol: alias });
-      await ctx.store.deleteRows(DAILY_AGG.name, { symbol: alias });
+      deleted = await ctx.store.deleteRows(TICKS.name, { symbol: alias, lockOwner: lease.ownerId });
+      await ctx.store.deleteRows(DAILY_AGG.name, { symbol: alias, lockOwner: lease.ownerId });
     }
     // A day is built once its span has closed (18:00 CST of D, §5.2) on both the wall and the provider's clock: a
     // day still trading would be stored partially and never revisited by update mode. Later days wait for the

@@ -49,8 +49,8 @@ function refused(table: string, reason: string): DataChainError {
 }
 
 /**
- * A `RewriteGuard` over the lock store: the caller's own writer lock must be held (by the job that runs the rewrite),
- * the others are taken for the rewrite and released after it.
+ * A `RewriteGuard` over the lock store: the caller's own writer lock must be held by the caller (the job named by the
+ * delete's `lockOwner`), the others are taken for the rewrite and released after it.
  */
 export function lockRewriteGuard(
   locks: LockStore,
@@ -58,8 +58,18 @@ export function lockRewriteGuard(
 ): RewriteGuard {
   return async (table, scope) => {
     const { own, others } = rewriteWriterLocks(table, scope);
-    if ((await locks.holder(own)) === null) {
+    if (scope.lockOwner === undefined) {
+      throw refused(table, `the delete names no lockOwner; rewrites run inside the job that holds ${own}`);
+    }
+    const holder = await locks.holder(own);
+    if (holder === null) {
       throw refused(table, `the caller must hold ${own}, and nobody does; rewrites run inside the job that holds it`);
+    }
+    if (holder.owner !== scope.lockOwner) {
+      throw refused(
+        table,
+        `${own} is held by ${holder.owner} on ${holder.host}, not by the caller ${scope.lockOwner}; rewrites run inside the job that holds it`,
+      );
     }
     const taken = await locks.acquireAll(
       others,

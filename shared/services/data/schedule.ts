@@ -263,6 +263,7 @@ export async function runSchedule(
         exchange: EXCHANGE,
         variety,
         tradingDays: change.delete_days,
+        lockOwner: req.jobId, // the job runner holds main_schedule:var=<v> for this job
       });
     }
   }

@@ -43,7 +43,7 @@ describe('QuestDB rewrite guard on the lock store', () => {
     if (!mine.ok) throw new Error('expected the cu build lock');
     const guard = lockRewriteGuard(stack.rt.locks, 'rewrite-test');
     // Act
-    const release = await guard(TICKS, { symbol: 'KQ.m@SHFE.cu' });
+    const release = await guard(TICKS, { symbol: 'KQ.m@SHFE.cu', lockOwner: 'build-cu' });
     const during = await Promise.all([buildLockKey('au'), buildLockKey('ag')].map((k) => stack.rt.locks.holder(k)));
     const auDuring = await stack.rt.locks.acquire(buildLockKey('au'), owner('build-au'), LEASE_MS);
     await release();
@@ -59,7 +59,7 @@ describe('QuestDB rewrite guard on the lock store', () => {
     // Prepare
     const guard = lockRewriteGuard(stack.rt.locks, 'rewrite-test');
     // Act / Assess: nobody holds the au build lock
-    await expect(guard(TICKS, { symbol: 'KQ.m@SHFE.au' })).rejects.toThrow(
+    await expect(guard(TICKS, { symbol: 'KQ.m@SHFE.au', lockOwner: 'build-au' })).rejects.toThrow(
       /must hold main_l5:symbol=KQ\.m@SHFE\.au, and nobody does/,
     );
     // Prepare: au rebuilds while an ag build runs
@@ -67,10 +67,28 @@ describe('QuestDB rewrite guard on the lock store', () => {
     const ag = await stack.rt.locks.acquire(buildLockKey('ag'), owner('build-ag'), LEASE_MS);
     if (!au.ok || !ag.ok) throw new Error('expected the au and ag build locks');
     // Act
-    const attempt = guard(TICKS, { symbol: 'KQ.m@SHFE.au' });
+    const attempt = guard(TICKS, { symbol: 'KQ.m@SHFE.au', lockOwner: 'build-au' });
     // Assess: blocked, naming the holder; the cu lock it could take is not kept
     await expect(attempt).rejects.toThrow(/main_l5:symbol=KQ\.m@SHFE\.ag \(held by build-ag on test-host\)/);
     expect(await stack.rt.locks.holder(buildLockKey('cu'))).toBeNull();
     expect((await stack.rt.locks.holder(buildLockKey('ag')))?.owner).toBe('build-ag');
+  });
+
+  it('refuses a delete that names no lock owner, or whose lock another job holds, taking nothing', async () => {
+    // Prepare: another job holds the cu schedule lock
+    const guard = lockRewriteGuard(stack.rt.locks, 'rewrite-test');
+    const held = await stack.rt.locks.acquire('main_schedule:var=cu', owner('schedule-job-1'), LEASE_MS);
+    if (!held.ok) throw new Error('expected the cu schedule lock');
+    const scope = { exchange: 'SHFE', variety: 'cu' } as const;
+
+    // Act / Assess
+    await expect(guard(TABLES.mainSchedule.name, scope)).rejects.toThrow(/names no lockOwner/);
+    await expect(guard(TABLES.mainSchedule.name, { ...scope, lockOwner: 'schedule-job-2' })).rejects.toThrow(
+      /main_schedule:var=cu is held by schedule-job-1 on test-host, not by the caller schedule-job-2/,
+    );
+    expect(await stack.rt.locks.holder('main_schedule:var=au')).toBeNull();
+    const release = await guard(TABLES.mainSchedule.name, { ...scope, lockOwner: 'schedule-job-1' });
+    await release();
+    await stack.rt.locks.release(held.leases[0] as (typeof held.leases)[0]);
   });
 });
