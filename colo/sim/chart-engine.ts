@@ -6,7 +6,7 @@
  * Invariants: per chart, the rows delivered to the client form one contiguous id range `[left, deliveredTo]`; a row
  * leaves the client (`null`) only when no chart of the connection on the same series still covers it.
  */
-import type { Patch } from './pending-patches.ts';
+import type { Patch, PushOptions } from './pending-patches.ts';
 import type { Row, Series } from './tick-series.ts';
 
 export const MAX_VIEW_WIDTH = 10_000;
@@ -85,11 +85,8 @@ interface Chart {
 export interface ChartBookDeps {
   /** Series for (first symbol, duration ns), or null (unknown symbol: empty chart; unsupported duration: warn). */
   seriesFor: (symbol: string, duration: bigint) => Series | null | 'unsupported_duration';
-  /**
-   * Queue a patch; `owned`: the patch is handed over (fresh objects the caller never touches again), no copy needed;
-   * `checkedFinite`: every number in it was checked finite here (see `PendingPatches.push`).
-   */
-  push: (patch: Patch, owned?: boolean, checkedFinite?: boolean) => void;
+  /** Queue a patch (see `PendingPatches.push` for the options). */
+  push: (patch: Patch, opts?: PushOptions) => void;
   warn: (content: string) => void;
   sessionId: string;
 }
@@ -172,7 +169,7 @@ export class ChartBook {
       any = true;
     }
     // A fresh object of nulls only: handed over, and nothing in it to check for NaN.
-    if (any) this.deps.push(nest(c.series.path, { data }), true, true);
+    if (any) this.deps.push(nest(c.series.path, { data }), { owned: true, checkedFinite: true });
   }
 
   /** Apply a `set_chart` request (create, replace, or delete with `ins_list: ""`). */
@@ -254,7 +251,11 @@ export class ChartBook {
       c.deliveredTo = Math.max(c.deliveredTo, to);
       c.backlogNext = to + 1;
       const done = c.backlogNext > c.backlogTo;
-      this.deps.push(nest(c.series.path, { data, last_id: c.lastSeen }), true, finite);
+      this.deps.push(nest(c.series.path, { data, last_id: c.lastSeen }), {
+        owned: true,
+        checkedFinite: finite,
+        separate: true,
+      });
       this.deps.push({
         charts: {
           [c.id]: { left_id: c.left, right_id: Math.min(c.capRight, c.lastSeen), ready: done, more_data: !done },

@@ -10,7 +10,7 @@ import type { WebSocket } from 'ws';
 import { ProtocolError } from '#shared/errors/diff.ts';
 import { stringifyDiffJson } from '#shared/infra/diff/json.ts';
 import type { Logger } from '#shared/log.ts';
-import { type Patch, PendingPatches } from './pending-patches.ts';
+import { type Patch, PendingPatches, type PushOptions } from './pending-patches.ts';
 
 export type SocketKind = 'md' | 'trade';
 
@@ -67,12 +67,11 @@ export abstract class DiffConnection {
   protected abstract onClose(): void;
 
   /**
-   * Queue a patch for the next `rtn_data`; flushes on the next microtask when a peek is held. `owned`: the patch is
-   * handed over and adopted without a copy; `checkedFinite`: the caller checked it holds no NaN/±Infinity (see
-   * `PendingPatches.push`).
+   * Queue a patch for the next `rtn_data`; flushes on the next microtask when a peek is held. `opts`: see
+   * `PendingPatches.push`.
    */
-  push(patch: Patch, nanToken = false, owned = false, checkedFinite = false): void {
-    this.pending.push(patch, owned, checkedFinite);
+  push(patch: Patch, nanToken = false, opts: PushOptions = {}): void {
+    this.pending.push(patch, opts);
     if (nanToken) this.nanTokenPending = true;
     this.scheduleFlush();
   }

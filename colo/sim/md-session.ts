@@ -78,7 +78,7 @@ export class MdSession extends DiffConnection {
     this.sessionId = `ghsim-md-${this.id}`;
     this.charts = new ChartBook({
       seriesFor: (s, d) => ctx.seriesFor(s, d),
-      push: (p, owned, checkedFinite) => this.push(p, false, owned, checkedFinite),
+      push: (p, opts) => this.push(p, false, opts),
       warn: (content) => this.notify('WARNING', 0, content),
       sessionId: this.sessionId,
     });

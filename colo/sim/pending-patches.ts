@@ -58,21 +58,38 @@ function clonePatch(p: Patch): Patch {
   return out;
 }
 
+/** How `PendingPatches.push` may treat a patch. */
+export interface PushOptions {
+  /**
+   * The caller hands the patch (every object in it) over and never touches it again, so it is adopted without a copy
+   * (a chart chunk of fresh rows, an eviction).
+   */
+  owned?: boolean;
+  /**
+   * The caller has already checked that the patch holds no NaN/±Infinity (a chart chunk, checked row by row as it was
+   * built); any other patch is walked here to find out (see `holdsNonFinite`).
+   */
+  checkedFinite?: boolean;
+  /**
+   * Queue an owned patch as an element of its own instead of merging it into the last one: the same result for the
+   * client (a frame's elements apply in order), without copying a 2,000-row chunk key by key into a pending eviction.
+   * Only for patches queued once per frame (the chart chunk `fill` adds just before a flush), so pending stays bounded.
+   */
+  separate?: boolean;
+}
+
 export class PendingPatches {
   private elements: Patch[] = [];
   private nonFinite = false;
 
-  /**
-   * Queue a patch; it is copied, so the caller may reuse its object. With `owned`, the caller hands the patch (every
-   * object in it) over and never touches it again, so it is adopted without a copy (a chart chunk of fresh rows).
-   * `checkedFinite`: the caller has already checked that the patch holds no NaN/±Infinity (a chart chunk, checked row by
-   * row as it was built); any other patch is walked here to find out (see `holdsNonFinite`).
-   */
-  push(patch: Patch, owned = false, checkedFinite = false): void {
-    if (!checkedFinite && !this.nonFinite && holdsNonFinite(patch)) this.nonFinite = true;
+  /** Queue a patch; unless `owned`, it is copied, so the caller may reuse its object (see `PushOptions`). */
+  push(patch: Patch, opts: PushOptions = {}): void {
+    const owned = opts.owned === true;
+    if (opts.checkedFinite !== true && !this.nonFinite && holdsNonFinite(patch)) this.nonFinite = true;
     const last = this.elements.at(-1);
-    if (last === undefined || conflicts(last, patch)) this.elements.push(owned ? patch : clonePatch(patch));
-    else mergePatchInto(last, patch, owned);
+    if (last === undefined || (owned && opts.separate === true) || conflicts(last, patch)) {
+      this.elements.push(owned ? patch : clonePatch(patch));
+    } else mergePatchInto(last, patch, owned);
   }
 
   get isEmpty(): boolean {

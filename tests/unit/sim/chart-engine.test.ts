@@ -31,9 +31,9 @@ function harness(s: Series = series()) {
   const warnings: string[] = [];
   const book = new ChartBook({
     seriesFor: (sym, d) => (d === 0n && sym === s.path[1] ? s : d === 0n ? null : 'unsupported_duration'),
-    push: (p, _owned, checkedFinite) => {
+    push: (p, opts) => {
       patches.push(structuredClone(p));
-      checked.push(checkedFinite === true);
+      checked.push(opts?.checkedFinite === true);
     },
     warn: (w) => warnings.push(w),
     sessionId: 'sess',

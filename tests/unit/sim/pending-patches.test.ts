@@ -93,12 +93,34 @@ describe('PendingPatches', () => {
     const afterInfinity = pending.holdsNonFinite;
     pending.take();
     const afterTake = pending.holdsNonFinite;
-    pending.push({ quotes: { s: { last_price: Number.NaN } } }, false, true);
+    pending.push({ quotes: { s: { last_price: Number.NaN } } }, { checkedFinite: true });
     const checkedByCaller = pending.holdsNonFinite;
 
     // Assess
     expect([afterFinite, afterInfinity, afterTake]).toEqual([false, true, false]);
     // `checkedFinite` is the caller's word: the chart engine checks each row as it builds the chunk.
     expect(checkedByCaller).toBe(false);
+  });
+
+  it('queues a separate owned chunk as its own element, merges later patches into it, and applies the same', () => {
+    // Prepare
+    const pending = new PendingPatches();
+    const patches = [
+      { ticks: { s: { data: { '1': null, '2': null } } } },
+      { ticks: { s: { data: { '3': { last_price: 3 }, '4': { last_price: 4 } }, last_id: 4 } } },
+      { charts: { c: { ready: true } } },
+    ];
+    const client = { ticks: { s: { data: { '1': { last_price: 1 }, '2': { last_price: 2 } } } } };
+
+    // Act
+    pending.push(structuredClone(patches[0]) as Record<string, unknown>, { owned: true });
+    pending.push(structuredClone(patches[1]) as Record<string, unknown>, { owned: true, separate: true });
+    pending.push(structuredClone(patches[2]) as Record<string, unknown>);
+    const out = pending.take();
+
+    // Assess
+    expect(out).toHaveLength(2);
+    expect(out[1]).toEqual({ ...patches[1], ...patches[2] });
+    expect(applyAll(structuredClone(client), out)).toEqual(applyAll(structuredClone(client), structuredClone(patches)));
   });
 });
