@@ -1,8 +1,8 @@
 /**
- * `ghtrader data schedule | l5-start | main-l5 | validate | migrate | contract-check` (data-chain §10.2). The tick store has one
- * writing process (§1.3): the steps run as jobs in the stack that owns it (`ghtrader up` locally, Lambda in the cloud)
- * and these commands submit the job and wait for it, printing the step's JSON with `--json`. Exit 0 ok/warn, 1
- * failure/error, 2 bad input. `migrate` also runs without a stack (in-process, on the home's embedded DynamoDB),
+ * `ghtrader data schedule | l5-start | main-l5 | validate | verify | migrate | contract-check` (data-chain §10.2).
+ * The tick store has one writing process (§1.3): the steps run as jobs in the stack that owns it (`ghtrader up`
+ * locally, Lambda in the cloud) and these commands submit the job and wait for it, printing the step's JSON with
+ * `--json`. Exit 0 ok/warn, 1 failure/error, 2 bad input. `migrate` also runs without a stack (in-process, on the home's embedded DynamoDB),
  * because a store that needs a migration stops `ghtrader up`.
  */
 import { access } from 'node:fs/promises';
@@ -248,6 +248,32 @@ export function registerDataJobs(data: Command, g: () => Global): void {
         }).catch((e) => fail(e, json));
       },
     );
+
+  data
+    .command('verify')
+    .description(
+      'verify a (legacy) main_l5 dataset: schedule hash, row hashes, provenance, L5 rule, validation (read-only unless --promote)',
+    )
+    .requiredOption('--var <var>', 'cu, au or ag')
+    .option('--sample-days <n>', 'check n stored days, evenly spaced with the first and last, instead of every day')
+    .option('--promote', 'append a legacy_verified builds row when the result is not error')
+    .action((o: { var: string; sampleDays?: string; promote?: boolean }) => {
+      const json = Boolean(g().json);
+      return withRuntime(g().home, async (rt) => {
+        const params: Record<string, unknown> = { var: parseVar(o.var), promote: Boolean(o.promote) };
+        const n = posInt('--sample-days', o.sampleDays);
+        if (n !== undefined) params.sample_days = n;
+        const job = await runJob(rt, 'data.verify', params, 1800);
+        const r = job.result as Record<string, unknown>;
+        const v = (r.validation ?? {}) as Record<string, unknown>;
+        out(
+          json,
+          r,
+          `verify ${o.var}: ${r.state} (schedule ${r.schedule_hash_check}); ${r.rows_checked} rows over ${r.days_checked}/${r.days_total} days: ${r.row_hash_mismatches} row_hash mismatches, ${r.provenance_errors} provenance errors, ${r.l5_any_depth_violations} l5_any_depth_v1 violations, ${r.l5_strict_violations} l5_levels_2_5_v2 violations; validation ${v.state} (${v.reason_code}); ${r.promoted_build_id ? `promoted build ${r.promoted_build_id}` : 'not promoted'}; report ${r.report_uri}`,
+        );
+        if (r.ok !== true) process.exitCode = 1;
+      }).catch((e) => fail(e, json));
+    });
 
   data
     .command('migrate')

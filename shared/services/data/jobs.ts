@@ -11,6 +11,7 @@ import {
   dataMigrate,
   dataSchedule,
   dataValidate,
+  dataVerify,
 } from '../../domain/control/job-kinds/data.ts';
 import { writeReport } from '../../domain/data/artifacts.ts';
 import type { JobHandlers } from '../job-handlers.ts';
@@ -20,6 +21,7 @@ import { finalizeMainL5, planMainL5, runDayBatch } from './main-l5.ts';
 import { applyMigrations, assertTickStoreReady, planMigrations } from './migrate.ts';
 import { runSchedule } from './schedule.ts';
 import { runValidation, type ValidationReport } from './validate.ts';
+import { runVerify, verifySummary } from './verify.ts';
 
 /** The §10.2 `validate --json` object: what a job result and the CLI show; the full report is at report_uri. */
 export function validationSummary(v: ValidationReport) {
@@ -104,6 +106,24 @@ export function dataJobHandlers(ctx: DataContext): JobHandlers {
         },
       );
       return validationSummary(v);
+    },
+    [dataVerify.kind]: async (raw, job) => {
+      const p = dataVerify.params.parse(raw);
+      await ready();
+      const market = await ctx.market.get();
+      const r = await runVerify(
+        {
+          ...(await validateDeps(ctx, job.log, market)),
+          marketNow: async () => (market.marketNow ? market.marketNow() : BigInt(ctx.clock.nowMs()) * 1_000_000n),
+        },
+        {
+          variety: p.var,
+          jobId: job.jobId,
+          promote: p.promote,
+          ...(p.sample_days !== undefined ? { sampleDays: p.sample_days } : {}),
+        },
+      );
+      return verifySummary(r);
     },
     [dataL5Start.kind]: async (raw, job) => {
       const p = dataL5Start.params.parse(raw);

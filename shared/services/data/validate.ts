@@ -64,6 +64,14 @@ import type { Logger } from '../../log.ts';
 import { loadSessionHistory } from './sessions.ts';
 
 export const VALIDATE_REPORT_STEP = 'main_l5_validate';
+/**
+ * Where a read-only validation (`persist: false`, run by legacy verification) writes its report: never over the
+ * validation reports the Data page shows as the last validation.
+ */
+export const READ_ONLY_VALIDATE_REPORT_STEP = 'main_l5_validate_read_only';
+
+const reportStepOf = (req: ValidateRequest) =>
+  req.persist === false ? READ_ONLY_VALIDATE_REPORT_STEP : VALIDATE_REPORT_STEP;
 const EXCHANGE = 'SHFE';
 const PERSIST_BATCH_DAYS = 100;
 const LEASE_MS = 120_000;
@@ -117,6 +125,12 @@ export interface ValidateRequest {
   l5Rule?: L5RuleId;
   /** main_l5 build outcome class per day (`written`, `provider_missing`, …) for `provider_inference` (§6.3). */
   dayOutcomes?: Readonly<Record<string, string>>;
+  /**
+   * Default true. False computes and reports only: no gap clear and no summary/gap/tick-gap/field-quality writes
+   * (legacy verification, §6.8, is read-only against the store); the `persist` counters stay 0, and the report goes
+   * to `READ_ONLY_VALIDATE_REPORT_STEP`, not over the last validation report.
+   */
+  persist?: boolean;
 }
 
 export type ValidationState = 'ok' | 'warn' | 'error' | 'noop';
@@ -181,13 +195,19 @@ type GapSupersedingStore = TickStore & {
   supersedeGapRows?: (symbol: string, days: readonly string[]) => Promise<number>;
 };
 
-interface LockHandle {
+export interface LockHandle {
   lease: Lease | null;
   renewedAt: number;
 }
 
 /** §6.1: refuse when a live owner other than this job holds the key, else acquire (waiting, never preempting). */
-async function acquireLock(deps: ValidateDeps, key: string, symbol: string, jobId: string, waitS: number) {
+export async function acquireLock(
+  deps: Pick<ValidateDeps, 'locks'>,
+  key: string,
+  symbol: string,
+  jobId: string,
+  waitS: number,
+): Promise<LockHandle> {
   const holder = await deps.locks.holder(key);
   if (holder !== null && holder.owner !== jobId) throw new MainL5BuildInProgressError(symbol, holder.owner);
   if (holder !== null) return { lease: null, renewedAt: performance.now() } satisfies LockHandle;
@@ -436,11 +456,14 @@ async function validateLocked(
     batches: 0,
   };
   const superseding = store as GapSupersedingStore;
+  const persisting = req.persist !== false;
   try {
-    persist.gap_rows_cleared =
-      store.kind === 'questdb' && typeof superseding.supersedeGapRows === 'function'
-        ? await superseding.supersedeGapRows(symbol, days)
-        : await store.deleteRows(TABLES.validateGaps.name, { symbol, tradingDays: days });
+    if (persisting) {
+      persist.gap_rows_cleared =
+        store.kind === 'questdb' && typeof superseding.supersedeGapRows === 'function'
+          ? await superseding.supersedeGapRows(symbol, days)
+          : await store.deleteRows(TABLES.validateGaps.name, { symbol, tradingDays: days });
+    }
   } catch (err) {
     throw new DataChainError(
       'main_l5_validate_persist_failed',
@@ -462,7 +485,7 @@ async function validateLocked(
   const totals = new ValidationTotals();
   const batch = { days: 0, summary: [] as Row[], gaps: [] as Row[], tickGaps: [] as Row[], quality: [] as Row[] };
   const write = async (step: string, table: string, rows: Row[]): Promise<number> => {
-    if (rows.length === 0) return 0;
+    if (rows.length === 0 || !persisting) return 0;
     try {
       return await store.writeRows(table, rows);
     } catch (err) {
@@ -475,7 +498,7 @@ async function validateLocked(
     persist.gap_rows_inserted += await write('gaps', TABLES.validateGaps.name, batch.gaps);
     persist.tick_gap_rows_upserted += await write('tick_gaps', TABLES.tickGaps.name, batch.tickGaps);
     persist.field_quality_rows_upserted += await write('field_quality', TABLES.fieldQuality.name, batch.quality);
-    persist.batches++;
+    if (persisting) persist.batches++;
     batch.days = 0;
     batch.summary = [];
     batch.gaps = [];
@@ -626,7 +649,7 @@ async function finishReport(
   const report: ValidationReport = {
     ...summary,
     state: extra.state,
-    report_uri: deps.artifacts.uri(reportKey(VALIDATE_REPORT_STEP, b.symbol, atMs, b.req.jobId)),
+    report_uri: deps.artifacts.uri(reportKey(reportStepOf(b.req), b.symbol, atMs, b.req.jobId)),
     reason: extra.reason,
     created_at: new Date(atMs).toISOString(),
     job_id: b.req.jobId,
@@ -667,7 +690,7 @@ async function finishReport(
     config_snapshot: { values: b.snapshot.toJSON(), config_hash: b.snapshot.hash() },
     persist: extra.persist,
   };
-  const uri = await writeReport(deps.artifacts, VALIDATE_REPORT_STEP, b.symbol, atMs, b.req.jobId, report);
+  const uri = await writeReport(deps.artifacts, reportStepOf(b.req), b.symbol, atMs, b.req.jobId, report);
   report.report_uri = uri;
   return report;
 }

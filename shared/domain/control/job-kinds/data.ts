@@ -1,7 +1,8 @@
 /**
  * Data-chain job kinds (data-chain §10.1). Handlers live in `shared/services/data/jobs.ts`. Locks the worker takes
  * are declared here; the main_l5 build lock `main_l5:symbol=<alias>` is taken by the build itself (it outlives the
- * planning job: children renew it and finalize releases it), and validation checks it without preemption (§6.1).
+ * planning job: children renew it and finalize releases it), and validation and verification check it without
+ * preemption (§6.1, §6.8).
  */
 import * as z from 'zod';
 import { VarietySchema } from '../varieties.ts';
@@ -98,6 +99,27 @@ export const dataValidate = defineJobKind({
   submittable: true,
 });
 
+export const dataVerify = defineJobKind({
+  kind: 'data.verify',
+  description:
+    'Verify a (legacy) main_l5 dataset: schedule_hash, row hashes, provenance, L5 rule and validation; read-only unless promote',
+  params: z
+    .object({
+      var: VarietySchema,
+      /** Check N stored days (evenly spaced, first and last included) instead of every one. */
+      sample_days: z.number().int().min(1).optional(),
+      /** Append a `legacy_verified` builds row when the result is not `error`. */
+      promote: z.boolean().default(false),
+    })
+    .strict(),
+  // Like data.validate: the service checks `main_l5:symbol=<alias>` itself (a live build → refused, never preempted).
+  locks: () => [],
+  var: (p) => p.var,
+  sourceBound: true,
+  timeoutS: 900,
+  submittable: true,
+});
+
 export const dataMigrate = defineJobKind({
   kind: 'data.migrate',
   description: 'Plan (dry run) or apply the tick-store migrations on the DynamoDB ledger',
@@ -133,6 +155,7 @@ export const DATA_JOB_KINDS = [
   dataMainL5DayBatch,
   dataMainL5Finalize,
   dataValidate,
+  dataVerify,
   dataMigrate,
   dataL5Start,
 ] as const;
