@@ -38,6 +38,8 @@ import { ensureBuilt, processCpuMs, spawnSim } from './support/sim-process.ts';
 const DAYS = Number(process.env.BENCH_MAIN_L5_DAYS ?? 60);
 const START = process.env.BENCH_MAIN_L5_START ?? '2025-03-03';
 const YEAR_TICKS = 15_000_000;
+/** Day batches in flight (`max_concurrency`, one DIFF session each); the default is the setting's default. */
+const CONCURRENCY = Number(process.env.BENCH_MAIN_L5_CONCURRENCY ?? 4);
 const YEAR_DAYS = 245;
 
 async function main(): Promise<void> {
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
     hostId: 'bench',
   };
   rt.addHandlers(dataJobHandlers(ctx));
-  const runner = createLocalRunner(rt, { concurrency: 6, waitTimeS: 1, log: silentLogger() });
+  const runner = createLocalRunner(rt, { concurrency: CONCURRENCY + 2, waitTimeS: 1, log: silentLogger() });
   runner.start();
   const sys = { actor: { actor: 'bench', role: 'admin' as const }, requestId: 'bench', actorType: 'system' as const };
   const waitJob = async (jobId: string) => {
@@ -117,7 +119,7 @@ async function main(): Promise<void> {
     const simCpu0 = simPid === null ? null : processCpuMs(simPid);
     const cpu0 = process.cpuUsage();
     const plan = await waitJob(
-      (await rt.jobs.submit({ kind: 'data.main_l5', params: { var: 'cu', max_concurrency: 4 } }, sys)).job.job_id,
+      (await rt.jobs.submit({ kind: 'data.main_l5', params: { var: 'cu', max_concurrency: CONCURRENCY } }, sys)).job.job_id,
     );
     if (plan.status !== 'succeeded') throw new Error(`main_l5 plan failed: ${JSON.stringify(plan.error)}`);
     const buildId = (plan.result as { build_id: string }).build_id;
@@ -166,7 +168,7 @@ async function main(): Promise<void> {
         {
           bench: 'main-l5',
           machine: machine(),
-          comparison: `cu from the simulator (${process.env.BENCH_MAIN_L5_SIM === 'inproc' ? 'in process' : 'own process'}) over DIFF → SQS/local runner day batches (max_concurrency 4, one DIFF session each) → DuckDB, finalize + validation gate included; goals from issue 4`,
+          comparison: `cu from the simulator (${process.env.BENCH_MAIN_L5_SIM === 'inproc' ? 'in process' : 'own process'}) over DIFF → SQS/local runner day batches (max_concurrency ${CONCURRENCY}, one DIFF session each) → DuckDB, finalize + validation gate included; goals from issue 4`,
           days: summary.days_total,
           status: summary.status,
           rows_total: summary.rows_total,
