@@ -1,5 +1,6 @@
 /**
- * `ghtrader data schedule | l5-start | main-l5 | validate | verify | migrate | contract-check` (data-chain §10.2).
+ * `ghtrader data schedule | l5-start | main-l5 | validate | verify | field-quality | migrate | contract-check`
+ * (data-chain §10.2).
  * The tick store has one writing process (§1.3): the steps run as jobs in the stack that owns it (`ghtrader up`
  * locally, Lambda in the cloud) and these commands submit the job and wait for it, printing the step's JSON with
  * `--json`. Exit 0 ok/warn, 1 failure/error, 2 bad input. `migrate` also runs without a stack (in-process, on the home's embedded DynamoDB),
@@ -270,6 +271,36 @@ export function registerDataJobs(data: Command, g: () => Global): void {
           json,
           r,
           `verify ${o.var}: ${r.state} (schedule ${r.schedule_hash_check}); ${r.rows_checked} rows over ${r.days_checked}/${r.days_total} days: ${r.row_hash_mismatches} row_hash mismatches, ${r.provenance_errors} provenance errors, ${r.l5_any_depth_violations} l5_any_depth_v1 violations, ${r.l5_strict_violations} l5_levels_2_5_v2 violations; validation ${v.state} (${v.reason_code}); ${r.promoted_build_id ? `promoted build ${r.promoted_build_id}` : 'not promoted'}; report ${r.report_uri}`,
+        );
+        if (r.ok !== true) process.exitCode = 1;
+      }).catch((e) => fail(e, json));
+    });
+
+  data
+    .command('field-quality')
+    .description(
+      'field quality of stored main_l5 ticks (L1/L5 null rates, book invariants, outliers; status and score), read-only',
+    )
+    .requiredOption('--var <var>', 'cu, au or ag')
+    .option('--start <date>', 'first day, YYYY-MM-DD (default: the first stored day)')
+    .option('--end <date>', 'last day, YYYY-MM-DD (default: the last stored day)')
+    .action((o: { var: string; start?: string; end?: string }) => {
+      const json = Boolean(g().json);
+      return withRuntime(g().home, async (rt) => {
+        const params: Record<string, unknown> = { var: parseVar(o.var) };
+        if (o.start) params.start = o.start;
+        if (o.end) params.end = o.end;
+        const job = await runJob(rt, 'data.field_quality', params, 1800);
+        const r = job.result as Record<string, unknown>;
+        const t = (r.totals ?? {}) as Record<string, number>;
+        const pct = (x: number | undefined) => `${((x ?? 0) * 100).toFixed(3)}%`;
+        const reasons = Array.isArray(r.reasons)
+          ? (r.reasons as { level: string; message: string }[]).filter((x) => x.level !== 'info').map((x) => x.message)
+          : [];
+        out(
+          json,
+          r,
+          `field-quality ${o.var}: ${r.status}, score ${Number(r.score).toFixed(2)} over ${r.days} days (${r.first_day} … ${r.last_day}); null bid1 ${pct(t.bid_price1_null_rate)}, ask1 ${pct(t.ask_price1_null_rate)}, l5 ${pct(t.l5_fields_null_rate)}; ${t.anomalies ?? 0} anomalies, ${t.critical_gaps ?? 0} critical gaps${r.days_without_validation ? ` (${r.days_without_validation} days without validation)` : ''}${reasons.length > 0 ? `; ${reasons.join('; ')}` : ''}; report ${r.report_uri}`,
         );
         if (r.ok !== true) process.exitCode = 1;
       }).catch((e) => fail(e, json));

@@ -119,7 +119,8 @@ async function main(): Promise<void> {
     const simCpu0 = simPid === null ? null : processCpuMs(simPid);
     const cpu0 = process.cpuUsage();
     const plan = await waitJob(
-      (await rt.jobs.submit({ kind: 'data.main_l5', params: { var: 'cu', max_concurrency: CONCURRENCY } }, sys)).job.job_id,
+      (await rt.jobs.submit({ kind: 'data.main_l5', params: { var: 'cu', max_concurrency: CONCURRENCY } }, sys)).job
+        .job_id,
     );
     if (plan.status !== 'succeeded') throw new Error(`main_l5 plan failed: ${JSON.stringify(plan.error)}`);
     const buildId = (plan.result as { build_id: string }).build_id;

@@ -4,6 +4,7 @@
  * runs its service.
  */
 import {
+  dataFieldQuality,
   dataL5Start,
   dataMainL5,
   dataMainL5DayBatch,
@@ -16,6 +17,7 @@ import {
 import { writeReport } from '../../domain/data/artifacts.ts';
 import type { JobHandlers } from '../job-handlers.ts';
 import { type DataContext, loadDataCalendar, validateDeps } from './context.ts';
+import { fieldQualitySummary, runFieldQuality } from './field-quality.ts';
 import { runL5Start } from './l5-start.ts';
 import { finalizeMainL5, planMainL5, runDayBatch } from './main-l5.ts';
 import { applyMigrations, assertTickStoreReady, planMigrations } from './migrate.ts';
@@ -124,6 +126,28 @@ export function dataJobHandlers(ctx: DataContext): JobHandlers {
         },
       );
       return verifySummary(r);
+    },
+    [dataFieldQuality.kind]: async (raw, job) => {
+      const p = dataFieldQuality.params.parse(raw);
+      await ready();
+      const r = await runFieldQuality(
+        {
+          store: ctx.store,
+          locks: ctx.locks,
+          settings: ctx.settings,
+          artifacts: ctx.artifacts,
+          clock: ctx.clock,
+          log: job.log,
+        },
+        {
+          variety: p.var,
+          jobId: job.jobId,
+          ...(p.start ? { start: p.start } : {}),
+          ...(p.end ? { end: p.end } : {}),
+        },
+      );
+      // Job results stay small (≤ 8 KiB); every day's entry is in the report at report_uri.
+      return fieldQualitySummary(r);
     },
     [dataL5Start.kind]: async (raw, job) => {
       const p = dataL5Start.params.parse(raw);

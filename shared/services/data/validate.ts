@@ -201,7 +201,7 @@ export interface LockHandle {
 }
 
 /** §6.1: refuse when a live owner other than this job holds the key, else acquire (waiting, never preempting). */
-export async function acquireLock(
+async function acquireLock(
   deps: Pick<ValidateDeps, 'locks'>,
   key: string,
   symbol: string,
@@ -273,22 +273,43 @@ const EMPTY_DAY: TickDayValues = {
 export async function runValidation(deps: ValidateDeps, req: ValidateRequest): Promise<ValidationReport> {
   const { log } = deps;
   const symbol = continuousSymbol(req.variety);
-  const lockKey = `main_l5:symbol=${symbol}`;
   const snapshot = new SettingsSnapshot();
-  const waitS = snapshot.record(
-    'GHTRADER_MAIN_L5_VALIDATE_LOCK_WAIT_TIMEOUT_S',
-    resolveNumber(deps.settings, { key: 'GHTRADER_MAIN_L5_VALIDATE_LOCK_WAIT_TIMEOUT_S', default: 3, min: 0.1 }),
+  const waitS = snapshot.record(LOCK_WAIT_SETTING.key, resolveNumber(deps.settings, LOCK_WAIT_SETTING));
+  return underBuildReadLock(
+    { locks: deps.locks, log },
+    { symbol, jobId: req.jobId, waitS, step: 'main_l5_validate', held: req.heldBuildLockOwner !== undefined },
+    (handle) => validateLocked(deps, req, symbol, snapshot, handle),
   );
-  const handle: LockHandle =
-    req.heldBuildLockOwner !== undefined
-      ? { lease: null, renewedAt: performance.now() }
-      : await acquireLock(deps, lockKey, symbol, req.jobId, waitS);
+}
+
+/** How long validation (and verification, field quality) waits for the build lock. */
+export const LOCK_WAIT_SETTING = {
+  key: 'GHTRADER_MAIN_L5_VALIDATE_LOCK_WAIT_TIMEOUT_S',
+  default: 3,
+  min: 0.1,
+} as const;
+
+/**
+ * Run `fn` holding `main_l5:symbol=<symbol>` taken as validation takes it (§6.1): a live holder other than this job
+ * refuses (`MainL5BuildInProgressError`), a free or expiring lock is waited for up to `waitS`, never preempted; released
+ * afterwards. `held`: the caller already holds it (the build's own validation gate). Used by validation, legacy
+ * verification (§6.8) and field quality (§6.4).
+ */
+export async function underBuildReadLock<T>(
+  deps: { locks: LockStore; log: Logger },
+  o: { symbol: string; jobId: string; waitS: number; step: string; held?: boolean },
+  fn: (handle: LockHandle) => Promise<T>,
+): Promise<T> {
+  const lockKey = `main_l5:symbol=${o.symbol}`;
+  const handle: LockHandle = o.held
+    ? { lease: null, renewedAt: performance.now() }
+    : await acquireLock(deps, lockKey, o.symbol, o.jobId, o.waitS);
   try {
-    return await validateLocked(deps, req, symbol, snapshot, handle);
+    return await fn(handle);
   } finally {
     if (handle.lease !== null) {
       const released = await deps.locks.release(handle.lease);
-      if (!released) log.warn({ key: lockKey, job_id: req.jobId }, 'main_l5_validate.lock_already_lost');
+      if (!released) deps.log.warn({ key: lockKey, job_id: o.jobId }, `${o.step}.lock_already_lost`);
     }
   }
 }

@@ -18,13 +18,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LockStore } from '../../domain/control/locks.ts';
-import { type ArtifactStore, reportKey, writeReport } from '../../domain/data/artifacts.ts';
+import { reportKey, writeReport } from '../../domain/data/artifacts.ts';
 import { newBuildId } from '../../domain/data/main-l5/build-id.ts';
 import { LEGACY_L5_RULE } from '../../domain/data/main-l5/l5-rule.ts';
 import { RowHasher } from '../../domain/data/main-l5/row-hasher.ts';
 import { ROW_HASH_ALGO } from '../../domain/data/row-hash.ts';
 import { buildMainSchedule, type ScheduleRow } from '../../domain/data/schedule.ts';
-import { resolveNumber, type SettingLayers } from '../../domain/data/settings.ts';
+import { resolveNumber } from '../../domain/data/settings.ts';
 import { TABLES, TICK_NUMERIC_COLUMN_COUNT } from '../../domain/data/tick-columns.ts';
 import { msToMicros, type TickDayRows, type TickStore } from '../../domain/data/tick-store.ts';
 import {
@@ -49,17 +49,21 @@ import {
   type VerifyState,
   type VerifyTotals,
 } from '../../domain/data/verify.ts';
-import type { TradingCalendar } from '../../domain/market/calendar/calendar.ts';
-import type { MarketDataSource } from '../../domain/market/ports.ts';
 import { tradingDayOf } from '../../domain/market/sessions.ts';
 import { continuousSymbol } from '../../domain/market/symbols.ts';
 import type { Variety } from '../../domain/market/varieties.ts';
 import { describeError } from '../../errors/base.ts';
 import { DataChainError } from '../../errors/data.ts';
 import type { Logger } from '../../log.ts';
-import { buildLockKey } from './main-l5.ts';
 import { readStoredSchedule, resolveScheduleStart } from './schedule.ts';
-import { acquireLock, type LockHandle, runValidation, type ValidateDeps, type ValidationReport } from './validate.ts';
+import {
+  LOCK_WAIT_SETTING,
+  type LockHandle,
+  runValidation,
+  underBuildReadLock,
+  type ValidateDeps,
+  type ValidationReport,
+} from './validate.ts';
 
 const EXCHANGE = 'SHFE';
 const TICKS = TABLES.ticksMainL5;
@@ -67,18 +71,11 @@ const BUILDS = TABLES.mainL5Builds;
 /** The lock lease; a timer renews it every third of it while the run lasts (validation included). */
 const LEASE_MS = 120_000;
 
-export interface VerifyDeps {
-  store: TickStore;
-  locks: LockStore;
-  calendar: TradingCalendar;
-  settings: SettingLayers;
-  artifacts: ArtifactStore;
-  clock: { nowMs(): number };
-  log: Logger;
-  /** The provider: its continuous mapping rebuilds a deleted schedule prefix (§6.8 step 2). */
-  market?: MarketDataSource;
-  /** The provider's clock (epoch ns), handed to validation (days still trading are left out). */
-  marketNow?: () => Promise<bigint>;
+/**
+ * Validation's dependencies; `market` is the provider whose continuous mapping rebuilds a deleted schedule prefix
+ * (§6.8 step 2; validation itself runs without the provider check), `marketNow` goes to validation.
+ */
+export interface VerifyDeps extends ValidateDeps {
   /** Build ids of promoted rows (tests pass a fixed one). */
   randomUUID?: () => string;
 }
@@ -294,23 +291,19 @@ export async function runVerify(deps: VerifyDeps, request: VerifyRequest): Promi
     log,
     ...(deps.marketNow ? { marketNow: deps.marketNow } : {}),
   };
-  const lockKey = buildLockKey(variety);
-  const waitS = resolveNumber(deps.settings, {
-    key: 'GHTRADER_MAIN_L5_VALIDATE_LOCK_WAIT_TIMEOUT_S',
-    default: 3,
-    min: 0.1,
-  }).value;
-  const handle = await acquireLock(deps, lockKey, symbol, req.jobId, waitS);
-  const lease = keepLease(deps.locks, handle, log);
-  try {
-    return await verifyLocked(deps, validateDeps, req, symbol, lease.check);
-  } finally {
-    await lease.stop();
-    if (handle.lease !== null) {
-      const released = await deps.locks.release(handle.lease);
-      if (!released) log.warn({ key: lockKey, job_id: req.jobId }, 'main_l5_verify.lock_already_lost');
-    }
-  }
+  const waitS = resolveNumber(deps.settings, LOCK_WAIT_SETTING).value;
+  return underBuildReadLock(
+    { locks: deps.locks, log },
+    { symbol, jobId: req.jobId, waitS, step: 'main_l5_verify' },
+    async (handle) => {
+      const lease = keepLease(deps.locks, handle, log);
+      try {
+        return await verifyLocked(deps, validateDeps, req, symbol, lease.check);
+      } finally {
+        await lease.stop();
+      }
+    },
+  );
 }
 
 async function verifyLocked(

@@ -2,9 +2,10 @@
  * Data-chain job kinds (data-chain §10.1). Handlers live in `shared/services/data/jobs.ts`. Locks the worker takes
  * are declared here; the main_l5 build lock `main_l5:symbol=<alias>` is taken by the build itself (it outlives the
  * planning job: children renew it and finalize releases it), and validation and verification check it without
- * preemption (§6.1, §6.8).
+ * preemption (§6.1, §6.8; field quality, §6.4, likewise).
  */
 import * as z from 'zod';
+import { isIsoDay } from '../../market/calendar/days.ts';
 import { VarietySchema } from '../varieties.ts';
 import { defineJobKind } from './types.ts';
 
@@ -120,6 +121,34 @@ export const dataVerify = defineJobKind({
   submittable: true,
 });
 
+/** `YYYY-MM-DD` naming a real calendar day (`2025-02-30` is refused). */
+const RealIsoDay = z.string().refine(isIsoDay, 'expected a real calendar day YYYY-MM-DD');
+
+export const dataFieldQuality = defineJobKind({
+  kind: 'data.field_quality',
+  description:
+    'Field quality of stored main_l5 ticks over a day range: L1/L5 null rates, book invariants, outliers, status and score; read-only',
+  params: z
+    .object({
+      var: VarietySchema,
+      /** First stored day to check (default: the first stored day). */
+      start: RealIsoDay.optional(),
+      /** Last stored day to check (default: the last stored day). */
+      end: RealIsoDay.optional(),
+    })
+    .strict()
+    .refine((p) => p.start === undefined || p.end === undefined || p.start <= p.end, {
+      message: 'start must not be after end',
+      path: ['start'],
+    }),
+  // Like data.validate: the service checks `main_l5:symbol=<alias>` itself (a live build → refused, never preempted).
+  locks: () => [],
+  var: (p) => p.var,
+  sourceBound: false,
+  timeoutS: 900,
+  submittable: true,
+});
+
 export const dataMigrate = defineJobKind({
   kind: 'data.migrate',
   description: 'Plan (dry run) or apply the tick-store migrations on the DynamoDB ledger',
@@ -156,6 +185,7 @@ export const DATA_JOB_KINDS = [
   dataMainL5Finalize,
   dataValidate,
   dataVerify,
+  dataFieldQuality,
   dataMigrate,
   dataL5Start,
 ] as const;

@@ -17,6 +17,11 @@ const SAMPLE_PARAMS: Record<string, unknown[]> = {
   'data.main_l5.finalize': [{ var: 'cu', build_id: '0123456789ab' }],
   'data.validate': [{ var: 'cu' }, { var: 'au', start: '2025-01-02', end: '2025-01-31', incremental: false }],
   'data.verify': [{ var: 'cu' }, { var: 'ag', sample_days: 5, promote: true }],
+  'data.field_quality': [
+    { var: 'cu' },
+    { var: 'au', start: '2025-01-02' },
+    { var: 'ag', start: '2025-01-02', end: '2025-01-02' },
+  ],
   'data.migrate': [{}, { apply: true, table: 'ghtrader_ticks_main_l5_v2' }],
   'data.l5_start': [{ var: 'cu' }, { var: 'ag', refresh: true }],
 };
