@@ -14,7 +14,7 @@ import type { Row } from '#shared/domain/data/tick-store.ts';
 import { INVARIANT_CHECKS, L1_NULL_COLUMNS } from '#shared/domain/data/validation/field-quality.ts';
 import { ValidationFailedError } from '#shared/errors/control.ts';
 import type { FieldQualityReport, fieldQualitySummary } from '#shared/services/data/field-quality.ts';
-import { build, createDataTestStack, type DataTestStack, runJob } from './support.ts';
+import { build, createDataTestStack, type DataTestStack, expectRefusedDuringBuild, runJob } from './support.ts';
 
 const CU = 'KQ.m@SHFE.cu';
 const T = TABLES.ticksMainL5.name;
@@ -197,22 +197,8 @@ describe('data.field_quality on a simulator-built dataset', () => {
   });
 
   it('refuses while a build holds main_l5:symbol=<alias>, naming the holder, and leaves the lock alone', async () => {
-    // Prepare
-    const held = await d.stack.rt.locks.acquire(LOCK_KEY, { ownerId: 'build-job-7', host: 'h', pid: 1 }, 60_000);
-    if (!held.ok) throw new Error('expected to hold the build lock');
-    try {
-      // Act
-      const { job } = await fieldQuality();
-
-      // Assess
-      expect(job.status).toBe('failed');
-      expect(job.error?.message).toBe(
-        'main-l5 build in progress for KQ.m@SHFE.cu (job_id=build-job-7). Please retry after it finishes.',
-      );
-      expect((await d.stack.rt.locks.holder(LOCK_KEY))?.owner).toBe('build-job-7');
-    } finally {
-      await d.stack.rt.locks.release(held.leases[0] as NonNullable<(typeof held.leases)[0]>);
-    }
+    // Act / Assess
+    await expectRefusedDuringBuild(d, CU, () => fieldQuality(), 'build-job-7');
   });
 
   it('bad params are bad input (exit 2); no ticks or no day in range fail the job naming what to do', async () => {

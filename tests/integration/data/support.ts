@@ -147,3 +147,28 @@ export async function build(
   );
   return { plan, item };
 }
+
+/**
+ * While another job (`owner`) holds `main_l5:symbol=<symbol>`, `act` (a read-only step: validate, verify, field
+ * quality) must fail naming that job and leave the lock with it.
+ */
+export async function expectRefusedDuringBuild(
+  d: DataTestStack,
+  symbol: string,
+  act: () => Promise<{ job: JobRecord }>,
+  owner = 'build-job-7',
+): Promise<void> {
+  const key = `main_l5:symbol=${symbol}`;
+  const held = await d.stack.rt.locks.acquire(key, { ownerId: owner, host: 'h', pid: 1 }, 60_000);
+  if (!held.ok) throw new Error('expected to hold the build lock');
+  try {
+    const { job } = await act();
+    expect(job.status).toBe('failed');
+    expect(job.error?.message).toBe(
+      `main-l5 build in progress for ${symbol} (job_id=${owner}). Please retry after it finishes.`,
+    );
+    expect((await d.stack.rt.locks.holder(key))?.owner).toBe(owner);
+  } finally {
+    await d.stack.rt.locks.release(held.leases[0] as NonNullable<(typeof held.leases)[0]>);
+  }
+}

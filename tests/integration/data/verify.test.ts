@@ -16,7 +16,7 @@ import type { MarketDataSource } from '#shared/domain/market/ports.ts';
 import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
 import { silentLogger } from '#shared/log.ts';
 import { runVerify } from '#shared/services/data/verify.ts';
-import { build, createDataTestStack, type DataTestStack, runJob } from './support.ts';
+import { build, createDataTestStack, type DataTestStack, expectRefusedDuringBuild, runJob } from './support.ts';
 
 const CU = 'KQ.m@SHFE.cu';
 const T = TABLES.ticksMainL5.name;
@@ -174,22 +174,8 @@ describe('data.verify on a simulator-built dataset', () => {
   });
 
   it('refuses while a build holds main_l5:symbol=<alias>, naming the holder, and leaves the lock alone', async () => {
-    // Prepare
-    const held = await d.stack.rt.locks.acquire(LOCK_KEY, { ownerId: 'build-job-9', host: 'h', pid: 1 }, 60_000);
-    if (!held.ok) throw new Error('expected to hold the build lock');
-    try {
-      // Act
-      const { job } = await verify({ promote: true });
-
-      // Assess
-      expect(job.status).toBe('failed');
-      expect(job.error?.message).toBe(
-        'main-l5 build in progress for KQ.m@SHFE.cu (job_id=build-job-9). Please retry after it finishes.',
-      );
-      expect((await d.stack.rt.locks.holder(LOCK_KEY))?.owner).toBe('build-job-9');
-    } finally {
-      await d.stack.rt.locks.release(held.leases[0] as NonNullable<(typeof held.leases)[0]>);
-    }
+    // Act / Assess
+    await expectRefusedDuringBuild(d, CU, () => verify({ promote: true }), 'build-job-9');
   });
 
   it('a schedule row edited under the old hash, rows starting at the configured start → mismatch (error)', async () => {
