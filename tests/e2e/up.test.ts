@@ -6,6 +6,8 @@ import { ConsoleClient, type RunningStack, startUp, until } from './support/ghtr
 
 interface Job {
   job_id: string;
+  kind: string;
+  created_at: string;
   status: string;
   progress: { pct: number } | null;
   error: { code: string } | null;
@@ -156,7 +158,8 @@ describe('ghtrader up, end to end', () => {
   }, 180_000);
 
   it('stops cleanly on SIGTERM within 5 s and keeps its state across a restart', async () => {
-    // Prepare
+    // Prepare: the demo seeding (au, ag after cu) may still be adding jobs while this runs
+    const snapshotAt = new Date(Date.now() - 2_000).toISOString(); // a margin for jobs stamped just before being stored
     const before = (await admin.request('GET', '/api/jobs?limit=500')).json as { items: Job[] };
 
     // Act
@@ -170,6 +173,19 @@ describe('ghtrader up, end to end', () => {
     // Assess
     expect(stopped.code).toBe(0);
     expect(stopped.ms).toBeLessThan(5_000);
-    expect(after.items.map((j) => j.job_id)).toEqual(before.items.map((j) => j.job_id));
+    // Every job from before the stop is still there, and none that had ended changed its outcome; a job the stack
+    // did not have then was created after the snapshot (by the demo seeding, still running around the stop).
+    const afterById = new Map(after.items.map((j) => [j.job_id, j]));
+    const lost = before.items.filter((j) => !afterById.has(j.job_id)).map((j) => `${j.kind} ${j.job_id}`);
+    const changed = before.items
+      .filter((j) => ['succeeded', 'failed', 'cancelled'].includes(j.status))
+      .filter((j) => afterById.get(j.job_id)?.status !== j.status)
+      .map((j) => `${j.kind} ${j.job_id}: ${j.status} -> ${afterById.get(j.job_id)?.status}`);
+    const beforeIds = new Set(before.items.map((j) => j.job_id));
+    const older = after.items
+      .filter((j) => !beforeIds.has(j.job_id) && j.created_at < snapshotAt)
+      .map((j) => `${j.kind} ${j.job_id} created ${j.created_at}`);
+    expect({ lost, changed, older }).toEqual({ lost: [], changed: [], older: [] });
+    expect(before.items.length).toBeGreaterThan(0);
   });
 });
