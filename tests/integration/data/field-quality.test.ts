@@ -14,7 +14,14 @@ import type { Row } from '#shared/domain/data/tick-store.ts';
 import { INVARIANT_CHECKS, L1_NULL_COLUMNS } from '#shared/domain/data/validation/field-quality.ts';
 import { ValidationFailedError } from '#shared/errors/control.ts';
 import type { FieldQualityReport, fieldQualitySummary } from '#shared/services/data/field-quality.ts';
-import { build, createDataTestStack, type DataTestStack, expectRefusedDuringBuild, runJob } from './support.ts';
+import {
+  build,
+  createDataTestStack,
+  type DataTestStack,
+  expectRefusedDuringBuild,
+  rewriteStoredDay,
+  runJob,
+} from './support.ts';
 
 const CU = 'KQ.m@SHFE.cu';
 const T = TABLES.ticksMainL5.name;
@@ -228,24 +235,13 @@ describe('data.field_quality on a simulator-built dataset', () => {
   it('a day rewritten with NaN bid_price1 cells turns the status to error, naming the rate', async () => {
     // Prepare: every 5th row of the first day loses its bid_price1 (≈ 20 % of that day, > 1 % of the total)
     const day = days[0] as string;
-    const stored = await d.store.readTickDay(T, CU, day);
-    const values = stored.values.map((c) => Float64Array.from(c));
-    const bid1 = values[TICK_NUMERIC_COLUMNS.indexOf('bid_price1')] as Float64Array;
     let blanked = 0;
-    for (let i = 0; i < bid1.length; i += 5) {
-      bid1[i] = Number.NaN;
-      blanked++;
-    }
-    await d.store.deleteRows(T, { symbol: CU, tradingDays: [day] });
-    await d.store.writeDay(T, CU, day, {
-      ticksKind: 'main_l5',
-      datasetVersion: 'v2',
-      underlyingContract: stored.underlyingContract[0] as string,
-      segmentId: stored.segmentId[0] as bigint,
-      scheduleHash: stored.scheduleHash[0] as string,
-      datetimeNs: stored.datetimeNs,
-      rowHash: stored.rowHash,
-      values,
+    const stored = await rewriteStoredDay(d, CU, day, (values) => {
+      const bid1 = values[TICK_NUMERIC_COLUMNS.indexOf('bid_price1')] as Float64Array;
+      for (let i = 0; i < bid1.length; i += 5) {
+        bid1[i] = Number.NaN;
+        blanked++;
+      }
     });
     const total = await rowsOf(days);
 

@@ -10,7 +10,8 @@ import { expect } from 'vitest';
 import type { SimOptionsInput } from '#colo/sim/config.ts';
 import { type SimulatorHandle, startSimulator } from '#colo/sim/server.ts';
 import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
-import type { TickStore } from '#shared/domain/data/tick-store.ts';
+import { TABLES } from '#shared/domain/data/tick-columns.ts';
+import type { TickDayRows, TickStore } from '#shared/domain/data/tick-store.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import type { MarketDataSource } from '#shared/domain/market/ports.ts';
 import { systemClock } from '#shared/domain/time.ts';
@@ -171,4 +172,33 @@ export async function expectRefusedDuringBuild(
   } finally {
     await d.stack.rt.locks.release(held.leases[0] as NonNullable<(typeof held.leases)[0]>);
   }
+}
+
+/**
+ * Replace a stored main_l5 day of `symbol` by the same rows with `mutate` applied to copies of its 27 numeric columns,
+ * keeping every row's provenance and stored `row_hash` (so a changed cell no longer matches its hash). Returns the day
+ * as it was read.
+ */
+export async function rewriteStoredDay(
+  d: DataTestStack,
+  symbol: string,
+  day: string,
+  mutate: (values: Float64Array[]) => void,
+): Promise<TickDayRows> {
+  const table = TABLES.ticksMainL5.name;
+  const stored = await d.store.readTickDay(table, symbol, day);
+  const values = stored.values.map((c) => Float64Array.from(c));
+  mutate(values);
+  await d.store.deleteRows(table, { symbol, tradingDays: [day] });
+  await d.store.writeDay(table, symbol, day, {
+    ticksKind: 'main_l5',
+    datasetVersion: 'v2',
+    underlyingContract: stored.underlyingContract[0] as string,
+    segmentId: stored.segmentId[0] as bigint,
+    scheduleHash: stored.scheduleHash[0] as string,
+    datetimeNs: stored.datetimeNs,
+    rowHash: stored.rowHash,
+    values,
+  });
+  return stored;
 }

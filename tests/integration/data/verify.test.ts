@@ -16,7 +16,14 @@ import type { MarketDataSource } from '#shared/domain/market/ports.ts';
 import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
 import { silentLogger } from '#shared/log.ts';
 import { runVerify } from '#shared/services/data/verify.ts';
-import { build, createDataTestStack, type DataTestStack, expectRefusedDuringBuild, runJob } from './support.ts';
+import {
+  build,
+  createDataTestStack,
+  type DataTestStack,
+  expectRefusedDuringBuild,
+  rewriteStoredDay,
+  runJob,
+} from './support.ts';
 
 const CU = 'KQ.m@SHFE.cu';
 const T = TABLES.ticksMainL5.name;
@@ -240,19 +247,8 @@ describe('data.verify on a simulator-built dataset', () => {
   it('tampered rows are counted: a price changed under its old hash, empty provenance, thin books; no promotion', async () => {
     // Prepare: rewrite one day with row 10's last_price changed but its old row_hash kept
     const day = days[0] as string;
-    const stored = await d.store.readTickDay(T, CU, day);
-    const values = stored.values.map((c) => Float64Array.from(c));
-    (values[0] as Float64Array)[10] = ((values[0] as Float64Array)[10] as number) + 1;
-    await d.store.deleteRows(T, { symbol: CU, tradingDays: [day] });
-    await d.store.writeDay(T, CU, day, {
-      ticksKind: 'main_l5',
-      datasetVersion: 'v2',
-      underlyingContract: stored.underlyingContract[0] as string,
-      segmentId: stored.segmentId[0] as bigint,
-      scheduleHash: stored.scheduleHash[0] as string,
-      datetimeNs: stored.datetimeNs,
-      rowHash: stored.rowHash,
-      values,
+    const stored = await rewriteStoredDay(d, CU, day, (values) => {
+      (values[0] as Float64Array)[10] = ((values[0] as Float64Array)[10] as number) + 1;
     });
     // ...and three extra rows with correct hashes: no provenance; levels 3–5 empty; levels 2–5 empty
     const extra = (k: number, prov: boolean, keepLevel: (level: number) => boolean): Row => {
