@@ -70,6 +70,7 @@ export async function startLocalData(opts: {
       market,
       artifacts: new LocalArtifactStore(path.join(home, 'artifacts')),
       settings,
+      configHead: () => rt.configService.current(),
       clock: systemClock,
       log: log.child({ component: 'data' }),
       builds: new BuildItems(rt.clients.doc, rt.config.tables.jobs),

@@ -117,6 +117,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       }
     })();
     cleanups.push(() => rt.close());
+    // Config revision 1 (baseline) is put conditionally before anything reads the config log (control-chain §5.1).
+    await rt.configService.bootstrap();
     // Report Redis as it is from the first request on (a down Redis costs at most this wait, then degraded mode).
     await rt.warm.settle(1_000);
 
@@ -181,6 +183,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const app = createApp({
       config,
       jobs: rt.jobs,
+      configService: rt.configService,
       status,
       auth,
       audit: rt.audit,

@@ -212,6 +212,7 @@ async function openLambdaData(
       bucket: settings.artifactsBucket,
     }),
     settings: { env },
+    configHead: () => rt.configService.current(),
     clock: systemClock,
     log: log.child({ component: 'data' }),
     builds: new BuildItems(rt.clients.doc, rt.config.tables.jobs),

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import * as z from 'zod';
+import { checkEnvironment } from './domain/control/config.ts';
 import { zodIssues } from './domain/control/validation.ts';
 import { ValidationFailedError } from './errors/control.ts';
 import { TABLE_IDS, type TableId, tableEnvVar, tableName } from './infra/aws/definitions.ts';
@@ -73,6 +74,10 @@ export type TableNames = Record<TableId, string>;
 
 /** The configuration every composition root receives. Times in seconds unless the name says otherwise. */
 export interface AppConfig {
+  /** `GHTRADER_*` env keys that are neither managed, env-only nor read by this process: warned about once at startup. */
+  unknownEnvKeys: readonly string[];
+  /** The environment this config was built from (blank values dropped): the env layer of the config resolver. */
+  env: Readonly<Record<string, string>>;
   home: string;
   logLevel: Env['GHTRADER_LOG_LEVEL'];
   hostId: string | undefined;
@@ -124,6 +129,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ValidationFailedError(`invalid environment: ${text}`, issues);
   }
   const e = parsed.data;
+  // Managed keys outside this schema must parse (else exit 2 naming key, value and type); unknown ones only warn.
+  const { unknown } = checkEnvironment(cleaned, (key) => key in EnvSchema.shape);
   if (e.GHTRADER_JOBS_LEASE_S < 3 * e.GHTRADER_JOBS_HEARTBEAT_S) {
     throw new ValidationFailedError(
       `invalid environment: GHTRADER_JOBS_LEASE_S=${e.GHTRADER_JOBS_LEASE_S} must be at least 3 × GHTRADER_JOBS_HEARTBEAT_S (${e.GHTRADER_JOBS_HEARTBEAT_S})`,
@@ -131,6 +138,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   return {
+    unknownEnvKeys: unknown,
+    env: Object.freeze(cleaned as Record<string, string>),
     home: path.resolve(e.GHTRADER_HOME),
     logLevel: e.GHTRADER_LOG_LEVEL,
     hostId: e.GHTRADER_HOST_ID,

@@ -13,6 +13,7 @@ import type { MarketFeedSource } from '#shared/domain/market/feed.ts';
 import type { Clock } from '#shared/domain/time.ts';
 import type { Logger } from '#shared/log.ts';
 import type { AuthService, Principal } from '#shared/services/auth-service.ts';
+import type { ConfigService } from '#shared/services/config-service.ts';
 import type { JobService } from '#shared/services/job-service.ts';
 
 export interface AppDeps {
@@ -20,6 +21,8 @@ export interface AppDeps {
   jobs: JobService;
   status: StatusSource;
   auth: AuthService;
+  /** Config revisions behind `/api/config/*` and the Config page. */
+  configService: ConfigService;
   audit: AuditLog;
   log: Logger;
   clock: Clock;

@@ -121,6 +121,32 @@ export class JobNotCancellableError extends ControlError {
   }
 }
 
+/**
+ * A config key the store refuses (control-chain §5.2): the message is exactly `config_key_not_writable:<KEY>:<why>`,
+ * identical for the CLI (exit 2) and the API (400).
+ */
+export class ConfigKeyNotWritableError extends ControlError {
+  readonly key: string;
+  readonly why: 'env_only' | 'unmanaged';
+  constructor(key: string, why: 'env_only' | 'unmanaged') {
+    super('config_key_not_writable', 400, `config_key_not_writable:${key}:${why}`, { details: { key, why } });
+    this.key = key;
+    this.why = why;
+  }
+}
+
+/** A config write with `expected_revision` lost the race: the head moved on. */
+export class ConfigRevisionConflictError extends ControlError {
+  constructor(expected: number, head: number) {
+    super(
+      'config_revision_conflict',
+      409,
+      `config revision conflict: expected head ${expected}, but the head is ${head}; re-read and retry`,
+      { details: { expected_revision: expected, head_revision: head } },
+    );
+  }
+}
+
 export class InvalidCursorError extends ControlError {
   constructor(reason: string) {
     super('invalid_cursor', 400, `invalid cursor: ${reason}; restart from the first page`, { details: { reason } });

@@ -46,7 +46,6 @@ import { type Role, roleAtLeast } from '../domain/control/roles.ts';
 import { parseOrThrow } from '../domain/control/validation.ts';
 import type { IdGen } from '../domain/ids.ts';
 import { type Clock, isoUtc } from '../domain/time.ts';
-import { describeError } from '../errors/base.ts';
 import {
   DependencyUnavailableError,
   ForbiddenError,
@@ -56,6 +55,7 @@ import {
   ValidationFailedError,
 } from '../errors/control.ts';
 import type { Logger } from '../log.ts';
+import { appendAudit } from './audit-append.ts';
 
 /** A demotion or disable reaches every process within this long (spec bound: 30 s). */
 const USER_CACHE_TTL_MS = 10_000;
@@ -658,26 +658,18 @@ export class AuthService {
     before?: unknown;
     after?: unknown;
   }): Promise<void> {
-    for (let i = 0; i < 3; i++) {
-      try {
-        await this.deps.audit.append({
-          actor: e.actor,
-          role: e.role,
-          ip: e.meta.ip,
-          user_agent: e.meta.userAgent,
-          request_id: e.meta.requestId,
-          action: e.action,
-          target: e.target,
-          outcome: e.outcome,
-          reason: e.reason,
-          before: e.before ?? null,
-          after: e.after ?? null,
-        });
-        return;
-      } catch (err) {
-        if (i === 2)
-          this.deps.log.error({ action: e.action, target: e.target, err: describeError(err) }, 'audit.write_failed');
-      }
-    }
+    await appendAudit(this.deps.audit, this.deps.log, {
+      actor: e.actor,
+      role: e.role,
+      ip: e.meta.ip,
+      user_agent: e.meta.userAgent,
+      request_id: e.meta.requestId,
+      action: e.action,
+      target: e.target,
+      outcome: e.outcome,
+      reason: e.reason,
+      before: e.before ?? null,
+      after: e.after ?? null,
+    });
   }
 }

@@ -25,6 +25,7 @@ import {
   ValidationFailedError,
 } from '../errors/control.ts';
 import type { Logger } from '../log.ts';
+import { appendAudit } from './audit-append.ts';
 
 /** A dedupe item whose job record never appeared is taken over after this long (crashed submitter). */
 const DEDUPE_ORPHAN_MS = 30_000;
@@ -303,25 +304,18 @@ export class JobService {
     reason: string | null,
     after: unknown,
   ): Promise<void> {
-    for (let i = 0; i < 3; i++) {
-      try {
-        await this.deps.audit.append({
-          actor: { type: ctx.actorType ?? 'user', id: ctx.actor.actor, name: ctx.actor.actor },
-          role: ctx.actor.role,
-          ip: ctx.ip ?? null,
-          user_agent: ctx.userAgent ?? null,
-          request_id: ctx.requestId,
-          action,
-          target: `job:${target}`,
-          outcome,
-          reason,
-          before: null,
-          after,
-        });
-        return;
-      } catch (err) {
-        if (i === 2) this.deps.log.error({ action, target, err: describeError(err) }, 'audit.write_failed');
-      }
-    }
+    await appendAudit(this.deps.audit, this.deps.log, {
+      actor: { type: ctx.actorType ?? 'user', id: ctx.actor.actor, name: ctx.actor.actor },
+      role: ctx.actor.role,
+      ip: ctx.ip ?? null,
+      user_agent: ctx.userAgent ?? null,
+      request_id: ctx.requestId,
+      action,
+      target: `job:${target}`,
+      outcome,
+      reason,
+      before: null,
+      after,
+    });
   }
 }

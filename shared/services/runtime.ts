@@ -10,12 +10,14 @@ import { systemClock } from '../domain/time.ts';
 import { DynamoAuditLog } from '../infra/aws/audit-log.ts';
 import { lookupQueueUrls, type QueueUrls } from '../infra/aws/bootstrap.ts';
 import { type AwsClients, createAwsClients } from '../infra/aws/clients.ts';
+import { DynamoConfigStore } from '../infra/aws/config-store.ts';
 import { SqsJobQueue } from '../infra/aws/job-queue.ts';
 import { DynamoJobStore } from '../infra/aws/job-store.ts';
 import { DynamoLockStore } from '../infra/aws/lock-store.ts';
 import { RedisJobEvents } from '../infra/redis/job-events.ts';
 import { RedisWarmPath } from '../infra/redis/warm-path.ts';
 import type { Logger } from '../log.ts';
+import { ConfigService } from './config-service.ts';
 import type { JobHandler, JobHandlers } from './job-handlers.ts';
 import { JobRecovery } from './job-recovery.ts';
 import { JobService } from './job-service.ts';
@@ -34,6 +36,8 @@ export interface Runtime {
   warm: RedisWarmPath;
   events: RedisJobEvents;
   jobs: JobService;
+  /** Config revisions (control-chain §5); `bootstrap()` puts the baseline revision. */
+  configService: ConfigService;
   handlers: JobHandlers;
   /** Register more kinds' handlers (data chain, …) before workers start; a kind registered twice is an error. */
   addHandlers(more: JobHandlers): void;
@@ -61,6 +65,9 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
   const cursorSecret = opts.cursorSecret ?? config.auth.cursorSecret;
   if (!cursorSecret) throw new Error('GHTRADER_CURSOR_SECRET is required (≥ 16 characters) to sign list cursors');
   const clock = systemClock;
+  if (config.unknownEnvKeys.length > 0) {
+    log.warn({ keys: config.unknownEnvKeys }, 'config.unknown_env_key');
+  }
   const store = new DynamoJobStore(clients.doc, config.tables.jobs);
   const queue = new SqsJobQueue(clients.sqs, queueUrls.jobs, queueUrls.jobsDlq);
   const locks = new DynamoLockStore(clients.doc, config.tables.locks, clock);
@@ -76,6 +83,15 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     { store, queue, audit, events, clock, ids: ulidGen, log: log.child({ component: 'jobs' }), cursorSecret },
     { progressStaleS: config.jobs.progressStaleS },
   );
+  const configService = new ConfigService({
+    store: new DynamoConfigStore(clients.doc, config.tables.config),
+    audit,
+    publish: (channel, message) => warm.publish(channel, message),
+    clock,
+    log: log.child({ component: 'config' }),
+    env: config.env,
+    cursorSecret,
+  });
   const handlers: Record<string, JobHandler> = {
     ...systemJobHandlers({ doc: clients.doc, tables: config.tables, queue, warm, audit, clock }),
   };
@@ -100,6 +116,7 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     warm,
     events,
     jobs,
+    configService,
     handlers,
     addHandlers(more) {
       for (const [kind, h] of Object.entries(more)) {

@@ -27,7 +27,10 @@ export interface Resolved<T> {
 /** Where settings come from, strongest first: the managed config layer (issue 7), then the environment. */
 export interface SettingLayers {
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The snapshot of the config revision a job pinned at its start (control-chain §5.4). */
   readonly config?: Readonly<Record<string, string | undefined>>;
+  /** That revision's number: sources then read `config:<KEY>@<rev>`. */
+  readonly configRevision?: number;
 }
 
 /** A snapshot of every resolved value of one run, for reports (`config_snapshot` + `config_hash`). */
@@ -61,7 +64,10 @@ function lookup(
 ): { key: string; raw: string; source: SettingSource } | null {
   for (const key of keys) {
     const c = layers.config?.[key];
-    if (c !== undefined && c.trim() !== '') return { key, raw: c.trim(), source: `config:${key}` };
+    if (c !== undefined && c.trim() !== '') {
+      const at = layers.configRevision === undefined ? '' : `@${layers.configRevision}`;
+      return { key, raw: c.trim(), source: `config:${key}${at}` };
+    }
     const e = layers.env[key];
     if (e !== undefined && e.trim() !== '') return { key, raw: e.trim(), source: `env:${key}` };
   }

@@ -47,6 +47,11 @@ export interface DataContext {
   market: MarketProvider;
   artifacts: ArtifactStore;
   settings: SettingLayers;
+  /**
+   * The config revision log: each data job pins the head (revision + snapshot) at its start as the `config` layer
+   * of `settings`, so a change applies to the next job and never mid-run. Absent: env and defaults only.
+   */
+  configHead?: () => Promise<{ revision: number; snapshot: Readonly<Record<string, string>> }>;
   clock: { nowMs(): number };
   log: Logger;
   /** DynamoDB access for build coordination items (the Jobs table). */

@@ -15,7 +15,7 @@ import {
   dataVerify,
 } from '../../domain/control/job-kinds/data.ts';
 import { writeReport } from '../../domain/data/artifacts.ts';
-import type { JobHandlers } from '../job-handlers.ts';
+import type { JobContext, JobHandlers } from '../job-handlers.ts';
 import { type DataContext, loadDataCalendar, validateDeps } from './context.ts';
 import { fieldQualitySummary, runFieldQuality } from './field-quality.ts';
 import { runL5Start } from './l5-start.ts';
@@ -43,7 +43,30 @@ export function validationSummary(v: ValidationReport) {
   };
 }
 
+/**
+ * The data job handlers; each job runs with the config revision current at its start (`DataContext.configHead`),
+ * pinned for the whole run.
+ */
 export function dataJobHandlers(ctx: DataContext): JobHandlers {
+  const kinds = Object.keys(handlersFor(ctx));
+  const pinned = async (): Promise<DataContext> => {
+    if (!ctx.configHead) return ctx;
+    const head = await ctx.configHead();
+    return { ...ctx, settings: { env: ctx.settings.env, config: head.snapshot, configRevision: head.revision } };
+  };
+  return Object.fromEntries(
+    kinds.map((kind) => [
+      kind,
+      async (raw: Record<string, unknown>, job: JobContext) => {
+        const handler = handlersFor(await pinned())[kind];
+        if (!handler) throw new Error(`no data handler for ${kind}`);
+        return handler(raw, job);
+      },
+    ]),
+  );
+}
+
+function handlersFor(ctx: DataContext): JobHandlers {
   const ready = () => assertTickStoreReady(ctx.store, ctx.ledger);
   return {
     [dataSchedule.kind]: async (raw, job) => {

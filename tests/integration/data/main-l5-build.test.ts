@@ -4,6 +4,7 @@
  * lineage forces a rebuild of that symbol only; a maintenance window on two days is recorded as `transient_skipped`
  * and blocks promotion.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTerminal } from '#shared/domain/control/jobs.ts';
 import { resolveMainL5Settings } from '#shared/domain/data/main-l5/settings.ts';
@@ -11,6 +12,7 @@ import { rowHashFnv1a64V1 } from '#shared/domain/data/row-hash.ts';
 import { schedulePrefixHashes } from '#shared/domain/data/schedule.ts';
 import { TABLES, TICK_NUMERIC_COLUMN_COUNT } from '#shared/domain/data/tick-columns.ts';
 import type { MarketDataSource } from '#shared/domain/market/ports.ts';
+import { systemCaller } from '#shared/services/auth-service.ts';
 import { buildLockKey, sweepExpiredBuilds } from '#shared/services/data/main-l5.ts';
 import { loadMainSchedule } from '#shared/services/data/schedule.ts';
 import { waitFor } from '../support/stack.ts';
@@ -85,6 +87,22 @@ describe('main_l5 build on the simulator', () => {
     const today = (schedule?.rows ?? []).at(-1)?.trading_day as string;
     expect(today > first.item.last_buildable_day).toBe(true);
     expect(v.result).toMatchObject({ open_days_excluded: [today], checked_days: days.length, missing_days: 0 });
+
+    // Act: a config revision changes the cu gap threshold; the next validation job pins that revision
+    const cli = systemCaller('cli', 'cli:test@host', 'req-main-l5-config');
+    const set = await d.stack.rt.configService.set(cli, { values: { GHTRADER_L5_VALIDATE_GAP_THRESHOLD_S_CU: 6 } });
+    await runJob(d, 'data.validate', { var: 'cu' });
+
+    // Assert: the report's policy says where the value came from, revision included
+    const latest = await d.ctx.artifacts.get('reports/main_l5_validate/KQ.m@SHFE.cu_latest.json');
+    const report = JSON.parse(Buffer.from(latest as Uint8Array).toString('utf8')) as {
+      policy: { gap_threshold_s: number };
+      policy_sources: { gap_threshold_s: string };
+    };
+    expect(report.policy.gap_threshold_s).toBe(6);
+    expect(report.policy_sources.gap_threshold_s).toBe(
+      `config:GHTRADER_L5_VALIDATE_GAP_THRESHOLD_S_CU@${set.revision}`,
+    );
   }, 180_000);
 
   it('a stored schedule_hash outside the lineage rebuilds that symbol only', async () => {

@@ -83,6 +83,8 @@ export async function createDataTestStack(opts: DataTestOptions): Promise<DataTe
     market,
     artifacts: new LocalArtifactStore(path.join(dir, 'artifacts')),
     settings: { env: opts.env },
+    // Every job pins the newest config revision (no 5 s cache here, so a test's set applies to its next job).
+    configHead: () => stack.rt.configService.current(0),
     clock: systemClock,
     log: silentLogger(),
     builds: new BuildItems(stack.rt.clients.doc, stack.config.tables.jobs),

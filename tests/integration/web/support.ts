@@ -100,6 +100,7 @@ export class WebTestStack {
     this.app = createApp({
       config,
       jobs: rt.jobs,
+      configService: rt.configService,
       status,
       auth: this.auth,
       audit: rt.audit,
