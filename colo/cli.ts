@@ -5,6 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { reportError } from './cli-support.ts';
 import { registerAdmin } from './commands/admin.ts';
+import { registerConfig } from './commands/config.ts';
 import { registerData } from './commands/data.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerSim } from './commands/sim.ts';
@@ -68,6 +69,7 @@ program
     }
   });
 
+registerConfig(program);
 registerJobs(program);
 registerData(program);
 registerSim(program);

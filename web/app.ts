@@ -22,6 +22,7 @@ import { rejectTokensInQuery } from './middleware/query-tokens.ts';
 import { requestId } from './middleware/request-id.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { authRoutes } from './routes/api-auth.ts';
+import { configRoutes } from './routes/api-config.ts';
 import { dataRoutes } from './routes/api-data.ts';
 import { jobRoutes } from './routes/api-jobs.ts';
 import { marketRoutes } from './routes/api-market.ts';
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/api/jobs', jobRoutes(deps));
   app.route('/api/market', marketRoutes(deps));
   app.route('/api/data', dataRoutes(deps));
+  app.route('/api/config', configRoutes(deps));
   app.route('/', pageRoutes(deps, assets));
 
   app.notFound(handleNotFound);

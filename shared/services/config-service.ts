@@ -210,6 +210,7 @@ export class ConfigService {
   async history(query: unknown): Promise<{ items: HistoryItem[]; next_cursor: string | null; limit: number }> {
     const q = parseOrThrow(ConfigHistoryQuerySchema, query, 'config history query');
     const limit = q.limit ?? 50;
+    if (!q.cursor) await this.head(); // an empty log gets its baseline first, as every other read sees it
     const filters = { list: 'config_history' };
     const before = q.cursor ? Number(decodeCursor(this.deps.cursorSecret, q.cursor, filters).revision) : undefined;
     if (before !== undefined && !Number.isInteger(before)) throw new InvalidCursorError('not a config history cursor');
@@ -237,8 +238,11 @@ export class ConfigService {
     };
   }
 
-  schema(): SchemaItem[] {
+  /** The registry (`?prefix` filters keys; `?var` is accepted for symmetry with the effective view: every key applies). */
+  schema(query: unknown = {}): SchemaItem[] {
+    const q = parseOrThrow(ConfigEffectiveQuerySchema, query, 'config schema query');
     return [...CONFIG_REGISTRY.values()]
+      .filter((d) => !q.prefix || d.key.startsWith(q.prefix))
       .sort((a, b) => (a.key < b.key ? -1 : 1))
       .map((d) => ({
         key: d.key,

@@ -3,6 +3,7 @@
  * framework: actions go through `fetch` + JSON with the session's `x-csrf-token`; pages work without it for reading.
  */
 import { api, describe, readPageData, setCsrfToken, toast } from './api.ts';
+import { initConfigPage } from './config.ts';
 import { initDataPage } from './data.ts';
 import { initJobDetail, initJobsPage } from './jobs.ts';
 import { initLogin } from './login.ts';
@@ -28,6 +29,7 @@ function main(): void {
   if (data.page === 'system') initSystemPage();
   if (data.page === 'market') initMarketPage(data);
   if (data.page === 'data') initDataPage(data);
+  if (data.page === 'config') initConfigPage(data);
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);

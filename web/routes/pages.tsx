@@ -12,6 +12,7 @@ import { describeError } from '#shared/errors/base.ts';
 import { NotFoundError } from '#shared/errors/control.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
+import { ConfigPage } from '../pages/config.tsx';
 import { DashboardPage } from '../pages/dashboard.tsx';
 import { DataPage } from '../pages/data.tsx';
 import { JobDetailPage } from '../pages/job-detail.tsx';
@@ -24,6 +25,7 @@ import { SystemPage } from '../pages/system.tsx';
 import { authMeta, principalOf } from '../request-info.ts';
 import { safeNextPath } from '../security/request-origin.ts';
 import type { StaticAssets } from '../static-assets.ts';
+import { loadConfigPage } from './api-config.ts';
 import { DataChainOffError, loadOverview } from './api-data.ts';
 import { jobIdParam } from './api-jobs.ts';
 import { MarketFeedOffError, marketJson } from './api-market.ts';
@@ -181,7 +183,30 @@ export function pageRoutes(deps: AppDeps, assets: StaticAssets): Hono<WebEnv> {
     return render(c, <SystemPage ctx={ctx} tokens={tokens.items} users={users?.items ?? null} />, started);
   });
 
-  for (const workspace of ['models', 'trading', 'config'] as const satisfies PlannedWorkspace[]) {
+  app.get('/v/:var/config', async (c) => {
+    const started = performance.now();
+    const variety = c.req.param('var') as Variety;
+    const q = c.req.query();
+    const [ctx, model] = await Promise.all([chrome(c, 'config'), loadConfigPage(deps.configService, variety, q)]);
+    const base = `/v/${variety}/config${model.prefix ? `?prefix=${encodeURIComponent(model.prefix)}&` : '?'}`;
+    return render(
+      c,
+      <ConfigPage
+        ctx={ctx}
+        model={model}
+        isAdmin={roleAtLeast(ctx.user.role, 'admin')}
+        nextHref={
+          model.history.next_cursor
+            ? `${base}cursor=${encodeURIComponent(model.history.next_cursor)}#config-history-h`
+            : null
+        }
+        firstHref={q.cursor ? `${base.slice(0, -1)}#config-history-h` : null}
+      />,
+      started,
+    );
+  });
+
+  for (const workspace of ['models', 'trading'] as const satisfies PlannedWorkspace[]) {
     app.get(`/v/:var/${workspace}`, async (c) => {
       const started = performance.now();
       const ctx = await chrome(c, workspace);

@@ -213,7 +213,11 @@ export function resolveConfig(
 
 /** A managed key's env value does not parse: startup stops (exit 2) naming key, value and expected type. */
 export class InvalidEnvValueError extends ValidationFailedError {
-  constructor(key: string, value: string, expected: string) {
+  constructor(
+    readonly key: string,
+    readonly value: string,
+    readonly expected: string,
+  ) {
     super(`invalid environment value ${key}=${JSON.stringify(value)}: expected ${expected}`, [
       { path: [key], code: 'invalid_env_value', message: `expected ${expected}` },
     ]);
@@ -264,6 +268,8 @@ export interface EffectiveItem {
   env_shadowed: boolean;
   /** Present for a stored key that is no longer managed (`ghtrader config prune` removes it). */
   unmanaged?: true;
+  /** Present when the env value that would apply does not parse (value then null). */
+  invalid_env?: { key: string; value: string; expected: string };
 }
 
 /** The effective view (`GET /api/config/effective`): every managed key (prefix-filtered) plus flagged unmanaged ones. */
@@ -271,7 +277,16 @@ export function effectiveItems(layers: ResolveLayers, opts: { prefix?: string; v
   const items: EffectiveItem[] = [];
   for (const def of [...CONFIG_REGISTRY.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
     if (opts.prefix && !def.key.startsWith(opts.prefix)) continue;
-    const r = resolveConfig(def.key, layers, opts.var ? { var: opts.var } : {});
+    let r: ResolvedConfig;
+    let invalidEnv: EffectiveItem['invalid_env'];
+    try {
+      r = resolveConfig(def.key, layers, opts.var ? { var: opts.var } : {});
+    } catch (err) {
+      // A bad env value is shown on its own row (the process that reads it refuses to start); the view still renders.
+      if (!(err instanceof InvalidEnvValueError)) throw err;
+      invalidEnv = { key: err.key, value: err.value, expected: err.expected };
+      r = { key: def.key, value: null, source: `env:${err.key}`, key_used: err.key };
+    }
     const envHere = scopedCandidates(def, opts.var).some((k) => (layers.env[k] ?? '').trim() !== '');
     items.push({
       key: def.key,
@@ -289,6 +304,7 @@ export function effectiveItems(layers: ResolveLayers, opts: { prefix?: string; v
       apply: def.apply ?? 'live',
       scopes: def.scopes ?? [],
       env_shadowed: envHere && r.source.startsWith('config:'),
+      ...(invalidEnv ? { invalid_env: invalidEnv } : {}),
     });
   }
   for (const key of unmanagedKeys(layers.snapshot)) {

@@ -1,0 +1,393 @@
+/**
+ * `ghtrader config ...` (control-chain §5, §11): the same ConfigService the API uses, called directly with the running
+ * stack's store credentials as `cli:<os-user>@<host>` (role admin), so key rules, validation, revisions and audit are
+ * identical to `POST /api/config/*`. The `config.revision` publish is best effort: a Redis outage never fails a command.
+ */
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import type { AppConfig } from '#shared/config.ts';
+import { diffSnapshots, resolveConfig } from '#shared/domain/control/config.ts';
+import { classifyConfigKey } from '#shared/domain/control/config-registry.ts';
+import { ulidGen } from '#shared/domain/ids.ts';
+import { systemClock } from '#shared/domain/time.ts';
+import { DynamoAuditLog } from '#shared/infra/aws/audit-log.ts';
+import { createAwsClients } from '#shared/infra/aws/clients.ts';
+import { DynamoConfigStore } from '#shared/infra/aws/config-store.ts';
+import { RedisWarmPath } from '#shared/infra/redis/warm-path.ts';
+import { createLogger, type Logger } from '#shared/log.ts';
+import { type Caller, systemCaller } from '#shared/services/auth-service.ts';
+import { ConfigService, type WriteResult } from '#shared/services/config-service.ts';
+import { attachToStack, CliUsageError, cliActor, reportError } from '../cli-support.ts';
+import { persistentSecret } from '../secrets.ts';
+
+interface Global {
+  home?: string;
+  json?: boolean;
+}
+
+/** How long a write waits for Redis before dropping its `config.revision` hint (the revision is already stored). */
+const PUBLISH_SETTLE_MS = 1_000;
+
+interface ConfigCli {
+  config: AppConfig;
+  service: ConfigService;
+  caller: Caller;
+}
+
+/**
+ * Attach to the stack under `--home`, build the ConfigService and run `fn`. Writers (`publishes`) get a Redis
+ * connection whose publishes are queued during the command and flushed afterwards; any Redis failure is logged only.
+ */
+async function withConfigService<T>(
+  home: string | undefined,
+  publishes: boolean,
+  fn: (c: ConfigCli) => Promise<T>,
+): Promise<T> {
+  const { config } = await attachToStack(home);
+  // Logs go to stderr so stdout stays the command's output (one JSON document with --json).
+  const log = createLogger({
+    service: 'cli',
+    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+    destination: pino.destination({ dest: 2, sync: true }),
+  });
+  const cursorSecret = config.auth.cursorSecret ?? (await persistentSecret(config.home, 'cursor.key'));
+  const clients = createAwsClients(config);
+  const warm = publishes
+    ? new RedisWarmPath({
+        url: config.redis.url,
+        prefix: config.redis.prefix,
+        enabled: config.redis.enabled,
+        log: log.child({ component: 'redis' }),
+      })
+    : null;
+  const pending: [string, unknown][] = [];
+  try {
+    const service = new ConfigService({
+      store: new DynamoConfigStore(clients.doc, config.tables.config),
+      audit: new DynamoAuditLog(clients.doc, config.tables.audit, systemClock, ulidGen),
+      publish: (channel, message) => {
+        pending.push([channel, message]);
+      },
+      clock: systemClock,
+      log: log.child({ component: 'config' }),
+      env: config.env,
+      cursorSecret,
+    });
+    const caller = systemCaller('cli', cliActor(), ulidGen.next());
+    return await fn({ config, service, caller });
+  } finally {
+    if (warm) await flushAndClose(warm, pending, log);
+    clients.destroy();
+  }
+}
+
+/** Publish what the command queued (if Redis comes up in time) and close the connection; never throws. */
+async function flushAndClose(warm: RedisWarmPath, pending: [string, unknown][], log: Logger): Promise<void> {
+  try {
+    if (pending.length > 0) {
+      const status = await warm.settle(PUBLISH_SETTLE_MS);
+      if (status.degraded) log.warn({ reason: status.reason, error: status.error }, 'config.publish_skipped');
+      for (const [channel, message] of pending) warm.publish(channel, message);
+    }
+  } catch (err) {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'config.publish_skipped');
+  } finally {
+    await warm.close().catch(() => undefined);
+  }
+}
+
+function print(json: boolean | undefined, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text()}\n`);
+}
+
+/** `KEY=VALUE` arguments as a values map; an empty value, a missing `=` or a repeated key is bad input. */
+export function parseAssignments(pairs: readonly string[]): Record<string, string> {
+  if (pairs.length === 0) throw new CliUsageError('config set expects at least one KEY=VALUE');
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const i = pair.indexOf('=');
+    if (i <= 0) throw new CliUsageError(`config set expects KEY=VALUE, got ${JSON.stringify(pair)}`);
+    const key = pair.slice(0, i);
+    const value = pair.slice(i + 1);
+    if (value.trim() === '') {
+      throw new CliUsageError(`${key}: empty value; use \`ghtrader config unset ${key}\` to remove a key`);
+    }
+    if (Object.hasOwn(out, key)) throw new CliUsageError(`${key} is given more than once`);
+    out[key] = value;
+  }
+  return out;
+}
+
+function revisionArg(value: string, what = 'REV'): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new CliUsageError(`${what} must be a revision number ≥ 1, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+function writeText(r: WriteResult): string {
+  if (!r.changed) return `no change: head is revision ${r.revision} (hash ${r.config_hash})`;
+  const to = r.rollback_to === undefined ? '' : ` (rollback to ${r.rollback_to})`;
+  return `revision ${r.revision}${to}, hash ${r.config_hash}; changed: ${r.changed_keys.join(', ')}`;
+}
+
+/** `--reason` as given; an empty reason is bad input (the service requires 1..500 characters). */
+function reasonOf(o: { reason?: string }): { reason?: string } {
+  if (o.reason === undefined) return {};
+  if (o.reason.trim() === '') throw new CliUsageError('--reason must not be empty');
+  return { reason: o.reason };
+}
+
+const shown = (v: unknown): string => (v === null || v === undefined ? '(unset)' : String(v));
+
+export function registerConfig(program: Command): void {
+  const cfg = program
+    .command('config')
+    .description('managed settings: effective values, revisions, set/unset, rollback (admin, audited)');
+  const g = (): Global => program.opts<Global>();
+  const fail = (e: unknown) => reportError(e, Boolean(g().json));
+
+  cfg
+    .command('get [KEY]')
+    .description(
+      'effective values with their source (flag, config:KEY@REV, env:KEY, default); one KEY: value and source',
+    )
+    .option('--prefix <prefix>', 'only keys starting with this prefix')
+    .option('--var <var>', 'resolve variety-scoped keys for cu, au or ag')
+    .action((key: string | undefined, o: { prefix?: string; var?: string }) =>
+      withConfigService(g().home, false, async ({ config, service }) => {
+        if (key === undefined) {
+          const view = await service.effective({
+            ...(o.prefix ? { prefix: o.prefix } : {}),
+            ...(o.var ? { var: o.var } : {}),
+          });
+          print(g().json, view, () =>
+            [
+              `revision ${view.revision}  hash ${view.config_hash}`,
+              ...view.items.map(
+                (i) =>
+                  `${i.key.padEnd(48)} ${shown(i.value).padEnd(12)} ${i.source}${i.env_shadowed ? '  (env shadowed)' : ''}${i.unmanaged ? '  (unmanaged: config prune removes it)' : ''}`,
+              ),
+            ].join('\n'),
+          );
+          return;
+        }
+        if (o.prefix) throw new CliUsageError('--prefix cannot be combined with a KEY');
+        const c = classifyConfigKey(key);
+        if (c.kind === 'env_only') {
+          throw new CliUsageError(
+            `${key} is env-only: it is never stored in config revisions; set it in the environment`,
+          );
+        }
+        if (c.kind === 'unmanaged') {
+          const view = await service.effective({ prefix: key });
+          const item = view.items.find((i) => i.key === key);
+          if (!item) throw new CliUsageError(`${key} is not a managed config key (see \`ghtrader config schema\`)`);
+          const out = { ...item, key_used: key, revision: view.revision, config_hash: view.config_hash };
+          print(g().json, out, () => `${shown(item.value)}  (${item.source}; unmanaged: config prune removes it)`);
+          return;
+        }
+        const keyVar = c.variety?.toLowerCase();
+        if (keyVar && o.var && o.var.toLowerCase() !== keyVar) {
+          throw new CliUsageError(`--var ${o.var} contradicts the scope of ${key}`);
+        }
+        const variety = keyVar ?? o.var;
+        const view = await service.effective({ prefix: c.def.key, ...(variety ? { var: variety } : {}) });
+        const item = view.items.find((i) => i.key === c.def.key && !i.unmanaged);
+        if (!item) throw new Error(`the effective view has no item for ${c.def.key}`);
+        let { value, source } = item;
+        let keyUsed = source.startsWith('config:')
+          ? source.slice('config:'.length, source.lastIndexOf('@'))
+          : source.startsWith('env:')
+            ? source.slice('env:'.length)
+            : c.def.key;
+        if (c.session) {
+          // The effective view resolves variety scopes only; a session-scoped key resolves against the same head.
+          const head = await service.getRevision(view.revision);
+          const r = resolveConfig(
+            c.def.key,
+            { revision: head.revision, snapshot: head.snapshot, env: config.env },
+            { ...(variety ? { var: variety } : {}), session: c.session },
+          );
+          ({ value, source } = r);
+          keyUsed = r.key_used;
+        }
+        const out = {
+          ...item,
+          key,
+          value,
+          source,
+          key_used: keyUsed,
+          revision: view.revision,
+          config_hash: view.config_hash,
+        };
+        print(g().json, out, () => `${shown(value)}  (${source})`);
+      }).catch(fail),
+    );
+
+  cfg
+    .command('set <KEY=VALUE...>')
+    .description(
+      'set managed keys, all or nothing, as one new revision; an empty value (KEY=) is an error: remove a key with `config unset KEY`',
+    )
+    .option('--reason <text>', 'recorded with the revision and audit entry (default cli_set)')
+    .option('--expected-revision <n>', 'fail with config_revision_conflict (exit 1) unless the head is revision N')
+    .action((assignments: string[], o: { reason?: string; expectedRevision?: string }) =>
+      withConfigService(g().home, true, async ({ service, caller }) => {
+        const values = parseAssignments(assignments);
+        const r = await service.set(
+          caller,
+          {
+            values,
+            ...reasonOf(o),
+            ...(o.expectedRevision === undefined ? {} : { expected_revision: o.expectedRevision }),
+          },
+          'cli_set',
+        );
+        print(g().json, r, () => writeText(r));
+      }).catch(fail),
+    );
+
+  cfg
+    .command('unset <KEY...>')
+    .description('remove managed keys from the config (they fall back to env or default), as one new revision')
+    .option('--reason <text>', 'recorded with the revision and audit entry (default cli_set)')
+    .option('--expected-revision <n>', 'fail with config_revision_conflict (exit 1) unless the head is revision N')
+    .action((keys: string[], o: { reason?: string; expectedRevision?: string }) =>
+      withConfigService(g().home, true, async ({ service, caller }) => {
+        const values: Record<string, null> = {};
+        for (const k of keys) {
+          if (k.includes('=')) throw new CliUsageError(`config unset takes KEY names, got ${JSON.stringify(k)}`);
+          values[k] = null;
+        }
+        const r = await service.set(
+          caller,
+          {
+            values,
+            ...reasonOf(o),
+            ...(o.expectedRevision === undefined ? {} : { expected_revision: o.expectedRevision }),
+          },
+          'cli_set',
+        );
+        print(g().json, r, () => writeText(r));
+      }).catch(fail),
+    );
+
+  cfg
+    .command('history')
+    .description('revisions, newest first')
+    .option('--limit <n>', 'page size (clamped to 1..500)', '30')
+    .option('--cursor <cursor>', 'the next page (from a previous answer)')
+    .action((o: { limit: string; cursor?: string }) =>
+      withConfigService(g().home, false, async ({ service }) => {
+        const page = await service.history({ limit: o.limit, ...(o.cursor ? { cursor: o.cursor } : {}) });
+        print(g().json, page, () =>
+          [
+            ...page.items.map(
+              (r) =>
+                `${String(r.revision).padStart(5)}  ${r.created_at}  ${r.action.padEnd(10)}  ${r.actor.name}  ${r.reason}${r.rollback_to === undefined ? '' : ` (rollback to ${r.rollback_to})`}  [${r.changed_keys.join(', ')}]`,
+            ),
+            ...(page.next_cursor ? [`next: --cursor ${page.next_cursor}`] : []),
+          ].join('\n'),
+        );
+      }).catch(fail),
+    );
+
+  cfg
+    .command('show <REV>')
+    .description('one revision: metadata, per-key changes and the full snapshot')
+    .action((rev: string) =>
+      withConfigService(g().home, false, async ({ service }) => {
+        const r = await service.getRevision(revisionArg(rev));
+        print(g().json, r, () =>
+          [
+            `revision ${r.revision}  ${r.created_at}  ${r.action}  by ${r.actor.name} (${r.role})  hash ${r.config_hash}`,
+            `reason: ${r.reason}${r.rollback_to === undefined ? '' : `  (rollback to ${r.rollback_to})`}`,
+            ...r.changes.map((ch) => `  changed ${ch.key}: ${shown(ch.before)} -> ${shown(ch.after)}`),
+            'snapshot:',
+            ...Object.keys(r.snapshot)
+              .sort()
+              .map((k) => `  ${k}=${r.snapshot[k]}`),
+          ].join('\n'),
+        );
+      }).catch(fail),
+    );
+
+  cfg
+    .command('diff <REV_A> <REV_B>')
+    .description('per-key before (REV_A) / after (REV_B) between two revisions')
+    .action((revA: string, revB: string) =>
+      withConfigService(g().home, false, async ({ service }) => {
+        const a = await service.getRevision(revisionArg(revA, 'REV_A'));
+        const b = await service.getRevision(revisionArg(revB, 'REV_B'));
+        const changes = diffSnapshots(a.snapshot, b.snapshot);
+        const out = {
+          from: a.revision,
+          to: b.revision,
+          from_hash: a.config_hash,
+          to_hash: b.config_hash,
+          changes,
+        };
+        print(g().json, out, () =>
+          changes.length === 0
+            ? `revisions ${a.revision} and ${b.revision} hold the same snapshot (hash ${a.config_hash})`
+            : changes.map((ch) => `${ch.key}: ${shown(ch.before)} -> ${shown(ch.after)}`).join('\n'),
+        );
+      }).catch(fail),
+    );
+
+  cfg
+    .command('rollback <REV>')
+    .description('a new revision whose snapshot equals REV (history is never rewritten)')
+    .option('--reason <text>', 'recorded with the revision (default rollback_to:<REV>)')
+    .option('--expected-revision <n>', 'fail with config_revision_conflict (exit 1) unless the head is revision N')
+    .action((rev: string, o: { reason?: string; expectedRevision?: string }) =>
+      withConfigService(g().home, true, async ({ service, caller }) => {
+        const r = await service.rollback(caller, {
+          revision: revisionArg(rev),
+          ...reasonOf(o),
+          ...(o.expectedRevision === undefined ? {} : { expected_revision: o.expectedRevision }),
+        });
+        print(g().json, r, () => writeText(r));
+      }).catch(fail),
+    );
+
+  cfg
+    .command('schema')
+    .description('the managed key registry: type, default, bounds, scopes, live or restart')
+    .action(() =>
+      withConfigService(g().home, false, async ({ service }) => {
+        const items = service.schema();
+        print(g().json, { items }, () =>
+          items
+            .map(
+              (i) =>
+                `${i.key.padEnd(48)} ${i.type.padEnd(6)} default ${shown(i.default).padEnd(8)} ${i.expected}${i.scopes.length > 0 ? `  scopes: ${i.scopes.join(',')}` : ''}${i.apply === 'restart' ? '  (restart)' : ''}`,
+            )
+            .join('\n'),
+        );
+      }).catch(fail),
+    );
+
+  cfg
+    .command('import-env')
+    .description("store every managed key set in this process's environment as one revision")
+    .option('--reason <text>', 'recorded with the revision (default import_env)')
+    .action((o: { reason?: string }) =>
+      withConfigService(g().home, true, async ({ service, caller }) => {
+        const r = await service.importEnv(caller, reasonOf(o).reason ?? 'import_env');
+        print(g().json, r, () => writeText(r));
+      }).catch(fail),
+    );
+
+  cfg
+    .command('prune')
+    .description('remove keys that are no longer managed (retired or unknown) from the config')
+    .option('--reason <text>', 'recorded with the revision (default prune)')
+    .action((o: { reason?: string }) =>
+      withConfigService(g().home, true, async ({ service, caller }) => {
+        const r = await service.prune(caller, reasonOf(o).reason ?? 'prune');
+        print(g().json, r, () => writeText(r));
+      }).catch(fail),
+    );
+}
