@@ -10,6 +10,7 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { createLocalRunner } from '#functions/local-runner.ts';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
+import { resolveConfig } from '#shared/domain/control/config.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import { formatCst } from '#shared/domain/market/cst.ts';
@@ -27,6 +28,7 @@ import { type FeedConnection, MarketFeed } from '#shared/services/market-feed.ts
 import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
 import { StatusService } from '#shared/services/status-service.ts';
 import { createApp } from '#web/app.ts';
+import { createNodeRealtime } from '#web/realtime/node.ts';
 import { type LocalData, startLocalData } from './data-runtime.ts';
 import { persistentSecret } from './secrets.ts';
 import { type SimulatorHandle, startSimulator } from './sim/server.ts';
@@ -180,7 +182,20 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       runner,
       clock: systemClock,
     });
+    // Live updates: `/ws` fed by one Redis PSUBSCRIBE (control-chain §7), limits from the config revision.
+    const cfgHead = await rt.configService.current();
+    const cfgLayers = { revision: cfgHead.revision, snapshot: cfgHead.snapshot, env: config.env };
+    const realtime = createNodeRealtime({
+      config,
+      auth,
+      log: log.child({ component: 'realtime' }),
+      hub: {
+        queueMax: Number(resolveConfig('GHTRADER_WS_CLIENT_QUEUE_MAX', cfgLayers).value),
+        lagCloseMs: Number(resolveConfig('GHTRADER_WS_LAG_CLOSE_S', cfgLayers).value) * 1000,
+      },
+    });
     const app = createApp({
+      realtime: realtime.deps,
       config,
       jobs: rt.jobs,
       configService: rt.configService,
@@ -202,9 +217,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s as Server));
       (s as Server).once('error', reject);
     });
+    realtime.attach(app, server);
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
+          void realtime.close();
           server.closeAllConnections();
           server.close(() => resolve());
         }),

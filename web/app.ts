@@ -21,11 +21,15 @@ import { jsonOnlyWrites, limitBody } from './middleware/body-hygiene.ts';
 import { rejectTokensInQuery } from './middleware/query-tokens.ts';
 import { requestId } from './middleware/request-id.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
+import { wsRoutes } from './realtime/ws-route.ts';
+import { auditRoutes } from './routes/api-audit.ts';
 import { authRoutes } from './routes/api-auth.ts';
 import { configRoutes } from './routes/api-config.ts';
 import { dataRoutes } from './routes/api-data.ts';
+import { explorerRoutes } from './routes/api-explorer.ts';
 import { jobRoutes } from './routes/api-jobs.ts';
 import { marketRoutes } from './routes/api-market.ts';
+import { observabilityRoutes } from './routes/api-observability.ts';
 import { healthRoutes, statusRoutes } from './routes/api-status.ts';
 import { userRoutes } from './routes/api-users.ts';
 import { pageRoutes } from './routes/pages.tsx';
@@ -57,6 +61,10 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/api/market', marketRoutes(deps));
   app.route('/api/data', dataRoutes(deps));
   app.route('/api/config', configRoutes(deps));
+  app.route('/api/explorer', explorerRoutes(deps));
+  app.route('/api/audit', auditRoutes(deps));
+  app.route('/api/observability', observabilityRoutes(deps));
+  app.route('/ws', wsRoutes(deps));
   app.route('/', pageRoutes(deps, assets));
 
   app.notFound(handleNotFound);

@@ -15,6 +15,7 @@ import type { Logger } from '#shared/log.ts';
 import type { AuthService, Principal } from '#shared/services/auth-service.ts';
 import type { ConfigService } from '#shared/services/config-service.ts';
 import type { JobService } from '#shared/services/job-service.ts';
+import type { RealtimeDeps } from './realtime/ws-route.ts';
 
 export interface AppDeps {
   config: AppConfig;
@@ -39,6 +40,11 @@ export interface AppDeps {
    * the data chain) -> the API answers 503 `dependency_unavailable`, the page says so.
    */
   data?: { store: TickStore; artifacts: ArtifactStore; calendar: TradingCalendar };
+  /**
+   * The live-update hub behind `GET /ws` and `/api/observability/ws`; absent (the HTTP API Lambda, `app.request()`
+   * tests) -> `/ws` answers 503 `dependency_unavailable`.
+   */
+  realtime?: RealtimeDeps;
 }
 
 export interface WebVariables {

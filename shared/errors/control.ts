@@ -164,3 +164,36 @@ export class JobFailedError extends ControlError {
     this.retryable = retryable;
   }
 }
+
+/** The path exists but not for this method (e.g. any write to the read-only audit log); `details.allowed` lists them. */
+export class MethodNotAllowedError extends ControlError {
+  constructor(method: string, path: string, allowed: string[]) {
+    super('method_not_allowed', 405, `${method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`, {
+      details: { method, allowed },
+    });
+  }
+}
+
+/**
+ * An explorer statement the store's own parser and catalog do not accept as exactly one read-only SELECT over catalog
+ * tables or views (control-chain §8 "Explorer guard"; never a keyword filter). `details.reason` names the rule.
+ */
+export class QueryNotAllowedError extends ControlError {
+  readonly reason: string;
+  constructor(reason: string, message: string, details: Record<string, unknown> = {}) {
+    super('query_not_allowed', 400, `query not allowed: ${message}`, { details: { ...details, reason } });
+    this.reason = reason;
+  }
+}
+
+/** An explorer statement still running at `GHTRADER_EXPLORER_STATEMENT_TIMEOUT_MS`: it was cancelled by the store. */
+export class QueryTimeoutError extends ControlError {
+  constructor(timeoutMs: number) {
+    super(
+      'query_timeout',
+      400,
+      `query cancelled after ${timeoutMs} ms (GHTRADER_EXPLORER_STATEMENT_TIMEOUT_MS); narrow it with WHERE or LIMIT`,
+      { details: { timeout_ms: timeoutMs } },
+    );
+  }
+}

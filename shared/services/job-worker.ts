@@ -145,7 +145,13 @@ export class JobWorker {
         clock: this.deps.clock,
         log: alog,
         onProgress: (progress) =>
-          this.deps.events.publish({ type: 'job.progress', job_id: claimed.job_id, kind: claimed.kind, progress }),
+          this.deps.events.publish({
+            type: 'job.progress',
+            job_id: claimed.job_id,
+            kind: claimed.kind,
+            var: claimed.var ?? null,
+            progress,
+          }),
       },
       this.deps.settings,
       claimed,

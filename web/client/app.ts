@@ -5,6 +5,7 @@
 import { api, describe, readPageData, setCsrfToken, toast } from './api.ts';
 import { initConfigPage } from './config.ts';
 import { initDataPage } from './data.ts';
+import { initExplorerPage } from './explorer.ts';
 import { initJobDetail, initJobsPage } from './jobs.ts';
 import { initLogin } from './login.ts';
 import { initMarketPage } from './market.ts';
@@ -30,6 +31,7 @@ function main(): void {
   if (data.page === 'market') initMarketPage(data);
   if (data.page === 'data') initDataPage(data);
   if (data.page === 'config') initConfigPage(data);
+  if (data.page === 'explorer') initExplorerPage(data);
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);

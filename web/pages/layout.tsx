@@ -4,7 +4,7 @@
  * by the client script's status polling.
  */
 import type { Child } from 'hono/jsx';
-import type { Role } from '#shared/domain/control/roles.ts';
+import { type Role, roleAtLeast } from '#shared/domain/control/roles.ts';
 import type { StatusSnapshot } from '#shared/domain/control/status.ts';
 import { VARIETIES, type Variety } from '#shared/domain/control/varieties.ts';
 import { Document } from './document.tsx';
@@ -18,7 +18,9 @@ export const SECTIONS = [
   { id: 'models', label: 'Models' },
   { id: 'trading', label: 'Trading' },
   { id: 'config', label: 'Config' },
+  { id: 'explorer', label: 'Explorer' },
   { id: 'system', label: 'System' },
+  { id: 'audit', label: 'Audit' },
 ] as const;
 export type SectionId = (typeof SECTIONS)[number]['id'];
 
@@ -84,7 +86,8 @@ export function Layout(props: LayoutProps) {
             </div>
           </div>
           <nav aria-label="Workspaces" class="sections">
-            {SECTIONS.map((s) => (
+            {/* The audit log is operator+ (control-chain §2): not offered to viewers. */}
+            {SECTIONS.filter((s) => s.id !== 'audit' || roleAtLeast(ctx.user.role, 'operator')).map((s) => (
               <a
                 href={`/v/${ctx.variety}/${s.id}`}
                 aria-current={s.id === ctx.section ? 'page' : undefined}

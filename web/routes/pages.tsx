@@ -12,9 +12,12 @@ import { describeError } from '#shared/errors/base.ts';
 import { NotFoundError } from '#shared/errors/control.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
+import { requireRole } from '../middleware/require-role.ts';
+import { AuditPage } from '../pages/audit.tsx';
 import { ConfigPage } from '../pages/config.tsx';
 import { DashboardPage } from '../pages/dashboard.tsx';
 import { DataPage } from '../pages/data.tsx';
+import { ExplorerPage } from '../pages/explorer.tsx';
 import { JobDetailPage } from '../pages/job-detail.tsx';
 import { type JobsFilters, JobsPage } from '../pages/jobs.tsx';
 import { type ChromeContext, SECTIONS, type SectionId } from '../pages/layout.tsx';
@@ -25,8 +28,10 @@ import { SystemPage } from '../pages/system.tsx';
 import { authMeta, principalOf } from '../request-info.ts';
 import { safeNextPath } from '../security/request-origin.ts';
 import type { StaticAssets } from '../static-assets.ts';
+import { auditService, loadAuditPage } from './api-audit.ts';
 import { loadConfigPage } from './api-config.ts';
 import { DataChainOffError, loadOverview } from './api-data.ts';
+import { loadExplorerPage } from './api-explorer.ts';
 import { jobIdParam } from './api-jobs.ts';
 import { MarketFeedOffError, marketJson } from './api-market.ts';
 
@@ -201,6 +206,29 @@ export function pageRoutes(deps: AppDeps, assets: StaticAssets): Hono<WebEnv> {
             : null
         }
         firstHref={q.cursor ? `${base.slice(0, -1)}#config-history-h` : null}
+      />,
+      started,
+    );
+  });
+
+  const audit = auditService(deps);
+  app.get('/v/:var/audit', requireRole(deps, 'operator'), async (c) => {
+    const started = performance.now();
+    const variety = c.req.param('var') as Variety;
+    const [ctx, model] = await Promise.all([chrome(c, 'audit'), loadAuditPage(audit, variety, c.req.query())]);
+    return render(c, <AuditPage ctx={ctx} model={model} />, started);
+  });
+
+  app.get('/v/:var/explorer', async (c) => {
+    const started = performance.now();
+    const [ctx, model] = await Promise.all([chrome(c, 'explorer'), loadExplorerPage(deps)]);
+    return render(
+      c,
+      <ExplorerPage
+        ctx={ctx}
+        model={model}
+        canQuery={roleAtLeast(ctx.user.role, 'operator')}
+        offMessage={new DataChainOffError().message}
       />,
       started,
     );

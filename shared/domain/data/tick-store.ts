@@ -3,6 +3,7 @@
  * `(symbol, trading_day)` batch as one atomic write (§1.3), symbol- and partition-scoped deletes (§1.4) and the
  * required-column fail-fast (§1.5). Rows travel columnar (typed arrays), never as one object per tick.
  */
+import { ValidationFailedError } from '../../errors/control.ts';
 import { DataChainError } from '../../errors/data.ts';
 import type { RowHashAggregates } from './row-hash.ts';
 import {
@@ -204,6 +205,39 @@ export interface TickStoreDialect {
   readonly types: Readonly<Record<ColumnType, string>>;
 }
 
+/** One column of a read-only query result or of the catalog: its name and the store's own type name. */
+export interface QueryColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** Bounds of one explorer statement (control-chain §8): cancelled at `timeoutMs`, at most `maxRows` rows returned. */
+export interface ReadOnlyQueryOptions {
+  readonly timeoutMs: number;
+  readonly maxRows: number;
+}
+
+/**
+ * A read-only query's answer, JSON-safe: 64-bit integers and decimals as decimal strings, timestamps as ISO-8601 UTC
+ * strings (`…T…Z`, microseconds), dates as `YYYY-MM-DD`, NaN/±Infinity as strings, NULL as null, anything else
+ * (lists, structs, intervals, …) as the store's text rendering. `truncated` is true when the statement had more than
+ * `maxRows` rows (the store fetched `maxRows + 1` to know).
+ */
+export interface ReadOnlyQueryResult {
+  readonly columns: QueryColumn[];
+  readonly rows: unknown[][];
+  readonly row_count: number;
+  readonly truncated: boolean;
+  readonly elapsed_ms: number;
+}
+
+/** One table or view the explorer may read, with its columns in declaration order. */
+export interface CatalogTable {
+  readonly name: string;
+  readonly kind: 'table' | 'view';
+  readonly columns: QueryColumn[];
+}
+
 export interface TickStore {
   readonly kind: 'duckdb' | 'questdb';
   /**
@@ -249,6 +283,17 @@ export interface TickStore {
     symbol: string,
     tradingDays?: readonly string[],
   ): Promise<DayRowHashAggregates[]>;
+  /**
+   * The SQL explorer's guarded read (control-chain §8 "Explorer guard", never a keyword filter): the store's own
+   * parser must accept `sql` as exactly one SELECT reading only catalog tables or views (no table functions, no file
+   * or network access); it runs on a connection other than the writer's, read-only, is cancelled at `timeoutMs`
+   * (`QueryTimeoutError`) and returns at most `maxRows` rows. A statement refused by the guard or by the engine's
+   * compiler is `QueryNotAllowedError`; one that fails while running is `validation_failed` (the engine's message).
+   * Optional on the port only so that hand-written test doubles need not implement it; both adapters do.
+   */
+  readOnlyQuery?(sql: string, opts: ReadOnlyQueryOptions): Promise<ReadOnlyQueryResult>;
+  /** The tables and views `readOnlyQuery` may read, by name, with their columns (read off the writer's path). */
+  catalog?(): Promise<CatalogTable[]>;
   close(): Promise<void>;
 }
 
@@ -328,4 +373,20 @@ export function dayTsMicros(tradingDay: string): bigint {
 /** Epoch milliseconds → TIMESTAMP microseconds (for `updated_at`, `build_ts`, …). */
 export function msToMicros(ms: number): bigint {
   return BigInt(Math.trunc(ms)) * 1000n;
+}
+
+/** `readOnlyQuery` bounds are positive integers (the web route clamps them first; anything else is a caller bug). */
+export function assertQueryOptions(opts: ReadOnlyQueryOptions): void {
+  if (!Number.isSafeInteger(opts.timeoutMs) || opts.timeoutMs < 1) {
+    throw new TickStoreInputError(`timeoutMs ${opts.timeoutMs} is not a positive integer`);
+  }
+  if (!Number.isSafeInteger(opts.maxRows) || opts.maxRows < 1) {
+    throw new TickStoreInputError(`maxRows ${opts.maxRows} is not a positive integer`);
+  }
+}
+
+/** A guarded statement that failed while running (a cast, a division, …): bad input, with the engine's message. */
+export function queryFailedError(message: string): ValidationFailedError {
+  const text = message.slice(0, 2000);
+  return new ValidationFailedError(`query failed: ${text}`, [{ path: ['sql'], code: 'query_failed', message: text }]);
 }

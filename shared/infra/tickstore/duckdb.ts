@@ -14,15 +14,24 @@
  * come back only where they change (`lag` over the same order), so a day costs two string decodes, not 2 per row.
  * `readTickValues` streams the day in storage order (no sort, no materialised result) and sorts only a day found out
  * of order. Table columns are cached between DDL statements (this connection is the file's only writer).
+ *
+ * The SQL explorer (`readOnlyQuery`, `catalog`; control-chain §8) never touches the writer connection: it opens a
+ * second connection of its own, checks each statement's parse tree from DuckDB's own parser (`json_serialize_sql`) against the catalog, and runs it inside
+ * `BEGIN TRANSACTION READ ONLY` … `ROLLBACK`, interrupted at its timeout.
  */
 import path from 'node:path';
 import {
   type DuckDBAppender,
   type DuckDBConnection,
   DuckDBDataChunk,
+  DuckDBDateValue,
   DuckDBInstance,
   type DuckDBListValue,
   type DuckDBResult,
+  DuckDBTimestampMillisecondsValue,
+  DuckDBTimestampNanosecondsValue,
+  DuckDBTimestampSecondsValue,
+  DuckDBTimestampTZValue,
   DuckDBTimestampValue,
   DuckDBTypeId,
   type DuckDBValue,
@@ -39,7 +48,9 @@ import { keysDistinctInOrder, microsOfNanos, orderTickValues } from '../../domai
 import {
   assertBatchShape,
   assertIdentifier,
+  assertQueryOptions,
   assertTradingDay,
+  type CatalogTable,
   type CellValue,
   type ColumnInfo,
   checkColumns,
@@ -48,6 +59,10 @@ import {
   type DayRowHashAggregates,
   type DeleteScope,
   DUCKDB_TYPES,
+  type QueryColumn,
+  queryFailedError,
+  type ReadOnlyQueryOptions,
+  type ReadOnlyQueryResult,
   type Row,
   type RowFilter,
   SchemaContractError,
@@ -62,6 +77,7 @@ import {
   tableDef,
   type WriteDayResult,
 } from '../../domain/data/tick-store.ts';
+import { QueryNotAllowedError, QueryTimeoutError } from '../../errors/control.ts';
 import { DataChainError } from '../../errors/data.ts';
 
 export interface DuckDbTickStoreOptions {
@@ -457,6 +473,193 @@ async function readTickColumns(result: DuckDBResult, n: number): Promise<TickDay
   return { ...base, underlyingContract, segmentId, scheduleHash };
 }
 
+// ---------------------------------------------------------------- SQL explorer (control-chain §8 "Explorer guard")
+
+/**
+ * Table-reference kinds (DuckDB's `TableReferenceType`, as `json_serialize_sql` names them) an explorer statement may
+ * contain. Every other kind is refused: TABLE_FUNCTION (`read_csv`, `read_parquet`, `glob`, `range`, `query`, …),
+ * SHOW_REF (`DESCRIBE`, `SUMMARIZE`), COLUMN_DATA, DELIM_GET and whatever a later DuckDB adds.
+ */
+const EXPLORER_TABLE_REFS: ReadonlySet<string> = new Set([
+  'BASE_TABLE',
+  'JOIN',
+  'SUBQUERY',
+  'EMPTY',
+  'EXPRESSION_LIST',
+  'PIVOT',
+]);
+
+/** One table or view of the catalog (lower-cased: DuckDB resolves identifiers case-insensitively). */
+interface ExplorerCatalogEntry {
+  readonly database: string;
+  readonly schema: string;
+  readonly name: string;
+}
+
+type JsonNode = Record<string, unknown>;
+const isJsonNode = (v: unknown): v is JsonNode => typeof v === 'object' && v !== null && !Array.isArray(v);
+const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : '');
+
+/**
+ * The parse tree of `sql` from DuckDB's own parser (`json_serialize_sql`, the statement passed as a bound value):
+ * exactly one statement, and a SELECT — `json_serialize_sql` serialises SELECT statements only and answers
+ * "not implemented" for anything else (DELETE, COPY, ATTACH, PRAGMA, SET, CREATE, …, or a script with any of them).
+ */
+async function parseExplorerStatement(conn: DuckDBConnection, sql: string): Promise<JsonNode> {
+  const reader = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+  const parsed = JSON.parse(String(reader.getRows()[0]?.[0] ?? '{}')) as {
+    error?: boolean;
+    error_type?: unknown;
+    error_message?: unknown;
+    statements?: unknown;
+  };
+  if (parsed.error === true) {
+    const message = String(parsed.error_message ?? 'rejected by the parser');
+    if (parsed.error_type === 'not implemented') {
+      throw new QueryNotAllowedError('not_a_select', `only a single SELECT statement may run (DuckDB: ${message})`, {
+        engine_message: message,
+      });
+    }
+    throw new QueryNotAllowedError('parse_error', `DuckDB cannot parse the statement: ${message}`, {
+      engine_message: message,
+    });
+  }
+  const statements = Array.isArray(parsed.statements) ? parsed.statements : [];
+  if (statements.length !== 1) {
+    throw new QueryNotAllowedError(
+      'statement_count',
+      `exactly one SELECT statement may run, got ${statements.length} statements`,
+      {
+        statements: statements.length,
+      },
+    );
+  }
+  const first = statements[0];
+  if (!isJsonNode(first) || !isJsonNode(first.node)) {
+    throw new QueryNotAllowedError('parse_error', 'DuckDB returned no parse tree for the statement');
+  }
+  return first.node;
+}
+
+/** Every table and view the connection's catalog holds (base tables and views only: what a SELECT may name). */
+async function explorerCatalog(conn: DuckDBConnection): Promise<ExplorerCatalogEntry[]> {
+  const reader = await conn.runAndReadAll(
+    `SELECT database_name, schema_name, table_name FROM duckdb_tables()
+     UNION ALL SELECT database_name, schema_name, view_name FROM duckdb_views()`,
+  );
+  return reader.getRows().map(([database, schema, name]) => ({
+    database: lower(database),
+    schema: lower(schema),
+    name: lower(name),
+  }));
+}
+
+/**
+ * A BASE_TABLE reference names a real table or view. Anything else would reach DuckDB's replacement scans, which read
+ * files (`FROM 'x.csv'`) or remote objects: refused here, whatever the name looks like.
+ */
+function namesCatalogEntry(ref: JsonNode, catalog: readonly ExplorerCatalogEntry[]): boolean {
+  const db = lower(ref.catalog_name);
+  const schema = lower(ref.schema_name);
+  const name = lower(ref.table_name);
+  return catalog.some((e) => {
+    if (e.name !== name) return false;
+    if (db !== '') return e.database === db && e.schema === (schema === '' ? 'main' : schema);
+    if (schema !== '') return e.schema === schema || (e.database === schema && e.schema === 'main');
+    return e.schema === 'main' || e.schema === 'pg_catalog';
+  });
+}
+
+/** A table-reference node (TableRef: `type`, `alias`, `sample`, no expression `class`, no query-node `modifiers`). */
+const isTableRef = (n: JsonNode) =>
+  typeof n.type === 'string' && 'sample' in n && 'alias' in n && !('class' in n) && !('modifiers' in n);
+
+/**
+ * Walk the whole parse tree (select list, FROM, WHERE, subqueries, CTEs, set operations, modifiers): every table
+ * reference must be of an allowed kind, and every BASE_TABLE must be a CTE in scope or a catalog table/view. CTE scope
+ * follows DuckDB: a CTE body sees the CTEs listed before it (and itself when recursive), the statement sees them all.
+ */
+function checkExplorerTree(node: unknown, scope: ReadonlySet<string>, catalog: readonly ExplorerCatalogEntry[]): void {
+  if (Array.isArray(node)) {
+    for (const child of node) checkExplorerTree(child, scope, catalog);
+    return;
+  }
+  if (!isJsonNode(node)) return;
+  let inner = scope;
+  const cteMap = isJsonNode(node.cte_map) && Array.isArray(node.cte_map.map) ? node.cte_map.map : [];
+  if (cteMap.length > 0) {
+    const names = new Set(scope);
+    for (const entry of cteMap) {
+      if (!isJsonNode(entry)) continue;
+      checkExplorerTree(entry.value, names, catalog);
+      names.add(lower(entry.key));
+    }
+    inner = names;
+  }
+  if (node.type === 'RECURSIVE_CTE_NODE' && typeof node.cte_name === 'string') {
+    inner = new Set([...inner, lower(node.cte_name)]);
+  }
+  if (isTableRef(node)) {
+    const kind = String(node.type);
+    if (kind === 'TABLE_FUNCTION') {
+      const fn = isJsonNode(node.function) ? String(node.function.function_name ?? '?') : '?';
+      throw new QueryNotAllowedError(
+        'table_function',
+        `table function ${fn}() is not allowed: read catalog tables or views only`,
+        {
+          function: fn,
+        },
+      );
+    }
+    if (!EXPLORER_TABLE_REFS.has(kind)) {
+      throw new QueryNotAllowedError('table_reference', `a ${kind} table reference is not allowed`, { kind });
+    }
+    if (kind === 'BASE_TABLE') {
+      const parts = [node.catalog_name, node.schema_name, node.table_name].filter((p) => typeof p === 'string' && p);
+      const isCte =
+        lower(node.catalog_name) === '' && lower(node.schema_name) === '' && inner.has(lower(node.table_name));
+      if (!isCte && !namesCatalogEntry(node, catalog)) {
+        const table = parts.join('.');
+        throw new QueryNotAllowedError(
+          'unknown_table',
+          `${JSON.stringify(table)} is not a table or view of the store`,
+          {
+            table,
+          },
+        );
+      }
+      return;
+    }
+  }
+  for (const [key, child] of Object.entries(node)) {
+    if (key !== 'cte_map') checkExplorerTree(child, inner, catalog);
+  }
+}
+
+/** Epoch microseconds → `YYYY-MM-DDTHH:MM:SS.ffffffZ`; null outside the range a JS Date holds. */
+function isoFromMicros(us: bigint): string | null {
+  const ms = us >= 0n ? us / 1000n : -((-us + 999n) / 1000n);
+  if (ms > 8_640_000_000_000_000n || ms < -8_640_000_000_000_000n) return null;
+  const frac = String(us - ms * 1000n).padStart(3, '0');
+  return new Date(Number(ms)).toISOString().replace('Z', `${frac}Z`);
+}
+
+/** One result cell → a JSON-safe value (see `ReadOnlyQueryResult`). */
+function explorerCell(v: DuckDBValue): unknown {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  let micros: bigint | null = null;
+  if (v instanceof DuckDBTimestampValue || v instanceof DuckDBTimestampTZValue) micros = v.isFinite ? v.micros : null;
+  else if (v instanceof DuckDBTimestampMillisecondsValue) micros = v.isFinite ? v.millis * 1000n : null;
+  else if (v instanceof DuckDBTimestampSecondsValue) micros = v.isFinite ? v.seconds * 1_000_000n : null;
+  else if (v instanceof DuckDBTimestampNanosecondsValue) {
+    micros = v.isFinite ? (v.nanos >= 0n ? v.nanos / 1000n : -((-v.nanos + 999n) / 1000n)) : null;
+  } else if (v instanceof DuckDBDateValue) return String(v);
+  if (micros !== null) return isoFromMicros(micros) ?? String(v);
+  return String(v);
+}
+
 export class DuckDbTickStore implements TickStore {
   readonly kind = 'duckdb' as const;
   readonly storeId: string;
@@ -464,6 +667,9 @@ export class DuckDbTickStore implements TickStore {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly columns = new Map<string, ColumnInfo[]>();
+  /** The explorer's own read connection (never the writer's), opened on first use; statements run one at a time. */
+  private explorerConn: DuckDBConnection | null = null;
+  private explorerQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly instance: DuckDBInstance,
@@ -964,10 +1170,135 @@ export class DuckDbTickStore implements TickStore {
     });
   }
 
+  /**
+   * Run `fn` on the explorer connection, one statement at a time (opened on first use). External access is NOT turned
+   * off: DuckDB only offers that instance-wide and one-way, which would also take file access (Parquet export) from
+   * every other user of this store in the process. The guard is the engine's parse tree (one SELECT over catalog
+   * tables and views, no table functions, no file paths as tables) inside a read-only transaction.
+   */
+  private explorerExclusive<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const run = async () => {
+      if (this.closed) throw new TickStoreInputError('store is closed');
+      this.explorerConn ??= await this.instance.connect();
+      return fn(this.explorerConn);
+    };
+    const out = this.explorerQueue.then(run, run);
+    this.explorerQueue = out.catch(() => undefined);
+    return out;
+  }
+
+  /** Drop the explorer connection (after an interrupt or a failed cleanup); the next statement opens a fresh one. */
+  private dropExplorerConn(): void {
+    const conn = this.explorerConn;
+    this.explorerConn = null;
+    try {
+      conn?.closeSync();
+    } catch {
+      // already closed
+    }
+  }
+
+  /**
+   * The SQL explorer's guarded read (control-chain §8): DuckDB's parser must yield exactly one SELECT whose every
+   * table reference is a catalog table or view (`checkExplorerTree`); it then runs on the explorer's own connection
+   * inside `BEGIN TRANSACTION READ ONLY` … `ROLLBACK`, streamed chunk by chunk until `maxRows + 1` rows, and is
+   * interrupted (`duckdb_interrupt`) when `timeoutMs` — counted from the call, queueing included — runs out.
+   */
+  readOnlyQuery(sql: string, opts: ReadOnlyQueryOptions): Promise<ReadOnlyQueryResult> {
+    assertQueryOptions(opts);
+    const started = performance.now();
+    return this.explorerExclusive(async (conn) => {
+      const tree = await parseExplorerStatement(conn, sql);
+      checkExplorerTree(tree, new Set(), await explorerCatalog(conn));
+      const remaining = started + opts.timeoutMs - performance.now();
+      if (remaining <= 0) throw new QueryTimeoutError(opts.timeoutMs);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        conn.interrupt();
+      }, remaining);
+      let clean = false;
+      try {
+        await conn.run('BEGIN TRANSACTION READ ONLY');
+        const result = await conn.stream(sql);
+        const columns: QueryColumn[] = result
+          .columnNames()
+          .map((name, i) => ({ name, type: result.columnType(i).toString() }));
+        const rows: unknown[][] = [];
+        while (rows.length <= opts.maxRows) {
+          const chunk = await result.fetchChunk();
+          if (chunk === null || chunk.rowCount === 0) break;
+          for (const row of chunk.getRows()) {
+            rows.push(row.map(explorerCell));
+            if (rows.length > opts.maxRows) break;
+          }
+        }
+        clearTimeout(timer);
+        await conn.run('ROLLBACK');
+        clean = true;
+        const truncated = rows.length > opts.maxRows;
+        if (truncated) rows.length = opts.maxRows;
+        return {
+          columns,
+          rows,
+          row_count: rows.length,
+          truncated,
+          elapsed_ms: Math.round(performance.now() - started),
+        };
+      } catch (err) {
+        if (timedOut) throw new QueryTimeoutError(opts.timeoutMs);
+        if (err instanceof QueryNotAllowedError || err instanceof QueryTimeoutError) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        // The binder's refusals (unknown column, a table function reached through a view, …) are the guard's too.
+        if (/^(Binder|Catalog|Parser|Permission) Error/i.test(message)) {
+          throw new QueryNotAllowedError('rejected_by_engine', `DuckDB refused the statement: ${message}`, {
+            engine_message: message.slice(0, 2000),
+          });
+        }
+        throw queryFailedError(message);
+      } finally {
+        clearTimeout(timer);
+        if (!clean) {
+          // After an interrupt the connection is replaced; otherwise end the read transaction (or replace it).
+          if (timedOut) this.dropExplorerConn();
+          else await conn.run('ROLLBACK').catch(() => this.dropExplorerConn());
+        }
+      }
+    });
+  }
+
+  /** Tables and views of the store's own schema with their columns, read on the explorer connection. */
+  catalog(): Promise<CatalogTable[]> {
+    return this.explorerExclusive(async (conn) => {
+      const reader = await conn.runAndReadAll(
+        `SELECT t.table_name, t.table_type, c.column_name, c.data_type
+         FROM information_schema.tables t
+         JOIN information_schema.columns c
+           ON c.table_catalog = t.table_catalog AND c.table_schema = t.table_schema AND c.table_name = t.table_name
+         WHERE t.table_catalog = current_database() AND t.table_schema = 'main'
+         ORDER BY t.table_name, c.ordinal_position`,
+      );
+      const tables = new Map<string, { name: string; kind: 'table' | 'view'; columns: QueryColumn[] }>();
+      for (const [table, kind, column, type] of reader.getRows()) {
+        const name = String(table);
+        let entry = tables.get(name);
+        if (entry === undefined) {
+          entry = { name, kind: String(kind).toUpperCase() === 'VIEW' ? 'view' : 'table', columns: [] };
+          tables.set(name, entry);
+        }
+        entry.columns.push({ name: String(column), type: String(type) });
+      }
+      return [...tables.values()];
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     await this.queue;
     this.closed = true;
+    this.explorerConn?.interrupt();
+    await this.explorerQueue;
+    this.dropExplorerConn();
     this.conn.closeSync();
     this.instance.closeSync();
   }

@@ -16,6 +16,7 @@ import {
   TickStoreInputError,
   TickStoreVerifyError,
 } from '../../domain/data/tick-store.ts';
+import { QueryNotAllowedError } from '../../errors/control.ts';
 import { DataChainError } from '../../errors/data.ts';
 
 /** Partition units the adapter creates and rewrites (§1.1). */
@@ -447,4 +448,61 @@ export function dayWriteOutcome(
     );
   }
   return inserted;
+}
+
+/**
+ * The SQL explorer's statement as the QuestDB adapter runs it (control-chain §8 "Explorer guard"): wrapped as
+ * `SELECT * FROM (⏎<sql>⏎)`, so QuestDB's own parser must accept the text as a query — INSERT, UPDATE, DELETE, COPY,
+ * DDL and every other non-query statement is a syntax error inside a subquery (then `EXPLAIN` refuses it before
+ * anything runs). The text is only scanned for its statement structure, never for keywords: outside quotes and
+ * comments its parentheses must balance (it cannot close the wrapper early) and no second statement may follow a `;`
+ * (`/exec` takes one statement); one trailing `;` is dropped. Line breaks around it end a trailing `--` comment.
+ */
+export function explorerWrappedSql(sql: string): string {
+  let depth = 0;
+  let end = sql.length;
+  let i = 0;
+  const n = sql.length;
+  while (i < n) {
+    const c = sql[i] as string;
+    const next = sql[i + 1];
+    if (c === "'" || c === '"') {
+      // Quoted literal or identifier; a doubled quote is an escaped one.
+      if (end !== n)
+        throw new QueryNotAllowedError('statement_count', 'exactly one statement may run; text follows a ";"');
+      let j = i + 1;
+      for (;;) {
+        if (j >= n)
+          throw new QueryNotAllowedError('parse_error', `unterminated ${c === "'" ? 'string' : 'quoted name'}`);
+        if (sql[j] === c) {
+          if (sql[j + 1] === c) j += 2;
+          else break;
+        } else j++;
+      }
+      i = j + 1;
+    } else if (c === '-' && next === '-') {
+      const nl = sql.indexOf('\n', i);
+      i = nl < 0 ? n : nl + 1;
+    } else if (c === '/' && next === '*') {
+      const close = sql.indexOf('*/', i + 2);
+      if (close < 0) throw new QueryNotAllowedError('parse_error', 'unterminated /* comment');
+      i = close + 2;
+    } else if (c === ';') {
+      if (end === n) end = i;
+      i++;
+    } else {
+      if (end !== n && !/\s/.test(c)) {
+        throw new QueryNotAllowedError('statement_count', 'exactly one statement may run; text follows a ";"');
+      }
+      if (c === '(') depth++;
+      else if (c === ')' && --depth < 0) {
+        throw new QueryNotAllowedError('parse_error', 'unbalanced parentheses: a ")" closes nothing');
+      }
+      i++;
+    }
+  }
+  if (depth !== 0) throw new QueryNotAllowedError('parse_error', 'unbalanced parentheses: a "(" is never closed');
+  const body = sql.slice(0, end);
+  if (body.trim() === '') throw new QueryNotAllowedError('statement_count', 'the statement is empty');
+  return `SELECT * FROM (\n${body}\n)`;
 }

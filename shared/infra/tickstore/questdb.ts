@@ -20,6 +20,9 @@
  *   table (§10.3); the default guard refuses. Gap rows of validation are never rewritten: `deleteRows` on
  *   `ghtrader_main_l5_validate_gaps_v2` (and `supersedeGapRows`) marks them `tqsdk_status = 'superseded'` with a
  *   WAL-sequenced UPDATE, and every read of that table ignores superseded rows.
+ * - The SQL explorer (`readOnlyQuery`, `catalog`; control-chain §8) compiles each statement wrapped as a subquery
+ *   with `EXPLAIN` first (QuestDB's own parser: only a query parses there), then runs it with a row cap and abandons
+ *   it at its timeout; production points `explorerHttpUrl` at a read-only identity.
  * - Writers never issue DDL: every write first checks the real columns (`table_columns('<t>')`) and the UPSERT KEYS
  *   against the declaration and refuses a row naming a column the table lacks (ILP would otherwise add it, and an
  *   added column also breaks the one-request-one-transaction rule: ILP overview docs).
@@ -34,7 +37,9 @@ import { TABLE_NAMES, type TableDef, TICK_NUMERIC_COLUMNS } from '../../domain/d
 import {
   assertBatchShape,
   assertIdentifier,
+  assertQueryOptions,
   assertTradingDay,
+  type CatalogTable,
   type CellValue,
   type ColumnInfo,
   checkColumns,
@@ -42,6 +47,10 @@ import {
   type DayProvenance,
   type DayRowHashAggregates,
   type DeleteScope,
+  type QueryColumn,
+  queryFailedError,
+  type ReadOnlyQueryOptions,
+  type ReadOnlyQueryResult,
   type Row,
   type RowFilter,
   SchemaContractError,
@@ -55,9 +64,10 @@ import {
   tableDef,
   type WriteDayResult,
 } from '../../domain/data/tick-store.ts';
+import { QueryNotAllowedError, QueryTimeoutError } from '../../errors/control.ts';
 import { DataChainError } from '../../errors/data.ts';
-import { type ExecRows, execColumn, LONG_NULL, QuestDbQueryError } from './questdb-exec.ts';
-import { QuestDbHttp } from './questdb-http.ts';
+import { decodeExecResponse, type ExecRows, execColumn, LONG_NULL, QuestDbQueryError } from './questdb-exec.ts';
+import { QuestDbHttp, QuestDbHttpError, QuestDbTransportError } from './questdb-http.ts';
 import {
   countDistinctTickKeys,
   encodeRowsIlp,
@@ -70,6 +80,7 @@ import {
   combineRowHashAggregates,
   dayWriteOutcome,
   deleteScopeConditions,
+  explorerWrappedSql,
   LIVE_GAP_ROWS,
   liveRowConditions,
   type Partition,
@@ -119,6 +130,13 @@ export interface QuestDbTickStoreOptions {
   }) => void | Promise<void>;
   /** Test seam for the WAL poll and retry backoff. */
   clock?: Clock;
+  /**
+   * QuestDB HTTP endpoint of the SQL explorer (`readOnlyQuery`, `catalog`); default `httpUrl`. Production points it
+   * at a read-only identity (control-chain §8 asks for a dedicated read-only user): a QuestDB whose HTTP server runs
+   * with `http.security.readonly=true` (a replica), or Enterprise's HTTP basic auth as a user granted SELECT only —
+   * `http://user:password@host:9000` (the credentials are sent as an `Authorization: Basic` header).
+   */
+  explorerHttpUrl?: string;
 }
 
 /** Proof that a partition rewrite of `table` (rows in `scope`) may run; resolves with the release of what it took. */
@@ -760,6 +778,115 @@ export class QuestDbTickStore implements TickStore {
     return matched;
   }
 
+  // ---------------------------------------------------------------- SQL explorer (control-chain §8)
+
+  /** One `/exec` call of the explorer, cancelled through `signal`; an error answer throws `QuestDbQueryError`. */
+  private async explorerExec(sql: string, signal: AbortSignal, limit?: number): Promise<ExecRows> {
+    const url = new URL(this.options.explorerHttpUrl ?? this.options.httpUrl);
+    const headers: Record<string, string> = {};
+    if (url.username !== '' || url.password !== '') {
+      const user = decodeURIComponent(url.username);
+      const pass = decodeURIComponent(url.password);
+      headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    }
+    const query = `query=${encodeURIComponent(sql)}&quoteLargeNum=true${limit === undefined ? '' : `&limit=${limit}`}`;
+    let status: number;
+    let body: string;
+    try {
+      const res = await (this.options.fetch ?? globalThis.fetch)(`${url.protocol}//${url.host}/exec?${query}`, {
+        method: 'GET',
+        headers,
+        signal,
+      });
+      status = res.status;
+      body = await res.text();
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new QuestDbTransportError('explorer query', 1, err);
+    }
+    if (status !== 200) {
+      // Errors come back as {"query","error","position"} (REST API docs): the server's own message when it sent one.
+      try {
+        decodeExecResponse(body);
+      } catch (err) {
+        if (err instanceof QuestDbQueryError && err.details.error !== undefined) throw err;
+      }
+      throw new QuestDbHttpError('explorer query', status, body);
+    }
+    const res = decodeExecResponse(body);
+    if (res.kind !== 'rows') throw new QueryNotAllowedError('not_a_select', 'the statement is not a query');
+    return res;
+  }
+
+  /**
+   * The SQL explorer's guarded read over `/exec` (control-chain §8 "Explorer guard"). QuestDB has no read-only
+   * transaction, so the guard is QuestDB's own compiler: the statement, wrapped as a subquery
+   * (`explorerWrappedSql`: only a query parses there), must pass `EXPLAIN` (compiled, never executed) before it runs;
+   * a refusal is `QueryNotAllowedError`. It then runs with `limit=maxRows+1` and is abandoned at `timeoutMs` (the
+   * aborted request closes its connection, which QuestDB's HTTP circuit breaker notices and cancels the query).
+   * Production points `explorerHttpUrl` at a read-only identity (see the option); this check is not a substitute.
+   */
+  async readOnlyQuery(sql: string, opts: ReadOnlyQueryOptions): Promise<ReadOnlyQueryResult> {
+    assertQueryOptions(opts);
+    this.open();
+    const started = performance.now();
+    const wrapped = explorerWrappedSql(sql);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), opts.timeoutMs);
+    try {
+      try {
+        await this.explorerExec(`EXPLAIN ${wrapped}`, abort.signal);
+      } catch (err) {
+        if (abort.signal.aborted) throw new QueryTimeoutError(opts.timeoutMs);
+        if (err instanceof QuestDbQueryError || (err instanceof QuestDbHttpError && err.status === 400)) {
+          throw new QueryNotAllowedError('rejected_by_engine', `QuestDB refused the statement: ${err.message}`, {
+            engine_message: err.message.slice(0, 2000),
+          });
+        }
+        throw err;
+      }
+      let res: ExecRows;
+      try {
+        res = await this.explorerExec(wrapped, abort.signal, opts.maxRows + 1);
+      } catch (err) {
+        if (abort.signal.aborted) throw new QueryTimeoutError(opts.timeoutMs);
+        if (err instanceof QuestDbQueryError) throw queryFailedError(err.message);
+        throw err;
+      }
+      const truncated = res.rowCount > opts.maxRows;
+      const n = Math.min(res.rowCount, opts.maxRows);
+      const rows: unknown[][] = [];
+      for (let r = 0; r < n; r++) rows.push(res.columns.map((c) => explorerExecCell(c, r)));
+      return {
+        columns: res.columns.map((c): QueryColumn => ({ name: c.name, type: c.type })),
+        rows,
+        row_count: n,
+        truncated,
+        elapsed_ms: Math.round(performance.now() - started),
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Every table of the server (`tables()`) with its columns (`table_columns()`), by name. */
+  async catalog(): Promise<CatalogTable[]> {
+    this.open();
+    const listed = await this.http.query('SELECT table_name FROM tables() ORDER BY table_name');
+    const out: CatalogTable[] = [];
+    for (const name of execColumn(listed, 'table_name', 'string')) {
+      if (name === null) continue;
+      const cols = await this.http.query(`SELECT "column", type FROM table_columns(${sqlString(name)})`);
+      const types = execColumn(cols, 'type', 'string');
+      out.push({
+        name,
+        kind: 'table',
+        columns: execColumn(cols, 'column', 'string').map((c, i) => ({ name: c ?? '', type: types[i] ?? '' })),
+      });
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     await this.queue;
@@ -806,5 +933,27 @@ function cellOf(c: ExecRows['columns'][number], r: number): CellValue {
         column: c.name,
         type: c.type,
       });
+  }
+}
+
+/** One explorer cell of an `/exec` row set, JSON-safe (see `ReadOnlyQueryResult`): QuestDB's null bit patterns read as null. */
+function explorerExecCell(c: ExecRows['columns'][number], r: number): unknown {
+  switch (c.kind) {
+    case 'long': {
+      const v = c.values[r] as bigint;
+      return v === LONG_NULL ? null : v.toString();
+    }
+    case 'double': {
+      const v = c.values[r] as number;
+      return Number.isNaN(v) ? null : Number.isFinite(v) ? v : String(v);
+    }
+    case 'string':
+      return c.values[r] ?? null;
+    default: {
+      const v = c.values[r];
+      if (typeof v === 'bigint') return v.toString();
+      if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+      return v ?? null;
+    }
   }
 }

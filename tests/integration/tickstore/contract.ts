@@ -3,12 +3,17 @@
  * the same function when `GHTRADER_QUESTDB_HTTP` is set. Each test gets a fresh, empty store. Only port methods are
  * used here (no store-specific SQL); DDL comes from the store's own `dialect`.
  */
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rowHashAggregates } from '#shared/domain/data/row-hash.ts';
 import { TABLES, type TableDef, TICK_NUMERIC_COLUMNS } from '#shared/domain/data/tick-columns.ts';
 import {
   dayTsMicros,
   msToMicros,
+  type ReadOnlyQueryOptions,
+  type ReadOnlyQueryResult,
   type Row,
   SchemaContractError,
   type TickDayBatch,
@@ -16,6 +21,7 @@ import {
   type TickStore,
   TickStoreInputError,
 } from '#shared/domain/data/tick-store.ts';
+import { QueryNotAllowedError, QueryTimeoutError } from '#shared/errors/control.ts';
 import {
   DAY_START_NS,
   mainL5BuildRow,
@@ -64,8 +70,31 @@ function settling(inner: TickStore, settle: ((table: string) => Promise<void>) |
     deleteRows: (table, scope) => after(table, inner.deleteRows(table, scope)),
     countByDay: (table, symbol, days) => inner.countByDay(table, symbol, days),
     rowHashAggregatesByDay: (table, symbol, days) => inner.rowHashAggregatesByDay(table, symbol, days),
+    ...(inner.readOnlyQuery === undefined ? {} : { readOnlyQuery: inner.readOnlyQuery.bind(inner) }),
+    ...(inner.catalog === undefined ? {} : { catalog: inner.catalog.bind(inner) }),
     close: () => inner.close(),
   };
+}
+
+/** The SQL explorer's read (control-chain §8); every adapter implements it. */
+function explore(
+  store: TickStore,
+  sql: string,
+  opts: ReadOnlyQueryOptions = { timeoutMs: 10_000, maxRows: 500 },
+): Promise<ReadOnlyQueryResult> {
+  if (store.readOnlyQuery === undefined) throw new Error(`${store.kind} store has no readOnlyQuery`);
+  return store.readOnlyQuery(sql, opts);
+}
+
+/** `fn` rejects with `QueryNotAllowedError` (400 `query_not_allowed`). */
+async function expectNotAllowed(fn: () => Promise<unknown>, sql: string): Promise<void> {
+  const err = await fn().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err, sql).toBeInstanceOf(QueryNotAllowedError);
+  expect((err as QueryNotAllowedError).code, sql).toBe('query_not_allowed');
+  expect((err as QueryNotAllowedError).status, sql).toBe(400);
 }
 
 const TICKS = TABLES.ticksMainL5;
@@ -734,6 +763,136 @@ export function tickStoreContract(name: string, makeStore: () => Promise<Contrac
           },
         ]);
         expect(await store.dayProvenance(T, 'KQ.m@SHFE.ag')).toEqual([]);
+      });
+    });
+
+    describe('readOnlyQuery (SQL explorer guard, control-chain §8)', () => {
+      it('answers a SELECT over the tick table with typed, JSON-safe columns and rows', async () => {
+        // Prepare
+        await store.createTable(TICKS);
+        const day = makeDay(5);
+        await store.writeDay(T, CU, '2026-01-05', day);
+        // Act
+        const res = await explore(
+          store,
+          `SELECT symbol, trading_day, datetime_ns, last_price, ts FROM ${T} ORDER BY datetime_ns`,
+        );
+        // Assess
+        expect(res.columns.map((c) => c.name)).toEqual(['symbol', 'trading_day', 'datetime_ns', 'last_price', 'ts']);
+        for (const c of res.columns) expect(c.type).toMatch(/\w/);
+        expect(res).toMatchObject({ row_count: 5, truncated: false });
+        expect(res.rows).toHaveLength(5);
+        expect(res.rows[0]).toEqual([
+          CU,
+          '2026-01-05',
+          String(day.datetimeNs[0]),
+          day.values[0]?.[0],
+          '2026-01-05T01:00:00.000000Z',
+        ]);
+        expect(JSON.parse(JSON.stringify(res.rows))).toEqual(res.rows);
+        expect(res.elapsed_ms).toBeGreaterThanOrEqual(0);
+      });
+
+      it('refuses every statement that is not one SELECT over catalog tables, and nothing changes', async () => {
+        // Prepare
+        await store.createTable(TICKS);
+        await store.writeDay(T, CU, '2026-01-05', makeDay(20));
+        const copyTarget = path.join(tmpdir(), `ghtrader-explorer-copy-${process.pid}.csv`);
+        const attachTarget = path.join(tmpdir(), `ghtrader-explorer-attach-${process.pid}.db`);
+        const statements = [
+          `DELETE FROM ${T}`,
+          `COPY ${T} TO '${copyTarget}'`,
+          `SELECT 1; DROP TABLE ${T}`,
+          `SELECT count(*) FROM ${T}; DELETE FROM ${T}`,
+          "SELECT * FROM read_csv('/etc/passwd')",
+          "SELECT * FROM '/etc/passwd'",
+          `ATTACH '${attachTarget}' AS other`,
+          'PRAGMA version',
+          'SET threads = 1',
+          'CREATE TABLE explorer_made (a DOUBLE)',
+          `DROP TABLE ${T}`,
+          `INSERT INTO ${T} SELECT * FROM ${T}`,
+          `UPDATE ${T} SET last_price = 0`,
+          `SELECT * FROM ${T} WHERE symbol = 'x') UNION ALL (SELECT * FROM ${T}`,
+          '   ',
+        ];
+        if (store.kind === 'duckdb') {
+          statements.push(
+            'SELECT * FROM range(3)',
+            "SELECT * FROM glob('/etc/*')",
+            "SELECT * FROM read_parquet('/tmp/x.parquet')",
+            "SELECT * FROM query('SELECT 1')",
+            'SELECT * FROM duckdb_settings()',
+            `SELECT * FROM ${T} WHERE symbol IN (SELECT column0 FROM read_csv('/etc/hosts'))`,
+            "WITH x AS (SELECT * FROM read_text('/etc/hosts')) SELECT * FROM x",
+            // A CTE name is in scope only where DuckDB resolves it: outside, the same name would be a file scan.
+            `SELECT * FROM (WITH "/etc/hosts" AS (SELECT 1 AS a) SELECT a FROM "/etc/hosts") s, "/etc/hosts"`,
+            `SUMMARIZE ${T}`,
+            `EXPLAIN SELECT * FROM ${T}`,
+            'CALL pragma_version()',
+            'INSTALL httpfs',
+          );
+        }
+        // Act + Assess
+        for (const sql of statements) await expectNotAllowed(() => explore(store, sql), sql);
+        expect(await store.countByDay(T, CU)).toEqual([{ trading_day: '2026-01-05', rows: 20 }]);
+        expect(await store.describeColumns('explorer_made')).toEqual([]);
+        expect(existsSync(copyTarget)).toBe(false);
+        expect(existsSync(attachTarget)).toBe(false);
+      });
+
+      it('cuts a large result at maxRows with truncated:true (fetching one row more, never the whole result)', async () => {
+        // Prepare
+        await store.createTable(TICKS);
+        const day = makeDay(1200);
+        await store.writeDay(T, CU, '2026-01-05', day);
+        const sql = `SELECT datetime_ns FROM ${T} ORDER BY datetime_ns`;
+        // Act
+        const cut = await explore(store, sql, { timeoutMs: 10_000, maxRows: 500 });
+        const one = await explore(store, sql, { timeoutMs: 10_000, maxRows: 1 });
+        const all = await explore(store, sql, { timeoutMs: 10_000, maxRows: 1200 });
+        // Assess
+        expect(cut).toMatchObject({ row_count: 500, truncated: true });
+        expect(cut.rows).toHaveLength(500);
+        expect(cut.rows[499]).toEqual([String(day.datetimeNs[499])]);
+        expect(one).toMatchObject({ row_count: 1, truncated: true, rows: [[String(day.datetimeNs[0])]] });
+        expect(all).toMatchObject({ row_count: 1200, truncated: false });
+      });
+
+      it('cancels a statement still running at the timeout with QueryTimeoutError, and keeps serving', async () => {
+        // Prepare: 2,000 ticks cross-joined three times is 8·10⁹ rows, far beyond the timeout.
+        await store.createTable(TICKS);
+        await store.writeDay(T, CU, '2026-01-05', makeDay(2000));
+        const timeoutMs = 400;
+        const slow = `SELECT sum(a.last_price * b.bid_price1 + c.ask_price1) FROM ${T} a CROSS JOIN ${T} b CROSS JOIN ${T} c`;
+        // Act
+        const started = performance.now();
+        const err = await explore(store, slow, { timeoutMs, maxRows: 10 }).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        const took = performance.now() - started;
+        // Assess
+        expect(err).toBeInstanceOf(QueryTimeoutError);
+        expect((err as QueryTimeoutError).code).toBe('query_timeout');
+        expect(took).toBeLessThan(timeoutMs + 1000);
+        const after = await explore(store, `SELECT count(*) AS n FROM ${T}`);
+        expect(after.rows).toEqual([['2000']]);
+        const write = await store.writeDay(T, CU, '2026-01-06', makeDay(3, { startNs: DAY_START_NS + DAY_NS }));
+        expect(write).toMatchObject({ inserted: 3 });
+      });
+
+      it('lists the catalog tables with their columns', async () => {
+        // Prepare
+        await store.createTable(TICKS);
+        await store.createTable(SCHEDULE);
+        if (store.catalog === undefined) throw new Error(`${store.kind} store has no catalog`);
+        // Act
+        const tables = await store.catalog();
+        // Assess
+        const ticks = tables.find((t) => t.name === T);
+        expect(ticks?.columns.map((c) => c.name)).toEqual(expect.arrayContaining(['symbol', 'datetime_ns', 'ts']));
+        expect(tables.some((t) => t.name === S)).toBe(true);
       });
     });
   });

@@ -40,6 +40,8 @@ export interface WebStackOptions {
   market?: MarketFeedSource;
   /** The data chain's stores (absent: the data endpoints answer 503, the Data page says the chain is off). */
   data?: AppDeps['data'];
+  /** Build the `/ws` hub from this stack's auth service (absent: `/ws` answers 503). */
+  realtime?: (auth: AuthService, stack: TestStack) => NonNullable<AppDeps['realtime']>;
 }
 
 export interface RequestOptions extends RequestInit {
@@ -110,6 +112,7 @@ export class WebTestStack {
       ...(opts.staticDir ? { staticDir: opts.staticDir } : {}),
       ...(opts.market ? { market: opts.market } : {}),
       ...(opts.data ? { data: opts.data } : {}),
+      ...(opts.realtime ? { realtime: opts.realtime(this.auth, stack) } : {}),
     });
   }
 

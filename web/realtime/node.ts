@@ -1,0 +1,70 @@
+/**
+ * The local realtime stack for a Node HTTP server (`ghtrader up`, tests): `@hono/node-ws` for the upgrade, the hub,
+ * and ONE Redis `PSUBSCRIBE` feeding it. Build it before the app (the app needs `deps`), then `attach` the app and the
+ * listening server.
+ */
+import type { Server } from 'node:http';
+import { createNodeWebSocket } from '@hono/node-ws';
+import type { Hono } from 'hono';
+import type { AppConfig } from '#shared/config.ts';
+import { RedisRealtimeFeed } from '#shared/infra/redis/realtime-feed.ts';
+import type { Logger } from '#shared/log.ts';
+import type { AuthService } from '#shared/services/auth-service.ts';
+import type { WebEnv } from '../env.ts';
+import { type HubOptions, RealtimeHub } from './hub.ts';
+import type { RealtimeDeps } from './ws-route.ts';
+
+export interface NodeRealtime {
+  deps: RealtimeDeps;
+  hub: RealtimeHub;
+  feed: RedisRealtimeFeed;
+  attach(app: Hono<WebEnv>, server: Server): void;
+  close(): Promise<void>;
+}
+
+export function createNodeRealtime(o: {
+  config: AppConfig;
+  auth: AuthService;
+  log: Logger;
+  hub?: Omit<HubOptions, 'log' | 'reauthenticate'>;
+}): NodeRealtime {
+  let appRef: Hono<WebEnv> | null = null;
+  const nodeWs = createNodeWebSocket({
+    // The upgrade runs the request through the app (auth, origin check) before accepting.
+    app: {
+      request: (...args: Parameters<Hono<WebEnv>['request']>) => {
+        if (!appRef) throw new Error('realtime: attach(app, server) was not called');
+        return appRef.request(...args);
+      },
+    } as unknown as Hono,
+  });
+  const hub = new RealtimeHub({
+    ...o.hub,
+    log: o.log,
+    reauthenticate: async (cred) => {
+      const p =
+        cred.kind === 'session'
+          ? await o.auth.authenticateSession(cred.id)
+          : await o.auth.authenticateBearer(cred.token);
+      return p ? { userId: p.userId, role: p.role } : null;
+    },
+  });
+  const feed = new RedisRealtimeFeed(
+    { url: o.config.redis.url, prefix: o.config.redis.prefix, enabled: o.config.redis.enabled, log: o.log },
+    { message: (channel, message) => hub.deliver(channel, message), state: (s) => hub.announce(s) },
+  );
+  return {
+    deps: { hub, upgradeWebSocket: nodeWs.upgradeWebSocket },
+    hub,
+    feed,
+    attach(app, server) {
+      appRef = app;
+      nodeWs.injectWebSocket(server);
+    },
+    async close() {
+      hub.close();
+      await feed.close();
+      nodeWs.wss.close();
+    },
+  };
+}
