@@ -6,7 +6,7 @@
  * Lambda bundles use the same options as the CDK `NodejsFunction`s (ESM, node22, minified, AWS SDK bundled), so
  * the sizes `npm run bench` reports are the sizes that deploy.
  */
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -102,6 +102,8 @@ export async function build() {
     readFile(path.join(root, 'web', 'static', 'app.css'), 'utf8'),
   ]);
   await writeFile(path.join(dist, 'web', 'static', 'app.css'), `${css.join('\n')}\n`);
+  // The tab icon (without one every page load logs a 404 for /favicon.ico).
+  await copyFile(path.join(root, 'web', 'static', 'favicon.svg'), path.join(dist, 'web', 'static', 'favicon.svg'));
   await writeFile(stampFile, new Date().toISOString());
   return results;
 }

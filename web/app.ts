@@ -2,8 +2,8 @@
  * The ghtrader web app: JSON API, console pages and static client, as one hono app. `ghtrader up` serves it with
  * @hono/node-server; the HTTP API Lambda wraps the same app; tests call `app.request()`.
  *
- * Request pipeline (in order): request id -> access log -> security headers -> credentials-in-query guard ->
- * body limit -> JSON-only writes -> `/health` and `/static/*` (no identity, no store access) -> authenticate
+ * Request pipeline (in order): request id -> route metrics -> access log -> security headers -> credentials-in-query
+ * guard -> body limit -> JSON-only writes -> `/health` and `/static/*` (no identity, no store access) -> authenticate
  * (+ CSRF for cookie writes) -> routes with their minimum role. One error handler shapes every failure.
  *
  * @example
@@ -20,6 +20,7 @@ import { authenticate } from './middleware/authenticate.ts';
 import { jsonOnlyWrites, limitBody } from './middleware/body-hygiene.ts';
 import { rejectTokensInQuery } from './middleware/query-tokens.ts';
 import { requestId } from './middleware/request-id.ts';
+import { routeMetrics } from './middleware/route-metrics.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { wsRoutes } from './realtime/ws-route.ts';
 import { auditRoutes } from './routes/api-audit.ts';
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   const assets = new StaticAssets(deps.staticDir);
 
   app.use('*', requestId(deps));
+  app.use('*', routeMetrics(deps));
   app.use('*', accessLog());
   app.use('*', securityHeaders());
   app.use('*', rejectTokensInQuery());

@@ -1,5 +1,5 @@
 /**
- * The built client assets (`app.js`, `app.css`) from `AppDeps.staticDir`, read once and kept in memory (both are
+ * The built client assets (`app.js`, `app.css`, `favicon.svg`) from `AppDeps.staticDir`, read once and kept in memory (both are
  * small). Pages reference them as `/static/<name>?v=<hash>`; a request naming the current hash is cacheable forever,
  * anything else must revalidate. A missing file is 404 and is looked for again on the next request.
  */
@@ -10,6 +10,7 @@ import path from 'node:path';
 export const STATIC_FILES = {
   'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 } as const;
 export type StaticName = keyof typeof STATIC_FILES;
 

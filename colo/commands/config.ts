@@ -16,7 +16,7 @@ import { DynamoConfigStore } from '#shared/infra/aws/config-store.ts';
 import { RedisWarmPath } from '#shared/infra/redis/warm-path.ts';
 import { createLogger, type Logger } from '#shared/log.ts';
 import { type Caller, systemCaller } from '#shared/services/auth-service.ts';
-import { ConfigService, type WriteResult } from '#shared/services/config-service.ts';
+import { ConfigService, type ConfigSetRequest, type WriteResult } from '#shared/services/config-service.ts';
 import { attachToStack, CliUsageError, cliActor, reportError } from '../cli-support.ts';
 import { persistentSecret } from '../secrets.ts';
 
@@ -132,6 +132,18 @@ function writeText(r: WriteResult): string {
 }
 
 /** `--reason` as given; an empty reason is bad input (the service requires 1..500 characters). */
+/** The service's set request from CLI values and the shared `--reason` / `--expected-revision` flags. */
+function setRequest(
+  values: Record<string, string | null>,
+  o: { reason?: string; expectedRevision?: string },
+): ConfigSetRequest {
+  return {
+    values,
+    ...reasonOf(o),
+    ...(o.expectedRevision === undefined ? {} : { expected_revision: o.expectedRevision }),
+  };
+}
+
 function reasonOf(o: { reason?: string }): { reason?: string } {
   if (o.reason === undefined) return {};
   if (o.reason.trim() === '') throw new CliUsageError('--reason must not be empty');
@@ -234,16 +246,7 @@ export function registerConfig(program: Command): void {
     .option('--expected-revision <n>', 'fail with config_revision_conflict (exit 1) unless the head is revision N')
     .action((assignments: string[], o: { reason?: string; expectedRevision?: string }) =>
       withConfigService(g().home, true, async ({ service, caller }) => {
-        const values = parseAssignments(assignments);
-        const r = await service.set(
-          caller,
-          {
-            values,
-            ...reasonOf(o),
-            ...(o.expectedRevision === undefined ? {} : { expected_revision: o.expectedRevision }),
-          },
-          'cli_set',
-        );
+        const r = await service.set(caller, setRequest(parseAssignments(assignments), o), 'cli_set');
         print(g().json, r, () => writeText(r));
       }).catch(fail),
     );
@@ -260,15 +263,7 @@ export function registerConfig(program: Command): void {
           if (k.includes('=')) throw new CliUsageError(`config unset takes KEY names, got ${JSON.stringify(k)}`);
           values[k] = null;
         }
-        const r = await service.set(
-          caller,
-          {
-            values,
-            ...reasonOf(o),
-            ...(o.expectedRevision === undefined ? {} : { expected_revision: o.expectedRevision }),
-          },
-          'cli_set',
-        );
+        const r = await service.set(caller, setRequest(values, o), 'cli_set');
         print(g().json, r, () => writeText(r));
       }).catch(fail),
     );

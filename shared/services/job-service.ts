@@ -6,6 +6,7 @@ import * as z from 'zod';
 import type { AuditLog } from '../domain/control/audit.ts';
 import { canonicalJson, sha256Hex } from '../domain/control/canonical-json.ts';
 import { decodeCursor, encodeCursor } from '../domain/control/cursor.ts';
+import { JobCounters } from '../domain/control/job-counters.ts';
 import type { JobEvents } from '../domain/control/job-events.ts';
 import { findJobKind, JOB_KINDS } from '../domain/control/job-kinds/index.ts';
 import type { JobQueue } from '../domain/control/job-queue.ts';
@@ -41,6 +42,8 @@ export interface JobServiceDeps {
   ids: IdGen;
   log: Logger;
   cursorSecret: string;
+  /** Shared with this process's workers (claim conflicts); a fresh set when absent. */
+  counters?: JobCounters;
 }
 
 export interface RequestContext {
@@ -73,10 +76,15 @@ export interface JobProgressView {
 }
 
 export class JobService {
+  /** Submissions, dedupe hits and claim conflicts since start (control-chain §10 `jobs`). */
+  readonly counters: JobCounters;
+
   constructor(
     private readonly deps: JobServiceDeps,
     private readonly opts: { progressStaleS: number },
-  ) {}
+  ) {
+    this.counters = deps.counters ?? new JobCounters();
+  }
 
   /** Validate and submit; a duplicate of an active job returns that job with `deduped: true`. */
   /**
@@ -116,6 +124,7 @@ export class JobService {
         const existing = await this.waitForRecord(put.jobId, Date.parse(put.at), now);
         if (existing && !isTerminal(existing.status)) {
           await this.audit(ctx, 'job.submit', existing.job_id, 'ok', 'deduped', { kind: def.kind, deduped: true });
+          this.counters.deduped++;
           return { job: existing, deduped: true };
         }
         if (!existing && now - Date.parse(put.at) < DEDUPE_ORPHAN_MS) {
@@ -149,6 +158,7 @@ export class JobService {
       }
       this.deps.events.publish({ type: 'job.status', job: summarizeJob(record) });
       await this.audit(ctx, 'job.submit', jobId, 'ok', null, { kind: def.kind, params, deduped: false });
+      this.counters.submitted++;
       return { job: record, deduped: false };
     }
     throw new DependencyUnavailableError('jobs table (dedupe contention; retry)');
@@ -184,6 +194,33 @@ export class JobService {
   async counts(): Promise<{ queued: number; running: number }> {
     const [queued, running] = await Promise.all([this.deps.store.count('queued'), this.deps.store.count('running')]);
     return { queued, running };
+  }
+
+  /** Exact count of jobs in one status (status index query, every page). */
+  countByStatus(status: JobRecord['status']): Promise<number> {
+    return this.deps.store.count(status);
+  }
+
+  /** The oldest queued job (status index, oldest first), or null when none is queued. */
+  async oldestQueued(): Promise<JobRecord | null> {
+    return (await this.deps.store.listByStatus('queued', 1))[0] ?? null;
+  }
+
+  /**
+   * Exact number of `running` jobs whose lease has expired (their worker is gone; the reconciler re-queues them):
+   * every running job is read from the status index (`running` is bounded by worker concurrency).
+   */
+  async leaseExpiredRunning(): Promise<number> {
+    const running = await this.deps.store.count('running');
+    if (running === 0) return 0;
+    const now = isoUtc(this.deps.clock.nowMs());
+    const jobs = await this.deps.store.listByStatus('running', running + 100);
+    return jobs.filter((j) => j.lease_expires_at !== null && j.lease_expires_at < now).length;
+  }
+
+  /** Jobs queue and DLQ depth (SQS approximate attributes). */
+  queueDepth(): Promise<{ visible: number; inFlight: number; dlqVisible: number }> {
+    return this.deps.queue.depth();
   }
 
   /** Cancel: a queued job at once; a running one gets `cancel_requested_at` and its worker stops it. */

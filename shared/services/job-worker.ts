@@ -4,6 +4,7 @@
  * `functions/jobs-worker.ts` maps an SQS batch onto `process()`; the local runner invokes that same handler.
  */
 import { ulid } from 'ulid';
+import type { JobCounters } from '../domain/control/job-counters.ts';
 import type { JobEvents } from '../domain/control/job-events.ts';
 import { findJobKind, type JobKindDef } from '../domain/control/job-kinds/index.ts';
 import type { JobQueue } from '../domain/control/job-queue.ts';
@@ -52,6 +53,8 @@ export interface JobWorkerDeps {
   settings: JobWorkerSettings;
   /** The kind registry; defaults to the closed production set (tests inject extra kinds). */
   findKind?: (kind: string) => JobKindDef | undefined;
+  /** The process's job counters (claim conflicts, control-chain §10). */
+  counters?: JobCounters;
 }
 
 export interface IncomingJobMessage {
@@ -194,7 +197,10 @@ export class JobWorker {
         return null;
       }
       const r = await this.deps.store.claim(job.job_id, input);
-      if (!r.ok) log.info({ status: r.current?.status, owner: r.current?.worker?.id }, 'job.claim_conflict');
+      if (!r.ok) {
+        if (this.deps.counters) this.deps.counters.claimConflicts++;
+        log.info({ status: r.current?.status, owner: r.current?.worker?.id }, 'job.claim_conflict');
+      }
       return r.ok ? r.record : null;
     }
     // running: either a duplicate delivery (live lease) or a redelivery after the holder died.
@@ -224,8 +230,10 @@ export class JobWorker {
       a.outcome === 'running' ? { ...a, outcome: 'lost' as const, ended_at: now } : a,
     );
     const r = await this.deps.store.reclaim(job.job_id, { ...input, previousAttempts });
-    if (!r.ok) log.info({ status: r.current?.status, owner: r.current?.worker?.id }, 'job.reclaim_conflict');
-    else log.warn({ lost_worker: job.worker?.id, attempt: r.record.attempt }, 'job.reclaimed_after_lost_worker');
+    if (!r.ok) {
+      if (this.deps.counters) this.deps.counters.claimConflicts++;
+      log.info({ status: r.current?.status, owner: r.current?.worker?.id }, 'job.reclaim_conflict');
+    } else log.warn({ lost_worker: job.worker?.id, attempt: r.record.attempt }, 'job.reclaimed_after_lost_worker');
     return r.ok ? r.record : null;
   }
 

@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import type { AppConfig } from '../config.ts';
+import { JobCounters } from '../domain/control/job-counters.ts';
 import type { WorkerInfo } from '../domain/control/jobs.ts';
 import { ulidGen } from '../domain/ids.ts';
 import { systemClock } from '../domain/time.ts';
@@ -79,8 +80,9 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     log: log.child({ component: 'redis' }),
   });
   const events = new RedisJobEvents(warm);
+  const counters = new JobCounters();
   const jobs = new JobService(
-    { store, queue, audit, events, clock, ids: ulidGen, log: log.child({ component: 'jobs' }), cursorSecret },
+    { store, queue, audit, events, clock, ids: ulidGen, log: log.child({ component: 'jobs' }), cursorSecret, counters },
     { progressStaleS: config.jobs.progressStaleS },
   );
   const configService = new ConfigService({
@@ -137,6 +139,7 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
         log: log.child({ component: 'jobs-worker' }),
         hostId,
         runner,
+        counters,
         settings: {
           heartbeatS: config.jobs.heartbeatS,
           leaseS: config.jobs.leaseS,

@@ -4,18 +4,13 @@
  * rollback / diff / show; a stale `--expected-revision` exits 1; and the HTTP API rejects the same key with the
  * identical message and sees the CLI's revisions.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ConsoleClient, E2E_REDIS_PREFIX, type RunningStack, startUp } from './support/ghtrader-process.ts';
+import { type CliRun, ConsoleClient, type RunningStack, runCli, startUp } from './support/ghtrader-process.ts';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 const KEY = 'GHTRADER_MAIN_L5_TOTAL_WORKERS';
 const ENV_ONLY_MESSAGE = 'config_key_not_writable:GHTRADER_QUESTDB_PG_PASSWORD:env_only';
@@ -27,29 +22,8 @@ describe('ghtrader config … against a running stack', () => {
   let home: string;
   let stack: RunningStack;
 
-  const cli = (args: string[], timeoutMs = 60_000) =>
-    new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'config', ...args, '--home', home], {
-        env: { ...process.env, GHTRADER_REDIS_PREFIX: E2E_REDIS_PREFIX },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += String(d);
-      });
-      child.stderr.on('data', (d) => {
-        stderr += String(d);
-      });
-      const t = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`ghtrader config ${args.join(' ')} ran over ${timeoutMs} ms:\n${stdout}\n${stderr}`));
-      }, timeoutMs);
-      child.once('exit', (code) => {
-        clearTimeout(t);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  const cli = (args: string[], timeoutMs = 60_000): Promise<Run> =>
+    runCli(['config', ...args, '--home', home], {}, timeoutMs);
 
   const headRevision = async () => {
     const r = await cli(['history', '--limit', '1', '--json']);

@@ -4,7 +4,6 @@
  * tick table lacks the provenance columns stops `ghtrader up` without DDL, and `ghtrader data migrate --apply` (no
  * stack needed) repairs it.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,32 +13,9 @@ import { TABLES } from '#shared/domain/data/tick-columns.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import { cstDayOf } from '#shared/domain/market/cst.ts';
 import { DUCKDB_DIALECT } from '#shared/infra/tickstore/duckdb.ts';
-import { CLI, E2E_REDIS_PREFIX, type RunningStack, startUp } from './support/ghtrader-process.ts';
+import { type RunningStack, runCli, startUp } from './support/ghtrader-process.ts';
 
-function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, GHTRADER_REDIS_PREFIX: E2E_REDIS_PREFIX, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ghtrader ${args.join(' ')} ran over ${timeoutMs} ms:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = runCli;
 
 const lastJson = (text: string) => JSON.parse(text.trim().split('\n').pop() as string) as Record<string, unknown>;
 

@@ -83,6 +83,11 @@ export function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The session ended (401, or the socket closed 4401): go to the login page, coming back here afterwards. */
+export function toLogin(): void {
+  window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+}
+
 /** Same-site return path only (`/x`, never `//host`). */
 export function safeNext(next: string | null | undefined): string | null {
   if (!next?.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return null;

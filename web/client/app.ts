@@ -6,10 +6,10 @@ import { api, describe, readPageData, setCsrfToken, toast } from './api.ts';
 import { initConfigPage } from './config.ts';
 import { initDataPage } from './data.ts';
 import { initExplorerPage } from './explorer.ts';
-import { initJobDetail, initJobsPage } from './jobs.ts';
+import { initJobDetail, initJobsPage, liveJobsList } from './jobs.ts';
+import { type LiveTopic, startLive } from './live.ts';
 import { initLogin } from './login.ts';
 import { initMarketPage } from './market.ts';
-import { startStatusPolling } from './status.ts';
 import { initSystemPage } from './system.ts';
 
 function main(): void {
@@ -24,14 +24,17 @@ function main(): void {
       .then(() => window.location.assign('/login'))
       .catch((err: unknown) => toast(describe(err), 'error'));
   });
-  startStatusPolling();
-  if (data.page === 'jobs') initJobsPage(data);
-  if (data.page === 'job') initJobDetail(data);
+  // Topics this page follows live; every page's socket also carries `system.warm_path` for the badge.
+  const topics: LiveTopic[] = [];
+  if (data.page === 'dashboard') topics.push(liveJobsList('jobs:all'));
+  if (data.page === 'jobs') topics.push(...initJobsPage(data));
+  if (data.page === 'job') topics.push(...initJobDetail(data));
   if (data.page === 'system') initSystemPage();
   if (data.page === 'market') initMarketPage(data);
-  if (data.page === 'data') initDataPage(data);
-  if (data.page === 'config') initConfigPage(data);
+  if (data.page === 'data') topics.push(...initDataPage(data));
+  if (data.page === 'config') topics.push(...initConfigPage(data));
   if (data.page === 'explorer') initExplorerPage(data);
+  startLive(topics, data.warm_path_degraded ?? false);
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);

@@ -3,9 +3,12 @@
  * `expected_revision` and reason `ui_update` unless one was typed; the row "Edit" buttons fill that form; the history's
  * rollback buttons post `POST /api/config/rollback` after a confirm. The server validates everything: its error
  * message is shown next to the form (and as a toast). A write that changed something reloads the page on the new
- * revision; an unchanged value says so without reloading.
+ * revision; an unchanged value says so without reloading. For every role, a `config.revision` newer than the rendered
+ * head (live on the `config` topic, or read from `/api/config/history` when polling) reveals "a newer revision N exists
+ * — reload".
  */
 import { ApiError, api, describe, type PageData, toast } from './api.ts';
+import type { Envelope, LiveTopic } from './live.ts';
 
 interface ConfigPageData extends PageData {
   head_revision?: number;
@@ -38,10 +41,41 @@ function savedUrl(revision: number): string {
   return u.toString();
 }
 
-export function initConfigPage(data: ConfigPageData): void {
-  if (!data.can_admin) return;
-  const expected = data.expected ?? {};
+/** Reveal the "newer revision" notice when `revision` is past the rendered head. */
+function noteRevision(head: number | undefined, revision: unknown): void {
+  if (typeof head !== 'number' || typeof revision !== 'number' || revision <= head) return;
+  const notice = document.getElementById('config-newer');
+  const text = document.getElementById('config-newer-text');
+  if (!notice || !text) return;
+  text.textContent = `A newer revision ${revision} exists`;
+  const link = notice.querySelector('a');
+  if (link) {
+    const u = new URL(window.location.href);
+    u.searchParams.delete('saved');
+    u.hash = '';
+    link.href = u.toString();
+  }
+  notice.hidden = false;
+}
+
+function liveConfig(head: number | undefined): LiveTopic {
+  return {
+    topic: 'config',
+    apply(env: Envelope) {
+      if (env.type === 'config.revision') noteRevision(head, (env.payload as { revision?: unknown }).revision);
+    },
+    async refetch() {
+      const h = await api<{ items: { revision: number }[] }>('GET', '/api/config/history?limit=1');
+      noteRevision(head, h.items[0]?.revision);
+    },
+  };
+}
+
+export function initConfigPage(data: ConfigPageData): LiveTopic[] {
   const head = data.head_revision;
+  const topics = [liveConfig(head)];
+  if (!data.can_admin) return topics;
+  const expected = data.expected ?? {};
   const form = document.getElementById('config-set-form') as HTMLFormElement | null;
   const keyInput = document.getElementById('config-set-key') as HTMLInputElement | null;
   const valueInput = document.getElementById('config-set-value') as HTMLInputElement | null;
@@ -147,4 +181,5 @@ export function initConfigPage(data: ConfigPageData): void {
         });
     });
   }
+  return topics;
 }

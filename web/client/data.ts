@@ -3,11 +3,13 @@
  * `data.validate`) through `POST /api/jobs` with the session's CSRF header and list links to them; refresh
  * `GET /api/data/{var}/overview` every 30 s while the tab is visible (5 min in the background), redraw the coverage
  * heat map and its text summary from the same model the server renders, and say when newer schedule, build or
- * validation results are available. A 401 goes to the login page.
+ * validation results are available. A 401 goes to the login page. Live: a `data.*` job of this variety ending (on
+ * `jobs:<var>`) refreshes the overview at once, as does a `seq` gap or a reconnect.
  */
 import type { CoverageView, DataOverview } from '#shared/services/data/data-view.ts';
-import { ApiError, api, describe, type PageData, toast } from './api.ts';
+import { ApiError, api, describe, type PageData, toast, toLogin } from './api.ts';
 import { coverageSummary, type HeatCell, heatMap, overviewSignature } from './data-heatmap.ts';
+import type { Envelope, LiveTopic } from './live.ts';
 
 const ACTIVE_MS = 30_000;
 const BACKGROUND_MS = 300_000;
@@ -141,17 +143,18 @@ function render(o: DataOverview, signature: string | null): void {
   if (banner && signature !== null && overviewSignature(o) !== signature) banner.hidden = false;
 }
 
-export function initDataPage(data: DataPageData): void {
+export function initDataPage(data: DataPageData): LiveTopic[] {
   const variety = data.variety;
-  if (!variety || !data.data_available) return;
+  if (!variety || !data.data_available) return [];
   if (data.can_operate) initActions(variety);
   const signature = data.signature ?? null;
+  const refresh = async () => render(await api<DataOverview>('GET', `/api/data/${variety}/overview`), signature);
   const tick = async () => {
     try {
-      render(await api<DataOverview>('GET', `/api/data/${variety}/overview`), signature);
+      await refresh();
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
-        window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+        toLogin();
         return;
       }
       toast(`Data refresh failed: ${describe(err)}`, 'error');
@@ -159,4 +162,18 @@ export function initDataPage(data: DataPageData): void {
     setTimeout(tick, document.visibilityState === 'visible' ? ACTIVE_MS : BACKGROUND_MS);
   };
   setTimeout(tick, ACTIVE_MS);
+  return [
+    {
+      topic: `jobs:${variety}`,
+      apply(env: Envelope) {
+        const job = env.payload as { kind?: string; status?: string };
+        const ended = job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled';
+        if (env.type === 'job.status' && ended && job.kind?.startsWith('data.')) void refresh().catch(() => {});
+      },
+      // The overview has its own (slow) refresh loop above: fallback poll ticks add nothing to it.
+      refetch: async (reason) => {
+        if (reason !== 'poll') await refresh();
+      },
+    },
+  ];
 }

@@ -1,5 +1,12 @@
-/** Jobs page actions (submit) and the job detail page (live progress every second, cancel). */
+/**
+ * Jobs list (and the dashboard's newest jobs): submit actions, and live rows — `job.status` / `job.progress` on
+ * `jobs:<var|all>` update a row's status and progress in place, and the KPIs, the nav's running count and new rows come
+ * from the server's own rendering of the page (refetched at most every 2 s, and on gaps or fallback polls).
+ * Job detail: `job:<id>` drives the progress bar and status (REST `/api/jobs/{id}/progress` while the socket is down);
+ * when the job ends the page's main content is swapped for the server's final rendering, without a reload.
+ */
 import { api, describe, type PageData, toast } from './api.ts';
+import { type Envelope, type LiveTopic, swapFromServer, throttle } from './live.ts';
 
 interface JobRecordLite {
   job_id: string;
@@ -22,6 +29,7 @@ interface ProgressView {
     pct: number;
     message: string;
     eta_s: number | null;
+    updated_at: string;
   } | null;
   updated_age_s: number | null;
   stale: boolean;
@@ -35,7 +43,22 @@ const STATUS_TEXT: Record<string, [string, string]> = {
   cancelled: ['⊘', 'Cancelled'],
 };
 const ACTIVE = new Set(['queued', 'running']);
-const PROGRESS_POLL_MS = 1000;
+/** How often a jobs list re-reads its KPIs and rows from the server while status changes keep arriving. */
+const LIST_REFRESH_MS = 2000;
+
+interface JobSummaryLite {
+  job_id: string;
+  status: string;
+  updated_at: string;
+  pct: number | null;
+  message: string | null;
+  error_code: string | null;
+}
+
+interface ProgressPayload {
+  job_id: string;
+  progress: NonNullable<ProgressView['progress']>;
+}
 
 async function submit(variety: string, kind: string, params: Record<string, unknown>): Promise<void> {
   const r = await api<{ job: JobRecordLite; deduped: boolean }>('POST', '/api/jobs', { kind, params });
@@ -43,7 +66,7 @@ async function submit(variety: string, kind: string, params: Record<string, unkn
   window.location.assign(`/v/${variety}/jobs/${r.job.job_id}`);
 }
 
-export function initJobsPage(data: PageData): void {
+export function initJobsPage(data: PageData): LiveTopic[] {
   const variety = data.variety ?? 'cu';
   document.getElementById('submit-selftest')?.addEventListener('click', () => {
     submit(variety, 'system.selftest', {}).catch((err: unknown) => toast(describe(err), 'error'));
@@ -54,6 +77,86 @@ export function initJobsPage(data: PageData): void {
     const seconds = Number((document.getElementById('sleep-seconds') as HTMLInputElement).value);
     submit(variety, 'system.sleep', { seconds }).catch((err: unknown) => toast(describe(err), 'error'));
   });
+  const scope = new URLSearchParams(window.location.search).get('scope') === 'var' ? variety : 'all';
+  return [liveJobsList(`jobs:${scope}`)];
+}
+
+/** Status shown as icon + text (never colour alone), as `JobStatusLabel` renders it. */
+function setStatusLabel(el: HTMLElement, status: string): void {
+  const label = STATUS_TEXT[status];
+  if (!label || el.dataset.status === status) return;
+  el.dataset.status = status;
+  el.className = `state job-${status}`;
+  const icon = document.createElement('span');
+  icon.setAttribute('aria-hidden', 'true');
+  icon.textContent = label[0];
+  el.replaceChildren(icon, ` ${label[1]}`);
+}
+
+function muted(text: string): HTMLSpanElement {
+  const span = document.createElement('span');
+  span.className = 'muted';
+  span.textContent = text;
+  return span;
+}
+
+function rowOf(jobId: string): HTMLTableRowElement | null {
+  return document.querySelector<HTMLTableRowElement>(`tr[data-job-id="${CSS.escape(jobId)}"]`);
+}
+
+function setRowProgress(row: HTMLTableRowElement, pct: number | null, message: string | null): void {
+  const cell = row.querySelector<HTMLElement>('[data-col="progress"]');
+  if (!cell) return;
+  const text = pct === null ? '—' : `${Math.round(pct * 100)}%`;
+  cell.replaceChildren(text, ...(message ? [muted(` ${message}`)] : []));
+}
+
+/** Show a pushed summary on its row unless the row already shows a newer state (`data-updated-at`, UTC ISO). */
+function applySummary(job: JobSummaryLite): boolean {
+  const row = rowOf(job.job_id);
+  if (!row) return false;
+  if (job.updated_at < (row.dataset.updatedAt ?? '')) return true;
+  row.dataset.updatedAt = job.updated_at;
+  const status = row.querySelector<HTMLElement>('[data-col="status"]');
+  const label = status?.querySelector<HTMLElement>('[data-status]');
+  if (status && label) {
+    setStatusLabel(label, job.status);
+    status.replaceChildren(label, ...(job.error_code ? [muted(` (${job.error_code})`)] : []));
+  }
+  setRowProgress(row, job.pct, job.message);
+  return true;
+}
+
+/** The jobs table as `JobsTable` renders it (`#jobs-list`, `#jobs-kpis`), kept current from `topic`. */
+export function liveJobsList(topic: string): LiveTopic {
+  // The newest pushed summary per job, re-applied after each server refresh (which may have read an older state).
+  const latest = new Map<string, JobSummaryLite>();
+  const refresh = async () => {
+    await swapFromServer(['jobs-kpis', 'jobs-list', 'nav-jobs']);
+    for (const job of latest.values()) applySummary(job);
+  };
+  const refreshSoon = throttle(refresh, LIST_REFRESH_MS);
+  return {
+    topic,
+    apply(env: Envelope) {
+      if (env.type === 'job.status') {
+        const job = env.payload as JobSummaryLite;
+        latest.delete(job.job_id);
+        latest.set(job.job_id, job);
+        if (latest.size > 200) latest.delete(latest.keys().next().value as string);
+        applySummary(job);
+        // Counts, ordering and rows not shown yet come from the server's rendering.
+        refreshSoon();
+      } else if (env.type === 'job.progress') {
+        const p = env.payload as ProgressPayload;
+        const row = rowOf(p.job_id);
+        if (row && p.progress.updated_at >= (row.dataset.updatedAt ?? '')) {
+          setRowProgress(row, p.progress.pct, p.progress.message);
+        }
+      }
+    },
+    refetch: refresh,
+  };
 }
 
 function setText(id: string, text: string): void {
@@ -83,21 +186,12 @@ function render(view: ProgressView): void {
     setText('job-stale-text', `progress stale ${Math.round(view.updated_age_s)} s`);
   }
   const status = document.getElementById('job-status');
-  const label = STATUS_TEXT[view.job_status];
-  if (status && label && status.dataset.status !== view.job_status) {
-    status.dataset.status = view.job_status;
-    status.className = `state job-${view.job_status}`;
-    status.replaceChildren();
-    const icon = document.createElement('span');
-    icon.setAttribute('aria-hidden', 'true');
-    icon.textContent = label[0];
-    status.append(icon, ` ${label[1]}`);
-  }
+  if (status) setStatusLabel(status, view.job_status);
 }
 
-export function initJobDetail(data: PageData): void {
+export function initJobDetail(data: PageData): LiveTopic[] {
   const id = data.job_id;
-  if (!id) return;
+  if (!id) return [];
   const cancel = document.getElementById('cancel-job') as HTMLButtonElement | null;
   cancel?.addEventListener('click', () => {
     if (!window.confirm(`Cancel job ${id}?`)) return;
@@ -113,23 +207,60 @@ export function initJobDetail(data: PageData): void {
         toast(describe(err), 'error');
       });
   });
-  if (!ACTIVE.has(data.job_status ?? '')) return;
+  if (!ACTIVE.has(data.job_status ?? '')) return [];
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const poll = async () => {
-    try {
-      const view = await api<ProgressView>('GET', `/api/jobs/${id}/progress`);
-      render(view);
-      if (!ACTIVE.has(view.job_status)) {
-        // Final record (attempts, error, result) comes from the server render.
-        setTimeout(() => window.location.reload(), 500);
-        return;
-      }
-    } catch (err) {
-      toast(`Progress update failed: ${describe(err)}`, 'error');
+  let current = data.job_status ?? 'queued';
+  let finished = false;
+  // A REST read can cross a newer pushed update: never show older progress than already shown (UTC ISO sorts).
+  let shownAt = '';
+  const show = (view: ProgressView) => {
+    const p = view.progress;
+    if (p && p.updated_at < shownAt) {
+      render({ ...view, progress: null });
+      return;
     }
-    timer = setTimeout(poll, PROGRESS_POLL_MS);
+    if (p) shownAt = p.updated_at;
+    render(view);
   };
-  timer = setTimeout(poll, PROGRESS_POLL_MS);
-  window.addEventListener('pagehide', () => clearTimeout(timer));
+  const finish = async () => {
+    if (finished) return;
+    finished = true;
+    // The final record (attempts, error, result) is the server's rendering: swap it in, no reload. A read racing the
+    // final write may still show the job active: try again shortly.
+    for (let i = 0; i < 5; i++) {
+      await swapFromServer(['main']);
+      const shown = document.getElementById('job-status')?.dataset.status;
+      if (!shown || !ACTIVE.has(shown)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    toast(`Job ${STATUS_TEXT[current]?.[1].toLowerCase() ?? current}.`);
+  };
+  const onStatus = (status: string) => {
+    current = status;
+    const el = document.getElementById('job-status');
+    if (el) setStatusLabel(el, status);
+    // Without the final rendering (the refetch failed), fall back to loading the page.
+    if (!ACTIVE.has(status)) finish().catch(() => window.location.reload());
+  };
+  return [
+    {
+      topic: `job:${id}`,
+      apply(env: Envelope) {
+        if (finished) return;
+        if (env.type === 'job.progress') {
+          const p = env.payload as ProgressPayload;
+          if (current === 'queued') current = 'running'; // progress comes from a running attempt
+          show({ job_status: current, available: true, progress: p.progress, updated_age_s: 0, stale: false });
+        } else if (env.type === 'job.status') {
+          onStatus((env.payload as JobSummaryLite).status);
+        }
+      },
+      async refetch() {
+        if (finished) return;
+        const view = await api<ProgressView>('GET', `/api/jobs/${id}/progress`);
+        show(view);
+        onStatus(view.job_status);
+      },
+    },
+  ];
 }

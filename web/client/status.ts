@@ -1,34 +1,32 @@
 /**
- * Warm-path badge: poll `GET /api/status` every 2 s while the tab is visible, every 30 s in the background
- * (control-chain §7 degraded mode). A 401 means the session ended: go to the login page.
+ * Warm-path badge (`#warm-path-badge`, control-chain §7 degraded mode): set from `system.warm_path` messages and from
+ * `GET /api/status`, which `live.ts` reads when the socket opens and on every fallback poll. A 401 means the session
+ * ended: go to the login page.
  */
-import { ApiError, api } from './api.ts';
-
-const ACTIVE_MS = 2000;
-const BACKGROUND_MS = 30_000;
+import { ApiError, api, toLogin } from './api.ts';
 
 interface StatusLite {
   warm_path_degraded: boolean;
   warm_path_reasons: string[];
 }
 
-export function startStatusPolling(): void {
+export function setWarmPathBadge(degraded: boolean, reasons: readonly string[]): void {
   const badge = document.getElementById('warm-path-badge');
   if (!badge) return;
-  const reasons = document.getElementById('warm-path-reasons');
-  const tick = async () => {
-    try {
-      const s = await api<StatusLite>('GET', '/api/status');
-      badge.hidden = !s.warm_path_degraded;
-      if (reasons) reasons.textContent = s.warm_path_degraded ? ` (${s.warm_path_reasons.join(', ')})` : '';
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) {
-        window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
-        return;
-      }
-      // A failed poll leaves the badge as it was; the next tick retries.
-    }
-    setTimeout(tick, document.visibilityState === 'visible' ? ACTIVE_MS : BACKGROUND_MS);
-  };
-  setTimeout(tick, ACTIVE_MS);
+  badge.hidden = !degraded;
+  const text = document.getElementById('warm-path-reasons');
+  if (text) text.textContent = degraded && reasons.length > 0 ? ` (${reasons.join(', ')})` : '';
+}
+
+/** Read `/api/status` and update the badge: whether the warm path is degraded, or null when the read failed. */
+export async function refreshStatus(): Promise<boolean | null> {
+  try {
+    const s = await api<StatusLite>('GET', '/api/status');
+    setWarmPathBadge(s.warm_path_degraded, s.warm_path_reasons);
+    return s.warm_path_degraded;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) toLogin();
+    // Otherwise the badge stays as it was; the next poll retries.
+    return null;
+  }
 }

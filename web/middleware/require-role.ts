@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { type Role, roleAtLeast } from '#shared/domain/control/roles.ts';
-import { describeError } from '#shared/errors/base.ts';
 import { ForbiddenError, UnauthenticatedError } from '#shared/errors/control.ts';
+import { appendAudit } from '#shared/services/audit-append.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { authMeta } from '../request-info.ts';
 
@@ -21,26 +21,19 @@ export function requireRole(
     if (!roleAtLeast(p.role, need)) {
       if (action) {
         const meta = authMeta(c, deps.config.auth.trustedProxyHops);
-        for (let i = 0; i < 3; i++) {
-          try {
-            await deps.audit.append({
-              actor: { type: p.via === 'token' ? 'token' : 'user', id: p.tokenId ?? p.userId, name: p.username },
-              role: p.role,
-              ip: meta.ip,
-              user_agent: meta.userAgent,
-              request_id: meta.requestId,
-              action,
-              target: `${c.req.method} ${c.req.path}`,
-              outcome: 'denied',
-              reason: `requires ${need}`,
-              before: null,
-              after: null,
-            });
-            break;
-          } catch (err) {
-            if (i === 2) c.get('log').error({ action, err: describeError(err) }, 'audit.write_failed');
-          }
-        }
+        await appendAudit(deps.audit, c.get('log'), {
+          actor: { type: p.via === 'token' ? 'token' : 'user', id: p.tokenId ?? p.userId, name: p.username },
+          role: p.role,
+          ip: meta.ip,
+          user_agent: meta.userAgent,
+          request_id: meta.requestId,
+          action,
+          target: `${c.req.method} ${c.req.path}`,
+          outcome: 'denied',
+          reason: `requires ${need}`,
+          before: null,
+          after: null,
+        });
       }
       throw new ForbiddenError(need, p.role);
     }

@@ -3,7 +3,8 @@
  * first; env-shadowed and unmanaged keys flagged), for admins one "set KEY = VALUE" form (the server validates and
  * its message is shown) and a rollback button per revision, the revision history with cursor pages, and a diff of
  * two revisions computed server-side from their snapshots (`?from=a&to=b`). The client script (`client/config.ts`)
- * only posts the forms; everything else works without it.
+ * posts the forms and reveals `#config-newer` when a newer head revision is announced (`config` topic); everything
+ * else works without it.
  */
 import type { EffectiveItem } from '#shared/domain/control/config.ts';
 import type { ConfigDiff, ConfigPageModel } from '../routes/api-config.ts';
@@ -452,6 +453,10 @@ export function ConfigPage(props: ConfigPageProps) {
         Head revision <strong id="config-head">{head.revision}</strong>, <code>config_hash</code>{' '}
         <code id="config-hash">{head.config_hash}</code>. Precedence: CLI flag &gt; config revision &gt; env &gt;
         default.
+      </p>
+      <p class="badge badge-warn" role="status" id="config-newer" hidden>
+        <span aria-hidden="true">⚠</span> <span id="config-newer-text">A newer revision exists</span> —{' '}
+        <a href={`/v/${v}/config`}>reload</a>
       </p>
       {model.saved !== null ? (
         <p class="badge" role="status" id="config-saved">

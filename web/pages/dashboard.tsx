@@ -11,7 +11,7 @@ export function DashboardPage(props: { ctx: ChromeContext; newest: JobListResult
   return (
     <Layout title={`Dashboard · ${ctx.variety.toUpperCase()}`} ctx={ctx} pageData={{ page: 'dashboard' }}>
       <h1>Dashboard · {ctx.variety.toUpperCase()}</h1>
-      <section aria-labelledby="kpi-h" class="kpis">
+      <section aria-labelledby="kpi-h" class="kpis" id="jobs-kpis">
         <h2 id="kpi-h" class="visually-hidden">
           Key figures
         </h2>

@@ -20,6 +20,7 @@ export function Document(props: DocumentProps) {
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <title>{`${props.title} · ghtrader`}</title>
+          <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
           <link rel="stylesheet" href={props.cssHref} />
           {props.jsHref ? <script src={props.jsHref} defer /> : null}
         </head>

@@ -1,6 +1,7 @@
 /**
- * `/v/{var}/jobs/{id}`: the record, live progress (the client polls `/api/jobs/{id}/progress` every second while
- * the job is queued or running), attempts, error and (operator) Cancel.
+ * `/v/{var}/jobs/{id}`: the record, live progress (the client follows `job:<id>` over `/ws`, polling
+ * `/api/jobs/{id}/progress` only while the socket is down, and swaps in this rendering when the job ends), attempts,
+ * error and (operator) Cancel.
  */
 import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
 import type { JobProgressView } from '#shared/services/job-service.ts';

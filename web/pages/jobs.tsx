@@ -5,7 +5,12 @@ import { type ChromeContext, Layout } from './layout.tsx';
 import { JobStatusLabel } from './state-label.tsx';
 import { Time } from './time-text.tsx';
 
+/** The jobs table; `#jobs-list` and the row/cell markers let the client update it live (`client/jobs.ts`). */
 export function JobsTable(props: { items: JobSummary[]; variety: string; caption: string }) {
+  return <div id="jobs-list">{JobsTableBody(props)}</div>;
+}
+
+function JobsTableBody(props: { items: JobSummary[]; variety: string; caption: string }) {
   if (props.items.length === 0) return <p class="empty">No jobs match.</p>;
   return (
     <table class="jobs">
@@ -23,7 +28,7 @@ export function JobsTable(props: { items: JobSummary[]; variety: string; caption
       </thead>
       <tbody>
         {props.items.map((j) => (
-          <tr>
+          <tr data-job-id={j.job_id} data-updated-at={j.updated_at}>
             <th scope="row">
               <a href={`/v/${props.variety}/jobs/${j.job_id}`}>
                 <code>{j.job_id}</code>
@@ -31,11 +36,11 @@ export function JobsTable(props: { items: JobSummary[]; variety: string; caption
             </th>
             <td>{j.kind}</td>
             <td>{j.var}</td>
-            <td>
+            <td data-col="status">
               <JobStatusLabel status={j.status} />
               {j.error_code ? <span class="muted"> ({j.error_code})</span> : null}
             </td>
-            <td>
+            <td data-col="progress">
               {j.pct === null ? '—' : `${Math.round(j.pct * 100)}%`}
               {j.message ? <span class="muted"> {j.message}</span> : null}
             </td>
@@ -72,7 +77,7 @@ export function JobsPage(props: JobsPageProps) {
   return (
     <Layout title={`Jobs · ${ctx.variety.toUpperCase()}`} ctx={ctx} pageData={{ page: 'jobs' }}>
       <h1>Jobs</h1>
-      <section aria-labelledby="kpi-h" class="kpis">
+      <section aria-labelledby="kpi-h" class="kpis" id="jobs-kpis">
         <h2 id="kpi-h" class="visually-hidden">
           Job counts
         </h2>

@@ -1,7 +1,7 @@
 /**
  * Console chrome (control-chain §8): context row (brand, variety switcher, badges, user menu) -> workspace nav ->
  * alert strip -> the page. The warm-path badge is rendered from the status snapshot on first paint and kept current
- * by the client script's status polling.
+ * by the client script (`system.warm_path` over `/ws`, and `/api/status` while it polls).
  */
 import type { Child } from 'hono/jsx';
 import { type Role, roleAtLeast } from '#shared/domain/control/roles.ts';
@@ -89,6 +89,7 @@ export function Layout(props: LayoutProps) {
             {/* The audit log is operator+ (control-chain §2): not offered to viewers. */}
             {SECTIONS.filter((s) => s.id !== 'audit' || roleAtLeast(ctx.user.role, 'operator')).map((s) => (
               <a
+                id={`nav-${s.id}`}
                 href={`/v/${ctx.variety}/${s.id}`}
                 aria-current={s.id === ctx.section ? 'page' : undefined}
                 class={s.id === ctx.section ? 'current' : undefined}

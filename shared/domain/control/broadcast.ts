@@ -4,6 +4,8 @@
  * clears the last error; drops (backpressure) are counted; fan-out latency goes into a log-spaced histogram.
  */
 
+const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
+
 /** Log-spaced latency histogram, 0.1 ms – 60 s, ≤ 5 % relative error per bucket (control-chain §10). */
 export class LatencyHistogram {
   private static readonly MIN_MS = 0.1;
@@ -32,6 +34,19 @@ export class LatencyHistogram {
     return this.total;
   }
 
+  /** The largest value recorded (0 when empty). */
+  get max(): number {
+    return this.maxMs;
+  }
+
+  /** Add every value of `other` into this histogram (rolling windows merge their per-minute histograms). */
+  merge(other: LatencyHistogram): this {
+    for (let i = 0; i < this.counts.length; i++) this.counts[i] = (this.counts[i] ?? 0) + (other.counts[i] ?? 0);
+    this.total += other.total;
+    if (other.maxMs > this.maxMs) this.maxMs = other.maxMs;
+    return this;
+  }
+
   /** The `q` quantile (0..1) as the geometric midpoint of its bucket; null when empty. */
   quantile(q: number): number | null {
     if (this.total === 0) return null;
@@ -41,12 +56,13 @@ export class LatencyHistogram {
       seen += this.counts[i] ?? 0;
       if (seen >= rank) {
         if (i === 0) return LatencyHistogram.MIN_MS;
-        if (i === LatencyHistogram.BUCKETS + 1) return this.maxMs;
+        // Rounded like `max_ms` (3 decimals), so a quantile never reads above the reported maximum.
+        if (i === LatencyHistogram.BUCKETS + 1) return round3(this.maxMs);
         const lo = LatencyHistogram.MIN_MS * LatencyHistogram.GROWTH ** (i - 1);
-        return Math.min(this.maxMs, Math.round(lo * Math.sqrt(LatencyHistogram.GROWTH) * 1000) / 1000);
+        return round3(Math.min(this.maxMs, lo * Math.sqrt(LatencyHistogram.GROWTH)));
       }
     }
-    return this.maxMs;
+    return round3(this.maxMs);
   }
 
   summary(): { count: number; p50_ms: number | null; p99_ms: number | null; max_ms: number | null } {
@@ -54,7 +70,7 @@ export class LatencyHistogram {
       count: this.total,
       p50_ms: this.quantile(0.5),
       p99_ms: this.quantile(0.99),
-      max_ms: this.total === 0 ? null : Math.round(this.maxMs * 1000) / 1000,
+      max_ms: this.total === 0 ? null : round3(this.maxMs),
     };
   }
 }

@@ -27,30 +27,7 @@
  *   `GHTRADER_RESOURCE_PREFIX`, `GHTRADER_TABLE_<ID>` (table names), `GHTRADER_JOBS_QUEUE_URL` / `_DLQ_URL` (queues),
  *   `GHTRADER_REDIS_PREFIX`, `GHTRADER_REDIS_ENABLED`, `GHTRADER_CURSOR_SECRET`, `GHTRADER_LOG_STDOUT`.
  */
-import type { ConfigKeyDef } from './config-registry.ts';
-
-// Local builders (the ones in `config-registry.ts` are private, and importing values from it would be a cycle).
-const int = (key: string, def: number | null, description: string, b: Partial<ConfigKeyDef> = {}): ConfigKeyDef => ({
-  key,
-  type: 'int',
-  default: def,
-  description,
-  ...b,
-});
-const float = (key: string, def: number | null, description: string, b: Partial<ConfigKeyDef> = {}): ConfigKeyDef => ({
-  key,
-  type: 'float',
-  default: def,
-  description,
-  ...b,
-});
-const bool = (key: string, def: boolean | null, description: string, b: Partial<ConfigKeyDef> = {}): ConfigKeyDef => ({
-  key,
-  type: 'bool',
-  default: def,
-  description,
-  ...b,
-});
+import { bool, type ConfigKeyDef, float, int } from './config-keys.ts';
 
 const VAR = { scopes: ['var'] } as const;
 

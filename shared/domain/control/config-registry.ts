@@ -3,52 +3,14 @@
  * default, bounds, scopes and how a change applies, plus the env-only rules. Pure: `ConfigStore.set`, the resolver,
  * the CLI, the API and the Config page all classify and parse keys through this one module, so they cannot disagree.
  */
+
+import { bool, type ConfigKeyDef, type ConfigValue, float, int } from './config-keys.ts';
 import { CHAIN_CONFIG_KEYS } from './config-registry-chains.ts';
 
-export type ConfigType = 'int' | 'float' | 'bool' | 'enum' | 'string' | 'date';
-export type ConfigScope = 'var' | 'session';
-export type ConfigValue = number | boolean | string;
-
-export interface ConfigKeyDef {
-  readonly key: string;
-  readonly type: ConfigType;
-  /** `null`: unset by default (the rule is off, or the owning chain computes the default). */
-  readonly default: ConfigValue | null;
-  readonly min?: number;
-  readonly max?: number;
-  /** `max` is exclusive-free and inclusive; `minOf`: a relation to another key, checked on the whole snapshot. */
-  readonly minOf?: { readonly key: string; readonly factor: number };
-  readonly values?: readonly string[];
-  readonly scopes?: readonly ConfigScope[];
-  /** `live`: processes pick the change up within 5 s; `restart`: it applies when the process restarts. */
-  readonly apply?: 'live' | 'restart';
-  readonly description: string;
-}
+export type { ConfigKeyDef, ConfigScope, ConfigType, ConfigValue } from './config-keys.ts';
 
 const VARS = ['CU', 'AU', 'AG'] as const;
 const SESSIONS = ['DAY', 'NIGHT'] as const;
-
-const int = (key: string, def: number | null, description: string, b: Partial<ConfigKeyDef> = {}): ConfigKeyDef => ({
-  key,
-  type: 'int',
-  default: def,
-  description,
-  ...b,
-});
-const float = (key: string, def: number | null, description: string, b: Partial<ConfigKeyDef> = {}): ConfigKeyDef => ({
-  key,
-  type: 'float',
-  default: def,
-  description,
-  ...b,
-});
-const bool = (key: string, def: boolean | null, description: string, b: Partial<ConfigKeyDef> = {}): ConfigKeyDef => ({
-  key,
-  type: 'bool',
-  default: def,
-  description,
-  ...b,
-});
 
 /** The control-chain §5.3 keys; the data- and trading-chain keys come from `config-registry-chains.ts`. */
 const CONTROL_KEYS: readonly ConfigKeyDef[] = [

@@ -1,0 +1,61 @@
+/**
+ * The shape of a managed config key (control-chain §5.3) and the builders both registry files use. Kept apart from
+ * `config-registry.ts` so the chain keys (`config-registry-chains.ts`) can use them without an import cycle.
+ */
+
+export type ConfigType = 'int' | 'float' | 'bool' | 'enum' | 'string' | 'date';
+export type ConfigScope = 'var' | 'session';
+export type ConfigValue = number | boolean | string;
+
+export interface ConfigKeyDef {
+  readonly key: string;
+  readonly type: ConfigType;
+  /** `null`: unset by default (the rule is off, or the owning chain computes the default). */
+  readonly default: ConfigValue | null;
+  readonly min?: number;
+  readonly max?: number;
+  /** Bounds are inclusive. `minOf`: at least `factor` × another key, checked on the whole snapshot. */
+  readonly minOf?: { readonly key: string; readonly factor: number };
+  readonly values?: readonly string[];
+  readonly scopes?: readonly ConfigScope[];
+  /** `live`: processes pick the change up within 5 s; `restart`: it applies when the process restarts. */
+  readonly apply?: 'live' | 'restart';
+  readonly description: string;
+}
+
+export const int = (
+  key: string,
+  def: number | null,
+  description: string,
+  b: Partial<ConfigKeyDef> = {},
+): ConfigKeyDef => ({
+  key,
+  type: 'int',
+  default: def,
+  description,
+  ...b,
+});
+export const float = (
+  key: string,
+  def: number | null,
+  description: string,
+  b: Partial<ConfigKeyDef> = {},
+): ConfigKeyDef => ({
+  key,
+  type: 'float',
+  default: def,
+  description,
+  ...b,
+});
+export const bool = (
+  key: string,
+  def: boolean | null,
+  description: string,
+  b: Partial<ConfigKeyDef> = {},
+): ConfigKeyDef => ({
+  key,
+  type: 'bool',
+  default: def,
+  description,
+  ...b,
+});

@@ -1,0 +1,463 @@
+/**
+ * The console in a real browser (issue 7 scope 6; control-chain §7, §8, §13 items 9, 22 and 28): playwright-core drives
+ * Debian's Chromium (`/usr/bin/chromium`; playwright-core never downloads browsers, `.ci/run` installs it with apt)
+ * against one `ghtrader up --no-demo --no-sim`. Log in through the banner's one-time link; every cu page renders its
+ * heading with no console error and no failed request, and goes live over `/ws`; a `system.sleep` submitted from the
+ * Jobs page reaches `succeeded` on the page without a reload, and a jobs list row follows a job live; with the socket
+ * cut, and with Redis stopped (a private redis-server; the badge says "warm path degraded"), the page polls every 2 s,
+ * still sees a job finish and announces recovery (badge cleared within 5 s); a config value is changed and rolled
+ * back (history shows both, another tab is told of the newer revision); a viewer sees no config edit or rollback
+ * controls and gets 403 on an explorer run; Tab reaches a visibly focused control. A screenshot per page goes to
+ * `test-artifacts/screenshots/<page>.png`.
+ *
+ * Not covered: triggering and resetting a risk kill as operator (and a viewer refused) — the trading chain, its
+ * gateway and the Trading page's risk kill banner do not exist yet.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page, type WebSocketRoute } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningStack, startUp } from './support/ghtrader-process.ts';
+import { freePort, PrivateRedis } from './support/redis-server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const LAUNCH_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SHOTS = path.join(root, 'test-artifacts', 'screenshots');
+const KEY = 'GHTRADER_MAIN_L5_TOTAL_WORKERS';
+const JOB_URL = /\/v\/cu\/jobs\/([0-9A-HJKMNP-TV-Z]{26})$/;
+
+interface Watched {
+  /** Console errors, page errors, failed requests and HTTP errors seen so far (drained by `take`). */
+  take(): string[];
+  /** Requests to these paths may fail on purpose (a viewer's 403). */
+  allow(pathname: string): void;
+}
+
+/** Collect everything that would mean a page is broken, across every page of a browser context. */
+function watch(ctx: BrowserContext): Watched {
+  let problems: string[] = [];
+  const allowed = new Set<string>();
+  const ok = (url: string) => {
+    try {
+      return allowed.has(new URL(url).pathname);
+    } catch {
+      return false;
+    }
+  };
+  ctx.on('console', (m) => {
+    if (m.type() === 'error' && !ok(m.location().url)) problems.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  ctx.on('weberror', (e) => problems.push(`page error: ${e.error().message}`));
+  ctx.on('requestfailed', (r) => {
+    // A navigation cancels the previous page's in-flight reads (status poll, refetch): that is not a failure.
+    if (r.failure()?.errorText === 'net::ERR_ABORTED') return;
+    if (!ok(r.url())) problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
+  });
+  ctx.on('response', (r) => {
+    if (r.status() >= 400 && !ok(r.url())) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
+  });
+  return {
+    take: () => {
+      const out = problems;
+      problems = [];
+      return out;
+    },
+    allow: (p) => allowed.add(p),
+  };
+}
+
+/** Call the API from inside the page, as its own script does (session cookie, CSRF header, same origin). */
+async function apiCall(
+  page: Page,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
+  return page.evaluate(
+    async ([m, u, b]) => {
+      const data = JSON.parse(document.getElementById('page-data')?.textContent ?? '{}') as { csrf_token?: string };
+      const res = await fetch(u, {
+        method: m,
+        headers: { 'content-type': 'application/json', 'x-csrf-token': data.csrf_token ?? '' },
+        ...(b === undefined ? {} : { body: JSON.stringify(b) }),
+      });
+      const text = await res.text();
+      return { status: res.status, json: text ? JSON.parse(text) : null };
+    },
+    [method, url, body] as const,
+  );
+}
+
+const jobIdOf = (json: unknown) => (json as { job: { job_id: string } }).job.job_id;
+
+const isLive = (page: Page, timeout = 15_000) =>
+  page.waitForFunction(() => document.body.dataset.live === 'live', undefined, { timeout });
+
+/** Open a page, check its status and heading, wait until it is live over `/ws`, and save a screenshot if named. */
+async function visit(page: Page, url: string, heading: RegExp, shot: string | null = null): Promise<void> {
+  const res = await page.goto(url);
+  expect(res?.status(), url).toBe(200);
+  expect((await page.locator('h1').first().textContent())?.replace(/\s+/g, ' ').trim()).toMatch(heading);
+  await isLive(page);
+  if (shot) await page.screenshot({ path: path.join(SHOTS, `${shot}.png`), fullPage: true });
+}
+
+/** Form controls with no accessible name (no `<label for>`, wrapping label, `aria-label` or `aria-labelledby`). */
+const unlabelled = (page: Page) =>
+  page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLElement>('input, select, textarea'))
+      .filter((el) => (el as HTMLInputElement).type !== 'hidden' && !el.hidden)
+      .filter(
+        (el) =>
+          !(el as HTMLInputElement).labels?.length &&
+          !el.getAttribute('aria-label') &&
+          !el.getAttribute('aria-labelledby'),
+      )
+      .map((el) => el.id || el.outerHTML.slice(0, 80)),
+  );
+
+/** Remember that this document was not reloaded: `reloaded(page)` is true once it has been. */
+const markDocument = (page: Page) =>
+  page.evaluate(() => {
+    (window as unknown as { __e2eMark: boolean }).__e2eMark = true;
+  });
+const reloaded = (page: Page) => page.evaluate(() => (window as unknown as { __e2eMark?: boolean }).__e2eMark !== true);
+
+describe('the console in Chromium', () => {
+  let home: string;
+  let redis: PrivateRedis;
+  let stack: RunningStack;
+  let browser: Browser;
+  let admin: BrowserContext;
+  let adminWatch: Watched;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does so in CI)`,
+      );
+    }
+    await mkdir(SHOTS, { recursive: true });
+    home = await mkdtemp(path.join(tmpdir(), 'ghtrader-e2e-browser-'));
+    // A private Redis, so the warm-path outage scenario never touches the shared one.
+    redis = new PrivateRedis(await freePort());
+    await redis.start();
+    [stack, browser] = await Promise.all([
+      startUp(home, ['--no-demo', '--no-sim'], 30_000, { REDIS_URL: redis.url }),
+      chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS }),
+    ]);
+    admin = await browser.newContext({ baseURL: stack.banner.url, viewport: { width: 1280, height: 900 } });
+    adminWatch = watch(admin);
+    page = await admin.newPage();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (stack?.child.exitCode === null) await stack.stop();
+    await redis?.stop();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it('logs in through the one-time link from the banner', async () => {
+    // Prepare
+    const link = stack.banner.login_url;
+    if (!link) throw new Error(`no login url in the banner: ${stack.output()}`);
+
+    // Act
+    await page.goto(link);
+    await page.waitForURL('**/v/cu/dashboard');
+
+    // Assess
+    expect(await page.locator('h1').textContent()).toContain('Dashboard · CU');
+    expect(await page.locator('.user-menu').textContent()).toContain('(admin)');
+    expect(adminWatch.take()).toEqual([]);
+  });
+
+  it('renders every cu page with its heading, live, without console errors or failed requests', async () => {
+    // Prepare: a finished job for the detail page
+    const submitted = await apiCall(page, 'POST', '/api/jobs', { kind: 'system.sleep', params: { seconds: 1 } });
+    expect(submitted.status).toBe(201);
+    const jobId = jobIdOf(submitted.json);
+    const pages: [string, string, RegExp][] = [
+      ['dashboard', '/v/cu/dashboard', /^Dashboard · CU$/],
+      ['market', '/v/cu/market', /^Market · CU$/],
+      ['jobs', '/v/cu/jobs', /^Jobs$/],
+      ['data', '/v/cu/data', /^Data · CU$/],
+      ['models', '/v/cu/models', /^Models$/],
+      ['trading', '/v/cu/trading', /^Trading$/],
+      ['config', '/v/cu/config', /^Config · CU$/],
+      ['explorer', '/v/cu/explorer', /^Explorer$/],
+      ['system', '/v/cu/system', /^System$/],
+      ['audit', '/v/cu/audit', /^Audit log$/],
+      ['job-detail', `/v/cu/jobs/${jobId}`, new RegExp(`^Job ${jobId}$`)],
+    ];
+
+    // Act + Assess (per page)
+    for (const [shot, url, heading] of pages) {
+      await visit(page, url, heading, shot);
+      expect(await unlabelled(page), url).toEqual([]);
+      expect(adminWatch.take(), url).toEqual([]);
+    }
+  });
+
+  it('follows a system.sleep submitted from the Jobs page to succeeded without reloading', async () => {
+    // Prepare
+    await visit(page, '/v/cu/jobs', /^Jobs$/);
+    await page.fill('#sleep-seconds', '3');
+
+    // Act
+    await page.click('#sleep-form button[type="submit"]');
+    await page.waitForURL(JOB_URL);
+    await markDocument(page);
+    await isLive(page);
+    // Every percentage the page shows while the job runs (acceptance 9: pct never decreases).
+    await page.evaluate(() => {
+      const w = window as unknown as { __pcts: number[] };
+      w.__pcts = [];
+      const el = document.getElementById('job-progress-pct');
+      if (!el) return;
+      new MutationObserver(() => w.__pcts.push(Number.parseInt(el.textContent ?? '', 10))).observe(el, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
+    await page.waitForSelector('#job-status[data-status="succeeded"]', { timeout: 30_000 });
+    await page.waitForSelector('#result-h', { timeout: 10_000 });
+
+    // Assess
+    const pcts = await page.evaluate(() => (window as unknown as { __pcts: number[] }).__pcts);
+    expect(await reloaded(page)).toBe(false);
+    expect(pcts.length).toBeGreaterThan(0);
+    expect(pcts).toEqual([...pcts].sort((a, b) => a - b));
+    expect(await page.locator('#job-progress-pct').textContent()).toBe('100%');
+    expect(await page.locator('main').textContent()).toContain('slept_s');
+    expect(adminWatch.take()).toEqual([]);
+  });
+
+  it('updates a row of the jobs list live, including a job submitted after the page loaded', async () => {
+    // Prepare
+    await visit(page, '/v/cu/jobs', /^Jobs$/);
+    await markDocument(page);
+
+    // Act
+    const submitted = await apiCall(page, 'POST', '/api/jobs', { kind: 'system.sleep', params: { seconds: 2 } });
+    const id = jobIdOf(submitted.json);
+    await page.waitForSelector(`tr[data-job-id="${id}"]`, { timeout: 15_000 });
+    await page.waitForSelector(`tr[data-job-id="${id}"] [data-status="succeeded"]`, { timeout: 30_000 });
+
+    // Assess
+    expect(submitted.status).toBe(201);
+    expect(await reloaded(page)).toBe(false);
+    expect(await page.locator(`tr[data-job-id="${id}"] [data-col="progress"]`).textContent()).toContain('100%');
+    expect(adminWatch.take()).toEqual([]);
+  });
+
+  it('polls every 2 s while the socket is down, still follows jobs, and announces recovery', async () => {
+    // Prepare: a page whose `/ws` can be cut and restored
+    const p = await admin.newPage();
+    let blocked = false;
+    let current: WebSocketRoute | null = null;
+    await p.routeWebSocket(/\/ws$/, (ws) => {
+      if (blocked) {
+        void ws.close({ code: 4000, reason: 'cut by the test' });
+        return;
+      }
+      current = ws;
+      ws.connectToServer();
+    });
+    const statusPolls: number[] = [];
+    p.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/api/status') statusPolls.push(Date.now());
+    });
+    await visit(p, '/v/cu/jobs', /^Jobs$/);
+    await markDocument(p);
+
+    // Act: cut the socket, run a job while polling, then let the socket back
+    blocked = true;
+    const cutAt = Date.now();
+    await (current as WebSocketRoute | null)?.close({ code: 4000, reason: 'cut by the test' });
+    await p.waitForFunction(() => document.body.dataset.live === 'polling', undefined, { timeout: 5_000 });
+    const submitted = await apiCall(p, 'POST', '/api/jobs', { kind: 'system.sleep', params: { seconds: 1 } });
+    const id = jobIdOf(submitted.json);
+    await p.waitForSelector('#toasts :text("Live updates interrupted")', { timeout: 5_000 });
+    await p.waitForSelector(`tr[data-job-id="${id}"] [data-status="succeeded"]`, { timeout: 20_000 });
+    await expect.poll(() => statusPolls.filter((t) => t > cutAt).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    const polls = statusPolls.filter((t) => t > cutAt);
+    blocked = false;
+    await isLive(p, 30_000);
+    await p.waitForSelector('#toasts :text("Live updates are back")', { timeout: 5_000 });
+
+    // Assess
+    const gaps = polls.slice(1).map((t, i) => t - (polls[i] as number));
+    expect(polls.length).toBeGreaterThanOrEqual(3);
+    for (const g of gaps) expect(g).toBeGreaterThan(1_500);
+    for (const g of gaps) expect(g).toBeLessThan(4_000);
+    expect(await reloaded(p)).toBe(false);
+    await p.close();
+    expect(adminWatch.take()).toEqual([]);
+  });
+
+  it('shows warm path degraded and polls every 2 s while Redis is down, then clears and goes live again', async () => {
+    // Prepare
+    await visit(page, '/v/cu/jobs', /^Jobs$/);
+    await markDocument(page);
+    const statusPolls: number[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (new URL(r.url()).pathname === '/api/status') statusPolls.push(Date.now());
+    };
+    page.on('request', onRequest);
+    expect(await page.locator('#warm-path-badge').isHidden()).toBe(true);
+
+    // Act: Redis goes away
+    await redis.stop();
+    const stoppedAt = Date.now();
+    await page.waitForSelector('#warm-path-badge:not([hidden])', { timeout: 10_000 });
+    const shownMs = Date.now() - stoppedAt;
+    await page.waitForFunction(() => document.body.dataset.live === 'polling', undefined, { timeout: 5_000 });
+    const submitted = await apiCall(page, 'POST', '/api/jobs', { kind: 'system.sleep', params: { seconds: 1 } });
+    const id = jobIdOf(submitted.json);
+    await page.waitForSelector(`tr[data-job-id="${id}"] [data-status="succeeded"]`, { timeout: 20_000 });
+    await expect.poll(() => statusPolls.filter((t) => t > stoppedAt).length, { timeout: 10_000 }).toBeGreaterThan(2);
+    await page.screenshot({ path: path.join(SHOTS, 'jobs-warm-path-degraded.png') });
+    const polls = statusPolls.filter((t) => t > stoppedAt);
+    // … and comes back on the same address
+    await redis.start();
+    const restartedAt = Date.now();
+    await page.waitForSelector('#warm-path-badge', { state: 'hidden', timeout: 15_000 });
+    const clearedMs = Date.now() - restartedAt;
+    await isLive(page);
+    await page.waitForSelector('#toasts :text("Live updates are back")', { timeout: 5_000 });
+    page.off('request', onRequest);
+
+    // Assess
+    const gaps = polls.slice(1).map((t, i) => t - (polls[i] as number));
+    expect(shownMs).toBeLessThan(5_000);
+    expect(clearedMs).toBeLessThan(5_000);
+    for (const g of gaps) expect(g).toBeGreaterThan(1_500);
+    for (const g of gaps) expect(g).toBeLessThan(4_000);
+    expect(await reloaded(page)).toBe(false);
+    expect(adminWatch.take()).toEqual([]);
+  });
+
+  it('changes a config value and rolls it back; history shows both and another tab hears of the newer revision', async () => {
+    // Prepare
+    await visit(page, '/v/cu/config', /^Config · CU$/);
+    const head = Number(await page.locator('#config-head').textContent());
+    const other = await admin.newPage();
+    await visit(other, '/v/cu/config', /^Config · CU$/);
+    page.on('dialog', (d) => void d.accept());
+
+    // Act: set
+    await page.fill('#config-set-key', KEY);
+    await page.fill('#config-set-value', '5');
+    await page.fill('#config-set-reason', 'browser e2e');
+    await page.click('#config-set-submit');
+    await page.waitForURL(new RegExp(`saved=${head + 1}`));
+    // … then roll back to the revision before
+    await page.click(`button.config-rollback[data-revision="${head}"]`);
+    await page.waitForURL(new RegExp(`saved=${head + 2}`));
+
+    // Assess
+    expect(await page.locator('#config-saved').textContent()).toContain(`Saved revision ${head + 2}`);
+    const set = page.locator(`#config-history tr[data-revision="${head + 1}"]`);
+    const rollback = page.locator(`#config-history tr[data-revision="${head + 2}"]`);
+    expect(await set.textContent()).toContain(KEY);
+    expect(await set.textContent()).toContain('browser e2e');
+    expect(await rollback.locator('td').nth(2).textContent()).toBe('rollback');
+    expect(await rollback.locator('td').nth(5).textContent()).toBe(String(head));
+    await other.waitForSelector('#config-newer:not([hidden])', { timeout: 5_000 });
+    expect(await other.locator('#config-newer-text').textContent()).toMatch(
+      new RegExp(`^A newer revision (${head + 1}|${head + 2}) exists$`),
+    );
+    await other.close();
+    expect(adminWatch.take()).toEqual([]);
+  });
+
+  it('gives a viewer no config edit or rollback controls and a 403 on an explorer run', async () => {
+    // Prepare: an admin creates the viewer; the viewer logs in with the password form
+    await page.goto('/v/cu/system');
+    const created = await apiCall(page, 'POST', '/api/users', {
+      username: 'e2e-viewer',
+      password: 'viewer-password-123',
+      role: 'viewer',
+    });
+    expect(created.status).toBe(201);
+    const ctx = await browser.newContext({ baseURL: stack.banner.url, viewport: { width: 1280, height: 900 } });
+    const viewerWatch = watch(ctx);
+    viewerWatch.allow('/api/explorer/query');
+    const v = await ctx.newPage();
+    await v.goto('/login');
+    await v.fill('#login-username', 'e2e-viewer');
+    await v.fill('#login-password', 'viewer-password-123');
+    await v.click('#login-form button[type="submit"]');
+    await v.waitForURL('**/v/cu/dashboard');
+
+    // Act
+    await visit(v, '/v/cu/config', /^Config · CU$/);
+    const configControls = await v.locator('#config-set-form, button.config-rollback, button.config-edit').count();
+    await visit(v, '/v/cu/explorer', /^Explorer$/);
+    const queryForms = await v.locator('#explorer-form').count();
+    const run = await apiCall(v, 'POST', '/api/explorer/query', { sql: 'SELECT 1', limit: 1 });
+    await visit(v, '/v/cu/jobs', /^Jobs$/);
+    const submitForms = await v.locator('#sleep-form, #submit-selftest').count();
+
+    // Assess
+    expect(configControls).toBe(0);
+    expect(queryForms).toBe(0);
+    expect(run.status).toBe(403);
+    expect(run.json).toMatchObject({ error: { code: 'forbidden' } });
+    expect(submitForms).toBe(0);
+    expect(await v.locator('#nav-audit').count()).toBe(0);
+    expect(viewerWatch.take()).toEqual([]);
+    await ctx.close();
+  });
+
+  // Needs the trading chain (gateway, Trading page risk kill banner and Reset), which does not exist yet.
+  it.todo('triggers and resets a risk kill as operator, and refuses both to a viewer');
+
+  it('reaches a visibly focused control with Tab on the dashboard', async () => {
+    // Prepare
+    await visit(page, '/v/cu/dashboard', /^Dashboard · CU$/);
+
+    // Act
+    const focused: { text: string; visible: boolean; outline: number; style: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('Tab');
+      focused.push(
+        await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement;
+          const s = getComputedStyle(el);
+          return {
+            text: el.textContent?.trim() ?? '',
+            visible: el.matches(':focus-visible'),
+            outline: Number.parseFloat(s.outlineWidth),
+            style: s.outlineStyle,
+          };
+        }),
+      );
+    }
+
+    // Assess
+    expect(focused[0]?.text).toBe('Skip to content');
+    for (const f of focused) {
+      expect(f.visible, f.text).toBe(true);
+      expect(f.style, f.text).not.toBe('none');
+      expect(f.outline, f.text).toBeGreaterThanOrEqual(2);
+    }
+    expect(adminWatch.take()).toEqual([]);
+  });
+});
