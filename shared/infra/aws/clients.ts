@@ -31,7 +31,12 @@ export interface AwsClients {
 
 /** Create one set of clients per process (composition root or Lambda module scope). */
 export function createAwsClients(config: AppConfig): AwsClients {
-  const requestHandler = { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: CONNECT_TIMEOUT_MS };
+  // `throwOnRequestTimeout`: without it this SDK only logs a warning past `requestTimeout` and keeps waiting.
+  const requestHandler = {
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    throwOnRequestTimeout: true,
+  };
   const dynamo = new DynamoDBClient({
     region: config.aws.region,
     maxAttempts: 3,
@@ -46,7 +51,7 @@ export function createAwsClients(config: AppConfig): AwsClients {
     region: config.aws.region,
     maxAttempts: 3,
     // Long polls hold a request open for up to 20 s; the SQS client therefore gets a longer deadline.
-    requestHandler: { requestTimeout: 25_000, connectionTimeout: CONNECT_TIMEOUT_MS },
+    requestHandler: { requestTimeout: 25_000, connectionTimeout: CONNECT_TIMEOUT_MS, throwOnRequestTimeout: true },
     ...endpointOptions(config.aws.sqsEndpoint),
   });
   return {
