@@ -234,7 +234,7 @@ describe('GET /api/market/{var} and the Market page', () => {
     expect(html).toMatch(/<th scope="col" class="num">Bid price<\/th>/);
     expect(html.match(/<th scope="row">[1-5]<\/th>/g)).toHaveLength(5);
     expect(html).toMatch(/Last price \d+; min \d+, max \d+ over the last \d+ ticks/);
-    expect(html).toContain('<a href="/v/cu/market" aria-current="page" class="current">Market</a>');
+    expect(html).toContain('<a id="nav-market" href="/v/cu/market" aria-current="page" class="current">Market</a>');
     const data = JSON.parse(/<script type="application\/json" id="page-data">(.*?)<\/script>/s.exec(html)?.[1] ?? '{}');
     expect(data).toMatchObject({ page: 'market', market: { var: 'cu', main_contract: main } });
   });
