@@ -6,42 +6,23 @@
  *  - minified size of every Lambda bundle in dist/functions (budget: `bundleBudgetBytes`, 1 MB; jobs worker 1.5 MB).
  * Prints one JSON object. Run with `npm run bench` (builds first).
  */
-import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { bundleBudgetBytes } from '#cdk/constructs/ghtrader-function.ts';
 import { createLocalRunner } from '#functions/local-runner.ts';
-import { loadConfig } from '#shared/config.ts';
-import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
-import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { startEmulators } from '#shared/infra/local/emulators.ts';
 import { silentLogger } from '#shared/log.ts';
-import { createRuntime } from '#shared/services/runtime.ts';
 import { machine, summarize } from './stats.ts';
+import { startBenchRuntime } from './support/runtime.ts';
 
 const JOB_SAMPLES = Number(process.env.BENCH_JOB_SAMPLES ?? 100);
 const LOCK_SAMPLES = Number(process.env.BENCH_LOCK_SAMPLES ?? 1000);
 
 async function main(): Promise<void> {
   const emu = await startEmulators();
-  const id = randomBytes(4).toString('hex');
-  const config = loadConfig({
-    ...process.env,
-    AWS_ENDPOINT_URL_DYNAMODB: emu.dynamoEndpoint,
-    AWS_ENDPOINT_URL_SQS: emu.sqsEndpoint,
-    GHTRADER_RESOURCE_PREFIX: `bench-${id}-`,
-    GHTRADER_REDIS_PREFIX: `ghtrader-bench-${id}:`,
-    GHTRADER_CURSOR_SECRET: randomBytes(16).toString('hex'),
-    GHTRADER_LOG_LEVEL: 'silent',
-  });
-  const boot = createAwsClients(config);
-  await ensureTables(boot.dynamo, config.tables);
-  const queueUrls = await ensureQueues(boot.sqs, config.resourcePrefix, { visibilityTimeoutS: 60 });
-  boot.destroy();
   const log = silentLogger();
-  const rt = await createRuntime(config, log, { queueUrls });
-  await rt.warm.settle(1_000);
+  const { rt } = await startBenchRuntime(emu, log);
   const runner = createLocalRunner(rt, { reconcileIntervalS: 60, log });
   runner.start();
   try {

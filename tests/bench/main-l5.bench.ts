@@ -1,25 +1,13 @@
-/**
- * End-to-end main_l5 bench (issue 4): `data.schedule` + `data.main_l5` for cu from the simulator over DIFF, through
- * SQS and the local Lambda runner (dynalite, fauxqs, real Redis) into DuckDB, finalize and its validation gate
- * included; then a standalone validation of the same days. Goals: one year (~15 M ticks of one variety) built in
- * under 3 minutes, validated in under 15 s. By default it builds BENCH_MAIN_L5_DAYS (60) trading days and reports
- * the measured rate and the projection to 15 M ticks; set BENCH_MAIN_L5_DAYS=245 to measure a whole year.
- * Prints one JSON object.
- */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startSimulator } from '#colo/sim/server.ts';
 import { createLocalRunner } from '#functions/local-runner.ts';
-import { loadConfig } from '#shared/config.ts';
 import { isTerminal } from '#shared/domain/control/jobs.ts';
 import { TABLES } from '#shared/domain/data/tick-columns.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import { systemClock } from '#shared/domain/time.ts';
 import { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
-import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
-import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoMigrationLedger } from '#shared/infra/aws/migration-ledger.ts';
 import { simDiffConfig } from '#shared/infra/diff/config.ts';
 import { startEmulators } from '#shared/infra/local/emulators.ts';
@@ -31,8 +19,8 @@ import { dataJobHandlers } from '#shared/services/data/jobs.ts';
 import { diffMarketProvider } from '#shared/services/data/market-provider.ts';
 import { applyMigrations } from '#shared/services/data/migrate.ts';
 import { runValidation } from '#shared/services/data/validate.ts';
-import { createRuntime } from '#shared/services/runtime.ts';
 import { machine } from './stats.ts';
+import { startBenchRuntime } from './support/runtime.ts';
 import { ensureBuilt, processCpuMs, spawnSim } from './support/sim-process.ts';
 
 const DAYS = Number(process.env.BENCH_MAIN_L5_DAYS ?? 60);
@@ -58,26 +46,11 @@ async function main(): Promise<void> {
           { log: silentLogger() },
         )
       : await spawnSim(['--clock', 'accelerated', '--start', `${simDay} 10:00:00`]);
-  const id = randomBytes(4).toString('hex');
-  const env = {
-    ...process.env,
-    AWS_ENDPOINT_URL_DYNAMODB: emu.dynamoEndpoint,
-    AWS_ENDPOINT_URL_SQS: emu.sqsEndpoint,
-    GHTRADER_RESOURCE_PREFIX: `bench-${id}-`,
-    GHTRADER_REDIS_PREFIX: `ghtrader-bench-${id}:`,
-    GHTRADER_CURSOR_SECRET: randomBytes(16).toString('hex'),
-    GHTRADER_LOG_LEVEL: 'silent',
+  const { config, env, rt } = await startBenchRuntime(emu, silentLogger(), {
     GHTRADER_L5_START_DATE: START,
     // The simulator's deliberate outages (≤ 1 per main contract-day) would otherwise reject the build.
     GHTRADER_L5_VALIDATE_GAP_BLOCK_GT30: String(DAYS * 2),
-  };
-  const config = loadConfig(env);
-  const boot = createAwsClients(config);
-  await ensureTables(boot.dynamo, config.tables);
-  const queueUrls = await ensureQueues(boot.sqs, config.resourcePrefix, { visibilityTimeoutS: 60 });
-  boot.destroy();
-  const rt = await createRuntime(config, silentLogger(), { queueUrls });
-  await rt.warm.settle(1_000);
+  });
   const store = await openDuckDbTickStore({ path: path.join(dir, 'ticks.duckdb'), storeIdBase: dir });
   const ledger = new DynamoMigrationLedger(rt.clients.doc, config.tables.migrationLedger, systemClock);
   await applyMigrations(store, ledger, { appliedBy: 'bench' });

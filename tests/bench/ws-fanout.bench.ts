@@ -10,20 +10,17 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { serve } from '@hono/node-server';
-import { loadConfig } from '#shared/config.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { systemClock } from '#shared/domain/time.ts';
-import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
-import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import { startEmulators } from '#shared/infra/local/emulators.ts';
 import { silentLogger } from '#shared/log.ts';
 import { AuthService, systemCaller } from '#shared/services/auth-service.ts';
-import { createRuntime } from '#shared/services/runtime.ts';
 import { StatusService } from '#shared/services/status-service.ts';
 import { createApp } from '#web/app.ts';
 import { createNodeRealtime } from '#web/realtime/node.ts';
 import { machine, summarize } from './stats.ts';
+import { startBenchRuntime } from './support/runtime.ts';
 
 const CLIENTS = Number(process.env.BENCH_WS_CLIENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_WS_SECONDS ?? 60);
@@ -65,23 +62,8 @@ parentPort.on('message', (msg) => {
 
 async function main(): Promise<void> {
   const emu = await startEmulators();
-  const id = randomBytes(4).toString('hex');
-  const config = loadConfig({
-    ...process.env,
-    AWS_ENDPOINT_URL_DYNAMODB: emu.dynamoEndpoint,
-    AWS_ENDPOINT_URL_SQS: emu.sqsEndpoint,
-    GHTRADER_RESOURCE_PREFIX: `bench-${id}-`,
-    GHTRADER_REDIS_PREFIX: `ghtrader-bench-${id}:`,
-    GHTRADER_CURSOR_SECRET: randomBytes(16).toString('hex'),
-    GHTRADER_LOG_LEVEL: 'silent',
-  });
-  const boot = createAwsClients(config);
-  await ensureTables(boot.dynamo, config.tables);
-  const queueUrls = await ensureQueues(boot.sqs, config.resourcePrefix, { visibilityTimeoutS: 60 });
-  boot.destroy();
   const log = silentLogger();
-  const rt = await createRuntime(config, log, { queueUrls });
-  await rt.warm.settle(2_000);
+  const { config, rt } = await startBenchRuntime(emu, log);
   const auth = new AuthService({
     users: new DynamoUserStore(rt.clients.doc, config.tables.users),
     audit: rt.audit,

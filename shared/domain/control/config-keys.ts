@@ -23,39 +23,17 @@ export interface ConfigKeyDef {
   readonly description: string;
 }
 
-export const int = (
-  key: string,
-  def: number | null,
-  description: string,
-  b: Partial<ConfigKeyDef> = {},
-): ConfigKeyDef => ({
-  key,
-  type: 'int',
-  default: def,
-  description,
-  ...b,
-});
-export const float = (
-  key: string,
-  def: number | null,
-  description: string,
-  b: Partial<ConfigKeyDef> = {},
-): ConfigKeyDef => ({
-  key,
-  type: 'float',
-  default: def,
-  description,
-  ...b,
-});
-export const bool = (
-  key: string,
-  def: boolean | null,
-  description: string,
-  b: Partial<ConfigKeyDef> = {},
-): ConfigKeyDef => ({
-  key,
-  type: 'bool',
-  default: def,
-  description,
-  ...b,
-});
+/** A builder of key definitions of one type: `(key, default, description, bounds and options)`. */
+function keyOf<T extends ConfigValue>(type: ConfigType) {
+  return (key: string, def: T | null, description: string, b: Partial<ConfigKeyDef> = {}): ConfigKeyDef => ({
+    key,
+    type,
+    default: def,
+    description,
+    ...b,
+  });
+}
+
+export const int = keyOf<number>('int');
+export const float = keyOf<number>('float');
+export const bool = keyOf<boolean>('bool');

@@ -18,15 +18,12 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { serve } from '@hono/node-server';
 import pino from 'pino';
 import { ulid } from 'ulid';
-import { loadConfig } from '#shared/config.ts';
 import type { JobRecord, JobStatus } from '#shared/domain/control/jobs.ts';
 import type { Role } from '#shared/domain/control/roles.ts';
 import type { TickStore } from '#shared/domain/data/tick-store.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { isoUtc, systemClock } from '#shared/domain/time.ts';
 import { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
-import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
-import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoMigrationLedger } from '#shared/infra/aws/migration-ledger.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import { type LocalEmulators, startEmulators } from '#shared/infra/local/emulators.ts';
@@ -35,9 +32,10 @@ import { createLogger, silentLogger } from '#shared/log.ts';
 import { AuthService, systemCaller } from '#shared/services/auth-service.ts';
 import { loadDataCalendar } from '#shared/services/data/context.ts';
 import { applyMigrations } from '#shared/services/data/migrate.ts';
-import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
+import type { Runtime } from '#shared/services/runtime.ts';
 import { StatusService } from '#shared/services/status-service.ts';
 import { type AppDeps, createApp } from '#web/app.ts';
+import { startBenchRuntime } from './runtime.ts';
 
 export type EmulatorMode = 'worker' | 'inproc';
 
@@ -197,26 +195,11 @@ export interface WebBenchOptions {
 export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
   const mode = emulatorMode();
   const emu = mode === 'worker' ? await emulatorsInWorker(opts.entry) : await startEmulators();
-  const id = randomBytes(4).toString('hex');
-  const config = loadConfig({
-    ...process.env,
-    AWS_ENDPOINT_URL_DYNAMODB: emu.dynamoEndpoint,
-    AWS_ENDPOINT_URL_SQS: emu.sqsEndpoint,
-    GHTRADER_RESOURCE_PREFIX: `bench-${id}-`,
-    GHTRADER_REDIS_PREFIX: `ghtrader-bench-${id}:`,
-    GHTRADER_CURSOR_SECRET: randomBytes(16).toString('hex'),
-    GHTRADER_LOG_LEVEL: 'silent',
-  });
-  const boot = createAwsClients(config);
-  await ensureTables(boot.dynamo, config.tables);
-  const queueUrls = await ensureQueues(boot.sqs, config.resourcePrefix, { visibilityTimeoutS: 60 });
-  boot.destroy();
   // BENCH_LOG_LEVEL (e.g. `error`) sends the app's log lines to stderr; silent by default, like the other benches.
   const log = process.env.BENCH_LOG_LEVEL
     ? createLogger({ service: 'bench', level: process.env.BENCH_LOG_LEVEL, destination: pino.destination(2) })
     : silentLogger();
-  const rt = await createRuntime(config, log, { queueUrls });
-  await rt.warm.settle(2_000);
+  const { config, rt } = await startBenchRuntime(emu, log);
   const auth = new AuthService({
     users: new DynamoUserStore(rt.clients.doc, config.tables.users),
     audit: rt.audit,
