@@ -1,26 +1,14 @@
 /**
  * WebSocket fan-out (control-chain §12, issue 7): 200 authenticated clients subscribed to `gateway:default`, 10 state
  * updates per second for BENCH_WS_SECONDS (default 60) published to the real Redis, through the real `ghtrader up`
- * wiring (`/ws` on @hono/node-ws, one PSUBSCRIBE, the hub), measured publish -> receipt at every client. The clients
- * run in a worker thread (their own event loop, the same clock) so their parsing does not sit in the server's loop.
- * Goal: p99 under 50 ms. Prints one JSON object.
+ * wiring (`/ws` on @hono/node-ws, one PSUBSCRIBE, the hub; `startWebBench` with `realtime`), measured publish ->
+ * receipt at every client. The clients run in a worker thread (their own event loop, the same clock) so their parsing
+ * does not sit in the server's loop. Goal: p99 under 50 ms. Prints one JSON object.
  */
-import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Worker } from 'node:worker_threads';
-import { serve } from '@hono/node-server';
-import { ulidGen } from '#shared/domain/ids.ts';
-import { systemClock } from '#shared/domain/time.ts';
-import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
-import { startEmulators } from '#shared/infra/local/emulators.ts';
-import { silentLogger } from '#shared/log.ts';
-import { AuthService, systemCaller } from '#shared/services/auth-service.ts';
-import { StatusService } from '#shared/services/status-service.ts';
-import { createApp } from '#web/app.ts';
-import { createNodeRealtime } from '#web/realtime/node.ts';
+import { isMainThread, Worker } from 'node:worker_threads';
+import type { NodeRealtime } from '#web/realtime/node.ts';
 import { machine, summarize } from './stats.ts';
-import { startBenchRuntime } from './support/runtime.ts';
+import { emulatorsWorkerMain, isEmulatorsWorker, startWebBench } from './support/web-stack.ts';
 
 const CLIENTS = Number(process.env.BENCH_WS_CLIENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_WS_SECONDS ?? 60);
@@ -61,69 +49,15 @@ parentPort.on('message', (msg) => {
 `;
 
 async function main(): Promise<void> {
-  const emu = await startEmulators();
-  const log = silentLogger();
-  const { config, rt } = await startBenchRuntime(emu, log);
-  const auth = new AuthService({
-    users: new DynamoUserStore(rt.clients.doc, config.tables.users),
-    audit: rt.audit,
-    clock: systemClock,
-    ids: ulidGen,
-    log,
-    limits: config.auth,
-    cursorSecret: config.auth.cursorSecret as string,
-  });
-  const realtime = createNodeRealtime({ config, auth, log });
-  const status = new StatusService({
-    dynamo: rt.clients.dynamo,
-    jobsTable: config.tables.jobs,
-    store: rt.store,
-    queue: rt.queue,
-    warm: rt.warm,
-    runner: {
-      status: () => ({
-        state: 'unknown',
-        text: 'bench',
-        error: '',
-        updated_at: new Date().toISOString(),
-        stale: false,
-      }),
-    },
-    clock: systemClock,
-  });
-  const app = createApp({
-    config,
-    jobs: rt.jobs,
-    configService: rt.configService,
-    status,
-    auth,
-    audit: rt.audit,
-    log,
-    clock: systemClock,
-    ids: ulidGen,
-    realtime: realtime.deps,
-  });
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s as Server));
-  });
-  realtime.attach(app, server);
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const web = await startWebBench({ entry: new URL(import.meta.url), seed: false, realtime: true });
+  const realtime = web.realtime as NodeRealtime;
+  const rt = web.rt;
+  const origin = web.origin;
   let worker: Worker | null = null;
   try {
     // 200 clients as 20 operators with 10 tabs each (the hub allows 10 sockets per user).
     const cookies: string[] = [];
-    for (let u = 0; u < Math.ceil(CLIENTS / 10); u++) {
-      const username = `bench-operator-${u}`;
-      const password = `pw-${randomBytes(12).toString('hex')}`;
-      await auth.createUser(systemCaller('system', 'bench', ulidGen.next()), { username, password, role: 'operator' });
-      const login = await app.request(`${origin}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', origin },
-        body: JSON.stringify({ username, password }),
-      });
-      if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-      cookies.push((login.headers.get('set-cookie') ?? '').split(';')[0] ?? '');
-    }
+    for (let u = 0; u < Math.ceil(CLIENTS / 10); u++) cookies.push(await web.login('operator'));
     const deadline = Date.now() + 10_000;
     while (!realtime.feed.current().up) {
       if (Date.now() > deadline) throw new Error('the realtime feed did not subscribe within 10 s');
@@ -198,12 +132,9 @@ async function main(): Promise<void> {
     );
   } finally {
     await worker?.terminate();
-    await realtime.close();
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-    await rt.close();
-    await emu.stop();
+    await web.close();
   }
 }
 
-await main();
+if (isMainThread) await main();
+else if (isEmulatorsWorker()) await emulatorsWorkerMain();

@@ -144,19 +144,11 @@ export interface SloSnapshot {
     message?: string;
     findings: SloFinding[];
   };
-  control_plane: {
+  /** The measured inputs as given, with the supervisors' view, the plane's state and its findings. */
+  control_plane: Omit<ControlPlaneInput, 'supervisors'> & {
     state: StatusState;
-    running_jobs: number | null;
-    queued_jobs: number | null;
-    queue_depth: number | null;
-    oldest_queued_age_s: number | null;
-    dlq_depth: number | null;
-    lease_expired_running: number | null;
-    audit_write_failures_total: number;
-    ws: WsInput;
     supervisors: SupervisorsView;
     findings: SloFinding[];
-    errors: InputError[];
   };
 }
 

@@ -35,6 +35,7 @@ import { applyMigrations } from '#shared/services/data/migrate.ts';
 import type { Runtime } from '#shared/services/runtime.ts';
 import { StatusService } from '#shared/services/status-service.ts';
 import { type AppDeps, createApp } from '#web/app.ts';
+import { createNodeRealtime, type NodeRealtime } from '#web/realtime/node.ts';
 import { startBenchRuntime } from './runtime.ts';
 
 export type EmulatorMode = 'worker' | 'inproc';
@@ -182,6 +183,8 @@ export interface WebBench {
   seedMs: number;
   /** A new user of `role` logged in through `POST /api/auth/login`: its session cookie. */
   login(role: Role): Promise<string>;
+  /** The `/ws` hub and feed when `realtime` was asked for. */
+  realtime: NodeRealtime | null;
   close(): Promise<void>;
 }
 
@@ -190,6 +193,10 @@ export interface WebBenchOptions {
   entry: URL;
   /** Also run the data chain's stores (in-memory DuckDB, migrated; local artifacts). */
   data?: boolean;
+  /** Seed 1,000 jobs and 50 config revisions (default true). */
+  seed?: boolean;
+  /** Serve `/ws` (the hub and its Redis feed, as `ghtrader up` wires them). */
+  realtime?: boolean;
 }
 
 export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
@@ -236,6 +243,7 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
     const artifacts = new LocalArtifactStore(path.join(dir, 'artifacts'));
     data = { store, artifacts, calendar: await loadDataCalendar(artifacts) };
   }
+  const realtime = opts.realtime ? createNodeRealtime({ config, auth, log }) : null;
   const app = createApp({
     config,
     jobs: rt.jobs,
@@ -247,13 +255,16 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
     clock: systemClock,
     ids: ulidGen,
     ...(data ? { data } : {}),
+    ...(realtime ? { realtime: realtime.deps } : {}),
   });
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s as Server));
   });
+  realtime?.attach(app, server);
   const port = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${port}`;
   const close = async () => {
+    await realtime?.close();
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
     await store?.close();
@@ -263,8 +274,9 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
   };
   try {
     const t0 = performance.now();
-    const jobIds = await seedJobs(rt);
-    const headRevision = await seedRevisions(rt);
+    const seed = opts.seed ?? true;
+    const jobIds = seed ? await seedJobs(rt) : [];
+    const headRevision = seed ? await seedRevisions(rt) : (await rt.configService.head()).revision;
     const seedMs = performance.now() - t0;
     let users = 0;
     const login = async (role: Role) => {
@@ -279,7 +291,7 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
       if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
       return (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     };
-    return { rt, origin, port, emulators: mode, jobIds, headRevision, seedMs, login, close };
+    return { rt, origin, port, emulators: mode, jobIds, headRevision, seedMs, login, realtime, close };
   } catch (err) {
     await close();
     throw err;
