@@ -5,10 +5,12 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { reportError } from './cli-support.ts';
 import { registerAdmin } from './commands/admin.ts';
+import { registerBroadcaster } from './commands/broadcaster.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerData } from './commands/data.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerSupervisor } from './commands/supervisor.ts';
 import { up } from './commands/up.ts';
 import { SIM_CLOCK_CHOICES, type SimClockChoice } from './local-stack.ts';
 
@@ -73,7 +75,9 @@ registerConfig(program);
 registerJobs(program);
 registerData(program);
 registerSim(program);
+registerSupervisor(program);
 registerAdmin(program);
+registerBroadcaster(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,11 +11,14 @@ import { serve } from '@hono/node-server';
 import { createLocalRunner } from '#functions/local-runner.ts';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
 import { resolveConfig } from '#shared/domain/control/config.ts';
+import { HotCache } from '#shared/domain/control/hot-cache.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import { formatCst } from '#shared/domain/market/cst.ts';
 import { systemClock } from '#shared/domain/time.ts';
+import { describeError } from '#shared/errors/base.ts';
 import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
+import { BroadcasterStatsFlusher } from '#shared/infra/aws/broadcaster-stats.ts';
 import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import { DiffClient } from '#shared/infra/diff/client.ts';
@@ -34,6 +37,7 @@ import { persistentSecret } from './secrets.ts';
 import { type SimulatorHandle, startSimulator } from './sim/server.ts';
 import { type ShiftedStart, shiftedSimStart } from './sim-demo-clock.ts';
 import { removeStackFile, writeStackFile } from './stack-file.ts';
+import { createSupervisorProcess } from './supervisor/start.ts';
 
 export interface LocalStackOptions {
   env: Record<string, string | undefined>;
@@ -171,6 +175,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ids: ulidGen,
       log: log.child({ component: 'auth' }),
       limits: config.auth,
+      credentialCacheMs: config.consoleCacheMs,
       cursorSecret,
     });
     const status = new StatusService({
@@ -185,9 +190,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // Live updates: `/ws` fed by one Redis PSUBSCRIBE (control-chain §7), limits from the config revision.
     const cfgHead = await rt.configService.current();
     const cfgLayers = { revision: cfgHead.revision, snapshot: cfgHead.snapshot, env: config.env };
+    // The console's ≤ 1 s hot reads, invalidated by the same feed (control-chain §12).
+    const hot = new HotCache({ ttlMs: config.consoleCacheMs, clock: systemClock });
     const realtime = createNodeRealtime({
       config,
       auth,
+      hot,
       log: log.child({ component: 'realtime' }),
       hub: {
         queueMax: Number(resolveConfig('GHTRADER_WS_CLIENT_QUEUE_MAX', cfgLayers).value),
@@ -196,9 +204,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     });
     const app = createApp({
       realtime: realtime.deps,
+      hot,
       config,
       jobs: rt.jobs,
       configService: rt.configService,
+      supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
       status,
       auth,
       audit: rt.audit,
@@ -226,6 +236,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
           server.close(() => resolve());
         }),
     );
+    // The hub's counters in TradingState `broadcaster#local` every 5 s, as the AWS broadcaster writes its own (§7).
+    const hubStats = new BroadcasterStatsFlusher({
+      doc: rt.clients.doc,
+      table: config.tables.tradingState,
+      id: 'local',
+      sink: 'local',
+      hostId: rt.hostId,
+      source: () => realtime.hub.stats(),
+      clock: systemClock,
+      log,
+    });
+    hubStats.start();
+    cleanups.push(() => hubStats.stop());
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : opts.port;
     const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
@@ -243,6 +266,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ...(sim ? { sim_url: sim.handle.url, sim_token: sim.handle.token } : {}),
     });
     cleanups.push(() => removeStackFile(config.home, process.pid));
+    // The host's supervisor of gateway/strategy processes (control-chain §6.2): standby while another one holds the host.
+    const supervisor = createSupervisorProcess({ rt, hostId: rt.hostId, log });
+    cleanups.push(() => supervisor.stop());
+    supervisor.supervisor
+      .start({ standby: true })
+      .catch((err: unknown) => log.error({ err: describeError(err) }, 'up.supervisor_failed'));
     return { url, config, rt, auth, sim, market, data, stop: cleanup };
   } catch (err) {
     await cleanup();

@@ -64,6 +64,8 @@ export const EnvSchema = z.object({
   GHTRADER_LOGIN_MAX_FAILURES: int(1).default(5),
   GHTRADER_LOGIN_WINDOW_S: num(1).default(900),
   GHTRADER_TRUSTED_PROXY_HOPS: int(0, 10).default(0),
+  /** Console hot-read caches (sessions, job lists, config, audit pages); ≤ 1 s, 0 = off (control-chain §12). */
+  GHTRADER_CONSOLE_CACHE_MS: int(0, 1000).default(1000),
   /** HMAC key for list cursors; derived per stack when absent (see `ghtrader up`). */
   GHTRADER_CURSOR_SECRET: z.string().min(16).optional(),
 });
@@ -111,6 +113,8 @@ export interface AppConfig {
     trustedProxyHops: number;
     cursorSecret: string | undefined;
   };
+  /** Console hot-read cache lifetime in milliseconds (≤ 1000; 0 = off). */
+  consoleCacheMs: number;
 }
 
 /** Parse the environment; throws `ValidationFailedError` naming every bad key, its value and the expectation. */
@@ -175,5 +179,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       trustedProxyHops: e.GHTRADER_TRUSTED_PROXY_HOPS,
       cursorSecret: e.GHTRADER_CURSOR_SECRET,
     },
+    consoleCacheMs: e.GHTRADER_CONSOLE_CACHE_MS,
   };
 }

@@ -15,6 +15,7 @@
 import { Hono } from 'hono';
 import type { AppDeps, WebEnv } from './env.ts';
 import { handleError, handleNotFound } from './errors.ts';
+import { withHotCache } from './hot-reads.ts';
 import { accessLog } from './middleware/access-log.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import { jsonOnlyWrites, limitBody } from './middleware/body-hygiene.ts';
@@ -27,6 +28,7 @@ import { auditRoutes } from './routes/api-audit.ts';
 import { authRoutes } from './routes/api-auth.ts';
 import { configRoutes } from './routes/api-config.ts';
 import { dataRoutes } from './routes/api-data.ts';
+import { desiredRoutes } from './routes/api-desired.ts';
 import { explorerRoutes } from './routes/api-explorer.ts';
 import { jobRoutes } from './routes/api-jobs.ts';
 import { marketRoutes } from './routes/api-market.ts';
@@ -39,7 +41,8 @@ import { StaticAssets } from './static-assets.ts';
 
 export type { AppDeps } from './env.ts';
 
-export function createApp(deps: AppDeps): Hono<WebEnv> {
+export function createApp(given: AppDeps): Hono<WebEnv> {
+  const deps = withHotCache(given);
   const app = new Hono<WebEnv>();
   const assets = new StaticAssets(deps.staticDir);
 
@@ -66,6 +69,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/api/explorer', explorerRoutes(deps));
   app.route('/api/audit', auditRoutes(deps));
   app.route('/api/observability', observabilityRoutes(deps));
+  app.route('/api', desiredRoutes(deps));
   app.route('/ws', wsRoutes(deps));
   app.route('/', pageRoutes(deps, assets));
 

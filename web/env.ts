@@ -4,7 +4,9 @@
  */
 import type { AppConfig } from '#shared/config.ts';
 import type { AuditLog } from '#shared/domain/control/audit.ts';
+import type { HotCache } from '#shared/domain/control/hot-cache.ts';
 import type { StatusSource } from '#shared/domain/control/status.ts';
+import type { SupervisorTelemetryStore } from '#shared/domain/control/supervisor-telemetry.ts';
 import type { ArtifactStore } from '#shared/domain/data/artifacts.ts';
 import type { TickStore } from '#shared/domain/data/tick-store.ts';
 import type { IdGen } from '#shared/domain/ids.ts';
@@ -14,6 +16,7 @@ import type { Clock } from '#shared/domain/time.ts';
 import type { Logger } from '#shared/log.ts';
 import type { AuthService, Principal } from '#shared/services/auth-service.ts';
 import type { ConfigService } from '#shared/services/config-service.ts';
+import type { DesiredService } from '#shared/services/desired-service.ts';
 import type { JobService } from '#shared/services/job-service.ts';
 import type { RealtimeDeps } from './realtime/ws-route.ts';
 
@@ -45,6 +48,22 @@ export interface AppDeps {
    * tests) -> `/ws` answers 503 `dependency_unavailable`.
    */
   realtime?: RealtimeDeps;
+  /**
+   * The console's hot-read cache (≤ 1 s, `web/hot-reads.ts`). Pass the one the realtime feed invalidates
+   * (`ghtrader up`); absent -> the app makes its own, bounded by its lifetime alone.
+   */
+  hot?: HotCache;
+  /**
+   * Desired state and supervisor telemetry behind `/api/{gateway,strategy}/*` and `/api/observability/supervisors`;
+   * absent (a process that wires no desired-state service) -> those desired routes answer 503.
+   */
+  supervision?: SupervisionDeps;
+}
+
+/** The desired-state service and the supervisors' persisted telemetry. */
+export interface SupervisionDeps {
+  desired: DesiredService;
+  telemetry: SupervisorTelemetryStore;
 }
 
 export interface WebVariables {

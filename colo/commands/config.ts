@@ -64,7 +64,9 @@ async function withConfigService<T>(
   try {
     const service = new ConfigService({
       store: new DynamoConfigStore(clients.doc, config.tables.config),
-      audit: new DynamoAuditLog(clients.doc, config.tables.audit, systemClock, ulidGen),
+      audit: new DynamoAuditLog(clients.doc, config.tables.audit, systemClock, ulidGen, (entry) => {
+        pending.push(['audit:updates', entry]);
+      }),
       publish: (channel, message) => {
         pending.push([channel, message]);
       },

@@ -197,3 +197,76 @@ export class QueryTimeoutError extends ControlError {
     );
   }
 }
+
+/** A `live_trade` desired document without `confirm_live: "I_UNDERSTAND"` (control-chain §6.1). */
+export class ConfirmLiveRequiredError extends ControlError {
+  constructor(profile: string) {
+    super(
+      'confirm_live_required',
+      400,
+      `desired mode live_trade for ${profile} needs confirm_live: "I_UNDERSTAND" (anything else is refused)`,
+      { details: { account_profile: profile } },
+    );
+  }
+}
+
+/** A start with no desired document to start from (strategy: nothing stored and none sent). */
+export class NoDesiredError extends ControlError {
+  constructor(component: string, profile: string) {
+    super(
+      'no_desired',
+      400,
+      `no desired ${component} document for ${profile}: send one with the start request or POST /api/${component}/desired first`,
+      { details: { component, account_profile: profile } },
+    );
+  }
+}
+
+/** A strategy that would run with no symbol. */
+export class NoSymbolsError extends ControlError {
+  constructor(profile: string) {
+    super('no_symbols', 400, `the strategy for ${profile} needs at least one symbol in desired.symbols to run`, {
+      details: { account_profile: profile },
+    });
+  }
+}
+
+/** A desired write with `expected_desired_revision` lost the race: the document moved on. */
+export class DesiredRevisionConflictError extends ControlError {
+  constructor(document: string, expected: number, head: number | null) {
+    super(
+      'desired_revision_conflict',
+      409,
+      `desired revision conflict on ${document}: expected ${expected}, but the head is ${head ?? 'none'}; re-read and retry`,
+      { details: { document, expected_desired_revision: expected, desired_revision: head } },
+    );
+  }
+}
+
+/** A start that would change nothing: the component already runs (or is being brought up) in that mode. */
+export class AlreadyRunningError extends ControlError {
+  constructor(component: string, profile: string, mode: string, state: string) {
+    super(
+      'already_running',
+      409,
+      `${component} ${profile} is already desired in mode ${mode} (supervisor state ${state}); stop it first or change desired`,
+      { details: { component, account_profile: profile, mode, component_status: state } },
+    );
+  }
+}
+
+/** Another supervisor holds `supervisor:host=<h>`; the message is exactly `lease_held:<owner>` (exit 1). */
+export class SupervisorLeaseHeldError extends ControlError {
+  constructor(key: string, owner: string, expiresAt: string, fence: number) {
+    super('lease_held', 409, `lease_held:${owner}`, { details: { key, owner, expires_at: expiresAt, fence } });
+  }
+}
+
+/** Another supervisor process holds this home's OS lock (`$GHTRADER_HOME/run/supervisor.lock`). */
+export class HostLockHeldError extends ControlError {
+  constructor(path: string, holder: string) {
+    super('host_lock_held', 409, `host_lock_held:${holder} (${path}); one supervisor per host and home`, {
+      details: { path, holder },
+    });
+  }
+}

@@ -42,6 +42,7 @@ import {
 } from '../domain/control/auth-secrets.ts';
 import type { StoreKey, UserStore } from '../domain/control/auth-store.ts';
 import { decodeCursor, encodeCursor } from '../domain/control/cursor.ts';
+import { HotCache } from '../domain/control/hot-cache.ts';
 import { type Role, roleAtLeast } from '../domain/control/roles.ts';
 import { parseOrThrow } from '../domain/control/validation.ts';
 import type { IdGen } from '../domain/ids.ts';
@@ -76,6 +77,11 @@ export interface AuthServiceDeps {
   cursorSecret: string;
   /** CSPRNG; defaults to `crypto.randomBytes`. */
   random?: RandomBytes;
+  /**
+   * Lifetime of the in-process session and token cache (≤ 1000 ms; 0 = every request reads the store). Logout,
+   * revocation and expiry in this process take effect at once; in another process within this long.
+   */
+  credentialCacheMs?: number;
 }
 
 /** Who is asking, as the transport saw it. */
@@ -165,10 +171,13 @@ export interface ListResult<T> {
 export class AuthService {
   private readonly random: RandomBytes;
   private readonly userCache = new Map<string, { user: UserRecord | null; atMs: number }>();
+  /** Sessions by id hash and tokens by id (control-chain §12 hot reads); tagged with their own key. */
+  private readonly credentials: HotCache;
   private dummyHash: Promise<string> | undefined;
 
   constructor(private readonly deps: AuthServiceDeps) {
     this.random = deps.random ?? randomBytes;
+    this.credentials = new HotCache({ ttlMs: deps.credentialCacheMs ?? 0, clock: deps.clock, maxEntries: 5_000 });
   }
 
   /** Username/password login. Costs one scrypt whether or not the user exists; rate-limited before checking. */
@@ -261,7 +270,10 @@ export class AuthService {
 
   /** End a session (no-op for bearer callers); audited. */
   async logout(principal: Principal, meta: AuthMeta): Promise<void> {
-    if (principal.session) await this.deps.users.deleteSession(principal.session.idSha256);
+    if (principal.session) {
+      this.credentials.invalidate(`session:${principal.session.idSha256}`);
+      await this.deps.users.deleteSession(principal.session.idSha256);
+    }
     await this.audit({
       ...this.auditActor(callerOf(principal, meta)),
       action: 'auth.logout',
@@ -275,7 +287,8 @@ export class AuthService {
   async authenticateSession(sessionId: string): Promise<Principal | null> {
     if (!isSecretShaped(sessionId)) return null;
     const idSha256 = sha256HexOf(sessionId);
-    const session = await this.deps.users.getSession(idSha256);
+    const tag = `session:${idSha256}`;
+    const session = await this.credentials.get(tag, [tag], () => this.deps.users.getSession(idSha256));
     if (!session) return null;
     const now = this.deps.clock.nowMs();
     const verdict = sessionVerdict(session, now, {
@@ -283,12 +296,16 @@ export class AuthService {
       maxS: this.deps.limits.sessionMaxS,
     });
     if (!verdict.valid) {
+      this.credentials.invalidate(tag);
       await this.deps.users.deleteSession(idSha256);
       return null;
     }
     const user = await this.cachedUser(session.user_id);
     if (!user || user.disabled) return null;
-    if (verdict.touchDue) await this.deps.users.touchSession(idSha256, session.last_seen_at, isoUtc(now));
+    if (verdict.touchDue) {
+      this.credentials.invalidate(tag);
+      await this.deps.users.touchSession(idSha256, session.last_seen_at, isoUtc(now));
+    }
     return {
       userId: user.user_id,
       username: user.username,
@@ -304,13 +321,15 @@ export class AuthService {
   async authenticateBearer(tokenText: string): Promise<Principal | null> {
     const parsed = parseApiToken(tokenText);
     if (!parsed) return null;
-    const token = await this.deps.users.getToken(parsed.id);
+    const tag = `token:${parsed.id}`;
+    const token = await this.credentials.get(tag, [tag], () => this.deps.users.getToken(parsed.id));
     if (!token || !constantTimeEqual(sha256HexOf(parsed.secret), token.secret_sha256)) return null;
     const now = this.deps.clock.nowMs();
     if (token.revoked_at || Date.parse(token.expires_at) <= now) return null;
     const owner = await this.cachedUser(token.owner_id);
     if (!owner || owner.disabled) return null;
     if (!token.last_used_at || now - Date.parse(token.last_used_at) >= TOUCH_INTERVAL_S * 1000) {
+      this.credentials.invalidate(tag);
       await this.deps.users.touchToken(token.token_id, isoUtc(now), isoUtc(now - TOUCH_INTERVAL_S * 1000));
     }
     return {
@@ -405,6 +424,7 @@ export class AuthService {
       throw new ForbiddenError('admin', caller.role);
     }
     const revoked = await this.deps.users.revokeToken(tokenId, caller.actor.name, isoUtc(this.deps.clock.nowMs()));
+    this.credentials.invalidate(`token:${tokenId}`);
     if (!revoked) throw new NotFoundError('token', tokenId);
     await this.audit({
       ...this.auditActor(caller),

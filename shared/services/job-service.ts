@@ -12,6 +12,13 @@ import { findJobKind, JOB_KINDS } from '../domain/control/job-kinds/index.ts';
 import type { JobQueue } from '../domain/control/job-queue.ts';
 import { type ListJobsQuery, ListJobsQuerySchema, SubmitJobRequestSchema } from '../domain/control/job-requests.ts';
 import type { JobStore } from '../domain/control/job-store.ts';
+import {
+  mergeTimeline,
+  TIMELINE_MAX_ITEMS,
+  TimelineQuerySchema,
+  type TimelineResult,
+  timelineWindow,
+} from '../domain/control/job-timeline.ts';
 import { dedupeKeyOf, isTerminal, type JobRecord, type JobSummary, summarizeJob } from '../domain/control/jobs.ts';
 import type { Actor } from '../domain/control/roles.ts';
 import { parseOrThrow, zodIssues } from '../domain/control/validation.ts';
@@ -189,6 +196,30 @@ export class JobService {
     const filters = { status: q.status, kind: q.kind, var: q.var, q: q.q };
     const [counts, page] = await Promise.all([this.counts(), this.page(q, filters)]);
     return { ...page, limit: q.limit, counts };
+  }
+
+  /**
+   * `GET /api/jobs/timeline`: jobs created in the window (default the last 24 h, ≤ 7 days) plus every running job, at
+   * most 1000, newest first; key-condition queries only.
+   */
+  async timeline(rawQuery: unknown): Promise<TimelineResult> {
+    const q = parseOrThrow(TimelineQuerySchema, rawQuery ?? {}, 'job timeline query');
+    const window = timelineWindow(q, this.deps.clock.nowMs());
+    if ('error' in window) {
+      throw new ValidationFailedError(`invalid job timeline query: ${window.error}`, [
+        { path: ['from'], code: 'custom', message: window.error },
+      ]);
+    }
+    const [created, running] = await Promise.all([
+      this.deps.store.listCreatedBetween({
+        ...window,
+        ...(q.var ? { var: q.var } : {}),
+        limit: TIMELINE_MAX_ITEMS,
+      }),
+      this.deps.store.listByStatus('running', TIMELINE_MAX_ITEMS, window.from),
+    ]);
+    const stillRunning = running.filter((j) => !q.var || j.var === q.var);
+    return { ...window, items: mergeTimeline(created.items, stillRunning), truncated: created.truncated };
   }
 
   async counts(): Promise<{ queued: number; running: number }> {

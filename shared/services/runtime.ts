@@ -12,13 +12,16 @@ import { DynamoAuditLog } from '../infra/aws/audit-log.ts';
 import { lookupQueueUrls, type QueueUrls } from '../infra/aws/bootstrap.ts';
 import { type AwsClients, createAwsClients } from '../infra/aws/clients.ts';
 import { DynamoConfigStore } from '../infra/aws/config-store.ts';
+import { DynamoDesiredStore } from '../infra/aws/desired-store.ts';
 import { SqsJobQueue } from '../infra/aws/job-queue.ts';
 import { DynamoJobStore } from '../infra/aws/job-store.ts';
 import { DynamoLockStore } from '../infra/aws/lock-store.ts';
+import { DynamoSupervisorTelemetry } from '../infra/aws/supervisor-telemetry.ts';
 import { RedisJobEvents } from '../infra/redis/job-events.ts';
 import { RedisWarmPath } from '../infra/redis/warm-path.ts';
 import type { Logger } from '../log.ts';
 import { ConfigService } from './config-service.ts';
+import { DesiredService } from './desired-service.ts';
 import type { JobHandler, JobHandlers } from './job-handlers.ts';
 import { JobRecovery } from './job-recovery.ts';
 import { JobService } from './job-service.ts';
@@ -39,6 +42,10 @@ export interface Runtime {
   jobs: JobService;
   /** Config revisions (control-chain §5); `bootstrap()` puts the baseline revision. */
   configService: ConfigService;
+  /** Desired gateway/strategy documents (control-chain §6.1) and the supervisors' telemetry (§6.2). */
+  desiredStore: DynamoDesiredStore;
+  desired: DesiredService;
+  supervisorTelemetry: DynamoSupervisorTelemetry;
   handlers: JobHandlers;
   /** Register more kinds' handlers (data chain, …) before workers start; a kind registered twice is an error. */
   addHandlers(more: JobHandlers): void;
@@ -72,13 +79,16 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
   const store = new DynamoJobStore(clients.doc, config.tables.jobs);
   const queue = new SqsJobQueue(clients.sqs, queueUrls.jobs, queueUrls.jobsDlq);
   const locks = new DynamoLockStore(clients.doc, config.tables.locks, clock);
-  const audit = new DynamoAuditLog(clients.doc, config.tables.audit, clock, ulidGen);
   const warm = new RedisWarmPath({
     url: config.redis.url,
     prefix: config.redis.prefix,
     enabled: config.redis.enabled,
     log: log.child({ component: 'redis' }),
   });
+  // Every stored entry goes out on `audit:updates` (operators' `audit` topic; the console's audit cache).
+  const audit = new DynamoAuditLog(clients.doc, config.tables.audit, clock, ulidGen, (entry) =>
+    warm.publish('audit:updates', entry),
+  );
   const events = new RedisJobEvents(warm);
   const counters = new JobCounters();
   const jobs = new JobService(
@@ -98,6 +108,19 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     ...systemJobHandlers({ doc: clients.doc, tables: config.tables, queue, warm, audit, clock }),
   };
   const hostId = config.hostId ?? os.hostname();
+  const desiredStore = new DynamoDesiredStore(clients.doc, config.tables.config);
+  const supervisorTelemetry = new DynamoSupervisorTelemetry(clients.doc, config.tables.tradingState);
+  const desired = new DesiredService({
+    store: desiredStore,
+    telemetry: supervisorTelemetry,
+    configService,
+    env: config.env,
+    audit,
+    warm,
+    clock,
+    log: log.child({ component: 'desired' }),
+    hostId,
+  });
   const recovery = new JobRecovery({
     store,
     queue,
@@ -119,6 +142,9 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     events,
     jobs,
     configService,
+    desiredStore,
+    desired,
+    supervisorTelemetry,
     handlers,
     addHandlers(more) {
       for (const [kind, h] of Object.entries(more)) {

@@ -2,9 +2,9 @@
  * The console's one client script (bundled by `build.mjs` to `dist/web/static/app.js`). Plain DOM, no
  * framework: actions go through `fetch` + JSON with the session's `x-csrf-token`; pages work without it for reading.
  */
-import { api, describe, readPageData, setCsrfToken, toast } from './api.ts';
+import { api, describe, type PageData, readPageData, setCsrfToken, toast } from './api.ts';
 import { initConfigPage } from './config.ts';
-import { initDataPage } from './data.ts';
+import { initDataActions, initDataPage } from './data.ts';
 import { initExplorerPage } from './explorer.ts';
 import { initJobDetail, initJobsPage, liveJobsList } from './jobs.ts';
 import { type LiveTopic, startLive } from './live.ts';
@@ -26,7 +26,11 @@ function main(): void {
   });
   // Topics this page follows live; every page's socket also carries `system.warm_path` for the badge.
   const topics: LiveTopic[] = [];
-  if (data.page === 'dashboard') topics.push(liveJobsList('jobs:all'));
+  if (data.page === 'dashboard') {
+    topics.push(liveJobsList('jobs:all'));
+    const d = data as PageData & { can_operate?: boolean };
+    if (d.can_operate && d.variety && document.getElementById('data-actions-h')) initDataActions(d.variety);
+  }
   if (data.page === 'jobs') topics.push(...initJobsPage(data));
   if (data.page === 'job') topics.push(...initJobDetail(data));
   if (data.page === 'system') initSystemPage();

@@ -111,7 +111,8 @@ async function submit(
   }
 }
 
-function initActions(variety: string): void {
+/** Wire the `DataActions` buttons and validate form (Data page, dashboard quick actions). */
+export function initDataActions(variety: string): void {
   for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-job-kind]')) {
     button.addEventListener('click', () => {
       const kind = button.dataset.jobKind ?? '';
@@ -146,7 +147,7 @@ function render(o: DataOverview, signature: string | null): void {
 export function initDataPage(data: DataPageData): LiveTopic[] {
   const variety = data.variety;
   if (!variety || !data.data_available) return [];
-  if (data.can_operate) initActions(variety);
+  if (data.can_operate) initDataActions(variety);
   const signature = data.signature ?? null;
   const refresh = async () => render(await api<DataOverview>('GET', `/api/data/${variety}/overview`), signature);
   const tick = async () => {

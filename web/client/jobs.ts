@@ -132,7 +132,14 @@ export function liveJobsList(topic: string): LiveTopic {
   // The newest pushed summary per job, re-applied after each server refresh (which may have read an older state).
   const latest = new Map<string, JobSummaryLite>();
   const refresh = async () => {
-    await swapFromServer(['jobs-kpis', 'jobs-list', 'nav-jobs']);
+    await swapFromServer([
+      'jobs-kpis',
+      'jobs-list',
+      'nav-jobs',
+      'jobs-timeline-figure',
+      'jobs-timeline-table',
+      'pipeline-strip',
+    ]);
     for (const job of latest.values()) applySummary(job);
   };
   const refreshSoon = throttle(refresh, LIST_REFRESH_MS);

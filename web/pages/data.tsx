@@ -81,10 +81,11 @@ function SectionBody<T>(props: { s: Section<T>; id: string; render: (data: T) =>
   return <>{props.render(s.data)}</>;
 }
 
-function Actions(props: { variety: string }) {
+/** The data kinds' submit actions (operator), on the Data page and as the dashboard's quick actions. */
+export function DataActions(props: { variety: string; heading?: string }) {
   return (
     <section aria-labelledby="data-actions-h" class="panel">
-      <h2 id="data-actions-h">Run data jobs</h2>
+      <h2 id="data-actions-h">{props.heading ?? 'Run data jobs'}</h2>
       <div class="data-actions">
         <div>
           <button type="button" id="data-submit-schedule" data-job-kind="data.schedule" aria-describedby="d-sched">
@@ -566,7 +567,7 @@ export function DataPage(props: DataPageProps) {
             <span aria-hidden="true">⟳</span> Newer results are available.{' '}
             <a href={`/v/${ctx.variety}/data`}>Reload the page</a>
           </p>
-          {props.canOperate ? <Actions variety={ctx.variety} /> : null}
+          {props.canOperate ? <DataActions variety={ctx.variety} /> : null}
           <div class="data-grid">
             <section class="panel" aria-labelledby="data-validation-h">
               <h2 id="data-validation-h">Readiness: last validation</h2>

@@ -1,6 +1,9 @@
 /** `/v/{var}/jobs`: filters in the URL, cursor pages, the jobs table and (operator) the submit actions. */
+
+import type { TimelineResult } from '#shared/domain/control/job-timeline.ts';
 import { JOB_STATUSES, type JobSummary } from '#shared/domain/control/jobs.ts';
 import type { JobListResult } from '#shared/services/job-service.ts';
+import { JobTimeline } from './job-timeline.tsx';
 import { type ChromeContext, Layout } from './layout.tsx';
 import { JobStatusLabel } from './state-label.tsx';
 import { Time } from './time-text.tsx';
@@ -66,6 +69,9 @@ export interface JobsFilters {
 export interface JobsPageProps {
   ctx: ChromeContext;
   list: JobListResult;
+  /** The last 24 h (this variety when the scope is, else every job). */
+  timeline: TimelineResult;
+  nowMs: number;
   filters: JobsFilters;
   canOperate: boolean;
   nextHref: string | null;
@@ -108,6 +114,11 @@ export function JobsPage(props: JobsPageProps) {
           </form>
         </section>
       ) : null}
+
+      <section aria-labelledby="timeline-h" class="panel">
+        <h2 id="timeline-h">Timeline, last 24 h</h2>
+        <JobTimeline timeline={props.timeline} nowMs={props.nowMs} variety={ctx.variety} />
+      </section>
 
       <section aria-labelledby="list-h" class="panel">
         <h2 id="list-h">All jobs</h2>

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { createNodeWebSocket } from '@hono/node-ws';
 import type { Hono } from 'hono';
 import type { AppConfig } from '#shared/config.ts';
+import type { HotCache } from '#shared/domain/control/hot-cache.ts';
 import { RedisRealtimeFeed } from '#shared/infra/redis/realtime-feed.ts';
 import type { Logger } from '#shared/log.ts';
 import type { AuthService } from '#shared/services/auth-service.ts';
@@ -27,6 +28,11 @@ export function createNodeRealtime(o: {
   auth: AuthService;
   log: Logger;
   hub?: Omit<HubOptions, 'log' | 'reauthenticate'>;
+  /**
+   * The app's hot-read cache: every feed message invalidates what it makes stale, and the whole cache is dropped
+   * when the feed goes down or comes back (messages may have been missed meanwhile).
+   */
+  hot?: HotCache;
 }): NodeRealtime {
   let appRef: Hono<WebEnv> | null = null;
   const nodeWs = createNodeWebSocket({
@@ -51,7 +57,16 @@ export function createNodeRealtime(o: {
   });
   const feed = new RedisRealtimeFeed(
     { url: o.config.redis.url, prefix: o.config.redis.prefix, enabled: o.config.redis.enabled, log: o.log },
-    { message: (channel, message) => hub.deliver(channel, message), state: (s) => hub.announce(s) },
+    {
+      message: (channel, message) => {
+        o.hot?.invalidateForChannel(channel, message);
+        hub.deliver(channel, message);
+      },
+      state: (s) => {
+        o.hot?.clear();
+        hub.announce(s);
+      },
+    },
   );
   return {
     deps: { hub, upgradeWebSocket: nodeWs.upgradeWebSocket },

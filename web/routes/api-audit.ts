@@ -8,6 +8,7 @@ import type { Variety } from '#shared/domain/control/varieties.ts';
 import { ControlError, MethodNotAllowedError } from '#shared/errors/control.ts';
 import { type AuditListResult, AuditService } from '#shared/services/audit-service.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
+import { type HotDeps, hotAudit } from '../hot-reads.ts';
 import { requireRole } from '../middleware/require-role.ts';
 
 /** The audit reader over the app's audit log, signing cursors with the deployment's cursor secret. */
@@ -15,9 +16,9 @@ export function auditService(deps: Pick<AppDeps, 'audit' | 'clock' | 'config'>):
   return new AuditService({ audit: deps.audit, clock: deps.clock, cursorSecret: deps.config.auth.cursorSecret });
 }
 
-export function auditRoutes(deps: AppDeps): Hono<WebEnv> {
+export function auditRoutes(deps: HotDeps): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
-  const svc = auditService(deps);
+  const svc = hotAudit(deps, auditService(deps));
 
   app.get('/', requireRole(deps, 'operator'), async (c) => c.json(await svc.list(c.req.query())));
 
@@ -64,7 +65,7 @@ function pageInstant(raw: string, edge: 'from' | 'to'): string {
 
 /** Everything the Audit page renders: the same service call as `GET /api/audit`, errors shown instead of thrown. */
 export async function loadAuditPage(
-  svc: AuditService,
+  svc: Pick<AuditService, 'list'>,
   variety: Variety,
   query: Record<string, string>,
 ): Promise<AuditPageModel> {

@@ -9,7 +9,8 @@ import type { Variety } from '#shared/domain/control/varieties.ts';
 import { ControlError, NotFoundError, ValidationFailedError } from '#shared/errors/control.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { ConfigService, EffectiveView, HistoryItem, SchemaItem } from '#shared/services/config-service.ts';
-import type { AppDeps, WebEnv } from '../env.ts';
+import type { WebEnv } from '../env.ts';
+import { type HotDeps, hotConfig } from '../hot-reads.ts';
 import { requireRole } from '../middleware/require-role.ts';
 import { readJson } from '../request-body.ts';
 import { authMeta, principalOf } from '../request-info.ts';
@@ -127,26 +128,31 @@ async function loadEffective(svc: ConfigService, query: Record<string, string>):
   }
 }
 
-export function configRoutes(deps: AppDeps): Hono<WebEnv> {
+export function configRoutes(deps: HotDeps): Hono<WebEnv> {
   const hops = deps.config.auth.trustedProxyHops;
   const app = new Hono<WebEnv>();
   const svc = deps.configService;
+  const hot = hotConfig(deps);
 
-  app.get('/effective', requireRole(deps, 'viewer'), async (c) => c.json(await svc.effective(c.req.query())));
+  app.get('/effective', requireRole(deps, 'viewer'), async (c) => c.json(await hot.effective(c.req.query())));
 
   app.get('/schema', requireRole(deps, 'viewer'), (c) => c.json({ items: svc.schema(c.req.query()) }));
 
-  app.get('/history', requireRole(deps, 'viewer'), async (c) => c.json(await svc.history(c.req.query())));
+  app.get('/history', requireRole(deps, 'viewer'), async (c) => c.json(await hot.history(c.req.query())));
 
   app.get('/revisions/:n', requireRole(deps, 'viewer'), async (c) => c.json(await svc.getRevision(revisionParam(c))));
 
-  app.post('/set', requireRole(deps, 'admin', 'config.set'), async (c) =>
-    c.json(await svc.set(callerOf(principalOf(c), authMeta(c, hops)), await readJson(c), 'api_set')),
-  );
+  app.post('/set', requireRole(deps, 'admin', 'config.set'), async (c) => {
+    const r = await svc.set(callerOf(principalOf(c), authMeta(c, hops)), await readJson(c), 'api_set');
+    hot.changed();
+    return c.json(r);
+  });
 
-  app.post('/rollback', requireRole(deps, 'admin', 'config.rollback'), async (c) =>
-    c.json(await svc.rollback(callerOf(principalOf(c), authMeta(c, hops)), await readJson(c))),
-  );
+  app.post('/rollback', requireRole(deps, 'admin', 'config.rollback'), async (c) => {
+    const r = await svc.rollback(callerOf(principalOf(c), authMeta(c, hops)), await readJson(c));
+    hot.changed();
+    return c.json(r);
+  });
 
   return app;
 }

@@ -5,7 +5,8 @@
  * - `/runtime`: per route template `{count, error_count, error_rate, p50_ms, p95_ms, p99_ms, max_ms}` over the rolling
  *   5 × 1-min window with since-start counts, and the jobs counters (`by_status` are exact status-index counts).
  * - `/slo`: the SLO snapshot; its rules live in `#shared/domain/control/slo.ts`, this file measures the inputs.
- * - `/supervisors`: the supervisors object (no supervisor runs yet: it needs the trading chain).
+ * - `/supervisors`: the supervisors object from the telemetry supervisors persist in TradingState, plus every
+ *   (component, profile) record in full.
  *
  * A dependency outage never makes these answer 500: each input has a deadline, and one that fails or times out is
  * reported with its message (the plane it feeds becomes `error` or `warn` by the rules).
@@ -35,6 +36,7 @@ import { isoUtc } from '#shared/domain/time.ts';
 import { DependencyUnavailableError } from '#shared/errors/control.ts';
 import { auditWriteFailuresTotal } from '#shared/services/audit-append.ts';
 import { aliasOfVariety } from '#shared/services/data/data-view.ts';
+import { supervisorsOverview } from '#shared/services/supervisor-view.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { requireRole } from '../middleware/require-role.ts';
 import { routeMetricsOf } from '../middleware/route-metrics.ts';
@@ -46,8 +48,8 @@ const SLO_CACHE_MS = 1_000;
 /** Freshness reads the builds table of every variety; it changes at most once per build. */
 const FRESHNESS_CACHE_MS = 60_000;
 
-const NO_SUPERVISOR =
-  'no supervisor runs yet: the gateway/strategy supervisor arrives with the trading chain, so there is no host to report';
+const NO_SUPERVISION =
+  'this process wires no supervisor telemetry (desired state and supervisors of the trading chain), so there is no host to report';
 const NO_MODELS = 'no models yet: training arrives with the model chain (issue 5)';
 
 export function observabilityRoutes(deps: AppDeps): Hono<WebEnv> {
@@ -87,16 +89,22 @@ export function observabilityRoutes(deps: AppDeps): Hono<WebEnv> {
 
   app.get('/supervisors', requireRole(deps, 'viewer'), async (c) => {
     const { value } = await slo.thresholds();
-    const { view } = evaluateSupervisors(supervisorsInput(), value);
-    return c.json({ ...view, as_of: isoUtc(deps.clock.nowMs()) });
+    const s = deps.supervision;
+    if (!s) {
+      const { view } = evaluateSupervisors(noSupervision(), value);
+      return c.json({ ...view, components: [], as_of: isoUtc(deps.clock.nowMs()) });
+    }
+    const overview = await supervisorsOverview(s.telemetry, deps.clock.nowMs());
+    const { view } = evaluateSupervisors(overview.input, value);
+    return c.json({ ...view, components: overview.components, as_of: isoUtc(deps.clock.nowMs()) });
   });
 
   return app;
 }
 
-/** No supervisor runs in this deployment yet (it needs the trading chain). */
-function supervisorsInput(): SupervisorsInput {
-  return { hosts: [], restarts_total: 0, crash_loop: [], message: NO_SUPERVISOR };
+/** Nothing to report: this process has no supervisor telemetry store. */
+function noSupervision(): SupervisorsInput {
+  return { hosts: [], restarts_total: 0, crash_loop: [], message: NO_SUPERVISION };
 }
 
 type Measured<T> = { ok: true; value: T } | { ok: false; error: InputError };
@@ -188,6 +196,10 @@ class SloCollector {
 
   private async control(): Promise<ControlPlaneInput> {
     const jobs = this.deps.jobs;
+    const supervision = this.deps.supervision;
+    const supervisorsMeasured = measure('supervisors.telemetry', async () =>
+      supervision ? (await supervisorsOverview(supervision.telemetry, this.deps.clock.nowMs())).input : noSupervision(),
+    );
     const [running, queued, oldest, leaseExpired, depth] = await Promise.all([
       measure('jobs.count.running', () => jobs.countByStatus('running')),
       measure('jobs.count.queued', () => jobs.countByStatus('queued')),
@@ -195,6 +207,7 @@ class SloCollector {
       measure('jobs.lease_expired_running', () => jobs.leaseExpiredRunning()),
       measure('sqs.depth', () => jobs.queueDepth()),
     ]);
+    const supervisors = await supervisorsMeasured;
     const errors: InputError[] = [];
     const queuedJobs = valueOr(queued, errors);
     const oldestJob = valueOr(oldest, errors);
@@ -217,7 +230,12 @@ class SloCollector {
       lease_expired_running: valueOr(leaseExpired, errors),
       audit_write_failures_total: auditWriteFailuresTotal(),
       ws: this.ws(),
-      supervisors: supervisorsInput(),
+      supervisors: valueOr(supervisors, errors) ?? {
+        hosts: [],
+        restarts_total: 0,
+        crash_loop: [],
+        message: `supervisor telemetry unreadable (see errors): ${supervisors.ok ? '' : supervisors.error.message}`,
+      },
       errors,
     };
   }

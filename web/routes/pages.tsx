@@ -11,7 +11,8 @@ import { type Variety, VarietySchema } from '#shared/domain/control/varieties.ts
 import { describeError } from '#shared/errors/base.ts';
 import { NotFoundError } from '#shared/errors/control.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
-import type { AppDeps, WebEnv } from '../env.ts';
+import type { WebEnv } from '../env.ts';
+import { type HotDeps, hotAudit, hotJobs } from '../hot-reads.ts';
 import { requireRole } from '../middleware/require-role.ts';
 import { AuditPage } from '../pages/audit.tsx';
 import { ConfigPage } from '../pages/config.tsx';
@@ -34,14 +35,16 @@ import { DataChainOffError, loadOverview } from './api-data.ts';
 import { loadExplorerPage } from './api-explorer.ts';
 import { jobIdParam } from './api-jobs.ts';
 import { MarketFeedOffError, marketJson } from './api-market.ts';
+import { loadDashboard } from './dashboard-model.ts';
 
 const PER_PAGE = { default: 50, min: 20, max: 200 } as const;
 
 /** A rendered hono/jsx element: a string, or a promise of one when a component is async. */
 type Rendered = { toString(): string | Promise<string> };
 
-export function pageRoutes(deps: AppDeps, assets: StaticAssets): Hono<WebEnv> {
+export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
+  const jobs = hotJobs(deps);
   const hops = deps.config.auth.trustedProxyHops;
 
   const hrefs = async () => ({ css: await assets.href('app.css'), js: await assets.href('app.js') });
@@ -93,8 +96,13 @@ export function pageRoutes(deps: AppDeps, assets: StaticAssets): Hono<WebEnv> {
 
   app.get('/v/:var/dashboard', async (c) => {
     const started = performance.now();
-    const [ctx, newest] = await Promise.all([chrome(c, 'dashboard'), deps.jobs.list({ limit: '20' })]);
-    return render(c, <DashboardPage ctx={ctx} newest={newest} />, started);
+    const variety = c.req.param('var') as Variety;
+    const [ctx, model] = await Promise.all([chrome(c, 'dashboard'), loadDashboard(c, deps, variety)]);
+    return render(
+      c,
+      <DashboardPage ctx={ctx} model={model} canOperate={roleAtLeast(ctx.user.role, 'operator')} />,
+      started,
+    );
   });
 
   app.get('/v/:var/market', async (c) => {
@@ -142,7 +150,11 @@ export function pageRoutes(deps: AppDeps, assets: StaticAssets): Hono<WebEnv> {
     if (filters.q) listQuery.q = filters.q;
     if (filters.scope === 'var') listQuery.var = variety;
     if (q.cursor) listQuery.cursor = q.cursor;
-    const [ctx, list] = await Promise.all([chrome(c, 'jobs'), deps.jobs.list(listQuery)]);
+    const [ctx, list, timeline] = await Promise.all([
+      chrome(c, 'jobs'),
+      jobs.list(listQuery),
+      jobs.timeline(filters.scope === 'var' ? { var: variety } : {}),
+    ]);
     const params = new URLSearchParams({
       ...(filters.status ? { status: filters.status } : {}),
       ...(filters.kind ? { kind: filters.kind } : {}),
@@ -156,6 +168,8 @@ export function pageRoutes(deps: AppDeps, assets: StaticAssets): Hono<WebEnv> {
       <JobsPage
         ctx={ctx}
         list={list}
+        timeline={timeline}
+        nowMs={deps.clock.nowMs()}
         filters={filters}
         canOperate={roleAtLeast(ctx.user.role, 'operator')}
         nextHref={list.next_cursor ? `${base}&cursor=${encodeURIComponent(list.next_cursor)}` : null}
@@ -168,7 +182,7 @@ export function pageRoutes(deps: AppDeps, assets: StaticAssets): Hono<WebEnv> {
   app.get('/v/:var/jobs/:id', async (c) => {
     const started = performance.now();
     const id = jobIdParam(c);
-    const [ctx, job, progress] = await Promise.all([chrome(c, 'jobs'), deps.jobs.get(id), deps.jobs.progress(id)]);
+    const [ctx, job, progress] = await Promise.all([chrome(c, 'jobs'), jobs.get(id), jobs.progress(id)]);
     return render(
       c,
       <JobDetailPage ctx={ctx} job={job} progress={progress} canOperate={roleAtLeast(ctx.user.role, 'operator')} />,
@@ -211,7 +225,7 @@ export function pageRoutes(deps: AppDeps, assets: StaticAssets): Hono<WebEnv> {
     );
   });
 
-  const audit = auditService(deps);
+  const audit = hotAudit(deps, auditService(deps));
   app.get('/v/:var/audit', requireRole(deps, 'operator'), async (c) => {
     const started = performance.now();
     const variety = c.req.param('var') as Variety;

@@ -31,7 +31,7 @@ export const AUDIT_DEFAULT_RANGE_DAYS = 7;
 export const AUDIT_MAX_RANGE_DAYS = 400;
 
 /** A filter instant: UTC ISO-8601 with `Z` (seconds and milliseconds optional), normalised to `isoUtc` form. */
-const AuditInstantSchema = z
+export const UtcInstantSchema = z
   .string()
   .regex(
     /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/,
@@ -62,8 +62,8 @@ export const AuditListQuerySchema = z
     actor: AuditActorIdSchema.optional(),
     action: z.string().min(1).max(100).optional(),
     target: z.string().min(1).max(500).optional(),
-    from: AuditInstantSchema.optional(),
-    to: AuditInstantSchema.optional(),
+    from: UtcInstantSchema.optional(),
+    to: UtcInstantSchema.optional(),
     outcome: z.enum(AUDIT_OUTCOMES).optional(),
     limit: clampedLimit(AUDIT_LIMIT),
     cursor: z.string().min(1).max(4000).optional(),

@@ -134,6 +134,11 @@ const CONTROL_KEYS: readonly ConfigKeyDef[] = [
   float('GHTRADER_SUPERVISOR_HEARTBEAT_STALE_S', 15, 'heartbeat older than this is degraded', { min: 2 }),
   float('GHTRADER_SUPERVISOR_HUNG_RESTART_S', 0, 'restart a hung process after this long (0 = never)', { min: 0 }),
   float('GHTRADER_CONSOLE_STALE_S', 30, 'console stale age', { min: 5 }),
+  int('GHTRADER_CONSOLE_CACHE_MS', 1000, 'console hot-read cache lifetime (0 = off)', {
+    min: 0,
+    max: 1000,
+    apply: 'restart',
+  }),
   int('GHTRADER_SLO_QUEUE_WARN', 64, 'SLO: queue depth warning', { min: 1 }),
   int('GHTRADER_SLO_QUEUE_CRIT', 128, 'SLO: queue depth error', {
     minOf: { key: 'GHTRADER_SLO_QUEUE_WARN', factor: 1 },

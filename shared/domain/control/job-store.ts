@@ -95,4 +95,14 @@ export interface JobStore {
   count(status: JobStatus): Promise<number>;
   /** Jobs in a status created before `createdBefore` (oldest first), at most `limit`. */
   listByStatus(status: JobStatus, limit: number, createdBefore?: string): Promise<JobRecord[]>;
+  /**
+   * Jobs created in `[from, to]` (ISO-8601 UTC), newest first, at most `limit`, by the `var-created_at` index when
+   * `var` is given, else `entity-created_at` (key conditions only, never a scan); `truncated` when more exist.
+   */
+  listCreatedBetween(q: {
+    from: string;
+    to: string;
+    var?: JobVar;
+    limit: number;
+  }): Promise<{ items: JobRecord[]; truncated: boolean }>;
 }

@@ -31,6 +31,8 @@ export class DynamoAuditLog implements AuditLog {
     private readonly table: string,
     private readonly clock: Clock,
     private readonly ids: IdGen,
+    /** Called with each entry once it is stored (the runtime publishes it on `audit:updates`); must not throw. */
+    private readonly onAppended?: (entry: AuditEntry) => void,
   ) {}
 
   async append(input: AuditInput): Promise<AuditEntry> {
@@ -56,6 +58,7 @@ export class DynamoAuditLog implements AuditLog {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
+    this.onAppended?.(entry);
     return entry;
   }
 

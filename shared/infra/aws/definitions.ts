@@ -105,6 +105,17 @@ export const TABLES = {
     partitionKey: S('account_profile'),
     indexes: [],
   },
+  wsConnections: {
+    logicalName: 'WsConnections',
+    description:
+      'Open API Gateway WebSocket connections `{connection_id, user_id, role, topics[], expires_at}`; GSIs: every connection (shard `all`) for the broadcaster, per user for the socket limit',
+    partitionKey: S('connection_id'),
+    indexes: [
+      { name: 'shard-connection_id', partitionKey: S('shard'), sortKey: S('connection_id') },
+      { name: 'user-connected_at', partitionKey: S('user_id'), sortKey: S('connected_at') },
+    ],
+    ttlAttribute: 'expires_at_s',
+  },
 } as const satisfies Record<string, TableDef>;
 
 export type TableId = keyof typeof TABLES;

@@ -31,6 +31,7 @@ import {
   type JobStatus,
 } from '../../domain/control/jobs.ts';
 import { parseOrThrow } from '../../domain/control/validation.ts';
+import type { JobVar } from '../../domain/control/varieties.ts';
 import { conditionFailedItem } from './dynamo-errors.ts';
 
 const DEDUPE_PREFIX = 'dedupe#';
@@ -332,6 +333,35 @@ export class DynamoJobStore implements JobStore {
       startKey = r.LastEvaluatedKey;
     } while (startKey && out.length < limit);
     return out;
+  }
+
+  async listCreatedBetween(q: {
+    from: string;
+    to: string;
+    var?: JobVar;
+    limit: number;
+  }): Promise<{ items: JobRecord[]; truncated: boolean }> {
+    const byVar = q.var !== undefined;
+    const items: JobRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const r = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: byVar ? 'var-created_at' : 'entity-created_at',
+          KeyConditionExpression: `${byVar ? '#v = :p' : 'entity = :p'} AND created_at BETWEEN :from AND :to`,
+          ...(byVar ? { ExpressionAttributeNames: { '#v': 'var' } } : {}),
+          ExpressionAttributeValues: { ':p': byVar ? q.var : 'job', ':from': q.from, ':to': q.to },
+          ScanIndexForward: false,
+          // One more than asked, to tell "exactly limit" from "truncated".
+          Limit: q.limit + 1 - items.length,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      items.push(...(r.Items ?? []).map(parseJob));
+      startKey = r.LastEvaluatedKey;
+    } while (startKey && items.length <= q.limit);
+    return { items: items.slice(0, q.limit), truncated: items.length > q.limit };
   }
 
   private listQueryBase(q: JobListQuery): QueryCommandInput & { IndexName: string } {

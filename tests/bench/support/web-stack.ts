@@ -18,6 +18,7 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { serve } from '@hono/node-server';
 import pino from 'pino';
 import { ulid } from 'ulid';
+import { HotCache } from '#shared/domain/control/hot-cache.ts';
 import type { JobRecord, JobStatus } from '#shared/domain/control/jobs.ts';
 import type { Role } from '#shared/domain/control/roles.ts';
 import type { TickStore } from '#shared/domain/data/tick-store.ts';
@@ -214,6 +215,7 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
     ids: ulidGen,
     log,
     limits: config.auth,
+    credentialCacheMs: config.consoleCacheMs,
     cursorSecret: config.auth.cursorSecret as string,
   });
   const status = new StatusService({
@@ -243,8 +245,10 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
     const artifacts = new LocalArtifactStore(path.join(dir, 'artifacts'));
     data = { store, artifacts, calendar: await loadDataCalendar(artifacts) };
   }
-  const realtime = opts.realtime ? createNodeRealtime({ config, auth, log }) : null;
+  const hot = new HotCache({ ttlMs: config.consoleCacheMs, clock: systemClock });
+  const realtime = opts.realtime ? createNodeRealtime({ config, auth, log, hot }) : null;
   const app = createApp({
+    hot,
     config,
     jobs: rt.jobs,
     configService: rt.configService,

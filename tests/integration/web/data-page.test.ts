@@ -17,6 +17,7 @@ import type { TradingCalendar } from '#shared/domain/market/calendar/calendar.ts
 import { cstMidnightNs } from '#shared/domain/market/cst.ts';
 import { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
 import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
+import { systemCaller } from '#shared/services/auth-service.ts';
 import { loadDataCalendar } from '#shared/services/data/context.ts';
 import type { DataOverview } from '#shared/services/data/data-view.ts';
 import { mainL5BuildRow, makeDay, rowOf, scheduleRow } from '../tickstore/fixtures.ts';
@@ -374,5 +375,75 @@ describe('a console without the data chain', () => {
     expect(html).not.toContain('data-job-kind');
     expect(apiRes.status).toBe(503);
     expect((await errorOf(apiRes)).code).toBe('dependency_unavailable');
+  });
+});
+
+/** The pipeline stage `id` as rendered: its state and text. */
+function stage(html: string, id: string): { state: string; text: string; job: string | null } {
+  const li = new RegExp(`<li class="stage [^"]*" data-stage="${id}" data-state="([a-z_]+)">([\\s\\S]*?)</li>`).exec(
+    html,
+  );
+  if (!li) throw new Error(`no pipeline stage ${id}`);
+  const text = /<span class="stage-text">([^<]*)<\/span>/.exec(li[2] as string)?.[1] ?? '';
+  const job = /href="\/v\/[a-z]+\/jobs\/([0-9A-Z]{26})"/.exec(li[2] as string)?.[1] ?? null;
+  return { state: li[1] as string, text, job };
+}
+
+describe('Dashboard over the same data', () => {
+  const ctx = { actor: { actor: 'dashboard-test', role: 'operator' as const }, requestId: 'dashboard-test' };
+
+  it('derives the pipeline strip and KPIs from the reports and the last job of each kind', async () => {
+    // The Data page tests above left submitted data jobs queued (no worker runs here): end them first.
+    const active = await web.stack.rt.jobs.list({ var: 'cu', status: 'queued,running', limit: '500' });
+    for (const j of active.items) await web.stack.rt.jobs.cancel(j.job_id, {}, ctx);
+    web.hot.invalidate('jobs:all');
+    const html = await page('/v/cu/dashboard', viewer);
+    expect(stage(html, 'calendar').state).toMatch(/^(ok|warn)$/);
+    expect(stage(html, 'schedule')).toEqual({ state: 'ok', text: `10 days to ${day(9)}`, job: null });
+    // The seeded build is rejected; validation is in error with its reason code.
+    expect(stage(html, 'main_l5')).toMatchObject({ state: 'error', text: 'build rejected, 3 days written' });
+    expect(stage(html, 'validate')).toMatchObject({ state: 'error', text: 'gap_gt30_block' });
+    for (const id of ['features', 'labels', 'train']) expect(stage(html, id).state).toBe('not_built');
+    // Coverage: days 0, 1, 2 complete (4 is partial, 5 invalid) of 10 scheduled.
+    expect(html).toMatch(/<dt>Last complete trading day<\/dt><dd>2026-01-07<\/dd>/);
+    expect(html).toMatch(/<dt>Coverage<\/dt><dd>30\.0%<span class="kpi-note">3 of 10 scheduled days complete/);
+    // Quick actions are an operator's.
+    expect(html).not.toContain('id="data-submit-main-l5"');
+    expect(await page('/v/cu/dashboard', operator)).toContain('id="data-submit-main-l5"');
+  });
+
+  it('links a stage to its active job and shows it running', async () => {
+    const { job } = await web.stack.rt.jobs.submit({ kind: 'data.validate', params: { var: 'cu' } }, ctx);
+    web.hot.invalidate('jobs:all');
+    const s = stage(await page('/v/cu/dashboard', viewer), 'validate');
+    expect(s).toEqual({ state: 'running', text: 'queued', job: job.job_id });
+    await web.stack.rt.jobs.cancel(
+      job.job_id,
+      {},
+      {
+        actor: { actor: 'dashboard-test', role: 'operator' },
+        requestId: 'dashboard-test-2',
+      },
+    );
+  });
+
+  it('lists the guardrails with their value and source, following a config revision', async () => {
+    const before = await page('/v/cu/dashboard', viewer);
+    const row = (html: string, label: string) =>
+      new RegExp(
+        `<th scope="row">${label.replace(/[()|]/g, '\\$&')}</th><td>([^<]*)</td>[\\s\\S]*?<code>([^<]*)</code>`,
+      ).exec(html);
+    expect(row(before, 'Source slots (provider connections)')?.slice(1)).toEqual(['4', 'default']);
+    const r = await web.stack.rt.configService.set(systemCaller('system', 'dashboard-test', 'dashboard-test-3'), {
+      values: { GHTRADER_MAIN_L5_MAX_CONCURRENCY: 2 },
+      reason: 'dashboard test',
+    });
+    // No realtime feed in this stack: drop the app's ≤ 1 s cache as the `config:updates` event would.
+    web.hot.invalidate('config');
+    expect(row(await page('/v/cu/dashboard', viewer), 'Source slots (provider connections)')?.slice(1)).toEqual([
+      '2',
+      `config:GHTRADER_MAIN_L5_MAX_CONCURRENCY@${r.revision}`,
+    ]);
+    expect(before).toContain('Live trading enabled (as the gateway reports it)');
   });
 });

@@ -39,10 +39,11 @@ describe('GET /ws live updates', () => {
 
   beforeAll(async () => {
     web = await WebTestStack.create({
-      realtime: (auth, stack) => {
+      realtime: (auth, stack, hot) => {
         realtime = createNodeRealtime({
           config: stack.config,
           auth,
+          hot,
           log: silentLogger(),
           hub: { lagCloseMs: LAG_CLOSE_MS, queueMax: 16, maxPerUser: 300, pingIntervalMs: 120_000 },
         });

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
+import { HotCache } from '#shared/domain/control/hot-cache.ts';
 import type { Role } from '#shared/domain/control/roles.ts';
 import type { StatusSource } from '#shared/domain/control/status.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
@@ -41,7 +42,9 @@ export interface WebStackOptions {
   /** The data chain's stores (absent: the data endpoints answer 503, the Data page says the chain is off). */
   data?: AppDeps['data'];
   /** Build the `/ws` hub from this stack's auth service (absent: `/ws` answers 503). */
-  realtime?: (auth: AuthService, stack: TestStack) => NonNullable<AppDeps['realtime']>;
+  realtime?: (auth: AuthService, stack: TestStack, hot: HotCache) => NonNullable<AppDeps['realtime']>;
+  /** The app's hot-read cache (default: one with `GHTRADER_CONSOLE_CACHE_MS` on the system clock). */
+  hot?: HotCache;
 }
 
 export interface RequestOptions extends RequestInit {
@@ -55,6 +58,8 @@ export class WebTestStack {
   readonly app: Hono<WebEnv>;
   readonly auth: AuthService;
   readonly users: DynamoUserStore;
+  /** The app's hot-read cache (also handed to the `realtime` factory, whose feed invalidates it). */
+  readonly hot: HotCache;
   /** Default client ip of this stack's requests (unique per stack so ip rate limits never collide). */
   readonly ip = `10.${randomBytes(1)[0]}.${randomBytes(1)[0]}.${randomBytes(1)[0]}`;
 
@@ -77,6 +82,7 @@ export class WebTestStack {
       ids: ulidGen,
       log,
       limits: config.auth,
+      credentialCacheMs: config.consoleCacheMs,
       cursorSecret,
     });
     const status =
@@ -99,7 +105,9 @@ export class WebTestStack {
         },
         clock: systemClock,
       });
+    this.hot = opts.hot ?? new HotCache({ ttlMs: config.consoleCacheMs, clock: systemClock });
     this.app = createApp({
+      hot: this.hot,
       config,
       jobs: rt.jobs,
       configService: rt.configService,
@@ -112,7 +120,7 @@ export class WebTestStack {
       ...(opts.staticDir ? { staticDir: opts.staticDir } : {}),
       ...(opts.market ? { market: opts.market } : {}),
       ...(opts.data ? { data: opts.data } : {}),
-      ...(opts.realtime ? { realtime: opts.realtime(this.auth, stack) } : {}),
+      ...(opts.realtime ? { realtime: opts.realtime(this.auth, stack, this.hot) } : {}),
     });
   }
 

@@ -50,6 +50,7 @@ describe('loadConfig defaults', () => {
       commands: 'ghtrader-Commands',
       users: 'ghtrader-Users',
       riskKill: 'ghtrader-RiskKill',
+      wsConnections: 'ghtrader-WsConnections',
     });
   });
 

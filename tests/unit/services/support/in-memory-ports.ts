@@ -180,6 +180,10 @@ export class InMemoryJobStore implements JobStore {
     return notUsed('listByStatus');
   }
 
+  async listCreatedBetween(): Promise<{ items: JobRecord[]; truncated: boolean }> {
+    return notUsed('listCreatedBetween');
+  }
+
   private claimed(r: JobRecord, input: ClaimInput): JobRecord {
     const attempt: JobAttempt = {
       attempt: input.seenAttempt + 1,

@@ -1,0 +1,114 @@
+/**
+ * The console's hot-read cache (control-chain §12: "hot reads use ≤ 1 s in-process caches invalidated by WS
+ * events"). Pure: time comes from the injected clock, no I/O.
+ *
+ * - An entry lives at most `ttlMs` (≤ 1000); `ttlMs = 0` turns caching off (every read loads).
+ * - Concurrent misses for one key share one load (single flight), so a burst of requests costs one store read.
+ * - Entries carry tags (realtime topics such as `jobs:all`, `job:<id>`, `config`, `audit`); `invalidate(tag)` drops
+ *   every entry holding it. A load that was already running when its tag was invalidated still answers its own
+ *   callers but is not kept: a read that starts after an invalidation never sees data from before it.
+ * - A failed load is never cached.
+ * - At most `maxEntries`; the oldest entry is dropped first.
+ *
+ * Values are shared between callers: treat them as read-only.
+ */
+import type { Clock } from '../time.ts';
+import { routeChannelMessage } from './realtime.ts';
+
+export const HOT_CACHE_MAX_TTL_MS = 1_000;
+
+export interface HotCacheOptions {
+  ttlMs: number;
+  clock: Clock;
+  maxEntries?: number;
+}
+
+export interface HotCacheStats {
+  ttl_ms: number;
+  entries: number;
+  hits: number;
+  misses: number;
+  /** Loads that joined one already in flight. */
+  coalesced: number;
+  invalidations: number;
+}
+
+interface Entry {
+  value: Promise<unknown>;
+  atMs: number;
+  tags: readonly string[];
+  settled: boolean;
+}
+
+export class HotCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly maxEntries: number;
+  private readonly counters = { hits: 0, misses: 0, coalesced: 0, invalidations: 0 };
+
+  constructor(private readonly opts: HotCacheOptions) {
+    if (!Number.isInteger(opts.ttlMs) || opts.ttlMs < 0 || opts.ttlMs > HOT_CACHE_MAX_TTL_MS) {
+      throw new RangeError(`hot cache ttlMs must be an integer in [0, ${HOT_CACHE_MAX_TTL_MS}], got ${opts.ttlMs}`);
+    }
+    this.maxEntries = opts.maxEntries ?? 1_000;
+  }
+
+  /** The cached value of `key`, or `load()` (shared with concurrent callers) when absent or older than the TTL. */
+  get<T>(key: string, tags: readonly string[], load: () => Promise<T>): Promise<T> {
+    if (this.opts.ttlMs === 0) return load();
+    const now = this.opts.clock.nowMs();
+    const hit = this.entries.get(key);
+    if (hit && now - hit.atMs < this.opts.ttlMs) {
+      if (hit.settled) this.counters.hits++;
+      else this.counters.coalesced++;
+      return hit.value as Promise<T>;
+    }
+    this.counters.misses++;
+    const value = load();
+    const entry: Entry = { value, atMs: now, tags, settled: false };
+    this.entries.delete(key);
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, entry);
+    value.then(
+      () => {
+        entry.settled = true;
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      },
+    );
+    return value;
+  }
+
+  /** Drop every entry tagged `tag`. */
+  invalidate(tag: string): void {
+    this.counters.invalidations++;
+    for (const [key, entry] of this.entries) if (entry.tags.includes(tag)) this.entries.delete(key);
+  }
+
+  /** Invalidate what a warm-path message makes stale (the topics it is delivered on; any job event: `jobs:all`). */
+  invalidateForChannel(channel: string, message: unknown): void {
+    for (const tag of cacheTagsForChannel(channel, message)) this.invalidate(tag);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  stats(): HotCacheStats {
+    return { ttl_ms: this.opts.ttlMs, entries: this.entries.size, ...this.counters };
+  }
+}
+
+/**
+ * The cache tags a warm-path message (channel without the Redis prefix) makes stale: the realtime topics it is routed
+ * to, plus `jobs:all` for every job event (a progress event of a job without a variety routes to `job:<id>` only, but
+ * the job list shows progress too).
+ */
+export function cacheTagsForChannel(channel: string, message: unknown): string[] {
+  const tags = new Set(routeChannelMessage(channel, message).map((r) => r.topic));
+  if (channel === 'jobs:updates') tags.add('jobs:all');
+  return [...tags];
+}

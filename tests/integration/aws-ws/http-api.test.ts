@@ -1,0 +1,117 @@
+/**
+ * The HTTP API Lambda handler (`hono/aws-lambda` around `createApp`) over a per-file stack on dynalite: API Gateway
+ * HTTP API payload v2 events in, Lambda proxy results out, the client ip from `requestContext`, the bundled static
+ * assets from the handler's directory, and the refusal to start without a shared cursor secret.
+ */
+import path from 'node:path';
+import type { LambdaEvent } from 'hono/aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpApiApp, createHttpApiHandler } from '#functions/http-api.ts';
+import { ulidGen } from '#shared/domain/ids.ts';
+import { systemCaller } from '#shared/services/auth-service.ts';
+import { authServiceFor } from '#web/deps-from-runtime.ts';
+import { createTestStack, type TestStack } from '../support/stack.ts';
+
+const STATIC_DIR = path.resolve('dist/web/static');
+
+function httpEvent(method: string, rawPath: string, headers: Record<string, string> = {}): LambdaEvent {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath,
+    rawQueryString: '',
+    headers: { host: 'abc.execute-api.us-east-1.amazonaws.com', 'x-forwarded-proto': 'https', ...headers },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc',
+      domainName: 'abc.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'abc',
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
+      requestId: 'req-1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '01/Jan/2025:00:00:00 +0000',
+      timeEpoch: Date.now(),
+      authentication: null,
+      authorizer: {},
+    },
+    body: null,
+    isBase64Encoded: false,
+  };
+}
+
+describe('HTTP API Lambda', () => {
+  let stack: TestStack;
+  let token: string;
+
+  beforeAll(async () => {
+    stack = await createTestStack();
+    const auth = authServiceFor({
+      config: stack.config,
+      doc: stack.rt.clients.doc,
+      audit: stack.rt.audit,
+      log: stack.log,
+      cursorSecret: stack.config.auth.cursorSecret ?? '',
+    });
+    const caller = systemCaller('system', 'test', ulidGen.next());
+    const user = await auth.createUser(caller, {
+      username: `q-${ulidGen.next().toLowerCase()}`,
+      password: 'pw-0123456789ab',
+      role: 'operator',
+    });
+    token = (await auth.createToken(caller, { name: 'ci', role: 'operator' }, { owner: user.username })).token;
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('answers /health through the Lambda proxy result shape', async () => {
+    // Prepare
+    const handler = createHttpApiHandler(stack.rt);
+
+    // Act
+    const res = await handler(httpEvent('GET', '/health'));
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ ok: true });
+  });
+
+  it('authenticates a bearer token against the Users table and answers /api/auth/me', async () => {
+    // Prepare
+    const handler = createHttpApiHandler(stack.rt);
+
+    // Act
+    const res = await handler(httpEvent('GET', '/api/auth/me', { authorization: `Bearer ${token}` }));
+    const anonymous = await handler(httpEvent('GET', '/api/auth/me'));
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ user: { role: 'operator' } });
+    expect(anonymous.statusCode).toBe(401);
+  });
+
+  it('serves the built client from the static directory it was given', async () => {
+    // Prepare
+    const handler = createHttpApiHandler(stack.rt, { staticDir: STATIC_DIR });
+
+    // Act
+    const res = await handler(httpEvent('GET', '/static/favicon.svg'));
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(res.headers?.['content-type']).toBe('image/svg+xml');
+  });
+
+  it('refuses to start without GHTRADER_CURSOR_SECRET', () => {
+    // Prepare
+    const rt = { ...stack.rt, config: { ...stack.config, auth: { ...stack.config.auth, cursorSecret: undefined } } };
+
+    // Act
+    const build = () => createHttpApiApp(rt);
+
+    // Assess
+    expect(build).toThrow(/GHTRADER_CURSOR_SECRET is required/);
+  });
+});

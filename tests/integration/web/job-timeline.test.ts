@@ -1,0 +1,121 @@
+/**
+ * `GET /api/jobs/timeline` and the Jobs page's timeline (control-chain §3.2, §8) on dynalite: the window's jobs by
+ * creation time (key conditions on the `entity-`/`var-created_at` indexes), a job still running from before the window
+ * included, jobs outside it left out, `var` scoping, bad windows 400, and the server-rendered SVG with its text
+ * summary, legend and table view.
+ */
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobRecord, JobStatus } from '#shared/domain/control/jobs.ts';
+import type { JobVar } from '#shared/domain/control/varieties.ts';
+import { isoUtc } from '#shared/domain/time.ts';
+import { errorOf, WebTestStack } from './support.ts';
+
+const H = 3600_000;
+
+function record(createdMs: number, status: JobStatus, v: JobVar): JobRecord {
+  const created = isoUtc(createdMs);
+  const started = status === 'queued' ? null : isoUtc(createdMs + 1_000);
+  const done = status === 'succeeded' || status === 'failed' || status === 'cancelled';
+  return {
+    job_id: ulid(createdMs),
+    kind: 'system.sleep',
+    params: { seconds: 1 },
+    dedupe_key: `timeline-${createdMs}-${Math.random()}`,
+    var: v,
+    status,
+    attempt: status === 'queued' ? 0 : 1,
+    max_attempts: 3,
+    worker: null,
+    lease_expires_at: status === 'running' ? isoUtc(Date.now() + 600_000) : null,
+    created_at: created,
+    created_by: { actor: 'timeline-test', role: 'operator' },
+    updated_at: created,
+    queued_at: created,
+    started_at: started,
+    finished_at: done ? isoUtc(createdMs + 60_000) : null,
+    progress: null,
+    waiting_for: null,
+    error: null,
+    attempts: [],
+    result: null,
+  } as JobRecord;
+}
+
+let web: WebTestStack;
+let cookie: string;
+const ids: Record<string, string> = {};
+
+beforeAll(async () => {
+  web = await WebTestStack.create();
+  cookie = (await web.login(await web.createUser('viewer'))).cookie;
+  const now = Date.now();
+  const seeds: Record<string, JobRecord> = {
+    recentCu: record(now - 2 * H, 'succeeded', 'cu'),
+    recentAu: record(now - 3 * H, 'failed', 'au'),
+    oldDone: record(now - 30 * H, 'succeeded', 'cu'),
+    oldRunning: record(now - 40 * H, 'running', 'cu'),
+  };
+  for (const [name, r] of Object.entries(seeds)) {
+    await web.stack.rt.store.create(r);
+    ids[name] = r.job_id;
+  }
+});
+
+afterAll(async () => {
+  await web?.close();
+});
+
+const get = (path: string) => web.request(path, { headers: { cookie } });
+
+describe('GET /api/jobs/timeline', () => {
+  it('lists the last 24 h plus a job still running from before, and leaves older finished jobs out', async () => {
+    const res = await get('/api/jobs/timeline');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { from: string; to: string; items: { job_id: string }[]; truncated: boolean };
+    const got = body.items.map((i) => i.job_id);
+    expect(got).toEqual([ids.recentCu, ids.recentAu, ids.oldRunning]);
+    expect(Date.parse(body.to) - Date.parse(body.from)).toBe(24 * H);
+    expect(body.truncated).toBe(false);
+  });
+
+  it('scopes to one variety and honours an explicit window', async () => {
+    const cu = (await (await get('/api/jobs/timeline?var=au')).json()) as { items: { job_id: string }[] };
+    expect(cu.items.map((i) => i.job_id)).toEqual([ids.recentAu]);
+    const from = isoUtc(Date.now() - 31 * H).replace(/\.\d{3}Z$/, 'Z');
+    const to = isoUtc(Date.now() - 29 * H).replace(/\.\d{3}Z$/, 'Z');
+    const old = (await (await get(`/api/jobs/timeline?from=${from}&to=${to}`)).json()) as {
+      items: { job_id: string; status: string }[];
+    };
+    expect(old.items.map((i) => i.job_id)).toEqual([ids.oldDone, ids.oldRunning]);
+  });
+
+  it('refuses a reversed or over-7-day window and unknown fields with 400 validation_failed', async () => {
+    const reversed = await get('/api/jobs/timeline?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z');
+    expect(reversed.status).toBe(400);
+    expect((await errorOf(reversed)).message).toMatch(/must be before to/);
+    const wide = await get('/api/jobs/timeline?from=2026-01-01T00:00:00Z&to=2026-01-09T00:00:00Z');
+    expect(wide.status).toBe(400);
+    expect((await errorOf(wide)).message).toMatch(/at most 7 days/);
+    expect((await get('/api/jobs/timeline?from=yesterday')).status).toBe(400);
+    expect((await get('/api/jobs/timeline?limit=5')).status).toBe(400);
+  });
+});
+
+describe('Jobs page timeline', () => {
+  it('renders one SVG bar per job with a status pattern, a text summary, a legend and a table view', async () => {
+    const res = await get('/v/cu/jobs');
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const svg = html.slice(
+      html.indexOf('<svg class="timeline-chart"'),
+      html.indexOf('</svg>', html.indexOf('timeline-chart')),
+    );
+    for (const id of [ids.recentCu, ids.recentAu, ids.oldRunning]) expect(svg).toContain(`data-job-id="${id}"`);
+    expect(svg).not.toContain(`data-job-id="${ids.oldDone}"`);
+    expect(svg).toMatch(/data-status="failed"[^>]*>|fill="url\(#tl-failed\)"/);
+    expect(html).toMatch(/id="jobs-timeline-summary"[^>]*>[\s\S]*3 jobs: 1 running, 1 succeeded, 1 failed\./);
+    expect(html).toContain('Table view of the timeline');
+    expect(html).toContain('class="timeline-legend"');
+  });
+});

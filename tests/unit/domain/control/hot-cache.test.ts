@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { cacheTagsForChannel, HotCache } from '#shared/domain/control/hot-cache.ts';
+
+function manualClock(start = 1_000_000) {
+  let now = start;
+  return {
+    nowMs: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe('HotCache', () => {
+  it('answers from the cache within the lifetime and loads again after it', async () => {
+    const clock = manualClock();
+    const cache = new HotCache({ ttlMs: 1000, clock });
+    let loads = 0;
+    const load = async () => ++loads;
+    expect(await cache.get('k', [], load)).toBe(1);
+    clock.advance(999);
+    expect(await cache.get('k', [], load)).toBe(1);
+    clock.advance(1);
+    expect(await cache.get('k', [], load)).toBe(2);
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 2, entries: 1 });
+  });
+
+  it('shares one load between concurrent callers (single flight)', async () => {
+    const cache = new HotCache({ ttlMs: 1000, clock: manualClock() });
+    const d = deferred<string>();
+    let loads = 0;
+    const load = () => {
+      loads++;
+      return d.promise;
+    };
+    const all = Promise.all([cache.get('k', [], load), cache.get('k', [], load), cache.get('k', [], load)]);
+    d.resolve('v');
+    expect(await all).toEqual(['v', 'v', 'v']);
+    expect(loads).toBe(1);
+    expect(cache.stats().coalesced).toBe(2);
+  });
+
+  it('drops entries by tag, and a load in flight during the invalidation is not kept', async () => {
+    const cache = new HotCache({ ttlMs: 1000, clock: manualClock() });
+    await cache.get('a', ['jobs:all'], async () => 'a1');
+    await cache.get('b', ['config'], async () => 'b1');
+    cache.invalidate('jobs:all');
+    expect(await cache.get('a', ['jobs:all'], async () => 'a2')).toBe('a2');
+    expect(await cache.get('b', ['config'], async () => 'b2')).toBe('b1');
+
+    const slow = deferred<string>();
+    const before = cache.get('c', ['job:1'], () => slow.promise);
+    cache.invalidate('job:1');
+    // A read that starts after the invalidation loads again instead of joining the stale load.
+    const after = cache.get('c', ['job:1'], async () => 'fresh');
+    slow.resolve('stale');
+    expect(await before).toBe('stale');
+    expect(await after).toBe('fresh');
+    expect(await cache.get('c', ['job:1'], async () => 'third')).toBe('fresh');
+  });
+
+  it('never keeps a failed load', async () => {
+    const cache = new HotCache({ ttlMs: 1000, clock: manualClock() });
+    await expect(cache.get('k', [], async () => Promise.reject(new Error('store down')))).rejects.toThrow('store down');
+    expect(await cache.get('k', [], async () => 'ok')).toBe('ok');
+  });
+
+  it('with ttlMs 0 every read loads', async () => {
+    const cache = new HotCache({ ttlMs: 0, clock: manualClock() });
+    let loads = 0;
+    await cache.get('k', [], async () => ++loads);
+    await cache.get('k', [], async () => ++loads);
+    expect(loads).toBe(2);
+  });
+
+  it('refuses a lifetime above 1 s or not an integer', () => {
+    expect(() => new HotCache({ ttlMs: 1001, clock: manualClock() })).toThrow(/\[0, 1000\]/);
+    expect(() => new HotCache({ ttlMs: 0.5, clock: manualClock() })).toThrow(RangeError);
+  });
+
+  it('holds at most maxEntries, dropping the oldest', async () => {
+    const cache = new HotCache({ ttlMs: 1000, clock: manualClock(), maxEntries: 2 });
+    await cache.get('a', [], async () => 1);
+    await cache.get('b', [], async () => 2);
+    await cache.get('c', [], async () => 3);
+    expect(cache.stats().entries).toBe(2);
+    expect(await cache.get('a', [], async () => 10)).toBe(10);
+    expect(await cache.get('c', [], async () => 30)).toBe(3);
+  });
+});
+
+describe('cacheTagsForChannel', () => {
+  it('maps job events to the list and the job, config and audit to their topics', () => {
+    const status = { type: 'job.status', job: { job_id: 'J1', var: 'cu' } };
+    expect(cacheTagsForChannel('jobs:updates', status).sort()).toEqual(['job:J1', 'jobs:all', 'jobs:cu']);
+    const progress = { type: 'job.progress', job_id: 'J2', kind: 'system.sleep', var: null, progress: {} };
+    expect(cacheTagsForChannel('jobs:updates', progress).sort()).toEqual(['job:J2', 'jobs:all']);
+    expect(cacheTagsForChannel('config:updates', { revision: 3 })).toEqual(['config']);
+    expect(cacheTagsForChannel('audit:updates', { audit_id: 'A' })).toEqual(['audit']);
+    expect(cacheTagsForChannel('nonsense', { a: 1 })).toEqual([]);
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * The web app's dependencies from a composition root's `Runtime`, for processes that serve the app without the local
+ * stack's extras: the HTTP API Lambda (`functions/http-api.ts`) and the WebSocket authorizer (which needs only the
+ * `AuthService`). `ghtrader up` adds its local runner, simulator feed, data chain and `/ws` hub on top of the same
+ * services.
+ */
+import type { AppConfig } from '#shared/config.ts';
+import type { AuditLog } from '#shared/domain/control/audit.ts';
+import type { ComponentStatus } from '#shared/domain/control/status.ts';
+import { ulidGen } from '#shared/domain/ids.ts';
+import { type Clock, isoUtc, systemClock } from '#shared/domain/time.ts';
+import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
+import type { Logger } from '#shared/log.ts';
+import { AuthService } from '#shared/services/auth-service.ts';
+import type { Runtime } from '#shared/services/runtime.ts';
+import { type RunnerStatusSource, StatusService } from '#shared/services/status-service.ts';
+import type { AppDeps } from './env.ts';
+
+export interface AuthServiceInputs {
+  config: AppConfig;
+  doc: Runtime['clients']['doc'];
+  audit: AuditLog;
+  log: Logger;
+  cursorSecret: string;
+  clock?: Clock;
+}
+
+/** The production `AuthService` on the Users table (sessions, tokens, users), as `ghtrader up` builds it. */
+export function authServiceFor(i: AuthServiceInputs): AuthService {
+  return new AuthService({
+    users: new DynamoUserStore(i.doc, i.config.tables.users),
+    audit: i.audit,
+    clock: i.clock ?? systemClock,
+    ids: ulidGen,
+    log: i.log.child({ component: 'auth' }),
+    limits: i.config.auth,
+    cursorSecret: i.cursorSecret,
+  });
+}
+
+/**
+ * Job execution as a Lambda deployment sees it: jobs run in the jobs-worker function behind the SQS event source, which
+ * the API function cannot observe; queue depth and the DLQ are reported by the `sqs` component instead.
+ */
+export const lambdaRunnerStatus: RunnerStatusSource = {
+  status: (): ComponentStatus => ({
+    state: 'unknown',
+    text: 'jobs run in the jobs-worker Lambda (SQS event source); see the sqs component for queue depth and DLQ',
+    error: '',
+    updated_at: isoUtc(Date.now()),
+    stale: false,
+  }),
+};
+
+export interface DepsFromRuntimeOptions {
+  cursorSecret: string;
+  runner: RunnerStatusSource;
+  /** Directory of the built client assets (`app.js`, `app.css`, `favicon.svg`); absent -> `/static/*` is 404. */
+  staticDir?: string;
+  clock?: Clock;
+}
+
+/** `AppDeps` from a runtime: the runtime's job and config services, audit log and logger, plus auth and status. */
+export function appDepsFromRuntime(rt: Runtime, o: DepsFromRuntimeOptions): AppDeps {
+  const clock = o.clock ?? systemClock;
+  return {
+    config: rt.config,
+    jobs: rt.jobs,
+    configService: rt.configService,
+    status: new StatusService({
+      dynamo: rt.clients.dynamo,
+      jobsTable: rt.config.tables.jobs,
+      store: rt.store,
+      queue: rt.queue,
+      warm: rt.warm,
+      runner: o.runner,
+      clock,
+    }),
+    auth: authServiceFor({
+      config: rt.config,
+      doc: rt.clients.doc,
+      audit: rt.audit,
+      log: rt.log,
+      cursorSecret: o.cursorSecret,
+      clock,
+    }),
+    audit: rt.audit,
+    log: rt.log.child({ component: 'web' }),
+    clock,
+    ids: ulidGen,
+    ...(o.staticDir ? { staticDir: o.staticDir } : {}),
+  };
+}

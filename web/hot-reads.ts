@@ -1,0 +1,67 @@
+/**
+ * The console's hot reads (control-chain §12): the reads every page and poll repeats (job lists, a job and its
+ * progress, the effective config, config history, audit pages) go through one in-process `HotCache` of ≤ 1 s,
+ * invalidated by this app's own writes at once and by warm-path events (the realtime feed calls
+ * `invalidateForChannel`). Processes without a feed (the HTTP API Lambda) are bounded by the lifetime alone.
+ *
+ * Cache keys are the route plus its query in a canonical order; tags are the realtime topics whose events make the
+ * value stale (`jobs:all`, `job:<id>`, `config`, `audit`).
+ */
+import { HotCache } from '#shared/domain/control/hot-cache.ts';
+import type { AuditListResult, AuditService } from '#shared/services/audit-service.ts';
+import type { AppDeps } from './env.ts';
+
+export type HotDeps = AppDeps & { hot: HotCache };
+
+/** The deps with their hot cache: the one given (shared with the realtime feed), else a new one. */
+export function withHotCache(deps: AppDeps): HotDeps {
+  return { ...deps, hot: deps.hot ?? new HotCache({ ttlMs: deps.config.consoleCacheMs, clock: deps.clock }) };
+}
+
+/** A cache key for `name` and a query object: entries sorted, so `?a=1&b=2` and `?b=2&a=1` share one entry. */
+export function queryKey(name: string, query: Record<string, string | undefined>): string {
+  const entries = Object.entries(query)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `${name}?${new URLSearchParams(entries).toString()}`;
+}
+
+/** Cached job reads, shared by `/api/jobs` and the pages. */
+export function hotJobs(deps: HotDeps) {
+  return {
+    list: (query: Record<string, string | undefined>) =>
+      deps.hot.get(queryKey('jobs:list', query), ['jobs:all'], () => deps.jobs.list(query)),
+    timeline: (query: Record<string, string | undefined>) =>
+      deps.hot.get(queryKey('jobs:timeline', query), ['jobs:all'], () => deps.jobs.timeline(query)),
+    get: (id: string) => deps.hot.get(`job:${id}`, [`job:${id}`], () => deps.jobs.get(id)),
+    progress: (id: string) => deps.hot.get(`job:${id}:progress`, [`job:${id}`], () => deps.jobs.progress(id)),
+    /** After this app changed a job: the lists and that job's reads are stale now. */
+    changed(id: string) {
+      deps.hot.invalidate('jobs:all');
+      deps.hot.invalidate(`job:${id}`);
+    },
+  };
+}
+
+/** Cached config reads, shared by `/api/config/*`. */
+export function hotConfig(deps: HotDeps) {
+  const svc = deps.configService;
+  return {
+    effective: (query: Record<string, string | undefined>) =>
+      deps.hot.get(queryKey('config:effective', query), ['config'], () => svc.effective(query)),
+    history: (query: Record<string, string | undefined>) =>
+      deps.hot.get(queryKey('config:history', query), ['config'], () => svc.history(query)),
+    /** After this app wrote a revision. */
+    changed: () => deps.hot.invalidate('config'),
+  };
+}
+
+/** Cached audit pages (`GET /api/audit` and the Audit page); new entries arrive on `audit:updates`. */
+export function hotAudit(deps: HotDeps, svc: AuditService): Pick<AuditService, 'list'> {
+  return {
+    list: (query: unknown): Promise<AuditListResult> => {
+      const q = (typeof query === 'object' && query !== null ? query : {}) as Record<string, string | undefined>;
+      return deps.hot.get(queryKey('audit:list', q), ['audit'], () => svc.list(q));
+    },
+  };
+}

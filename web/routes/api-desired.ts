@@ -1,0 +1,46 @@
+/**
+ * Desired state of the trading components (control-chain §3.2, §6.1): `POST /api/{gateway,strategy}/{desired, start,
+ * stop}` [operator, denials audited] and `GET /api/{gateway,strategy}/status?account_profile=p` [viewer]. Validation,
+ * risk caps, optimistic concurrency, audit and the warm-path hint all live in the DesiredService; the status carries
+ * desired, its revision and the supervisor's persisted view (`state_source: "none"` until the trading chain's
+ * processes write state). Without the service (a deployment that wires none) every route answers 503.
+ */
+import { type Context, Hono } from 'hono';
+import { COMPONENT_KINDS, type ComponentKind } from '#shared/domain/control/desired.ts';
+import { DependencyUnavailableError } from '#shared/errors/control.ts';
+import { callerOf } from '#shared/services/auth-service.ts';
+import type { DesiredService } from '#shared/services/desired-service.ts';
+import type { AppDeps, WebEnv } from '../env.ts';
+import { requireRole } from '../middleware/require-role.ts';
+import { readJson } from '../request-body.ts';
+import { authMeta, principalOf } from '../request-info.ts';
+
+export function desiredRoutes(deps: AppDeps): Hono<WebEnv> {
+  const hops = deps.config.auth.trustedProxyHops;
+  const app = new Hono<WebEnv>();
+  const svc = (): DesiredService => {
+    if (!deps.supervision)
+      throw new DependencyUnavailableError('the desired-state service (not wired in this process)');
+    return deps.supervision.desired;
+  };
+  const caller = (c: Context<WebEnv>) => callerOf(principalOf(c), authMeta(c, hops));
+
+  for (const kind of COMPONENT_KINDS satisfies readonly ComponentKind[]) {
+    app.get(`/${kind}/status`, requireRole(deps, 'viewer'), async (c) =>
+      c.json(await svc().status(kind, c.req.query())),
+    );
+
+    app.post(`/${kind}/desired`, requireRole(deps, 'operator', `${kind}.desired`), async (c) =>
+      c.json(await svc().write(caller(c), kind, await readJson(c))),
+    );
+
+    app.post(`/${kind}/start`, requireRole(deps, 'operator', `${kind}.start`), async (c) =>
+      c.json(await svc().start(caller(c), kind, await readJson(c)), 202),
+    );
+
+    app.post(`/${kind}/stop`, requireRole(deps, 'operator', `${kind}.stop`), async (c) =>
+      c.json(await svc().stop(caller(c), kind, await readJson(c))),
+    );
+  }
+  return app;
+}

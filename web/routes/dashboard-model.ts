@@ -1,0 +1,167 @@
+/**
+ * The dashboard's read model (control-chain §8 `/v/{var}/dashboard`), loaded from the same services as the API: the
+ * newest jobs, the last job of each data kind for the variety, the data chain's overview (schedule, coverage, build,
+ * validation), and the config head for the guardrails. Hot reads go through the app's ≤ 1 s cache, invalidated by job
+ * events of this variety.
+ */
+import type { Context } from 'hono';
+import { resolveConfig } from '#shared/domain/control/config.ts';
+import {
+  type PipelineStage,
+  pipelineStages,
+  type Reported,
+  STAGE_JOB_KIND,
+  type StageJobKind,
+} from '#shared/domain/control/pipeline.ts';
+import type { Variety } from '#shared/domain/control/varieties.ts';
+import { cstDayOf } from '#shared/domain/market/cst.ts';
+import type { DataOverview, Section } from '#shared/services/data/data-view.ts';
+import type { JobListResult } from '#shared/services/job-service.ts';
+import type { WebEnv } from '../env.ts';
+import { type HotDeps, hotJobs } from '../hot-reads.ts';
+import { loadOverview } from './api-data.ts';
+
+export interface Guardrail {
+  label: string;
+  value: string;
+  /** Where the value comes from (`config:KEY@rev`, `env:KEY`, `default`), or what reported it. */
+  source: string;
+  state: 'ok' | 'warn' | 'error' | 'unknown';
+}
+
+export interface DashboardKpis {
+  running: number;
+  queued: number;
+  lastCompleteDay: string | null;
+  /** Complete days over scheduled days, 0–100, or null without a schedule or data chain. */
+  coveragePct: number | null;
+  coverageText: string;
+}
+
+export interface DashboardModel {
+  newest: JobListResult;
+  pipeline: PipelineStage[];
+  kpis: DashboardKpis;
+  guardrails: Guardrail[];
+  config: { revision: number; config_hash: string } | null;
+  /** Why the data chain's figures are absent (no data chain in this process), or null. */
+  dataOff: string | null;
+}
+
+/** Managed keys shown as guardrails, with their labels (resolved for this variety). */
+const GUARDRAIL_KEYS: readonly [string, string][] = [
+  ['GHTRADER_LOCK_WAIT_TIMEOUT_S', 'Lock wait timeout (s)'],
+  ['GHTRADER_MAIN_L5_VALIDATE_LOCK_WAIT_TIMEOUT_S', 'Validate lock wait timeout (s)'],
+  ['GHTRADER_MAIN_L5_MAX_CONCURRENCY', 'Source slots (provider connections)'],
+  ['GHTRADER_RISK_MAX_ABS_POSITION_CAP', 'Risk cap: max |position|'],
+  ['GHTRADER_RISK_MAX_ORDER_SIZE_CAP', 'Risk cap: max order size'],
+  ['GHTRADER_RISK_MAX_OPS_PER_SEC_CAP', 'Risk cap: max operations/s'],
+];
+
+function reported<T, U>(s: Section<T> | null, pick: (data: T) => U): Reported<U> {
+  if (!s) return { status: 'none' };
+  if (s.status === 'ok') return { status: 'ok', data: pick(s.data) };
+  if (s.status === 'none') return { status: 'none' };
+  return { status: 'error', message: s.error.message };
+}
+
+function kpisOf(newest: JobListResult, overview: DataOverview | null): DashboardKpis {
+  const base = { running: newest.counts.running, queued: newest.counts.queued };
+  if (!overview) return { ...base, lastCompleteDay: null, coveragePct: null, coverageText: 'no data chain' };
+  const cov = overview.coverage;
+  if (cov.status !== 'ok') {
+    const text = cov.status === 'none' ? cov.message : `coverage unreadable: ${cov.error.message}`;
+    return { ...base, lastCompleteDay: null, coveragePct: null, coverageText: text };
+  }
+  const complete = cov.data.days.filter((d) => d.state === 'complete');
+  const pct = cov.data.scheduled_days > 0 ? (100 * complete.length) / cov.data.scheduled_days : null;
+  return {
+    ...base,
+    lastCompleteDay: complete.at(-1)?.trading_day ?? null,
+    coveragePct: pct,
+    coverageText:
+      pct === null ? 'no scheduled days' : `${complete.length} of ${cov.data.scheduled_days} scheduled days complete`,
+  };
+}
+
+export async function loadDashboard(c: Context<WebEnv>, deps: HotDeps, variety: Variety): Promise<DashboardModel> {
+  const jobs = hotJobs(deps);
+  const kinds = Object.values(STAGE_JOB_KIND);
+  const overviewOf = deps.data
+    ? (data: NonNullable<HotDeps['data']>) =>
+        deps.hot.get(`data:overview:${variety}`, [`jobs:${variety}`, 'jobs:all'], () => loadOverview(c, data, variety))
+    : null;
+  const [newest, lastJobs, overview, head] = await Promise.all([
+    jobs.list({ limit: '20' }),
+    Promise.all(kinds.map((kind) => jobs.list({ kind, var: variety, limit: '1' }))),
+    deps.data && overviewOf ? overviewOf(deps.data) : Promise.resolve(null),
+    deps.hot.get('config:head', ['config'], () => deps.configService.head()),
+  ]);
+  const last = Object.fromEntries(kinds.map((k, i) => [k, lastJobs[i]?.items[0] ?? null])) as Record<
+    StageJobKind,
+    JobListResult['items'][number] | null
+  >;
+  const pipeline = pipelineStages({
+    today: cstDayOf(BigInt(deps.clock.nowMs()) * 1_000_000n),
+    calendarCoversTo: deps.data?.calendar.covers.to ?? null,
+    lastJobs: last,
+    schedule: reported(overview?.schedule ?? null, (s) => ({
+      healthOk: overview?.schedule_run.status === 'ok' ? overview.schedule_run.data.health_ok : null,
+      days: s.days,
+      end: s.end,
+    })),
+    build: reported(overview?.build ?? null, (b) => ({
+      status: b.status,
+      daysWritten: b.days_written,
+      gate: b.validation_gate?.state ?? null,
+    })),
+    validation: reported(overview?.validation ?? null, (v) => ({ state: v.state, reasonCode: v.reason_code })),
+  });
+
+  const layers = { revision: head.revision, snapshot: head.snapshot, env: deps.config.env };
+  const guardrails: Guardrail[] = GUARDRAIL_KEYS.map(([key, label]) => {
+    try {
+      const r = resolveConfig(key, layers, { var: variety });
+      return { label, value: r.value === null ? 'unset' : String(r.value), source: r.source, state: 'ok' };
+    } catch (err) {
+      return { label, value: 'invalid', source: err instanceof Error ? err.message : String(err), state: 'error' };
+    }
+  });
+  const build = overview?.build;
+  guardrails.unshift(
+    build?.status === 'ok'
+      ? {
+          label: 'Validation gate of the last build',
+          value: build.data.validation_gate?.state ?? 'not recorded',
+          source: `build ${build.data.build_id}${build.data.validation_gate?.reason_code ? ` (${build.data.validation_gate.reason_code})` : ''}`,
+          state:
+            build.data.validation_gate?.state === 'error'
+              ? 'error'
+              : build.data.validation_gate?.state === 'warn'
+                ? 'warn'
+                : build.data.validation_gate
+                  ? 'ok'
+                  : 'unknown',
+        }
+      : {
+          label: 'Validation gate of the last build',
+          value: 'no build yet',
+          source: 'main_l5 builds',
+          state: 'unknown',
+        },
+  );
+  guardrails.push({
+    label: 'Live trading enabled (as the gateway reports it)',
+    value: 'unknown',
+    source: 'no gateway has reported: the trading chain is not built yet',
+    state: 'unknown',
+  });
+  return {
+    newest,
+    pipeline,
+    kpis: kpisOf(newest, overview),
+    guardrails,
+    config: { revision: head.revision, config_hash: head.config_hash },
+    dataOff: deps.data ? null : 'the data chain is not running in this process',
+  };
+}
