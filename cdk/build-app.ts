@@ -1,11 +1,12 @@
 /**
- * Builds the whole CDK app: the stage settings from context, the data-stores and jobs stacks, and cdk-nag's
+ * Builds the whole CDK app: the stage settings from context, the data-stores, jobs and console stacks, and cdk-nag's
  * AwsSolutions checks as a validation plugin (synthesis fails on any finding that is not acknowledged with a reason).
  * `app.ts` runs it for the CLI; the tests run it in-process with the same context as cdk.json.
  */
 import { fileURLToPath } from 'node:url';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConsoleStack } from './stacks/console-stack.ts';
 import { DataStoresStack } from './stacks/data-stores-stack.ts';
 import { JobsStack } from './stacks/jobs-stack.ts';
 import { readStageSettings, type StageSettings } from './stage-settings.ts';
@@ -27,6 +28,7 @@ export interface GhtraderApp {
   settings: StageSettings;
   dataStores: DataStoresStack;
   jobs: JobsStack;
+  console: ConsoleStack;
 }
 
 /** Build every stack of one stage. Env-agnostic: no account or region lookups, so synthesis needs no credentials. */
@@ -51,5 +53,12 @@ export function buildGhtraderApp(props: GhtraderAppProps = {}): GhtraderApp {
     tables: dataStores.tables,
     repoRoot: props.repoRoot ?? REPO_ROOT,
   });
-  return { app, settings, dataStores, jobs };
+  const consoleStack = new ConsoleStack(app, `ghtrader-${settings.stage}-console`, {
+    description: `ghtrader ${settings.stage}: hosted console (CloudFront, HTTP API and WebSocket API, their functions)`,
+    settings,
+    tables: dataStores.tables,
+    queues: jobs.queues,
+    repoRoot: props.repoRoot ?? REPO_ROOT,
+  });
+  return { app, settings, dataStores, jobs, console: consoleStack };
 }

@@ -49,8 +49,9 @@ describe('JobsStack', () => {
   const logicalId = (construct: IConstruct): string => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 
   beforeAll(() => {
-    // One real synthesis with esbuild bundling of the three handlers, shared by every test of this file.
-    built = synthApp();
+    // One real synthesis with esbuild bundling of the three handlers, shared by every test of this file. Only the
+    // jobs stack is bundled: console-stack.test.ts bundles (and checks) the console's handlers.
+    built = synthApp({ 'aws:cdk:bundling-stacks': ['ghtrader-*-jobs'] });
     stack = built.jobs;
     template = Template.fromStack(stack);
   });

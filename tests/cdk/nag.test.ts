@@ -81,10 +81,15 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect(thin).toEqual([]);
   });
 
-  it('acknowledges L1 per function, SMG4 on the DIFF secret and IAM5 on the artifact objects of the worker only', () => {
+  it('acknowledges exactly the findings listed in cdk/README.md, on the constructs that have them', () => {
     // Prepare
-    const { jobs } = built;
+    const { jobs, console: web } = built;
     const bucketId = jobs.getLogicalId(jobs.artifactsBucket.node.defaultChild as CfnElement);
+    const wsApiId = web.getLogicalId(web.wsApi.node.defaultChild as CfnElement);
+    const connections = ['POST', 'DELETE'].map(
+      (method) =>
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${wsApiId}>/ws/${method}/@connections/*]`,
+    );
 
     // Act
     const acknowledged = acknowledgementsUnder(built.app)
@@ -97,6 +102,18 @@ describe('cdk-nag AwsSolutions checks', () => {
         ...[jobs.worker, jobs.dlqHandler, jobs.reconciler].map((fn) => `AwsSolutions-L1 @ ${fn.fn.node.path}`),
         `AwsSolutions-SMG4 @ ${jobs.diffSecret.node.path}`,
         `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*] @ ${jobs.worker.role.node.path}`,
+        ...[web.httpApiFunction, web.wsAuthorizer, web.wsConnect, web.wsDisconnect, web.wsDefault].map(
+          (fn) => `AwsSolutions-L1 @ ${fn.fn.node.path}`,
+        ),
+        `AwsSolutions-SMG4 @ ${web.cursorSecret.node.path}`,
+        `AwsSolutions-APIG4 @ ${web.httpApi.node.path}/DefaultRoute`,
+        `AwsSolutions-APIG4 @ ${web.wsApi.node.path}/$disconnect-Route`,
+        `AwsSolutions-APIG4 @ ${web.wsApi.node.path}/$default-Route`,
+        ...connections.map((id) => `${id} @ ${web.wsDefault.role.node.path}`),
+        ...connections.map((id) => `${id} @ ${web.broadcasterPolicy.node.path}`),
+        `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs] @ ${web.apiGatewayLogsRole.node.path}`,
+        `AwsSolutions-S1 @ ${web.accessLogs.node.path}`,
+        ...['CFR1', 'CFR2', 'CFR4'].map((rule) => `AwsSolutions-${rule} @ ${web.distribution.node.path}`),
       ].sort(),
     );
   });

@@ -13,6 +13,9 @@ const LANE_H = 16;
 const LANE_GAP = 4;
 const AXIS_H = 22;
 const PAD_X = 8;
+/** Rows of the table view: the newest jobs of the window (the jobs list below pages through all of them). */
+export const TIMELINE_TABLE_ROWS = 100;
+const TABLE_ROWS = TIMELINE_TABLE_ROWS;
 
 /** Fill of each status: a colour plus its own pattern (hatching, dots, outline), so no state is colour alone. */
 const FILL: Record<JobStatus, string> = {
@@ -117,7 +120,9 @@ export function JobTimeline(props: { timeline: TimelineResult; nowMs: number; va
             const w = Math.max(3, (b.x1 - b.x0) * plotW);
             const y = AXIS_H + b.lane * (LANE_H + LANE_GAP);
             return (
-              <a href={`/v/${variety}/jobs/${b.item.job_id}`} aria-label={barLabel(b)}>
+              // Bars are links for the pointer; keyboard and screen-reader users get the same links in the table view
+              // (a tab stop per bar would bury the page under up to 1000 of them).
+              <a href={`/v/${variety}/jobs/${b.item.job_id}`} tabindex={-1}>
                 <rect
                   x={x.toFixed(1)}
                   y={y}
@@ -154,7 +159,12 @@ export function JobTimeline(props: { timeline: TimelineResult; nowMs: number; va
             <p class="empty">No jobs in this window.</p>
           ) : (
             <table class="jobs">
-              <caption>Jobs in the timeline window, newest first</caption>
+              <caption>
+                Jobs in the timeline window, newest first
+                {timeline.items.length > TABLE_ROWS
+                  ? ` (the newest ${TABLE_ROWS} of ${timeline.items.length}; the jobs list below pages through all)`
+                  : ''}
+              </caption>
               <thead>
                 <tr>
                   <th scope="col">Job</th>
@@ -167,7 +177,7 @@ export function JobTimeline(props: { timeline: TimelineResult; nowMs: number; va
                 </tr>
               </thead>
               <tbody>
-                {timeline.items.map((j) => (
+                {timeline.items.slice(0, TABLE_ROWS).map((j) => (
                   <tr>
                     <th scope="row">
                       <a href={`/v/${variety}/jobs/${j.job_id}`}>

@@ -8,6 +8,11 @@
  *   every entry holding it. A load that was already running when its tag was invalidated still answers its own
  *   callers but is not kept: a read that starts after an invalidation never sees data from before it.
  * - A failed load is never cached.
+ * - Refresh ahead: a read of an entry older than `refreshAheadRatio × ttlMs` (0.7) starts one background load and
+ *   still answers from the entry, which is younger than `ttlMs`; the new value replaces the entry when it arrives, dated
+ *   from when its load started. Hot keys so never make a reader wait on the store, and no answer is older than
+ *   `ttlMs`. A background load that fails leaves the entry to expire (the next reader then loads and sees the error)
+ *   and is counted in `refresh_failures`; one that an invalidation overtook is dropped.
  * - At most `maxEntries`; the oldest entry is dropped first.
  *
  * Values are shared between callers: treat them as read-only.
@@ -21,6 +26,8 @@ export interface HotCacheOptions {
   ttlMs: number;
   clock: Clock;
   maxEntries?: number;
+  /** Fraction of the lifetime after which a read refreshes the entry in the background (default 0.7; 1 = never). */
+  refreshAheadRatio?: number;
 }
 
 export interface HotCacheStats {
@@ -31,6 +38,9 @@ export interface HotCacheStats {
   /** Loads that joined one already in flight. */
   coalesced: number;
   invalidations: number;
+  /** Background refreshes started, and those whose load failed. */
+  refreshes: number;
+  refresh_failures: number;
 }
 
 interface Entry {
@@ -38,18 +48,30 @@ interface Entry {
   atMs: number;
   tags: readonly string[];
   settled: boolean;
+  refreshing: boolean;
 }
 
 export class HotCache {
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
-  private readonly counters = { hits: 0, misses: 0, coalesced: 0, invalidations: 0 };
+  private readonly refreshAfterMs: number;
+  private readonly counters = {
+    hits: 0,
+    misses: 0,
+    coalesced: 0,
+    invalidations: 0,
+    refreshes: 0,
+    refresh_failures: 0,
+  };
 
   constructor(private readonly opts: HotCacheOptions) {
     if (!Number.isInteger(opts.ttlMs) || opts.ttlMs < 0 || opts.ttlMs > HOT_CACHE_MAX_TTL_MS) {
       throw new RangeError(`hot cache ttlMs must be an integer in [0, ${HOT_CACHE_MAX_TTL_MS}], got ${opts.ttlMs}`);
     }
     this.maxEntries = opts.maxEntries ?? 1_000;
+    const ratio = opts.refreshAheadRatio ?? 0.7;
+    if (!(ratio > 0 && ratio <= 1)) throw new RangeError(`hot cache refreshAheadRatio must be in (0, 1], got ${ratio}`);
+    this.refreshAfterMs = ratio * opts.ttlMs;
   }
 
   /** The cached value of `key`, or `load()` (shared with concurrent callers) when absent or older than the TTL. */
@@ -58,13 +80,20 @@ export class HotCache {
     const now = this.opts.clock.nowMs();
     const hit = this.entries.get(key);
     if (hit && now - hit.atMs < this.opts.ttlMs) {
-      if (hit.settled) this.counters.hits++;
-      else this.counters.coalesced++;
+      if (!hit.settled) {
+        this.counters.coalesced++;
+        return hit.value as Promise<T>;
+      }
+      this.counters.hits++;
+      if (!hit.refreshing && now - hit.atMs >= this.refreshAfterMs) this.refresh(key, hit, load, now);
       return hit.value as Promise<T>;
     }
     this.counters.misses++;
-    const value = load();
-    const entry: Entry = { value, atMs: now, tags, settled: false };
+    return this.store(key, tags, load(), now);
+  }
+
+  private store<T>(key: string, tags: readonly string[], value: Promise<T>, atMs: number): Promise<T> {
+    const entry: Entry = { value, atMs, tags, settled: false, refreshing: false };
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
@@ -80,6 +109,29 @@ export class HotCache {
       },
     );
     return value;
+  }
+
+  /** Load `key` again in the background; the result replaces `hit` unless something replaced or dropped it first. */
+  private refresh<T>(key: string, hit: Entry, load: () => Promise<T>, startedMs: number): void {
+    hit.refreshing = true;
+    this.counters.refreshes++;
+    load().then(
+      (v) => {
+        if (this.entries.get(key) !== hit) return;
+        const entry: Entry = {
+          value: Promise.resolve(v),
+          atMs: startedMs,
+          tags: hit.tags,
+          settled: true,
+          refreshing: false,
+        };
+        this.entries.set(key, entry);
+      },
+      () => {
+        this.counters.refresh_failures++;
+        hit.refreshing = false;
+      },
+    );
   }
 
   /** Drop every entry tagged `tag`. */

@@ -24,7 +24,7 @@ function deferred<T>() {
 describe('HotCache', () => {
   it('answers from the cache within the lifetime and loads again after it', async () => {
     const clock = manualClock();
-    const cache = new HotCache({ ttlMs: 1000, clock });
+    const cache = new HotCache({ ttlMs: 1000, clock, refreshAheadRatio: 1 });
     let loads = 0;
     const load = async () => ++loads;
     expect(await cache.get('k', [], load)).toBe(1);
@@ -67,6 +67,67 @@ describe('HotCache', () => {
     expect(await before).toBe('stale');
     expect(await after).toBe('fresh');
     expect(await cache.get('c', ['job:1'], async () => 'third')).toBe('fresh');
+  });
+
+  it('refreshes a hot entry in the background after 70 % of its lifetime, never answering older than it', async () => {
+    const clock = manualClock();
+    const cache = new HotCache({ ttlMs: 1000, clock });
+    let version = 0;
+    const pending: ReturnType<typeof deferred<number>>[] = [];
+    const load = () => {
+      version++;
+      const d = deferred<number>();
+      pending.push(d);
+      return d.promise;
+    };
+    const first = cache.get('k', [], load);
+    pending[0]?.resolve(1);
+    expect(await first).toBe(1);
+    clock.advance(699);
+    expect(await cache.get('k', [], load)).toBe(1);
+    expect(version).toBe(1);
+    clock.advance(1);
+    // 700 ms: answered from the entry at once, one background load started (and only one).
+    expect(await cache.get('k', [], load)).toBe(1);
+    expect(await cache.get('k', [], load)).toBe(1);
+    expect(version).toBe(2);
+    pending[1]?.resolve(2);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(await cache.get('k', [], load)).toBe(2);
+    // The refreshed entry is dated from its load's start (700 ms): it expires at 1700 ms, not later.
+    clock.advance(999);
+    expect(await cache.get('k', [], load)).toBe(2);
+    clock.advance(1);
+    const after = cache.get('k', [], load);
+    pending.at(-1)?.resolve(3);
+    expect(await after).toBe(3);
+    expect(cache.stats()).toMatchObject({ refreshes: 2, refresh_failures: 0 });
+  });
+
+  it('drops a background refresh overtaken by an invalidation, and counts a failed one', async () => {
+    const clock = manualClock();
+    const cache = new HotCache({ ttlMs: 1000, clock });
+    await cache.get('k', ['t'], async () => 'a');
+    clock.advance(800);
+    const slow = deferred<string>();
+    expect(await cache.get('k', ['t'], () => slow.promise)).toBe('a');
+    cache.invalidate('t');
+    expect(await cache.get('k', ['t'], async () => 'b')).toBe('b');
+    slow.resolve('stale');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(await cache.get('k', ['t'], async () => 'c')).toBe('b');
+
+    clock.advance(800);
+    expect(await cache.get('k', ['t'], async () => Promise.reject(new Error('store down')))).toBe('b');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(cache.stats().refresh_failures).toBe(1);
+    clock.advance(200);
+    await expect(cache.get('k', ['t'], async () => Promise.reject(new Error('still down')))).rejects.toThrow(
+      'still down',
+    );
   });
 
   it('never keeps a failed load', async () => {
