@@ -7,14 +7,16 @@
  * cut, and with Redis stopped (a private redis-server; the badge says "warm path degraded"), the page polls every 2 s,
  * still sees a job finish and announces recovery (badge cleared within 5 s); a config value is changed and rolled
  * back (history shows both, another tab is told of the newer revision); a viewer sees no config edit or rollback
- * controls and gets 403 on an explorer run; Tab reaches a visibly focused control. A screenshot per page goes to
- * `test-artifacts/screenshots/<page>.png`.
+ * controls and gets 403 on an explorer run; Tab reaches a visibly focused control. Every page of every variety passes
+ * axe-core's WCAG 2.1 A/AA rules (names and labels, contrast, structure, ARIA; §13 item 28). A screenshot per page goes
+ * to `test-artifacts/screenshots/<page>.png`.
  *
  * Not covered: triggering and resetting a risk kill as operator (and a viewer refused) — the trading chain, its
  * gateway and the Trading page's risk kill banner do not exist yet.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +130,28 @@ const unlabelled = (page: Page) =>
       .map((el) => el.id || el.outerHTML.slice(0, 80)),
   );
 
+/** axe-core, the accessibility engine, run inside the page (page.evaluate is not subject to the page's CSP). */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** WCAG 2.1 A and AA rules (labels, names, contrast, structure, ARIA); `best-practice` rules are not gates. */
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/** Accessibility violations of the page as `rule (impact): selectors`, empty when it passes. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async (tags) => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<AxeResult> } }).axe;
+    type AxeResult = { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return r.violations.map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 5)
+          .join(', ')}`,
+    );
+  }, AXE_TAGS);
+}
+
 /** Remember that this document was not reloaded: `reloaded(page)` is true once it has been. */
 const markDocument = (page: Page) =>
   page.evaluate(() => {
@@ -209,8 +233,33 @@ describe('the console in Chromium', () => {
     for (const [shot, url, heading] of pages) {
       await visit(page, url, heading, shot);
       expect(await unlabelled(page), url).toEqual([]);
+      expect(await axeViolations(page), url).toEqual([]);
       expect(adminWatch.take(), url).toEqual([]);
     }
+  });
+
+  it('renders every page of au and ag and passes the accessibility check there too (§13 item 28)', async () => {
+    for (const v of ['au', 'ag']) {
+      for (const section of [
+        'dashboard',
+        'market',
+        'jobs',
+        'data',
+        'models',
+        'trading',
+        'config',
+        'explorer',
+        'system',
+        'audit',
+      ]) {
+        const url = `/v/${v}/${section}`;
+        const res = await page.goto(url);
+        expect(res?.status(), url).toBe(200);
+        expect(new URL(page.url()).pathname, 'still logged in, not redirected').toBe(url);
+        expect(await axeViolations(page), url).toEqual([]);
+      }
+    }
+    expect(adminWatch.take()).toEqual([]);
   });
 
   it('follows a system.sleep submitted from the Jobs page to succeeded without reloading', async () => {

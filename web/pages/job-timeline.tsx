@@ -101,7 +101,7 @@ export function JobTimeline(props: { timeline: TimelineResult; nowMs: number; va
           class="timeline-chart"
           viewBox={`0 0 ${WIDTH} ${height}`}
           width="100%"
-          role="img"
+          // No role="img": the bars inside are links, and an image's children are presentational.
           aria-labelledby="jobs-timeline-summary"
           preserveAspectRatio="none"
         >
