@@ -11,6 +11,7 @@ import { registerData } from './commands/data.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerSupervisor } from './commands/supervisor.ts';
+import { registerTrading } from './commands/trading.ts';
 import { up } from './commands/up.ts';
 import { SIM_CLOCK_CHOICES, type SimClockChoice } from './local-stack.ts';
 
@@ -76,6 +77,7 @@ registerJobs(program);
 registerData(program);
 registerSim(program);
 registerSupervisor(program);
+registerTrading(program);
 registerAdmin(program);
 registerBroadcaster(program);
 

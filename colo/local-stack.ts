@@ -28,6 +28,7 @@ import type { Logger } from '#shared/log.ts';
 import { AuthService } from '#shared/services/auth-service.ts';
 import { loadDataCalendar } from '#shared/services/data/context.ts';
 import { type FeedConnection, MarketFeed } from '#shared/services/market-feed.ts';
+import { TicksPublisher } from '#shared/services/ticks-publisher.ts';
 import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
 import { StatusService } from '#shared/services/status-service.ts';
 import { createApp } from '#web/app.ts';
@@ -148,6 +149,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       market = startMarketFeed(handle, opts.env, log);
       const feed = market;
       cleanups.push(() => feed.close());
+      // `ticks:<var>` on the warm path (≤ 2 Hz): the Market page and the dashboard follow it over `/ws`.
+      const ticks = new TicksPublisher({
+        feed,
+        publish: (channel, message) => rt.warm.publish(channel, message),
+        log: log.child({ component: 'ticks' }),
+      });
+      ticks.start();
+      cleanups.push(async () => ticks.stop());
     }
 
     const simHandle = sim?.handle;

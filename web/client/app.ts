@@ -9,8 +9,9 @@ import { initExplorerPage } from './explorer.ts';
 import { initJobDetail, initJobsPage, liveJobsList } from './jobs.ts';
 import { type LiveTopic, startLive } from './live.ts';
 import { initLogin } from './login.ts';
-import { initMarketPage } from './market.ts';
+import { initMarketPanel } from './market.ts';
 import { initSystemPage } from './system.ts';
+import { initTradingPage } from './trading.ts';
 
 function main(): void {
   const data = readPageData();
@@ -27,17 +28,18 @@ function main(): void {
   // Topics this page follows live; every page's socket also carries `system.warm_path` for the badge.
   const topics: LiveTopic[] = [];
   if (data.page === 'dashboard') {
-    topics.push(liveJobsList('jobs:all'));
+    topics.push(liveJobsList('jobs:all'), ...initMarketPanel(data));
     const d = data as PageData & { can_operate?: boolean };
     if (d.can_operate && d.variety && document.getElementById('data-actions-h')) initDataActions(d.variety);
   }
   if (data.page === 'jobs') topics.push(...initJobsPage(data));
   if (data.page === 'job') topics.push(...initJobDetail(data));
   if (data.page === 'system') initSystemPage();
-  if (data.page === 'market') initMarketPage(data);
+  if (data.page === 'market') topics.push(...initMarketPanel(data));
   if (data.page === 'data') topics.push(...initDataPage(data));
   if (data.page === 'config') topics.push(...initConfigPage(data));
   if (data.page === 'explorer') initExplorerPage(data);
+  if (data.page === 'trading') topics.push(...initTradingPage(data));
   startLive(topics, data.warm_path_degraded ?? false);
 }
 

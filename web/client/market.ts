@@ -1,17 +1,17 @@
 /**
- * Market page: poll `GET /api/market/{var}` every second while the tab is visible (every 10 s in the background),
- * redraw the figures, the book, the uPlot chart of last/bid1/ask1 and its text summary. uPlot draws on a canvas and
+ * Market panel (Market page, dashboard): follow `ticks:<var>` live and redraw the figures, the book, the uPlot chart of
+ * last/bid1/ask1 and its text summary. uPlot draws on a canvas and
  * sizes its elements through the CSSOM (`el.style.x = ...`), which the CSP's `style-src 'self'` does not restrict;
  * its stylesheet is bundled into app.css by build.mjs. A 401 goes to the login page; a failed poll is shown in the
  * feed line and retried on the next tick.
  */
 import uPlot from 'uplot';
+import type { TicksMessage } from '#shared/domain/market/feed-json.ts';
 import type { MarketJson, MarketPointJson } from '../routes/api-market.ts';
-import { ApiError, api, type PageData } from './api.ts';
+import { ApiError, api, type PageData, toLogin } from './api.ts';
+import type { Envelope, LiveTopic } from './live.ts';
 import { chartSummary, cstClock, cstClockOfMs, fmtLots, fmtPrice, nsToMs } from './market-format.ts';
 
-const ACTIVE_MS = 1_000;
-const BACKGROUND_MS = 10_000;
 const CHART_HEIGHT = 280;
 
 const STATE_TEXT: Record<string, { icon: string; text: string }> = {
@@ -137,17 +137,27 @@ function renderTicks(m: MarketJson, rows: number): void {
   body.replaceChildren(...trs);
 }
 
-export function initMarketPage(data: MarketPageData): void {
+/** Points the page keeps (the server's default window). */
+const MAX_POINTS = 600;
+
+/**
+ * The live market panel (Market page, dashboard): follows `ticks:<var>` over `/ws` (the quote and feed status whole,
+ * the points since the previous message appended, replaced on `reset`); a `seq` gap, a reconnect and the polling
+ * fallback (every 2 s while the socket or Redis is down) refetch `GET /api/market/{var}`.
+ */
+export function initMarketPanel(data: MarketPageData): LiveTopic[] {
   const initial = data.market;
   const variety = data.variety;
   // No feed: the page says so, and nothing would change until the stack restarts.
-  if (!initial || !variety) return;
+  if (!initial || !variety) return [];
   const rows = data.tick_table_rows ?? 10;
   const chartEl = document.getElementById('market-chart');
   let chart: uPlot | null = chartEl ? makeChart(chartEl, initial) : null;
   let main = initial.main_contract;
+  let current: MarketJson = initial;
 
   const render = (m: MarketJson) => {
+    current = m;
     renderFeed(m);
     const q = m.quote;
     const decs = q?.price_decs ?? 0;
@@ -173,19 +183,28 @@ export function initMarketPage(data: MarketPageData): void {
     if (chart && chartEl) chart.setSize({ width: Math.max(320, chartEl.clientWidth), height: CHART_HEIGHT });
   });
 
-  const tick = async () => {
-    try {
-      render(await api<MarketJson>('GET', `/api/market/${variety}`));
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) {
-        window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
-        return;
-      }
-      setText('market-feed-text', `could not refresh: ${err instanceof Error ? err.message : String(err)}`);
-      const stale = document.getElementById('market-feed-stale');
-      if (stale) stale.hidden = false;
-    }
-    setTimeout(tick, document.visibilityState === 'visible' ? ACTIVE_MS : BACKGROUND_MS);
-  };
-  setTimeout(tick, ACTIVE_MS);
+  return [
+    {
+      topic: `ticks:${variety}`,
+      apply(env: Envelope) {
+        if (env.type !== 'ticks') return;
+        const t = env.payload as TicksMessage;
+        const points = t.reset ? t.points : [...current.points, ...t.points].slice(-MAX_POINTS);
+        render({ var: t.var, main_contract: t.main_contract, quote: t.quote, feed: t.feed, points });
+      },
+      async refetch() {
+        try {
+          render(await api<MarketJson>('GET', `/api/market/${variety}`));
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 401) {
+            toLogin();
+            return;
+          }
+          setText('market-feed-text', `could not refresh: ${err instanceof Error ? err.message : String(err)}`);
+          const stale = document.getElementById('market-feed-stale');
+          if (stale) stale.hidden = false;
+        }
+      },
+    },
+  ];
 }

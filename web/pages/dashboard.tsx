@@ -1,14 +1,17 @@
 /**
  * `/v/{var}/dashboard` (control-chain §8): KPIs, the pipeline strip (Calendar -> … -> Train, each stage linking its
  * last job), guardrails (config values with their source, the last build's validation gate, live-trading as the
- * gateway reports it), the newest 20 jobs and, for operators, the data jobs' quick actions. States are icon + text,
+ * gateway reports it), the SLO summary, the newest 20 jobs and, for operators, the data jobs' quick actions. States are icon + text,
  * never colour alone. What the trading and model chains will fill (models, trading mode, today's PnL) says so.
  */
 import type { PipelineStage, StageState } from '#shared/domain/control/pipeline.ts';
+import type { MarketJson } from '../routes/api-market.ts';
 import type { DashboardModel, Guardrail } from '../routes/dashboard-model.ts';
 import { DataActions } from './data.tsx';
 import { JobsTable } from './jobs.tsx';
 import { type ChromeContext, Layout } from './layout.tsx';
+import { ChartSection, marketPageData } from './market.tsx';
+import { SloSummary } from './slo-summary.tsx';
 import { JobStatusLabel } from './state-label.tsx';
 
 const STAGE: Record<StageState, { icon: string; text: string }> = {
@@ -47,14 +50,20 @@ function Stage(props: { s: PipelineStage; variety: string }) {
   );
 }
 
-export function DashboardPage(props: { ctx: ChromeContext; model: DashboardModel; canOperate: boolean }) {
-  const { ctx, model } = props;
+export function DashboardPage(props: {
+  ctx: ChromeContext;
+  model: DashboardModel;
+  canOperate: boolean;
+  /** The main contract's live panel, or null without a market feed. */
+  market: MarketJson | null;
+}) {
+  const { ctx, model, market } = props;
   const k = model.kpis;
   return (
     <Layout
       title={`Dashboard · ${ctx.variety.toUpperCase()}`}
       ctx={ctx}
-      pageData={{ page: 'dashboard', can_operate: props.canOperate }}
+      pageData={{ page: 'dashboard', can_operate: props.canOperate, ...marketPageData(market) }}
     >
       <h1>Dashboard · {ctx.variety.toUpperCase()}</h1>
       <section aria-labelledby="kpi-h" class="kpis" id="jobs-kpis">
@@ -112,6 +121,15 @@ export function DashboardPage(props: { ctx: ChromeContext; model: DashboardModel
         </ol>
       </section>
 
+      {market ? (
+        <ChartSection m={market} heading={`Main contract ${market.main_contract ?? ''}: last, bid 1, ask 1`} />
+      ) : (
+        <section aria-labelledby="market-off-h" class="panel placeholder">
+          <h2 id="market-off-h">Main contract price</h2>
+          <p>The market feed is off in this process (ghtrader up --no-sim, or no market-data source).</p>
+        </section>
+      )}
+
       <section aria-labelledby="guard-h" class="panel">
         <h2 id="guard-h">Guardrails</h2>
         <table id="guardrails">
@@ -151,6 +169,16 @@ export function DashboardPage(props: { ctx: ChromeContext; model: DashboardModel
         </table>
         <p>
           <a href={`/v/${ctx.variety}/config`}>Change limits on the Config page</a>
+        </p>
+      </section>
+
+      <section aria-labelledby="slo-h" class="panel">
+        <h2 id="slo-h">Service levels</h2>
+        <SloSummary slo={model.slo.snapshot} error={model.slo.error} compact id="dashboard-slo" />
+        <p>
+          <a href={`/v/${ctx.variety}/system`}>
+            Every finding, route latency and live-update counters on the System page
+          </a>
         </p>
       </section>
 

@@ -112,13 +112,33 @@ function TickTable(props: { m: MarketJson }) {
   );
 }
 
+/** The live chart of last/bid 1/ask 1 with its text summary and table view (Market page, dashboard). */
+export function ChartSection(props: { m: MarketJson; heading: string }) {
+  const { m } = props;
+  return (
+    <section class="panel market-chart-panel" aria-labelledby="market-chart-h">
+      <h2 id="market-chart-h">{props.heading}</h2>
+      <FeedLine m={m} />
+      <figure class="market-figure">
+        <div id="market-chart" class="market-chart" aria-hidden="true" />
+        <figcaption id="market-chart-summary" aria-live="off">
+          {chartSummary(m.points, m.quote?.price_decs ?? 0)}
+        </figcaption>
+      </figure>
+      <details>
+        <summary>Table view</summary>
+        <TickTable m={m} />
+      </details>
+    </section>
+  );
+}
+
 function LivePanel(props: { m: MarketJson }) {
   const { m } = props;
   const q = m.quote;
   const decs = q?.price_decs ?? 0;
   return (
     <>
-      <FeedLine m={m} />
       <section aria-labelledby="market-kpi-h" class="kpis">
         <h2 id="market-kpi-h" class="visually-hidden">
           Main contract
@@ -151,22 +171,15 @@ function LivePanel(props: { m: MarketJson }) {
           <h2 id="market-book-h">Order book</h2>
           <BookTable m={m} />
         </section>
-        <section class="panel market-chart-panel" aria-labelledby="market-chart-h">
-          <h2 id="market-chart-h">Recent ticks: last, bid 1, ask 1</h2>
-          <figure class="market-figure">
-            <div id="market-chart" class="market-chart" aria-hidden="true" />
-            <figcaption id="market-chart-summary" aria-live="off">
-              {chartSummary(m.points, decs)}
-            </figcaption>
-          </figure>
-          <details>
-            <summary>Table view</summary>
-            <TickTable m={m} />
-          </details>
-        </section>
+        <ChartSection m={m} heading="Recent ticks: last, bid 1, ask 1" />
       </div>
     </>
   );
+}
+
+/** What the Market page and the dashboard pass to the client for the live panel. */
+export function marketPageData(market: MarketJson | null) {
+  return { market, tick_table_rows: TICK_TABLE_ROWS };
 }
 
 export function MarketPage(props: { ctx: ChromeContext; market: MarketJson | null; offMessage: string }) {
@@ -175,7 +188,7 @@ export function MarketPage(props: { ctx: ChromeContext; market: MarketJson | nul
     <Layout
       title={`Market · ${ctx.variety.toUpperCase()}`}
       ctx={ctx}
-      pageData={{ page: 'market', market, tick_table_rows: TICK_TABLE_ROWS }}
+      pageData={{ page: 'market', ...marketPageData(market) }}
     >
       <h1>Market · {ctx.variety.toUpperCase()}</h1>
       {market === null ? (

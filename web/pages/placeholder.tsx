@@ -13,12 +13,6 @@ export const PLANNED_WORKSPACES = {
     arrivesWith: 'issue 5 (features, labels, baseline model)',
     summary: 'model inventory with provenance, metrics, walk-forward chart, train form and benchmarks',
   },
-  trading: {
-    title: 'Trading',
-    arrivesWith: 'issues 6 and 7 (trading chain, console)',
-    summary:
-      'profile selector, risk-kill banner, positions, orders, targets, PnL, gateway and strategy cards, desired forms and safety commands',
-  },
   config: {
     title: 'Config',
     arrivesWith: 'issue 7 (config service)',

@@ -1,7 +1,13 @@
-/** `/v/{var}/system`: every component's state (icon + text), the warm path, job counts, and users/tokens. */
+/**
+ * `/v/{var}/system`: every component's state (icon + text), the warm path, job counts, the SLO by plane, the live-update
+ * counters and supervisor telemetry, per-route latency, and users/tokens.
+ */
 import type { PublicToken, PublicUser } from '#shared/domain/control/auth.ts';
+import type { RouteMetricsSnapshot } from '#shared/domain/control/route-metrics.ts';
+import type { SloSnapshot } from '#shared/domain/control/slo.ts';
 import type { ComponentName, StatusSnapshot } from '#shared/domain/control/status.ts';
 import { type ChromeContext, Layout } from './layout.tsx';
+import { SloSummary } from './slo-summary.tsx';
 import { StateLabel } from './state-label.tsx';
 import { Time } from './time-text.tsx';
 
@@ -14,6 +20,9 @@ const COMPONENT_LABEL: Record<ComponentName, string> = {
 
 export interface SystemPageProps {
   ctx: ChromeContext;
+  slo: { snapshot: SloSnapshot | null; error: string | null };
+  /** Per route template over the rolling window (`/api/observability/runtime`). */
+  routes: RouteMetricsSnapshot;
   /** Null when these lists are not shown (users: admins only). */
   users: PublicUser[] | null;
   tokens: PublicToken[];
@@ -91,6 +100,15 @@ export function SystemPage(props: SystemPageProps) {
           </p>
         )}
       </section>
+
+      <section aria-labelledby="slo-h" class="panel">
+        <h2 id="slo-h">Service levels by plane</h2>
+        <SloSummary slo={props.slo.snapshot} error={props.slo.error} id="system-slo" />
+      </section>
+
+      <ControlPlane slo={props.slo.snapshot} />
+
+      <RouteLatency routes={props.routes} />
 
       <section aria-labelledby="tokens-h" class="panel">
         <h2 id="tokens-h">{ctx.user.role === 'admin' ? 'API tokens (all users)' : 'Your API tokens'}</h2>
@@ -190,5 +208,152 @@ export function SystemPage(props: SystemPageProps) {
         </section>
       ) : null}
     </Layout>
+  );
+}
+
+const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(1));
+
+/** The control plane's measured inputs: live-update (WebSocket) counters and the supervisors' telemetry. */
+function ControlPlane(props: { slo: SloSnapshot | null }) {
+  const cp = props.slo?.control_plane;
+  if (!cp) return null;
+  const ws = cp.ws;
+  const sup = cp.supervisors;
+  return (
+    <>
+      <section aria-labelledby="ws-h" class="panel">
+        <h2 id="ws-h">Live updates (WebSocket broadcaster)</h2>
+        {'available' in ws ? (
+          <p>
+            Not available here: {ws.reason}{' '}
+            <span class="muted">
+              (as of <Time iso={ws.as_of} />)
+            </span>
+          </p>
+        ) : (
+          <dl class="record" id="ws-counters">
+            <dt>Connections</dt>
+            <dd>{ws.connections}</dd>
+            <dt>Broadcasts: attempts / successes / failures</dt>
+            <dd>
+              {ws.broadcast_attempt_total} / {ws.broadcast_success_total} / {ws.broadcast_failures_total}
+            </dd>
+            <dt>Dead clients pruned / messages dropped</dt>
+            <dd>
+              {ws.dead_clients_pruned_total} / {ws.dropped_total}
+            </dd>
+            <dt>Fan-out latency p50 / p99 (ms)</dt>
+            <dd>
+              {ms(ws.fanout_latency.p50_ms)} / {ms(ws.fanout_latency.p99_ms)}
+            </dd>
+            <dt>Last broadcast error</dt>
+            <dd>
+              {ws.last_broadcast_error ? (
+                <>
+                  <span aria-hidden="true">⚠</span> {ws.last_broadcast_error} (<Time iso={ws.last_broadcast_error_at} />
+                  )
+                </>
+              ) : (
+                'none'
+              )}
+            </dd>
+          </dl>
+        )}
+      </section>
+      <section aria-labelledby="sup-h" class="panel">
+        <h2 id="sup-h">Supervisors</h2>
+        <p>
+          <StateLabel state={sup.state} /> {sup.restarts_total} restart{sup.restarts_total === 1 ? '' : 's'} in total
+          {sup.crash_loop.length > 0 ? `; in crash loop: ${sup.crash_loop.join(', ')}` : ''}
+          {sup.message ? <span class="muted"> — {sup.message}</span> : null}
+        </p>
+        {sup.hosts.length > 0 ? (
+          <table id="supervisor-hosts">
+            <caption>Supervisor hosts (persisted telemetry)</caption>
+            <thead>
+              <tr>
+                <th scope="col">Host</th>
+                <th scope="col">Lease</th>
+                <th scope="col">Last tick</th>
+                <th scope="col">Tick failures</th>
+              </tr>
+            </thead>
+            <tbody>
+              {sup.hosts.map((h) => (
+                <tr>
+                  <th scope="row">{h.host_id}</th>
+                  <td>
+                    <StateLabel state={h.lease_ok ? 'ok' : 'warn'} /> {h.lease_ok ? 'held' : 'expired'}
+                  </td>
+                  <td>
+                    <Time iso={h.last_tick_at} />
+                  </td>
+                  <td>{h.tick_failures_total}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+      </section>
+    </>
+  );
+}
+
+/** Per-route latency over the rolling window, busiest first. */
+function RouteLatency(props: { routes: RouteMetricsSnapshot }) {
+  const rows = Object.entries(props.routes.routes)
+    .filter(([, r]) => r.count > 0)
+    .sort(([, a], [, b]) => b.count - a.count);
+  return (
+    <section aria-labelledby="routes-h" class="panel">
+      <h2 id="routes-h">Route latency (last {Math.round(props.routes.window_s / 60)} min)</h2>
+      {rows.length === 0 ? (
+        <p class="muted">No requests in the window.</p>
+      ) : (
+        <table id="route-latency">
+          <caption>
+            Per route template: requests, server errors (≥ 500) and latency in milliseconds, busiest first
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Route</th>
+              <th scope="col" class="num">
+                Requests
+              </th>
+              <th scope="col" class="num">
+                Errors
+              </th>
+              <th scope="col" class="num">
+                p50
+              </th>
+              <th scope="col" class="num">
+                p95
+              </th>
+              <th scope="col" class="num">
+                p99
+              </th>
+              <th scope="col" class="num">
+                max
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(([name, r]) => (
+              <tr>
+                <th scope="row">
+                  <code>{name}</code>
+                </th>
+                <td class="num">{r.count}</td>
+                <td class="num">{r.error_count}</td>
+                <td class="num">{ms(r.p50_ms)}</td>
+                <td class="num">{ms(r.p95_ms)}</td>
+                <td class="num">{ms(r.p99_ms)}</td>
+                <td class="num">{ms(r.max_ms)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }

@@ -6,7 +6,8 @@
  */
 import { type Context, Hono } from 'hono';
 import { type Variety, VarietySchema } from '#shared/domain/control/varieties.ts';
-import type { FeedStatus, MarketFeedSource, MarketQuote, MarketSnapshot } from '#shared/domain/market/feed.ts';
+import type { MarketFeedSource } from '#shared/domain/market/feed.ts';
+import { marketJson } from '#shared/domain/market/feed-json.ts';
 import { ControlError, NotFoundError } from '#shared/errors/control.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { requireRole } from '../middleware/require-role.ts';
@@ -23,71 +24,12 @@ export class MarketFeedOffError extends ControlError {
   }
 }
 
-/** `[datetime_ns, last, bid1, ask1, volume]` with the instant as a decimal string. */
-export type MarketPointJson = [string, number | null, number | null, number | null, number | null];
-
-export interface MarketQuoteJson {
-  symbol: string;
-  datetime: string;
-  datetime_ns: string | null;
-  last_price: number | null;
-  bid_price: (number | null)[];
-  bid_volume: (number | null)[];
-  ask_price: (number | null)[];
-  ask_volume: (number | null)[];
-  volume: number | null;
-  open_interest: number | null;
-  highest: number | null;
-  lowest: number | null;
-  pre_settlement: number | null;
-  price_decs: number;
-  /** `quote` (the provider's quote) or `tick` (built from the latest tick while no quote arrives). */
-  source: 'quote' | 'tick';
-}
-
-export interface MarketJson {
-  var: Variety;
-  main_contract: string | null;
-  quote: MarketQuoteJson | null;
-  points: MarketPointJson[];
-  feed: FeedStatus;
-}
-
-/** NaN and ±Infinity have no JSON form: they leave as null ("the provider had no value"). */
-function n(v: number): number | null {
-  return Number.isFinite(v) ? v : null;
-}
-
-function quoteJson(q: MarketQuote): MarketQuoteJson {
-  return {
-    symbol: q.symbol,
-    datetime: q.datetime,
-    datetime_ns: q.datetime_ns === null ? null : q.datetime_ns.toString(),
-    last_price: n(q.last_price),
-    bid_price: q.bid_price.map(n),
-    bid_volume: q.bid_volume.map(n),
-    ask_price: q.ask_price.map(n),
-    ask_volume: q.ask_volume.map(n),
-    volume: n(q.volume),
-    open_interest: n(q.open_interest),
-    highest: n(q.highest),
-    lowest: n(q.lowest),
-    pre_settlement: n(q.pre_settlement),
-    price_decs: q.price_decs,
-    source: q.source,
-  };
-}
-
-/** The API (and page-data) form of a snapshot. */
-export function marketJson(s: MarketSnapshot): MarketJson {
-  return {
-    var: s.variety,
-    main_contract: s.main_contract,
-    quote: s.quote === null ? null : quoteJson(s.quote),
-    points: s.points.map(([ts, last, bid, ask, vol]) => [ts.toString(), n(last), n(bid), n(ask), n(vol)]),
-    feed: s.feed,
-  };
-}
+export {
+  type MarketJson,
+  type MarketPointJson,
+  type MarketQuoteJson,
+  marketJson,
+} from '#shared/domain/market/feed-json.ts';
 
 /** The `var` path parameter as a variety, or 404. */
 export function varietyParam(c: Context<WebEnv>): Variety {

@@ -52,10 +52,22 @@ const NO_SUPERVISION =
   'this process wires no supervisor telemetry (desired state and supervisors of the trading chain), so there is no host to report';
 const NO_MODELS = 'no models yet: training arrives with the model chain (issue 5)';
 
+/** One SLO collector per app (keyed by its deps): `/api/observability/slo`, the dashboard and the System page. */
+const collectors = new WeakMap<AppDeps, SloCollector>();
+
+export function sloCollectorOf(deps: AppDeps): SloCollector {
+  let c = collectors.get(deps);
+  if (!c) {
+    c = new SloCollector(deps);
+    collectors.set(deps, c);
+  }
+  return c;
+}
+
 export function observabilityRoutes(deps: AppDeps): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
   const metrics = routeMetricsOf(deps);
-  const slo = new SloCollector(deps);
+  const slo = sloCollectorOf(deps);
 
   app.get('/ws', requireRole(deps, 'viewer'), (c) => {
     if (!deps.realtime) throw new DependencyUnavailableError('the realtime hub (this process serves no WebSocket)');
@@ -133,7 +145,7 @@ const valueOr = <T>(m: Measured<T>, errors: InputError[]): T | null => {
   return null;
 };
 
-class SloCollector {
+export class SloCollector {
   private cached: { at: number; snapshot: Promise<SloSnapshot> } | null = null;
   private freshness: { at: number; value: Promise<Record<string, FreshnessEntry>> } | null = null;
 

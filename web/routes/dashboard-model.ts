@@ -13,6 +13,7 @@ import {
   STAGE_JOB_KIND,
   type StageJobKind,
 } from '#shared/domain/control/pipeline.ts';
+import type { SloSnapshot } from '#shared/domain/control/slo.ts';
 import type { Variety } from '#shared/domain/control/varieties.ts';
 import { cstDayOf } from '#shared/domain/market/cst.ts';
 import type { DataOverview, Section } from '#shared/services/data/data-view.ts';
@@ -20,6 +21,7 @@ import type { JobListResult } from '#shared/services/job-service.ts';
 import type { WebEnv } from '../env.ts';
 import { type HotDeps, hotJobs } from '../hot-reads.ts';
 import { loadOverview } from './api-data.ts';
+import { sloCollectorOf } from './api-observability.ts';
 
 export interface Guardrail {
   label: string;
@@ -44,6 +46,8 @@ export interface DashboardModel {
   kpis: DashboardKpis;
   guardrails: Guardrail[];
   config: { revision: number; config_hash: string } | null;
+  /** The SLO snapshot (§10), or why it could not be built. */
+  slo: { snapshot: SloSnapshot | null; error: string | null };
   /** Why the data chain's figures are absent (no data chain in this process), or null. */
   dataOff: string | null;
 }
@@ -84,6 +88,15 @@ function kpisOf(newest: JobListResult, overview: DataOverview | null): Dashboard
   };
 }
 
+/** The app's SLO snapshot (its inputs have deadlines; a failure to build it is shown, not thrown). */
+export async function loadSlo(deps: HotDeps): Promise<DashboardModel['slo']> {
+  try {
+    return { snapshot: await sloCollectorOf(deps).snapshot(), error: null };
+  } catch (err) {
+    return { snapshot: null, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 export async function loadDashboard(c: Context<WebEnv>, deps: HotDeps, variety: Variety): Promise<DashboardModel> {
   const jobs = hotJobs(deps);
   const kinds = Object.values(STAGE_JOB_KIND);
@@ -91,11 +104,12 @@ export async function loadDashboard(c: Context<WebEnv>, deps: HotDeps, variety: 
     ? (data: NonNullable<HotDeps['data']>) =>
         deps.hot.get(`data:overview:${variety}`, [`jobs:${variety}`, 'jobs:all'], () => loadOverview(c, data, variety))
     : null;
-  const [newest, lastJobs, overview, head] = await Promise.all([
+  const [newest, lastJobs, overview, head, slo] = await Promise.all([
     jobs.list({ limit: '20' }),
     Promise.all(kinds.map((kind) => jobs.list({ kind, var: variety, limit: '1' }))),
     deps.data && overviewOf ? overviewOf(deps.data) : Promise.resolve(null),
     deps.hot.get('config:head', ['config'], () => deps.configService.head()),
+    loadSlo(deps),
   ]);
   const last = Object.fromEntries(kinds.map((k, i) => [k, lastJobs[i]?.items[0] ?? null])) as Record<
     StageJobKind,
@@ -162,6 +176,7 @@ export async function loadDashboard(c: Context<WebEnv>, deps: HotDeps, variety: 
     kpis: kpisOf(newest, overview),
     guardrails,
     config: { revision: head.revision, config_hash: head.config_hash },
+    slo,
     dataOff: deps.data ? null : 'the data chain is not running in this process',
   };
 }

@@ -14,6 +14,7 @@ import { callerOf } from '#shared/services/auth-service.ts';
 import type { WebEnv } from '../env.ts';
 import { type HotDeps, hotAudit, hotJobs } from '../hot-reads.ts';
 import { requireRole } from '../middleware/require-role.ts';
+import { routeMetricsOf } from '../middleware/route-metrics.ts';
 import { AuditPage } from '../pages/audit.tsx';
 import { ConfigPage } from '../pages/config.tsx';
 import { DashboardPage } from '../pages/dashboard.tsx';
@@ -26,6 +27,7 @@ import { LoginPage } from '../pages/login.tsx';
 import { MarketPage } from '../pages/market.tsx';
 import { PlaceholderPage, type PlannedWorkspace } from '../pages/placeholder.tsx';
 import { SystemPage } from '../pages/system.tsx';
+import { TradingPage } from '../pages/trading.tsx';
 import { authMeta, principalOf } from '../request-info.ts';
 import { safeNextPath } from '../security/request-origin.ts';
 import type { StaticAssets } from '../static-assets.ts';
@@ -35,7 +37,8 @@ import { DataChainOffError, loadOverview } from './api-data.ts';
 import { loadExplorerPage } from './api-explorer.ts';
 import { jobIdParam } from './api-jobs.ts';
 import { MarketFeedOffError, marketJson } from './api-market.ts';
-import { loadDashboard } from './dashboard-model.ts';
+import { loadDashboard, loadSlo } from './dashboard-model.ts';
+import { loadTradingPage } from './trading-model.ts';
 
 const PER_PAGE = { default: 50, min: 20, max: 200 } as const;
 
@@ -100,7 +103,12 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
     const [ctx, model] = await Promise.all([chrome(c, 'dashboard'), loadDashboard(c, deps, variety)]);
     return render(
       c,
-      <DashboardPage ctx={ctx} model={model} canOperate={roleAtLeast(ctx.user.role, 'operator')} />,
+      <DashboardPage
+        ctx={ctx}
+        model={model}
+        canOperate={roleAtLeast(ctx.user.role, 'operator')}
+        market={deps.market ? marketJson(deps.market.snapshot(variety)) : null}
+      />,
       started,
     );
   });
@@ -194,12 +202,23 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
     const started = performance.now();
     const caller = callerOf(principalOf(c), authMeta(c, hops));
     const isAdmin = caller.role === 'admin';
-    const [ctx, tokens, users] = await Promise.all([
+    const [ctx, slo, tokens, users] = await Promise.all([
       chrome(c, 'system'),
+      loadSlo(deps),
       deps.auth.listTokens(caller, { limit: '100' }),
       isAdmin ? deps.auth.listUsers(caller, { limit: '100' }) : Promise.resolve(null),
     ]);
-    return render(c, <SystemPage ctx={ctx} tokens={tokens.items} users={users?.items ?? null} />, started);
+    return render(
+      c,
+      <SystemPage
+        ctx={ctx}
+        slo={slo}
+        routes={routeMetricsOf(deps).snapshot()}
+        tokens={tokens.items}
+        users={users?.items ?? null}
+      />,
+      started,
+    );
   });
 
   app.get('/v/:var/config', async (c) => {
@@ -248,7 +267,17 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
     );
   });
 
-  for (const workspace of ['models', 'trading'] as const satisfies PlannedWorkspace[]) {
+  app.get('/v/:var/trading', async (c) => {
+    const started = performance.now();
+    const [ctx, model] = await Promise.all([chrome(c, 'trading'), loadTradingPage(deps, c.req.query())]);
+    return render(
+      c,
+      <TradingPage ctx={ctx} model={model} canOperate={roleAtLeast(ctx.user.role, 'operator')} />,
+      started,
+    );
+  });
+
+  for (const workspace of ['models'] as const satisfies PlannedWorkspace[]) {
     app.get(`/v/:var/${workspace}`, async (c) => {
       const started = performance.now();
       const ctx = await chrome(c, workspace);

@@ -238,4 +238,18 @@ describe('GET /api/market/{var} and the Market page', () => {
     const data = JSON.parse(/<script type="application\/json" id="page-data">(.*?)<\/script>/s.exec(html)?.[1] ?? '{}');
     expect(data).toMatchObject({ page: 'market', market: { var: 'cu', main_contract: main } });
   });
+
+  it('puts the main contract chart on the dashboard with the same live panel data, and says when the feed is off', async () => {
+    const html = await (await web.request('/v/cu/dashboard', { headers: { cookie } })).text();
+    const main = feed.snapshot('cu').main_contract ?? 'none';
+    expect(html).toContain(`Main contract ${main}: last, bid 1, ask 1`);
+    expect(html).toContain('id="market-chart"');
+    expect(html).toMatch(/Last price \d+; min \d+, max \d+ over the last \d+ ticks/);
+    const data = JSON.parse(/<script type="application\/json" id="page-data">(.*?)<\/script>/s.exec(html)?.[1] ?? '{}');
+    expect(data).toMatchObject({ page: 'dashboard', market: { var: 'cu', main_contract: main } });
+    const offCookie = (await off.login(await off.createUser('viewer'))).cookie;
+    const offHtml = await (await off.request('/v/cu/dashboard', { headers: { cookie: offCookie } })).text();
+    expect(offHtml).toContain('The market feed is off in this process');
+    expect(offHtml).not.toContain('id="market-chart"');
+  });
 });

@@ -238,3 +238,24 @@ describe('dependency outages', () => {
     }
   });
 });
+
+describe('System page and dashboard', () => {
+  it('shows the SLO by plane, the route latency table and why live-update counters are absent here', async () => {
+    expect((await asViewer('/api/status')).status).toBe(200);
+    const html = await (await asViewer('/v/cu/system')).text();
+    const slo = /<div id="system-slo">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    for (const plane of ['Data plane', 'Training plane', 'Control plane']) expect(slo).toContain(`>${plane}</th>`);
+    // The training plane has no models yet: its rule and message are listed, icon + text.
+    expect(slo).toMatch(/<span class="state state-(ok|warn|error|empty|unknown)"><span aria-hidden="true">/);
+    const routes = /<table id="route-latency">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    expect(routes).toMatch(/<th scope="row"><code>GET \/api\/status<\/code><\/th><td class="num">\d+<\/td>/);
+    expect(html).toContain('Live updates (WebSocket broadcaster)');
+    expect(html).toMatch(/Not available here: [^<]+/);
+  });
+
+  it('puts the compact SLO summary on the dashboard, linking to the System page', async () => {
+    const html = await (await asViewer('/v/cu/dashboard')).text();
+    expect(html).toContain('<div id="dashboard-slo">');
+    expect(html).toContain('href="/v/cu/system"');
+  });
+});

@@ -85,7 +85,7 @@ describe('page routing', () => {
 
   it('labels not-yet-built workspaces honestly', async () => {
     // Act
-    const html = await (await web.request('/v/ag/trading', { headers: { cookie: viewerSession.cookie } })).text();
+    const html = await (await web.request('/v/ag/models', { headers: { cookie: viewerSession.cookie } })).text();
 
     // Assess
     expect(html).toContain('Not built yet');

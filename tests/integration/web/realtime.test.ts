@@ -12,7 +12,9 @@ import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ulidGen } from '#shared/domain/ids.ts';
+import type { MarketPoint } from '#shared/domain/market/feed.ts';
 import { silentLogger } from '#shared/log.ts';
+import { TicksPublisher } from '#shared/services/ticks-publisher.ts';
 import { createNodeRealtime, type NodeRealtime } from '#web/realtime/node.ts';
 import { waitFor } from '../support/stack.ts';
 import { type BrowserSession, type TestUser, WebTestStack } from './support.ts';
@@ -112,6 +114,52 @@ describe('GET /ws live updates', () => {
       ws.once('error', () => {});
     });
   }
+
+  it('carries the market feed as ticks:<var> from the publisher through Redis to a viewer within 1 s', async () => {
+    const base = realtime.hub.stats().connections;
+    const v = await connect(viewerSession);
+    expect((await subscribe(v, ['ticks:au'])).topics).toEqual(['ticks:au']);
+    const points: MarketPoint[] = [[1_000_000_000n, 500.5, 500.4, 500.6, 3]];
+    const publisher = new TicksPublisher({
+      feed: {
+        snapshot: (variety) => ({
+          variety,
+          main_contract: 'SHFE.au2612',
+          quote: null,
+          points,
+          feed: { state: 'ok', text: 'live', error: '', updated_at: new Date().toISOString(), stale: false },
+        }),
+      },
+      publish: (channel, message) => web.stack.rt.warm.publish(channel, message),
+      log: silentLogger(),
+      varieties: ['au'],
+    });
+    const sentAt = performance.now();
+    publisher.publishChanges();
+    await until(() => v.messages.some((m) => m.type === 'ticks'), 5_000, 'ticks message');
+    const i = v.messages.findIndex((m) => m.type === 'ticks');
+    expect((v.arrivals[i] as number) - sentAt).toBeLessThan(1_000);
+    expect(v.messages[i]).toMatchObject({
+      topic: 'ticks:au',
+      payload: {
+        var: 'au',
+        main_contract: 'SHFE.au2612',
+        reset: true,
+        points: [['1000000000', 500.5, 500.4, 500.6, 3]],
+      },
+    });
+    // Only what is new follows, with the next seq.
+    points.push([2_000_000_000n, 501, 500.9, 501.1, 4]);
+    publisher.publishChanges();
+    await until(() => v.messages.filter((m) => m.type === 'ticks').length === 2, 5_000, 'second ticks message');
+    const second = v.messages.filter((m) => m.type === 'ticks')[1];
+    expect(second).toMatchObject({
+      seq: (v.messages[i]?.seq ?? 0) + 1,
+      payload: { reset: false, points: [['2000000000', 501, 500.9, 501.1, 4]] },
+    });
+    v.ws.close();
+    await until(() => realtime.hub.stats().connections === base, 5_000, 'socket closed');
+  });
 
   it('refuses the upgrade without a session (401) or from a foreign origin (403), counting no connection', async () => {
     const before = realtime.hub.stats().connections;

@@ -1,0 +1,230 @@
+/**
+ * `ghtrader gateway|strategy desired|start|stop|status` against a running `ghtrader up --no-demo --no-sim`
+ * (control-chain §6.1, §11, acceptance 26 through the CLI): a desired document set and then changed field by field,
+ * start twice (the second exits 1 with `already_running`), stop (`was_running:false`, idempotent), bad input exits 2
+ * with the service's message (an unknown mode names the allowed modes), a stale `--expected-revision` exits 1, and the
+ * HTTP API sees the CLI's revisions, audited with actor type `cli`.
+ *
+ * The CLI runs with `GHTRADER_HOST_ID` of a host no supervisor manages, so the stack's own supervisor (which would try
+ * to launch the not-yet-built `gateway run`) leaves these documents alone and the outcomes are deterministic.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, ConsoleClient, type RunningStack, runCli, startUp } from './support/ghtrader-process.ts';
+
+const HOST = 'e2e-unsupervised-host';
+const MODES_MESSAGE = /"idle"\|"paper"\|"sim"\|"live_monitor"\|"live_trade"/;
+
+interface CliJson extends Record<string, unknown> {
+  error: { code: string; message: string; details: Record<string, unknown> };
+  desired_updated_by: string;
+}
+const json = (r: CliRun) => JSON.parse(r.stdout.trim().split('\n').pop() as string) as CliJson;
+const explain = (r: CliRun) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+
+describe('ghtrader gateway / strategy against a running stack', () => {
+  let home: string;
+  let stack: RunningStack;
+  let admin: ConsoleClient;
+
+  const cli = (args: string[]): Promise<CliRun> =>
+    runCli([...args, '--home', home], { GHTRADER_HOST_ID: HOST }, 60_000);
+
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'ghtrader-e2e-trading-'));
+    stack = await startUp(home, ['--no-demo', '--no-sim'], 30_000);
+    admin = new ConsoleClient(stack.banner.url);
+    await admin.loginOneTime(stack.banner.login_url as string);
+  }, 40_000);
+  afterAll(async () => {
+    if (stack?.child.exitCode === null) await stack.stop();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it('sets the desired gateway, changes it field by field, and refuses a stale expected revision', async () => {
+    // Act
+    const set = await cli([
+      'gateway',
+      'desired',
+      '--account',
+      'E2E Desk',
+      '--mode',
+      'paper',
+      '--symbols',
+      'SHFE.cu2502,KQ.m@SHFE.cu',
+      '--max-order-size',
+      '2',
+      '--reason',
+      'e2e set',
+      '--json',
+    ]);
+    const change = await cli(['gateway', 'desired', '--account', 'e2e_desk', '--max-daily-loss', '500', '--json']);
+    const stale = await cli([
+      'gateway',
+      'desired',
+      '--account',
+      'e2e_desk',
+      '--mode',
+      'idle',
+      '--expected-revision',
+      '1',
+      '--json',
+    ]);
+    const status = await cli(['gateway', 'status', '--account', 'e2e_desk', '--json']);
+    const text = await cli(['gateway', 'status', '--account', 'e2e_desk']);
+    const api = await admin.request('GET', '/api/gateway/status?account_profile=e2e_desk');
+    const audit = await admin.request('GET', '/api/audit?action=gateway.desired&target=gateway:e2e_desk');
+
+    // Assess
+    expect(set.code, explain(set)).toBe(0);
+    expect(json(set)).toMatchObject({
+      account_profile: 'e2e_desk',
+      desired_revision: 1,
+      desired: {
+        mode: 'paper',
+        symbols: ['SHFE.cu2502', 'KQ.m@SHFE.cu'],
+        limits: { max_order_size: 2, max_daily_loss: null },
+        host_id: HOST,
+      },
+    });
+    expect(change.code, explain(change)).toBe(0);
+    expect(json(change)).toMatchObject({
+      desired_revision: 2,
+      desired: {
+        mode: 'paper',
+        symbols: ['SHFE.cu2502', 'KQ.m@SHFE.cu'],
+        limits: { max_order_size: 2, max_daily_loss: 500 },
+      },
+    });
+    expect(stale.code, explain(stale)).toBe(1);
+    expect(json(stale)).toMatchObject({
+      error: { code: 'desired_revision_conflict', details: { expected_desired_revision: 1, desired_revision: 2 } },
+    });
+    expect(status.code, explain(status)).toBe(0);
+    expect(json(status)).toMatchObject({
+      component: 'gateway',
+      desired_revision: 2,
+      desired_reason: 'cli_desired',
+      component_status: 'not_initialized',
+      state: null,
+      state_source: 'none',
+    });
+    expect(json(status).desired_updated_by).toMatch(/^cli:cli:/);
+    expect(text.code, explain(text)).toBe(0);
+    expect(text.stdout).toContain('gateway e2e_desk: not_initialized');
+    expect(text.stdout).toContain('desired revision 2 by cli:cli:');
+    expect(api.status).toBe(200);
+    expect(api.json).toMatchObject({
+      desired_revision: 2,
+      desired: { mode: 'paper', limits: { max_daily_loss: 500 } },
+    });
+    expect(audit.status, audit.text).toBe(200);
+    const entries = (audit.json as { items: { actor: { type: string }; reason: string; outcome: string }[] }).items;
+    expect(entries.map((e) => [e.actor.type, e.reason, e.outcome]).sort()).toEqual([
+      ['cli', 'cli_desired', 'ok'],
+      ['cli', 'e2e set', 'ok'],
+    ]);
+  });
+
+  it('start twice exits 1 with already_running the second time; stop says was_running:false, idempotently', async () => {
+    // Act
+    const first = await cli(['gateway', 'start', '--account', 'e2e_start', '--json']);
+    const second = await cli(['gateway', 'start', '--account', 'e2e_start', '--json']);
+    const secondText = await cli(['gateway', 'start', '--account', 'e2e_start']);
+    const stop = await cli(['gateway', 'stop', '--account', 'e2e_start', '--reason', 'e2e stop', '--json']);
+    const again = await cli(['gateway', 'stop', '--account', 'e2e_start', '--json']);
+
+    // Assess
+    expect(first.code, explain(first)).toBe(0);
+    expect(json(first)).toMatchObject({ desired_revision: 1, desired: { mode: 'sim', host_id: HOST } });
+    expect(second.code, explain(second)).toBe(1);
+    expect(json(second)).toMatchObject({ error: { code: 'already_running', details: { mode: 'sim' } } });
+    expect(secondText.code).toBe(1);
+    expect(secondText.stderr).toContain('gateway e2e_start is already desired in mode sim');
+    expect(stop.code, explain(stop)).toBe(0);
+    expect(json(stop)).toMatchObject({ desired_revision: 2, was_running: false, desired: { mode: 'idle' } });
+    expect(again.code, explain(again)).toBe(0);
+    expect(json(again)).toMatchObject({ desired_revision: 2, was_running: false });
+  });
+
+  it('exits 2 on bad input with the service message, writing nothing', async () => {
+    // Act
+    const badMode = await cli(['gateway', 'desired', '--account', 'e2e_bad', '--mode', 'turbo', '--json']);
+    const badModeText = await cli(['gateway', 'desired', '--account', 'e2e_bad', '--mode', 'turbo']);
+    const noMode = await cli(['gateway', 'desired', '--account', 'e2e_bad', '--symbols', 'SHFE.cu2502']);
+    const notNumber = await cli([
+      'gateway',
+      'desired',
+      '--account',
+      'e2e_bad',
+      '--mode',
+      'sim',
+      '--max-order-size',
+      'x',
+    ]);
+    const overCap = await cli([
+      'gateway',
+      'desired',
+      '--account',
+      'e2e_bad',
+      '--mode',
+      'sim',
+      '--max-order-size',
+      '11',
+    ]);
+    const live = await cli([
+      'gateway',
+      'desired',
+      '--account',
+      'e2e_bad',
+      '--mode',
+      'live_trade',
+      '--max-daily-loss',
+      '100',
+      '--json',
+    ]);
+    const noSymbols = await cli([
+      'strategy',
+      'desired',
+      '--account',
+      'e2e_bad',
+      '--mode',
+      'run',
+      '--model-name',
+      'm',
+      '--json',
+    ]);
+    const strategyStart = await cli(['strategy', 'start', '--account', 'e2e_bad', '--json']);
+    const status = await cli(['gateway', 'status', '--account', 'e2e_bad', '--json']);
+    const apiBad = await admin.request('POST', '/api/gateway/desired', {
+      account_profile: 'e2e_bad',
+      desired: { mode: 'turbo' },
+    });
+
+    // Assess
+    expect(badMode.code, explain(badMode)).toBe(2);
+    expect(json(badMode).error.code).toBe('validation_failed');
+    expect(json(badMode).error.message).toMatch(MODES_MESSAGE);
+    expect(badModeText.code).toBe(2);
+    expect(badModeText.stderr).toMatch(MODES_MESSAGE);
+    // The API refuses the same document with the identical message.
+    expect(apiBad.status).toBe(400);
+    expect((apiBad.json as { error: { message: string } }).error.message).toBe(json(badMode).error.message);
+    expect(noMode.code, explain(noMode)).toBe(2);
+    expect(noMode.stderr).toContain('--mode is required');
+    expect(noMode.stderr).toContain('idle, paper, sim, live_monitor, live_trade');
+    expect(notNumber.code, explain(notNumber)).toBe(2);
+    expect(notNumber.stderr).toContain('--max-order-size expects a number, got "x"');
+    expect(overCap.code, explain(overCap)).toBe(2);
+    expect(overCap.stderr).toContain('GHTRADER_RISK_MAX_ORDER_SIZE_CAP=10');
+    expect(live.code, explain(live)).toBe(2);
+    expect(json(live).error.code).toBe('confirm_live_required');
+    expect(noSymbols.code, explain(noSymbols)).toBe(2);
+    expect(json(noSymbols).error.code).toBe('no_symbols');
+    expect(strategyStart.code, explain(strategyStart)).toBe(2);
+    expect(json(strategyStart).error.code).toBe('no_desired');
+    expect(json(status)).toMatchObject({ desired_revision: null, component_status: 'not_initialized' });
+  });
+});

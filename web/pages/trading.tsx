@@ -1,0 +1,570 @@
+/**
+ * `/v/{var}/trading` (control-chain §8, §6): the profile selector; the live-state section, which says plainly that no
+ * gateway state exists yet (the trading chain's processes are not built, so no positions, orders or PnL are shown);
+ * a gateway and a strategy card each with the desired document (every field, revision, author, reason) and the
+ * supervisor's record (component status, restarts, last action and reason, backoff deadline with a countdown, crash
+ * loop banner `role=alert`), and for operators the desired form generated from the document schema (`live_trade` only
+ * after `I_UNDERSTAND`, a required reason, the rendered revision as `expected_desired_revision`), Start, and Stop behind
+ * a confirmation dialog. Viewers get no forms or buttons (the API answers 403 anyway). The client script
+ * (`client/trading.ts`) posts the forms and re-renders `#trading-<kind>-state` on live messages.
+ */
+import type { ComponentStatus } from '#shared/domain/control/supervisor.ts';
+import type { ComponentTelemetry } from '#shared/domain/control/supervisor-telemetry.ts';
+import type { ComponentStatusView } from '#shared/services/desired-service.ts';
+import { CONFIRM_LIVE, countdownText } from '../client/trading.ts';
+import type { FieldGroup, FormField, TradingComponentModel, TradingPageModel } from '../routes/trading-model.ts';
+import { type ChromeContext, Layout } from './layout.tsx';
+import { Time } from './time-text.tsx';
+
+export interface TradingPageProps {
+  ctx: ChromeContext;
+  model: TradingPageModel;
+  canOperate: boolean;
+}
+
+/** The trading chain is not built: nothing on this page may pretend to be gateway state. */
+export const NO_GATEWAY_STATE = 'no gateway state yet: the trading chain (gateway and strategy processes) is not built';
+
+export const COMPONENT_STATUS_LABEL: Record<ComponentStatus, { icon: string; text: string; tone: string }> = {
+  not_initialized: { icon: '○', text: 'Not initialized', tone: 'empty' },
+  desired_idle: { icon: '⏸', text: 'Desired idle', tone: 'empty' },
+  starting: { icon: '◷', text: 'Starting', tone: 'warn' },
+  running: { icon: '▶', text: 'Running', tone: 'ok' },
+  degraded: { icon: '⚠', text: 'Degraded', tone: 'warn' },
+  backoff: { icon: '↻', text: 'Backoff', tone: 'warn' },
+  crash_loop: { icon: '✖', text: 'Crash loop', tone: 'error' },
+  stopping: { icon: '◼', text: 'Stopping', tone: 'warn' },
+  externally_managed: { icon: '⇄', text: 'Externally managed', tone: 'unknown' },
+};
+
+const TITLE: Record<'gateway' | 'strategy', string> = { gateway: 'Gateway', strategy: 'Strategy' };
+
+function ComponentStatusLabel(props: { status: ComponentStatus; id: string }) {
+  const s = COMPONENT_STATUS_LABEL[props.status];
+  return (
+    <span class={`state state-${s.tone}`} id={props.id} data-component-status={props.status}>
+      <span aria-hidden="true">{s.icon}</span> {s.text}
+    </span>
+  );
+}
+
+function shown(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (Array.isArray(v)) return v.length === 0 ? 'none' : v.join(', ');
+  if (typeof v === 'string') return v === '' ? '(empty)' : v;
+  return String(v);
+}
+
+/** The document's fields in schema order (the form's order), nested ones as `limits.max_order_size`. */
+function DesiredTable(props: { view: ComponentStatusView; form: FieldGroup[]; id: string }) {
+  const { view } = props;
+  if (!view.desired) {
+    return (
+      <p class="empty" id={`${props.id}-none`}>
+        No desired {view.component} document for <code>{view.account_profile}</code> yet.
+      </p>
+    );
+  }
+  const doc = view.desired as unknown as Record<string, unknown>;
+  const value = (f: FormField) => {
+    let cur: unknown = doc;
+    for (const p of f.path) cur = typeof cur === 'object' && cur !== null ? (cur as Record<string, unknown>)[p] : null;
+    return cur;
+  };
+  return (
+    <table id={props.id}>
+      <caption>
+        Desired {view.component} for <code>{view.account_profile}</code>, revision {view.desired_revision}
+      </caption>
+      <tbody>
+        {props.form.flatMap((g) =>
+          g.fields.map((f) => (
+            <tr data-field={f.name}>
+              <th scope="row">
+                <code>{f.name}</code>
+              </th>
+              <td>{f.name === 'mode' ? <strong>{shown(value(f))}</strong> : shown(value(f))}</td>
+            </tr>
+          )),
+        )}
+        <tr>
+          <th scope="row">desired_revision</th>
+          <td data-col="desired_revision">{view.desired_revision}</td>
+        </tr>
+        <tr>
+          <th scope="row">updated_at</th>
+          <td>
+            <Time iso={view.desired_updated_at} />
+          </td>
+        </tr>
+        <tr>
+          <th scope="row">updated_by</th>
+          <td data-col="updated_by">{view.desired_updated_by}</td>
+        </tr>
+        <tr>
+          <th scope="row">reason</th>
+          <td data-col="reason">{view.desired_reason}</td>
+        </tr>
+      </tbody>
+    </table>
+  );
+}
+
+function CrashLoopBanner(props: { kind: string; sup: ComponentTelemetry }) {
+  const { sup } = props;
+  const exit = sup.last_exit;
+  return (
+    <p class="badge badge-error trading-alert" role="alert" id={`trading-${props.kind}-crash-loop`}>
+      <span aria-hidden="true">✖</span> Crash loop: the supervisor on host <code>{sup.host_id}</code> stopped restarting
+      the {props.kind} after {sup.budget_window.length} crashes in its window
+      {exit ? (
+        <>
+          {' '}
+          (last exit {exit.signal ? `signal ${exit.signal}` : `code ${exit.code ?? '?'}`} at <Time iso={exit.at} />)
+        </>
+      ) : null}
+      . It stays down until desired changes: an operator's Start writes a new revision.
+    </p>
+  );
+}
+
+function SupervisorTable(props: { model: TradingComponentModel; nowMs: number }) {
+  const { status: view, restarts, kind } = props.model;
+  const sup = view.supervisor;
+  if (!sup) {
+    return (
+      <p class="empty" id={`trading-${kind}-supervisor-none`}>
+        No supervisor has reported this {kind} yet.
+      </p>
+    );
+  }
+  const reasons = Object.entries(sup.restart_reasons_total).filter(([, n]) => n > 0);
+  const exit = sup.last_exit;
+  return (
+    <table id={`trading-${kind}-supervisor`}>
+      <caption>
+        Supervisor record, updated <Time iso={sup.updated_at} />
+      </caption>
+      <tbody>
+        <tr>
+          <th scope="row">Host</th>
+          <td>
+            <code>{sup.host_id}</code> <span class="muted">(fencing token {sup.fencing_token})</span>
+          </td>
+        </tr>
+        <tr>
+          <th scope="row">State</th>
+          <td>
+            <ComponentStatusLabel status={sup.state} id={`trading-${kind}-supervisor-state`} />
+          </td>
+        </tr>
+        <tr>
+          <th scope="row">Restarts</th>
+          <td data-col="restarts">
+            {restarts}
+            {reasons.length > 0 ? (
+              <span class="muted"> ({reasons.map(([r, n]) => `${r} × ${n}`).join(', ')})</span>
+            ) : null}
+          </td>
+        </tr>
+        <tr>
+          <th scope="row">Last action</th>
+          <td data-col="last_action">
+            {sup.last_action || '—'}
+            {sup.last_reason ? (
+              <>
+                {' '}
+                — reason <code>{sup.last_reason}</code>
+              </>
+            ) : null}
+          </td>
+        </tr>
+        <tr>
+          <th scope="row">Consecutive crashes</th>
+          <td>{sup.consecutive_crashes}</td>
+        </tr>
+        <tr>
+          <th scope="row">Backoff until</th>
+          <td data-col="backoff_until">
+            {sup.backoff_until ? (
+              <>
+                <Time iso={sup.backoff_until} /> (
+                <span data-countdown-until={sup.backoff_until}>
+                  {countdownText(Date.parse(sup.backoff_until), props.nowMs)}
+                </span>
+                )
+              </>
+            ) : (
+              'no backoff'
+            )}
+          </td>
+        </tr>
+        <tr>
+          <th scope="row">Last exit</th>
+          <td>
+            {exit ? (
+              <>
+                {exit.signal ? `signal ${exit.signal}` : `code ${exit.code ?? '?'}`} at <Time iso={exit.at} />
+              </>
+            ) : (
+              '—'
+            )}
+          </td>
+        </tr>
+        <tr>
+          <th scope="row">Started / stopped</th>
+          <td>
+            {sup.started_total} / {sup.stopped_total}
+          </td>
+        </tr>
+        <tr>
+          <th scope="row">Heartbeat</th>
+          <td>
+            {sup.heartbeat ? (
+              <>
+                state revision {sup.heartbeat.state_revision}, <Time iso={sup.heartbeat.updated_at} />
+                {sup.heartbeat.age_s === null ? null : ` (${sup.heartbeat.age_s.toFixed(0)} s old when written)`}
+              </>
+            ) : (
+              'none seen'
+            )}
+          </td>
+        </tr>
+      </tbody>
+    </table>
+  );
+}
+
+/** The part of a card that live messages re-render (`#trading-<kind>-state`). */
+function ComponentState(props: { model: TradingComponentModel; nowMs: number }) {
+  const { status: view, kind } = props.model;
+  const sup = view.supervisor;
+  return (
+    <div id={`trading-${kind}-state`}>
+      {view.component_status === 'crash_loop' && sup ? <CrashLoopBanner kind={kind} sup={sup} /> : null}
+      <p>
+        Status: <ComponentStatusLabel status={view.component_status} id={`trading-${kind}-status`} />{' '}
+        <span class="muted" id={`trading-${kind}-status-text`}>
+          {view.text}
+        </span>
+        {view.stale ? (
+          <span class="state state-warn">
+            {' '}
+            <span aria-hidden="true">⚠</span> stale: the supervisor record is older than the console's stale age
+          </span>
+        ) : null}
+      </p>
+      <h3>Desired document</h3>
+      <DesiredTable view={view} form={props.model.form} id={`trading-${kind}-desired`} />
+      <h3>Supervisor</h3>
+      <SupervisorTable model={props.model} nowMs={props.nowMs} />
+    </div>
+  );
+}
+
+function fieldHelp(f: FormField): string {
+  const parts: string[] = [];
+  if (f.kind === 'list') parts.push('comma-separated symbols, e.g. SHFE.cu2502, KQ.m@SHFE.cu');
+  if (f.kind === 'nullable_number') parts.push('empty = none');
+  if (f.min !== undefined || f.max !== undefined) {
+    const lo = f.min === undefined ? '' : `${f.minExclusive ? '>' : '≥'} ${f.min}`;
+    const hi = f.max === undefined ? '' : `≤ ${f.max}${f.maxKey ? ` (${f.maxKey})` : ''}`;
+    parts.push([lo, hi].filter(Boolean).join(', '));
+  }
+  if (f.kind === 'enum' && f.options) parts.push(`one of ${f.options.join(', ')}`);
+  if (f.name === 'host_id') parts.push('empty = keep the current host (a new document gets this console host)');
+  if (f.default !== undefined && f.kind !== 'confirm') parts.push(`default ${shown(f.default)}`);
+  return parts.join('; ');
+}
+
+function FieldControl(props: { kind: string; f: FormField; errorId: string }) {
+  const { f } = props;
+  const id = `trading-${props.kind}-f-${f.name.replace(/\./g, '-')}`;
+  const helpId = `${id}-help`;
+  const describedBy = `${helpId} ${props.errorId}`;
+  const common = { id, name: f.name, 'data-field': f.name, 'data-kind': f.kind, 'aria-describedby': describedBy };
+  const label = (
+    <label for={id}>
+      <code>{f.path[f.path.length - 1]}</code>
+    </label>
+  );
+  const help = (
+    <span class="muted field-help" id={helpId}>
+      {f.kind === 'confirm'
+        ? `type ${CONFIRM_LIVE} to allow mode live_trade (asked again on every live_trade write)`
+        : fieldHelp(f)}
+    </span>
+  );
+  if (f.kind === 'boolean') {
+    return (
+      <div class="field field-check">
+        <input type="checkbox" {...common} checked={f.value === true} />
+        {label}
+        {help}
+      </div>
+    );
+  }
+  let control: unknown;
+  if (f.kind === 'enum') {
+    control = (
+      <select {...common} required={f.required}>
+        {(f.options ?? []).map((o) => (
+          <option
+            value={o}
+            selected={o === f.value}
+            // live_trade is offered once the confirmation is typed (client); a stored live_trade stays shown.
+            disabled={o === 'live_trade' && f.value !== 'live_trade'}
+          >
+            {o}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (f.kind === 'integer' || f.kind === 'number' || f.kind === 'nullable_number') {
+    control = (
+      <input
+        type="number"
+        {...common}
+        step={f.kind === 'integer' ? '1' : 'any'}
+        min={f.min === undefined ? undefined : String(f.min)}
+        max={f.max === undefined ? undefined : String(f.max)}
+        value={f.value === null || f.value === undefined ? '' : String(f.value)}
+        placeholder={f.kind === 'nullable_number' ? 'none' : undefined}
+        inputmode={f.kind === 'integer' ? 'numeric' : 'decimal'}
+      />
+    );
+  } else if (f.kind === 'list') {
+    control = (
+      <input
+        type="text"
+        {...common}
+        value={Array.isArray(f.value) ? f.value.join(', ') : ''}
+        autocomplete="off"
+        spellcheck={false}
+        size={40}
+      />
+    );
+  } else {
+    control = (
+      <input
+        type="text"
+        {...common}
+        value={typeof f.value === 'string' ? f.value : ''}
+        maxlength={f.maxLength}
+        autocomplete="off"
+        spellcheck={false}
+        placeholder={f.kind === 'confirm' ? CONFIRM_LIVE : undefined}
+      />
+    );
+  }
+  return (
+    <div class="field">
+      {label}
+      {control}
+      {help}
+    </div>
+  );
+}
+
+function DesiredForm(props: { model: TradingComponentModel }) {
+  const { kind, status: view, form } = props.model;
+  const errorId = `trading-${kind}-form-error`;
+  return (
+    <section aria-labelledby={`trading-${kind}-form-h`}>
+      <h3 id={`trading-${kind}-form-h`}>Change desired {kind}</h3>
+      <p class="muted" id={`trading-${kind}-form-help`}>
+        Writes the whole document as a new revision on top of revision{' '}
+        <span id={`trading-${kind}-form-revision`}>{view.desired_revision ?? 0}</span>; absent fields take their
+        defaults. If someone else wrote in between, the write is refused and you reload.
+      </p>
+      <form
+        id={`trading-${kind}-form`}
+        class="trading-form"
+        aria-describedby={`trading-${kind}-form-help ${errorId}`}
+        novalidate
+      >
+        {form.map((g) =>
+          g.name === null ? (
+            g.fields.map((f) => <FieldControl kind={kind} f={f} errorId={errorId} />)
+          ) : (
+            <fieldset>
+              <legend>{g.name}</legend>
+              {g.fields.map((f) => (
+                <FieldControl kind={kind} f={f} errorId={errorId} />
+              ))}
+            </fieldset>
+          ),
+        )}
+        <div class="field">
+          <label for={`trading-${kind}-reason`}>Reason (required)</label>
+          <input
+            id={`trading-${kind}-reason`}
+            name="reason"
+            required
+            maxlength={500}
+            autocomplete="off"
+            aria-describedby={errorId}
+          />
+        </div>
+        <input type="hidden" name="expected_desired_revision" value={String(view.desired_revision ?? 0)} />
+        <button type="submit">Save desired {kind}</button>
+      </form>
+      <p class="form-error" id={errorId} role="alert" hidden />
+    </section>
+  );
+}
+
+function Actions(props: { model: TradingComponentModel }) {
+  const { kind, status: view } = props.model;
+  const startText =
+    kind === 'gateway'
+      ? 'Start makes desired active: the stored mode, or sim when it is idle or absent.'
+      : 'Start makes desired run with the stored symbols and model.';
+  return (
+    <div class="actions trading-actions">
+      <p class="muted" id={`trading-${kind}-actions-help`}>
+        {startText} Stop makes desired idle; the supervisor on the document's host acts on it.
+      </p>
+      <button type="button" id={`trading-${kind}-start`} aria-describedby={`trading-${kind}-actions-help`}>
+        <span aria-hidden="true">▶</span> Start {kind}
+      </button>{' '}
+      <button
+        type="button"
+        class="danger"
+        id={`trading-${kind}-stop`}
+        aria-haspopup="dialog"
+        aria-describedby={`trading-${kind}-actions-help`}
+      >
+        <span aria-hidden="true">◼</span> Stop {kind}…
+      </button>
+      <dialog id={`trading-${kind}-stop-dialog`} aria-labelledby={`trading-${kind}-stop-h`}>
+        <form method="dialog">
+          <h3 id={`trading-${kind}-stop-h`}>
+            Stop the {kind} of <code>{view.account_profile}</code>?
+          </h3>
+          <p>
+            Desired becomes <code>idle</code>; the supervisor sends the process SIGTERM. Open orders and positions are
+            the {kind === 'gateway' ? 'gateway' : 'strategy'}'s to handle on shutdown.
+          </p>
+          <label for={`trading-${kind}-stop-reason`}>Reason</label>{' '}
+          <input
+            id={`trading-${kind}-stop-reason`}
+            name="reason"
+            maxlength={500}
+            placeholder="ui_stop"
+            autocomplete="off"
+          />
+          <div class="actions">
+            <button type="submit" value="confirm" class="danger">
+              Stop {kind}
+            </button>{' '}
+            <button type="button" value="cancel">
+              Cancel
+            </button>
+          </div>
+        </form>
+      </dialog>
+    </div>
+  );
+}
+
+function ComponentCard(props: { model: TradingComponentModel; canOperate: boolean; nowMs: number }) {
+  const { kind, status: view } = props.model;
+  return (
+    <section class="panel trading-card" id={`trading-${kind}`} aria-labelledby={`trading-${kind}-h`}>
+      <h2 id={`trading-${kind}-h`}>
+        {TITLE[kind]} · <code>{view.account_profile}</code>
+      </h2>
+      <ComponentState model={props.model} nowMs={props.nowMs} />
+      {props.canOperate ? (
+        <>
+          <Actions model={props.model} />
+          <DesiredForm model={props.model} />
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function ProfileSelector(props: { variety: string; profile: string; profiles: string[] }) {
+  return (
+    <section aria-labelledby="trading-profile-h" class="panel">
+      <h2 id="trading-profile-h">Account profile</h2>
+      <form method="get" action={`/v/${props.variety}/trading`} class="inline-form" id="trading-profile-form">
+        <label for="trading-profile">Profile</label>
+        <select id="trading-profile" name="profile">
+          {props.profiles.map((p) => (
+            <option value={p} selected={p === props.profile}>
+              {p}
+            </option>
+          ))}
+        </select>
+        <button type="submit">Show</button>
+      </form>
+      <form method="get" action={`/v/${props.variety}/trading`} class="inline-form" id="trading-profile-other-form">
+        <label for="trading-profile-other">Other profile</label>
+        <input
+          id="trading-profile-other"
+          name="profile"
+          maxlength={200}
+          autocomplete="off"
+          spellcheck={false}
+          aria-describedby="trading-profile-other-help"
+        />
+        <button type="submit">Open</button>
+        <span class="muted" id="trading-profile-other-help">
+          Known: <code>default</code> and every profile with a desired document. Names are canonicalised (lowercase,
+          runs of other characters -&gt; <code>_</code>).
+        </span>
+      </form>
+    </section>
+  );
+}
+
+export function TradingPage(props: TradingPageProps) {
+  const { ctx, model } = props;
+  const v = ctx.variety;
+  const canOperate = props.canOperate && model.available;
+  return (
+    <Layout
+      title={`Trading · ${model.profile} · ${v.toUpperCase()}`}
+      ctx={ctx}
+      pageData={{ page: 'trading', profile: model.profile, can_operate: canOperate, available: model.available }}
+    >
+      <h1>Trading</h1>
+      <p>
+        Account profile <code id="trading-current-profile">{model.profile}</code>, variety {v.toUpperCase()}.
+      </p>
+      <ProfileSelector variety={v} profile={model.profile} profiles={model.profiles} />
+      <section aria-labelledby="trading-live-h" class="panel placeholder" id="trading-live">
+        <h2 id="trading-live-h">Positions, orders, targets and PnL</h2>
+        <p id="trading-no-state">
+          <span aria-hidden="true">○</span> {NO_GATEWAY_STATE}.
+        </p>
+        <p class="muted">
+          Mode and effective mode, risk kill, positions, alive orders, targets, PnL, command history and events come
+          from the gateway's own state, which the trading chain's processes will write. Until then this page shows only
+          the desired documents and the supervisors' records below.
+        </p>
+      </section>
+      {model.available ? (
+        <>
+          {canOperate ? null : (
+            <p class="muted" id="trading-viewer-note">
+              <span aria-hidden="true">ⓘ</span> Changing desired state, Start and Stop need the operator role; you are
+              signed in as {ctx.user.role}.
+            </p>
+          )}
+          <div class="trading-grid">
+            <ComponentCard model={model.gateway} canOperate={canOperate} nowMs={model.generatedAtMs} />
+            <ComponentCard model={model.strategy} canOperate={canOperate} nowMs={model.generatedAtMs} />
+          </div>
+        </>
+      ) : (
+        <p class="form-error" id="trading-off">
+          <span aria-hidden="true">✖</span> Desired state unavailable: {model.message}.
+        </p>
+      )}
+    </Layout>
+  );
+}
