@@ -61,6 +61,7 @@ export function jobRequestContext(c: Context<WebEnv>, trustedHops: number): Requ
   const meta = authMeta(c, trustedHops);
   return {
     actor: { actor: p.username, role: p.role },
+    actorId: p.via === 'token' ? (p.tokenId ?? p.userId) : p.userId,
     requestId: meta.requestId,
     ip: meta.ip,
     userAgent: meta.userAgent,

@@ -55,6 +55,11 @@ export interface JobServiceDeps {
 
 export interface RequestContext {
   actor: Actor;
+  /**
+   * The audit actor id: the user id for a session, the token id for a bearer token (as every other audited action
+   * records it, so `GET /api/audit?actor=user:<id>` finds job actions too); absent -> the actor name (CLI, system).
+   */
+  actorId?: string;
   requestId: string;
   ip?: string | null;
   userAgent?: string | null;
@@ -373,7 +378,7 @@ export class JobService {
     after: unknown,
   ): Promise<void> {
     await appendAudit(this.deps.audit, this.deps.log, {
-      actor: { type: ctx.actorType ?? 'user', id: ctx.actor.actor, name: ctx.actor.actor },
+      actor: { type: ctx.actorType ?? 'user', id: ctx.actorId ?? ctx.actor.actor, name: ctx.actor.actor },
       role: ctx.actor.role,
       ip: ctx.ip ?? null,
       user_agent: ctx.userAgent ?? null,

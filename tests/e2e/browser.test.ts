@@ -408,7 +408,8 @@ describe('the console in Chromium', () => {
     const head = Number(await page.locator('#config-head').textContent());
     const other = await admin.newPage();
     await visit(other, '/v/cu/config', /^Config · CU$/);
-    page.on('dialog', (d) => void d.accept());
+    // The rollback asks for its (required) reason in a prompt.
+    page.on('dialog', (d) => void d.accept(d.type() === 'prompt' ? 'browser e2e rollback' : undefined));
 
     // Act: set
     await page.fill('#config-set-key', KEY);
@@ -427,6 +428,7 @@ describe('the console in Chromium', () => {
     expect(await set.textContent()).toContain(KEY);
     expect(await set.textContent()).toContain('browser e2e');
     expect(await rollback.locator('td').nth(2).textContent()).toBe('rollback');
+    expect(await rollback.textContent()).toContain('browser e2e rollback');
     expect(await rollback.locator('td').nth(5).textContent()).toBe(String(head));
     await other.waitForSelector('#config-newer:not([hidden])', { timeout: 5_000 });
     expect(await other.locator('#config-newer-text').textContent()).toMatch(

@@ -1,7 +1,7 @@
 /**
  * Config page (admin actions): the "set KEY = VALUE" form posts `POST /api/config/set` with the rendered head as
- * `expected_revision` and reason `ui_update` unless one was typed; the row "Edit" buttons fill that form; the history's
- * rollback buttons post `POST /api/config/rollback` after a confirm. The server validates everything: its error
+ * `expected_revision` and the required reason; the row "Edit" buttons fill that form; the history's
+ * rollback buttons post `POST /api/config/rollback` after a prompt for the (required) reason. The server validates everything: its error
  * message is shown next to the form (and as a toast). A write that changed something reloads the page on the new
  * revision; an unchanged value says so without reloading. For every role, a `config.revision` newer than the rendered
  * head (live on the `config` topic, or read from `/api/config/history` when polling) reveals "a newer revision N exists
@@ -133,7 +133,14 @@ export function initConfigPage(data: ConfigPageData): LiveTopic[] {
     if (!keyInput || !valueInput) return;
     const key = keyInput.value.trim();
     const remove = removeInput?.checked ?? false;
-    const reason = reasonInput?.value.trim() || 'ui_update';
+    const reason = reasonInput?.value.trim() ?? '';
+    if (!reason) {
+      showError('Give a reason for this change: it is recorded with the revision and in the audit log.');
+      reasonInput?.setAttribute('aria-invalid', 'true');
+      reasonInput?.focus();
+      return;
+    }
+    reasonInput?.setAttribute('aria-invalid', 'false');
     const body = {
       values: { [key]: remove ? null : valueInput.value },
       reason,
@@ -165,10 +172,19 @@ export function initConfigPage(data: ConfigPageData): LiveTopic[] {
     button.addEventListener('click', () => {
       const revision = Number(button.dataset.revision);
       if (!Number.isInteger(revision)) return;
-      if (!window.confirm(`Roll back to revision ${revision}? This writes a new revision holding its values.`)) return;
+      const answer = window.prompt(
+        `Roll back to revision ${revision}? This writes a new revision holding its values.\nReason (required):`,
+      );
+      if (answer === null) return;
+      const reason = answer.trim();
+      if (!reason) {
+        toast('Rollback not sent: a reason is required.', 'error');
+        return;
+      }
       button.disabled = true;
       api<WriteResult>('POST', '/api/config/rollback', {
         revision,
+        reason,
         ...(typeof head === 'number' ? { expected_revision: head } : {}),
       })
         .then((r) => {

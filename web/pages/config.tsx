@@ -220,8 +220,8 @@ function SetForm(props: { model: ConfigPageModel; variety: string }) {
       <h2 id="config-set-h">Set a value</h2>
       <p class="muted" id="config-set-help">
         Writes a new revision on top of revision {head}; if someone else wrote in between, the write is refused and you
-        reload. Leave the reason empty to record <code>ui_update</code>. Check “remove” to delete the stored value (the
-        key then falls back to env or its default).
+        reload. A reason is required: it is stored with the revision and in the audit log. Check “remove” to delete the
+        stored value (the key then falls back to env or its default).
       </p>
       <form id="config-set-form" class="inline-form" aria-describedby="config-set-help config-set-error">
         <label for="config-set-key">Key</label>
@@ -253,7 +253,13 @@ function SetForm(props: { model: ConfigPageModel; variety: string }) {
         <input type="checkbox" id="config-set-remove" name="remove" />
         <label for="config-set-remove">remove the stored value</label>
         <label for="config-set-reason">Reason</label>
-        <input id="config-set-reason" name="reason" maxlength={500} placeholder="ui_update" />
+        <input
+          id="config-set-reason"
+          name="reason"
+          maxlength={500}
+          required
+          aria-describedby="config-set-help config-set-error"
+        />
         <input type="hidden" id="config-set-expected-revision" name="expected_revision" value={String(head)} />
         <button type="submit" id="config-set-submit">
           Save

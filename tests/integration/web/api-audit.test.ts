@@ -130,6 +130,25 @@ describe('GET /api/audit', () => {
     expectNewestFirst(body.items);
   });
 
+  it('finds job actions under the same actor id as every other action (user id, or token id for a token)', async () => {
+    const res = await web.send(
+      'POST',
+      '/api/jobs',
+      { kind: 'system.sleep', params: { seconds: 1 } },
+      web.browserHeaders(operatorSession),
+    );
+    expect(res.status).toBe(201);
+    const sessionJob = ((await res.json()) as { job: { job_id: string } }).job.job_id;
+    const byUser = await list(`actor=${encodeURIComponent(`user:${operator.id}`)}&action=job.submit`);
+    expect(byUser.items.map((e) => e.target)).toEqual([`job:${sessionJob}`]);
+    expect(byUser.items[0]?.actor).toEqual({ type: 'user', id: operator.id, name: operator.username });
+    const tokenEntries = await list('action=job.submit&outcome=ok');
+    const viaToken = tokenEntries.items.find((e) => e.target === `job:${jobId}`);
+    expect(viaToken?.actor.type).toBe('token');
+    expect(viaToken?.actor.id).toMatch(/^[a-z2-7]{10}$/);
+    expect(viaToken?.actor.name).toBe(operator.username);
+  });
+
   it('filters by outcome, target and time window, combined with the actor index', async () => {
     // Prepare
     const all = await list();
