@@ -25,8 +25,8 @@ import {
   type MessageType,
   mayReceive,
   type Routed,
-  routeChannelMessage,
   SYSTEM_TOPIC,
+  TopicSequencer,
   topicRole,
 } from '#shared/domain/control/realtime.ts';
 import { type Role, roleAtLeast } from '#shared/domain/control/roles.ts';
@@ -75,12 +75,10 @@ interface Client {
 
 export class RealtimeHub {
   private readonly clients = new Map<number, Client>();
-  private readonly seqs = new Map<string, number>();
-  private readonly last = new Map<string, Envelope>();
+  private readonly sequencer: TopicSequencer;
   private readonly accounting = new BroadcastAccounting();
   private readonly timers: NodeJS.Timeout[] = [];
   private nextId = 1;
-  private unrouted = 0;
   private readonly o: Required<Omit<HubOptions, 'log' | 'reauthenticate'>>;
 
   constructor(private readonly opts: HubOptions) {
@@ -94,6 +92,7 @@ export class RealtimeHub {
       maxTotal: opts.maxTotal ?? 1000,
       nowMs: opts.nowMs ?? Date.now,
     };
+    this.sequencer = new TopicSequencer(() => this.o.nowMs());
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
       t.unref();
@@ -140,32 +139,26 @@ export class RealtimeHub {
 
   /** Route one warm-path message to its topics and broadcast each. */
   deliver(channel: string, message: unknown): void {
-    const routed = routeChannelMessage(channel, message);
-    if (routed.length === 0) {
-      this.unrouted++;
-      this.opts.log.debug({ channel, unrouted: this.unrouted }, 'ws.unrouted_message');
+    const envs = this.sequencer.route(channel, message);
+    if (envs.length === 0) {
+      this.opts.log.debug({ channel, unrouted: this.sequencer.unrouted }, 'ws.unrouted_message');
       return;
     }
-    for (const r of routed) this.publish(r);
+    for (const env of envs) this.broadcast(env);
   }
 
   /** Announce the warm path's state to every client (`system.warm_path`). */
   announce(state: FeedState): void {
-    this.publish({
-      topic: SYSTEM_TOPIC,
-      type: 'system.warm_path',
-      payload: state.up
-        ? { degraded: false, reason: null }
-        : { degraded: true, reason: state.reason, error: state.error },
-    });
+    this.broadcast(this.sequencer.warmPath(state));
   }
 
+  /** Broadcast one message on its topic (the next `seq`). */
   publish(r: Routed): void {
-    const seq = (this.seqs.get(r.topic) ?? 0) + 1;
-    this.seqs.set(r.topic, seq);
-    const env: Envelope = { v: 1, topic: r.topic, type: r.type, seq, ts: isoUtc(this.o.nowMs()), payload: r.payload };
-    this.last.set(r.topic, env);
-    const text = JSON.stringify(env);
+    this.broadcast(this.sequencer.next(r));
+  }
+
+  private broadcast(r: Envelope): void {
+    const text = JSON.stringify(r);
     const targets: Client[] = [];
     for (const c of this.clients.values()) {
       if ((r.topic === SYSTEM_TOPIC || c.topics.has(r.topic)) && mayReceive(c.role, r.topic, r.type)) targets.push(c);
@@ -257,7 +250,7 @@ export class RealtimeHub {
       for (const t of topics) c.topics.add(t);
       this.reply(c, { type: 'subscribed', topics, denied });
       for (const t of added) {
-        const env = this.last.get(t);
+        const env = this.sequencer.lastOf(t);
         if (env && mayReceive(c.role, t, env.type as MessageType)) this.reply(c, env);
       }
     }
@@ -338,7 +331,7 @@ export class RealtimeHub {
   }
 
   stats(): BroadcastCounters & { topics: number; unrouted_total: number } {
-    return { ...this.accounting.snapshot(), topics: this.seqs.size, unrouted_total: this.unrouted };
+    return { ...this.accounting.snapshot(), topics: this.sequencer.topics, unrouted_total: this.sequencer.unrouted };
   }
 
   /** Close every socket (1001, going away) and stop the timers. */

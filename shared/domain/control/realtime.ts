@@ -4,6 +4,7 @@
  * topics and message types. Both sinks (the local `/ws` hub and the AWS broadcaster) build on this module.
  */
 import * as z from 'zod';
+import { isoUtc } from '../time.ts';
 import { type Role, roleAtLeast } from './roles.ts';
 
 export const MESSAGE_TYPES = [
@@ -173,3 +174,64 @@ export const REALTIME_CHANNEL_PATTERNS = [
   'gateway:*',
   'strategy:*',
 ] as const;
+
+/** The warm path's state as a sink announces it: up, or down with a reason. */
+export type WarmPathState = { up: true } | { up: false; reason: string; error: string };
+
+/**
+ * The part both realtime sinks (the local hub, the AWS broadcaster) share: routing warm-path messages, one `seq` per
+ * topic, the envelope, and the last envelope of each topic (replayed on subscribe). Pure; the sinks do the sending.
+ */
+export class TopicSequencer {
+  private readonly seqs = new Map<string, number>();
+  private readonly last = new Map<string, Envelope>();
+  private unroutedCount = 0;
+
+  constructor(private readonly nowMs: () => number) {}
+
+  /** The envelopes of one warm-path message (none, counted, when it routes nowhere). */
+  route(channel: string, message: unknown): Envelope[] {
+    const routed = routeChannelMessage(channel, message);
+    if (routed.length === 0) this.unroutedCount++;
+    return routed.map((r) => this.next(r));
+  }
+
+  /** The `system.warm_path` envelope announcing `state` to every client. */
+  warmPath(state: WarmPathState): Envelope {
+    return this.next({
+      topic: SYSTEM_TOPIC,
+      type: 'system.warm_path',
+      payload: state.up
+        ? { degraded: false, reason: null }
+        : { degraded: true, reason: state.reason, error: state.error },
+    });
+  }
+
+  /** Stamp the topic's next `seq` and keep the envelope as the topic's last. */
+  next(r: Routed): Envelope {
+    const seq = (this.seqs.get(r.topic) ?? 0) + 1;
+    this.seqs.set(r.topic, seq);
+    const env: Envelope = {
+      v: 1,
+      topic: r.topic,
+      type: r.type,
+      seq,
+      ts: isoUtc(this.nowMs()),
+      payload: r.payload,
+    };
+    this.last.set(r.topic, env);
+    return env;
+  }
+
+  lastOf(topic: string): Envelope | undefined {
+    return this.last.get(topic);
+  }
+
+  get topics(): number {
+    return this.seqs.size;
+  }
+
+  get unrouted(): number {
+    return this.unroutedCount;
+  }
+}

@@ -21,8 +21,8 @@ import {
   type MessageType,
   mayReceive,
   type Routed,
-  routeChannelMessage,
   SYSTEM_TOPIC,
+  TopicSequencer,
 } from '../../domain/control/realtime.ts';
 import type { Role } from '../../domain/control/roles.ts';
 import { isoUtc } from '../../domain/time.ts';
@@ -82,12 +82,10 @@ const TOMBSTONE_MS = 60_000;
 export class WsBroadcaster {
   private readonly conns = new Map<string, Conn>();
   private readonly tombstones = new Map<string, number>();
-  private readonly seqs = new Map<string, number>();
-  private readonly last = new Map<string, Envelope>();
+  private readonly sequencer: TopicSequencer;
   private readonly accounting = new BroadcastAccounting();
   private readonly readyQueue: Conn[] = [];
   private inflight = 0;
-  private unrouted = 0;
   private itemsDeleted = 0;
   private itemDeleteFailures = 0;
   private refreshFailures = 0;
@@ -105,6 +103,7 @@ export class WsBroadcaster {
       queueMax: opts.queueMax ?? 256,
       refreshMs: opts.refreshMs ?? 1_000,
     };
+    this.sequencer = new TopicSequencer(() => this.o.nowMs());
   }
 
   /** Read the connections now and then every `refreshMs`. */
@@ -202,32 +201,27 @@ export class WsBroadcaster {
 
   /** Route one warm-path message to its topics and broadcast each. */
   deliver(channel: string, message: unknown): void {
-    const routed = routeChannelMessage(channel, message);
-    if (routed.length === 0) {
-      this.unrouted++;
-      this.opts.log.debug({ channel, unrouted: this.unrouted }, 'ws.unrouted_message');
+    const envs = this.sequencer.route(channel, message);
+    if (envs.length === 0) {
+      this.opts.log.debug({ channel, unrouted: this.sequencer.unrouted }, 'ws.unrouted_message');
       return;
     }
-    for (const r of routed) this.publish(r);
+    for (const env of envs) this.broadcast(env);
   }
 
   /** Announce the warm path's state to every connection (`system.warm_path`). */
   announce(state: FeedState): void {
-    this.publish({
-      topic: SYSTEM_TOPIC,
-      type: 'system.warm_path',
-      payload: state.up
-        ? { degraded: false, reason: null }
-        : { degraded: true, reason: state.reason, error: state.error },
-    });
+    this.broadcast(this.sequencer.warmPath(state));
   }
 
+  /** Broadcast one message on its topic (the next `seq`). */
   publish(r: Routed): void {
-    const seq = (this.seqs.get(r.topic) ?? 0) + 1;
-    this.seqs.set(r.topic, seq);
+    this.broadcast(this.sequencer.next(r));
+  }
+
+  private broadcast(env: Envelope): void {
+    const r = env;
     const now = this.o.nowMs();
-    const env: Envelope = { v: 1, topic: r.topic, type: r.type, seq, ts: isoUtc(now), payload: r.payload };
-    this.last.set(r.topic, env);
     const targets: Conn[] = [];
     for (const c of this.conns.values()) {
       if (c.gone || c.expiresAtMs <= now) continue;
@@ -256,7 +250,7 @@ export class WsBroadcaster {
 
   private replay(c: Conn, topics: string[]): void {
     for (const t of topics) {
-      const env = this.last.get(t);
+      const env = this.sequencer.lastOf(t);
       if (env && mayReceive(c.role, t, env.type as MessageType) && c.queue.length + c.inflight < this.o.queueMax) {
         this.enqueue(c, { text: JSON.stringify(env), t0: performance.now() });
       }
@@ -395,8 +389,8 @@ export class WsBroadcaster {
   } {
     return {
       ...this.accounting.snapshot(),
-      topics: this.seqs.size,
-      unrouted_total: this.unrouted,
+      topics: this.sequencer.topics,
+      unrouted_total: this.sequencer.unrouted,
       in_flight: this.inflight,
       connection_items_deleted_total: this.itemsDeleted,
       connection_item_delete_failures_total: this.itemDeleteFailures,

@@ -10,47 +10,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { isoUtc, systemClock } from '#shared/domain/time.ts';
 import { StatusService } from '#shared/services/status-service.ts';
-import { createApp } from '#web/app.ts';
 import { errorOf, ORIGIN, WebTestStack } from '../web/support.ts';
 
 let web: WebTestStack;
-let app: ReturnType<typeof createApp>;
+let app: ReturnType<WebTestStack['supervisedApp']>;
 let operatorToken: string;
 let viewerToken: string;
 let redis: Redis;
 
 beforeAll(async () => {
   web = await WebTestStack.create();
-  const { rt, config, log } = web.stack;
-  // The shared web test stack wires no desired-state service; this app is the same app with it (as `ghtrader up` does).
-  app = createApp({
-    config,
-    jobs: rt.jobs,
-    configService: rt.configService,
-    status: new StatusService({
-      dynamo: rt.clients.dynamo,
-      jobsTable: config.tables.jobs,
-      store: rt.store,
-      queue: rt.queue,
-      warm: rt.warm,
-      runner: {
-        status: () => ({
-          state: 'unknown',
-          text: 'no job runner here',
-          error: '',
-          updated_at: isoUtc(Date.now()),
-          stale: false,
-        }),
-      },
-      clock: systemClock,
-    }),
-    auth: web.auth,
-    audit: rt.audit,
-    log,
-    clock: systemClock,
-    ids: ulidGen,
-    supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
-  });
+  const { rt, config } = web.stack;
+  // The same app with the desired-state service and supervisor telemetry, as `ghtrader up` wires it.
+  app = web.supervisedApp();
   operatorToken = await web.token(await web.createUser('operator'));
   viewerToken = await web.token(await web.createUser('viewer'));
   await rt.warm.settle(2_000);

@@ -56,6 +56,8 @@ export class WebTestStack {
   /** Every log line the app wrote, raw JSON text. */
   readonly logLines: string[] = [];
   readonly app: Hono<WebEnv>;
+  /** The deps `app` was built from. */
+  readonly deps: AppDeps;
   readonly auth: AuthService;
   readonly users: DynamoUserStore;
   /** The app's hot-read cache (also handed to the `realtime` factory, whose feed invalidates it). */
@@ -106,7 +108,7 @@ export class WebTestStack {
         clock: systemClock,
       });
     this.hot = opts.hot ?? new HotCache({ ttlMs: config.consoleCacheMs, clock: systemClock });
-    this.app = createApp({
+    this.deps = {
       hot: this.hot,
       config,
       jobs: rt.jobs,
@@ -121,7 +123,19 @@ export class WebTestStack {
       ...(opts.market ? { market: opts.market } : {}),
       ...(opts.data ? { data: opts.data } : {}),
       ...(opts.realtime ? { realtime: opts.realtime(this.auth, stack, this.hot) } : {}),
-    });
+    };
+    this.app = createApp(this.deps);
+  }
+
+  /** Another app over this stack's services with `extra` deps, e.g. the desired-state service as `ghtrader up` wires it. */
+  appWith(extra: Partial<AppDeps>): Hono<WebEnv> {
+    return createApp({ ...this.deps, ...extra });
+  }
+
+  /** `appWith` the desired-state service and supervisor telemetry (`/api/{gateway,strategy}/*`, the Trading page). */
+  supervisedApp(): Hono<WebEnv> {
+    const { rt } = this.stack;
+    return this.appWith({ supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry } });
   }
 
   static async create(opts: WebStackOptions = {}): Promise<WebTestStack> {

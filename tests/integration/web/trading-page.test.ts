@@ -12,47 +12,20 @@ import { initialMemory } from '#shared/domain/control/supervisor.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { isoUtc, systemClock } from '#shared/domain/time.ts';
 import { StatusService } from '#shared/services/status-service.ts';
-import { createApp } from '#web/app.ts';
 import { countdownText } from '#web/client/trading.ts';
 import { NO_GATEWAY_STATE } from '#web/pages/trading.tsx';
 import { type BrowserSession, errorOf, ORIGIN, WebTestStack } from './support.ts';
 
 let web: WebTestStack;
-let app: ReturnType<typeof createApp>;
+let app: ReturnType<WebTestStack['supervisedApp']>;
 let viewer: BrowserSession;
 let operator: BrowserSession;
 
 beforeAll(async () => {
   web = await WebTestStack.create();
-  const { rt, config, log } = web.stack;
-  app = createApp({
-    config,
-    jobs: rt.jobs,
-    configService: rt.configService,
-    status: new StatusService({
-      dynamo: rt.clients.dynamo,
-      jobsTable: config.tables.jobs,
-      store: rt.store,
-      queue: rt.queue,
-      warm: rt.warm,
-      runner: {
-        status: () => ({
-          state: 'unknown',
-          text: 'no job runner here',
-          error: '',
-          updated_at: isoUtc(Date.now()),
-          stale: false,
-        }),
-      },
-      clock: systemClock,
-    }),
-    auth: web.auth,
-    audit: rt.audit,
-    log,
-    clock: systemClock,
-    ids: ulidGen,
-    supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
-  });
+  const { rt, config } = web.stack;
+  // The same app with the desired-state service and supervisor telemetry, as `ghtrader up` wires it.
+  app = web.supervisedApp();
   viewer = await web.login(await web.createUser('viewer'));
   operator = await web.login(await web.createUser('operator'));
   await rt.warm.settle(2_000);
