@@ -4,23 +4,17 @@
  * `broadcaster:console` (never preempting a live holder), and while it holds it: one Redis PSUBSCRIBE, `PostToConnection`
  * to the WsConnections table's connections, counters flushed to TradingState `broadcaster#console` every 5 s.
  * Tables and Redis come from the environment (`GHTRADER_RESOURCE_PREFIX`, `REDIS_URL`, AWS credentials), like every
- * command; the spec runs this inside `ghtrader supervisor`, which will host it once the supervisor exists.
+ * command. `ghtrader supervisor --broadcaster-endpoint` runs the same thing inside the supervisor, where the spec puts it.
  */
 import os from 'node:os';
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { loadConfig } from '#shared/config.ts';
-import { ulidGen } from '#shared/domain/ids.ts';
-import { systemClock } from '#shared/domain/time.ts';
-import { createAwsClients } from '#shared/infra/aws/clients.ts';
-import { DynamoLockStore } from '#shared/infra/aws/lock-store.ts';
-import { LeasedWsBroadcaster } from '#shared/infra/aws/ws-broadcaster-lease.ts';
-import { DynamoWsConnections } from '#shared/infra/aws/ws-connections.ts';
-import { ApiGatewayWsManagement } from '#shared/infra/aws/ws-management.ts';
+import { ManagementEndpointSchema, startBroadcasterProcess } from '../broadcaster-process.ts';
 import { CliUsageError, cliLogger, homeEnv, reportError } from '../cli-support.ts';
 
 const FlagsSchema = z.object({
-  endpoint: z.url({ protocol: /^https?$/, error: 'an https:// Management API endpoint (the console stack output)' }),
+  endpoint: ManagementEndpointSchema,
   leaseS: z.coerce.number().min(3).max(600),
   refreshMs: z.coerce.number().int().min(100).max(60_000),
 });
@@ -42,24 +36,15 @@ export function registerBroadcaster(program: Command): void {
         }
         const config = loadConfig(homeEnv(g.home));
         const log = cliLogger(config, 'broadcaster');
-        const clients = createAwsClients(config);
-        const management = new ApiGatewayWsManagement({ endpoint: flags.data.endpoint, region: config.aws.region });
         const hostId = config.hostId ?? os.hostname();
-        const leased = new LeasedWsBroadcaster({
-          locks: new DynamoLockStore(clients.doc, config.tables.locks, systemClock),
-          owner: { ownerId: `broadcaster:${hostId}:${process.pid}:${ulidGen.next()}`, host: hostId, pid: process.pid },
-          redis: config.redis,
-          broadcaster: {
-            connections: new DynamoWsConnections(clients.doc, config.tables.wsConnections),
-            management,
-            refreshMs: flags.data.refreshMs,
-          },
-          stats: { doc: clients.doc, table: config.tables.tradingState, hostId },
-          clock: systemClock,
+        const proc = startBroadcasterProcess({
+          config,
+          endpoint: flags.data.endpoint,
+          hostId,
           log,
           leaseMs: flags.data.leaseS * 1000,
+          refreshMs: flags.data.refreshMs,
         });
-        leased.start();
         process.stdout.write(
           g.json
             ? `${JSON.stringify({ endpoint: flags.data.endpoint, host_id: hostId, pid: process.pid })}\n`
@@ -70,10 +55,8 @@ export function registerBroadcaster(program: Command): void {
           process.once('SIGTERM', () => resolve());
         });
         // A loop failure (not a lost lease: an unexpected error) ends the command with exit 1.
-        await Promise.race([stopped, leased.done()]);
-        await leased.stop();
-        management.destroy();
-        clients.destroy();
+        await Promise.race([stopped, proc.leased.done()]);
+        await proc.stop();
         process.exit(0);
       } catch (err) {
         reportError(err, Boolean(g.json));

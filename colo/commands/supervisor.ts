@@ -1,6 +1,7 @@
 /**
- * `ghtrader supervisor [--host-id H] [--standby] [--json]` (control-chain §6.2, §11): the per-host supervisor of the
- * gateway and strategy processes, against the running local stack (or `AWS_ENDPOINT_URL`). A second supervisor for the
+ * `ghtrader supervisor [--host-id H] [--standby] [--broadcaster-endpoint URL] [--json]` (control-chain §6.2, §7, §11):
+ * the per-host supervisor of the gateway and strategy processes (and, with `--broadcaster-endpoint`, the console's AWS
+ * live-update broadcaster), against the running local stack (or `AWS_ENDPOINT_URL`). A second supervisor for the
  * same host exits 1 with `lease_held:<owner>`; `--standby` waits for the lease instead. SIGTERM/SIGINT stop it
  * (children get SIGTERM, never SIGKILL) and exit 0. With `--json` one line `{host_id, lease_key, owner, fencing_token,
  * pid}` is printed once the lease is held.
@@ -8,6 +9,7 @@
 import type { Command } from 'commander';
 import { HostIdSchema } from '#shared/domain/control/desired.ts';
 import { createRuntime } from '#shared/services/runtime.ts';
+import { ManagementEndpointSchema, startBroadcasterProcess } from '../broadcaster-process.ts';
 import { attachToStack, CliUsageError, cliLogger, reportError } from '../cli-support.ts';
 import { persistentSecret } from '../secrets.ts';
 import { createSupervisorProcess } from '../supervisor/start.ts';
@@ -18,12 +20,21 @@ export function registerSupervisor(program: Command): void {
     .description('start and stop this host’s gateway and strategy processes from desired state')
     .option('--host-id <id>', 'the host id desired documents name (default $GHTRADER_HOST_ID or the hostname)')
     .option('--standby', 'wait for the host lease instead of exiting when another supervisor holds it')
-    .action(async (o: { hostId?: string; standby?: boolean }) => {
+    .option(
+      '--broadcaster-endpoint <url>',
+      'also run the console’s AWS live-update broadcaster (lease broadcaster:console) to this Management API endpoint',
+    )
+    .action(async (o: { hostId?: string; standby?: boolean; broadcasterEndpoint?: string }) => {
       const g = program.opts<{ home?: string; json?: boolean }>();
       const json = Boolean(g.json);
       try {
         if (o.hostId !== undefined && !HostIdSchema.safeParse(o.hostId).success) {
           throw new CliUsageError(`--host-id ${JSON.stringify(o.hostId)}: expected letters, digits, ".", "_" or "-"`);
+        }
+        const endpoint =
+          o.broadcasterEndpoint === undefined ? null : ManagementEndpointSchema.safeParse(o.broadcasterEndpoint);
+        if (endpoint && !endpoint.success) {
+          throw new CliUsageError(`--broadcaster-endpoint: ${endpoint.error.issues[0]?.message ?? 'not a URL'}`);
         }
         const { config } = await attachToStack(g.home);
         const log = cliLogger(config, 'supervisor');
@@ -31,12 +42,15 @@ export function registerSupervisor(program: Command): void {
         const rt = await createRuntime(config, log, { cursorSecret });
         const hostId = o.hostId ?? rt.hostId;
         const proc = createSupervisorProcess({ rt, hostId, log });
+        // The AWS realtime sink runs inside the supervisor on the colo host (control-chain §7), under its own lease.
+        const broadcaster = endpoint?.success
+          ? startBroadcasterProcess({ config, endpoint: endpoint.data, hostId, log })
+          : null;
         let stopping = false;
         const shutdown = () => {
           if (stopping) return;
           stopping = true;
-          proc
-            .stop()
+          Promise.all([proc.stop(), broadcaster?.stop()])
             .then(() => rt.close())
             .then(() => process.exit(0))
             .catch((err: unknown) => reportError(err, json));
@@ -46,7 +60,7 @@ export function registerSupervisor(program: Command): void {
         try {
           await proc.supervisor.start({ standby: Boolean(o.standby) });
         } catch (err) {
-          await proc.stop();
+          await Promise.all([proc.stop(), broadcaster?.stop()]);
           await rt.close();
           throw err;
         }

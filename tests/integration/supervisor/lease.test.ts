@@ -8,6 +8,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBroadcasterStats } from '#shared/infra/aws/broadcaster-stats.ts';
+import { ManagementServer } from '../aws-ws/management-server.ts';
 import { createTestStack, type TestStack } from '../support/stack.ts';
 import { tempHome, uniqueName } from './support.ts';
 
@@ -106,4 +108,35 @@ describe('acceptance 25: one supervisor per host', () => {
     expect(await standby.exit).toBe(0);
     expect(await stack.rt.locks.holder(`supervisor:host=${hostId}`)).toBeNull();
   });
+});
+
+describe('the AWS live-update broadcaster inside the supervisor (control-chain §7)', () => {
+  it('takes lease broadcaster:console, flushes its counters to TradingState, and releases the lease on SIGTERM', async () => {
+    // Prepare: the Management API stand-in (no local emulator exists for it)
+    const management = await ManagementServer.start();
+    try {
+      const home = await tempHome();
+      const hostId = uniqueName('hb-');
+
+      // Act
+      const run = supervisor(home, ['--host-id', hostId, '--broadcaster-endpoint', management.endpoint]);
+      await banner(run, 30_000);
+
+      // Assess: the lease is this host's broadcaster, and its counters land in TradingState
+      await expect
+        .poll(async () => (await stack.rt.locks.holder('broadcaster:console'))?.owner ?? '', { timeout: 15_000 })
+        .toMatch(new RegExp(`^broadcaster:${hostId}:`));
+      await expect
+        .poll(async () => readBroadcasterStats(stack.rt.clients.doc, stack.config.tables.tradingState, 'console'), {
+          timeout: 15_000,
+          interval: 500,
+        })
+        .toMatchObject({ host_id: hostId });
+      run.child.kill('SIGTERM');
+      expect(await run.exit).toBe(0);
+      expect(await stack.rt.locks.holder('broadcaster:console')).toBeNull();
+    } finally {
+      await management.close();
+    }
+  }, 60_000);
 });
