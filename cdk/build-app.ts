@@ -58,6 +58,8 @@ export function buildGhtraderApp(props: GhtraderAppProps = {}): GhtraderApp {
     settings,
     tables: dataStores.tables,
     queues: jobs.queues,
+    artifactsBucket: jobs.artifactsBucket,
+    jobLogReadPolicy: jobs.jobLogReadPolicy,
     repoRoot: props.repoRoot ?? REPO_ROOT,
   });
   return { app, settings, dataStores, jobs, console: consoleStack };

@@ -3,7 +3,9 @@
  * invocation (adapters are created once, never per request).
  */
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '#shared/config.ts';
+import { type AppConfig, loadConfig } from '#shared/config.ts';
+import type { ArtifactStore } from '#shared/domain/data/artifacts.ts';
+import { S3ArtifactStore, s3ClientFor } from '#shared/infra/artifacts/s3.ts';
 import { createLogger } from '#shared/log.ts';
 import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
 
@@ -17,9 +19,21 @@ export function lambdaRuntime(service: string, setup?: (rt: Runtime) => void): P
     // Workers never issue list cursors; a per-container secret keeps the service contract without a shared key.
     const rt = await createRuntime(config, log, {
       cursorSecret: config.auth.cursorSecret ?? randomBytes(32).toString('hex'),
+      artifacts: lambdaArtifacts(config),
     });
     setup?.(rt);
     return rt;
   })();
   return runtime;
+}
+
+/**
+ * The artifact store of a Lambda container (job logs, control-chain §4.6): the deployment's S3 bucket
+ * (`GHTRADER_ARTIFACTS_BUCKET`, as the data chain reads it), or null without one (the task's file system is read-only
+ * and per container: job logs then reach only CloudWatch, and the log API answers 503).
+ */
+export function lambdaArtifacts(config: AppConfig): ArtifactStore | null {
+  const bucket = config.env.GHTRADER_ARTIFACTS_BUCKET?.trim();
+  if (!bucket) return null;
+  return new S3ArtifactStore({ client: s3ClientFor({ region: config.aws.region }), bucket });
 }

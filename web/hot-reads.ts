@@ -35,6 +35,8 @@ export function hotJobs(deps: HotDeps) {
       deps.hot.get(queryKey('jobs:timeline', query), ['jobs:all'], () => deps.jobs.timeline(query)),
     get: (id: string) => deps.hot.get(`job:${id}`, [`job:${id}`], () => deps.jobs.get(id)),
     progress: (id: string) => deps.hot.get(`job:${id}:progress`, [`job:${id}`], () => deps.jobs.progress(id)),
+    /** The newest attempt's log tail at the default size (the job detail page's first paint). */
+    logTail: (id: string) => deps.hot.get(`job:${id}:log`, [`job:${id}`], () => deps.jobs.logTail(id, {})),
     /** After this app changed a job: the lists and that job's reads are stale now. */
     changed(id: string) {
       deps.hot.invalidate('jobs:all');

@@ -33,9 +33,17 @@ import {
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
-import { Grant, type IGrantable, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  Grant,
+  type IGrantable,
+  type IManagedPolicy,
+  ManagedPolicy,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { QUEUES, TABLE_IDS, type TableId, tableEnvVar } from '#shared/infra/aws/definitions.ts';
@@ -100,6 +108,10 @@ export interface ConsoleStackProps extends StackProps {
   tables: GhtraderTables;
   /** The jobs stack's queues: the HTTP API sends to `jobs` and reads both queues' depths for `/api/status`. */
   queues: JobQueues;
+  /** The artifacts bucket: the HTTP API reads job logs (`jobs/<id>/…`) from it, nothing else. */
+  artifactsBucket: IBucket;
+  /** The jobs stack's read-only policy on job log objects (`jobs/*`), attached to the HTTP API's role. */
+  jobLogReadPolicy: IManagedPolicy;
   /** Repository root, for bundling the handlers in `functions/` and building the client. */
   repoRoot: string;
 }
@@ -166,6 +178,7 @@ export class ConsoleStack extends Stack {
       logRetention: settings.logRetention,
       environment: {
         ...tableEnvironment,
+        GHTRADER_ARTIFACTS_BUCKET: props.artifactsBucket.bucketName,
         GHTRADER_JOBS_QUEUE_URL: jobsQueue.queueUrl,
         GHTRADER_JOBS_DLQ_URL: jobsDlq.queueUrl,
         GHTRADER_JOBS_MAX_RECEIVE_COUNT: String(QUEUES.jobs.deadLetter.maxReceiveCount),
@@ -293,6 +306,8 @@ export class ConsoleStack extends Stack {
     this.wsStage.node.addDependency(this.apiGatewayLogsRole.node.findChild('Account'));
 
     this.grantAccess(tables, queues);
+    // `GET /api/jobs/{id}/log` and `/log/download`: the jobs stack's read-only policy on `jobs/*` of the bucket.
+    this.httpApiFunction.role.addManagedPolicy(props.jobLogReadPolicy);
     this.broadcasterPolicy = this.buildBroadcasterPolicy(name('ws-broadcaster'), tables.wsConnections);
 
     // CloudFront on the console host.

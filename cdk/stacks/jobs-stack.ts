@@ -15,7 +15,7 @@ import {
 } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Grant, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -62,6 +62,11 @@ export class JobsStack extends Stack {
   readonly queues: JobQueues;
   /** Reports and artifacts of the data jobs (`GHTRADER_ARTIFACTS_BUCKET`). */
   readonly artifactsBucket: Bucket;
+  /**
+   * Read-only access to job log objects (`jobs/<job_id>/attempt-<n>/<seq>.ndjson`, written by the workers): the hosted
+   * console's HTTP API attaches it for `GET /api/jobs/{id}/log` and `/log/download`.
+   */
+  readonly jobLogReadPolicy: ManagedPolicy;
   /** Server access logs of `artifactsBucket`. */
   readonly artifactsAccessLogs: Bucket;
   /** Shinny DIFF credentials (`GHTRADER_DIFF_SECRET_ID`), filled in by operators after deploy. */
@@ -93,6 +98,23 @@ export class JobsStack extends Stack {
 
     const artifacts = new ArtifactsBucket(this, 'Artifacts', { accessLogRetentionDays: settings.logRetention });
     this.artifactsBucket = artifacts.bucket;
+    this.jobLogReadPolicy = new ManagedPolicy(this, 'JobLogReadPolicy', {
+      description: 'List and read job log objects under jobs/ of the artifacts bucket (the console reads job logs)',
+      statements: [
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.artifactsBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': ['jobs/*'] } },
+        }),
+        new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.artifactsBucket.arnForObjects('jobs/*')] }),
+      ],
+    });
+    Validations.of(this.jobLogReadPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.artifactsBucket.node.defaultChild as CfnElement)}.Arn>/jobs/*]`,
+      reason:
+        'Job log keys embed run-time job ids and attempt numbers (jobs/<job_id>/attempt-<n>/<seq>.ndjson); the ' +
+        'policy is read-only and limited to the jobs/ prefix',
+    });
     this.artifactsAccessLogs = artifacts.accessLogs;
     this.diffSecret = new Secret(this, 'DiffCredentials', {
       secretName: name('diff-credentials'),

@@ -152,6 +152,13 @@ export async function runAttempt(
       const now = clock.nowMs();
       const phaseChanged = update.phase !== undefined && update.phase !== progress?.phase;
       progress = mergeProgress(progress, update, { nowIso: isoUtc(now), elapsedS: (now - startedMs) / 1000 });
+      if (phaseChanged) {
+        // Phase changes are the progress worth keeping in the job log (ctx.log goes there too).
+        log.info(
+          { phase: progress.phase, phase_idx: progress.phase_idx, total_phases: progress.total_phases },
+          `phase ${progress.phase_idx + 1}/${progress.total_phases} ${progress.phase}${progress.message ? `: ${progress.message}` : ''}`,
+        );
+      }
       deps.onProgress(progress);
       if (phaseChanged || now - lastWriteMs >= PROGRESS_MIN_INTERVAL_MS) {
         lastWriteMs = now;

@@ -26,6 +26,7 @@ import type { IdGen } from '../domain/ids.ts';
 import { type Clock, isoUtc } from '../domain/time.ts';
 import { describeError } from '../errors/base.ts';
 import {
+  ControlError,
   DependencyUnavailableError,
   JobNotCancellableError,
   KindNotSubmittableError,
@@ -34,6 +35,7 @@ import {
 } from '../errors/control.ts';
 import type { Logger } from '../log.ts';
 import { appendAudit } from './audit-append.ts';
+import { JobLogQuerySchema, type JobLogs, type JobLogTail } from './job-log.ts';
 
 /** A dedupe item whose job record never appeared is taken over after this long (crashed submitter). */
 const DEDUPE_ORPHAN_MS = 30_000;
@@ -51,6 +53,8 @@ export interface JobServiceDeps {
   cursorSecret: string;
   /** Shared with this process's workers (claim conflicts); a fresh set when absent. */
   counters?: JobCounters;
+  /** Job logs on the artifact store (§4.6); null or absent -> the log reads answer 503. */
+  logs?: JobLogs | null;
 }
 
 export interface RequestContext {
@@ -87,9 +91,20 @@ export interface JobProgressView {
   stale: boolean;
 }
 
+/** A job kind as `GET /api/jobs/kinds` lists it. */
+export interface KindView {
+  kind: string;
+  description: string;
+  params_schema: z.core.JSONSchema.BaseSchema;
+  source_bound: boolean;
+  timeout_s: number;
+  submittable: boolean;
+}
+
 export class JobService {
   /** Submissions, dedupe hits and claim conflicts since start (control-chain §10 `jobs`). */
   readonly counters: JobCounters;
+  private kindViews: KindView[] | undefined;
 
   constructor(
     private readonly deps: JobServiceDeps,
@@ -196,6 +211,52 @@ export class JobService {
     };
   }
 
+  /**
+   * `GET /api/jobs/{id}/log`: the tail of one attempt (default the latest; `attempt: null` before the first claim),
+   * newest objects up to `max_bytes` (clamped to [1024, 1 MiB]). An attempt the job never had is 404.
+   */
+  async logTail(jobId: string, rawQuery: unknown): Promise<JobLogTail> {
+    const q = parseOrThrow(JobLogQuerySchema, rawQuery ?? {}, 'job log query');
+    const job = await this.get(jobId);
+    const logs = this.logStore();
+    const last = Math.max(job.attempt, ...job.attempts.map((a) => a.attempt));
+    if (q.attempt !== undefined && q.attempt > last) {
+      throw new ControlError(
+        'not_found',
+        404,
+        last === 0
+          ? `job ${jobId} has not started an attempt yet; omit attempt`
+          : `job ${jobId} has no attempt ${q.attempt}; its attempts are 1..${last}`,
+        { details: { what: 'job attempt', id: jobId, attempt: q.attempt, attempts: last } },
+      );
+    }
+    const attempt = q.attempt ?? last;
+    if (attempt === 0) return { attempt: null, text: '', bytes: 0, truncated: false };
+    return { attempt, ...(await logs.tail(jobId, attempt, q.max_bytes)) };
+  }
+
+  /** `GET /api/jobs/{id}/log/download`: the NDJSON of every attempt, oldest first, read object by object. */
+  async logDownload(jobId: string): Promise<AsyncIterable<Uint8Array>> {
+    await this.get(jobId);
+    const logs = this.logStore();
+    const objects = await logs.objects(jobId);
+    return (async function* () {
+      for (const o of objects) {
+        const body = await logs.read(o.key);
+        if (body !== null) yield body;
+      }
+    })();
+  }
+
+  private logStore(): JobLogs {
+    if (!this.deps.logs) {
+      throw new DependencyUnavailableError(
+        'job log store (this process has no artifact store: set GHTRADER_ARTIFACTS_BUCKET in AWS)',
+      );
+    }
+    return this.deps.logs;
+  }
+
   async list(rawQuery: unknown): Promise<JobListResult> {
     const q: ListJobsQuery = parseOrThrow(ListJobsQuerySchema, rawQuery, 'job list query');
     const filters = { status: q.status, kind: q.kind, var: q.var, q: q.q };
@@ -288,16 +349,22 @@ export class JobService {
     throw new DependencyUnavailableError('jobs table (job changed state repeatedly during cancel; retry)');
   }
 
-  /** Kinds with their JSON Schema (generated from the zod schemas, never hand-written). */
-  kinds() {
-    return [...JOB_KINDS.values()].map((k) => ({
-      kind: k.kind,
-      description: k.description,
-      params_schema: z.toJSONSchema(k.params, { io: 'input', unrepresentable: 'any' }),
-      source_bound: k.sourceBound,
-      timeout_s: k.timeoutS,
-      submittable: k.submittable,
-    }));
+  /**
+   * Kinds with their JSON Schema (generated from the zod schemas, never hand-written). The kinds are fixed at build
+   * time, so the list is made once per service; callers must not mutate it.
+   */
+  kinds(): readonly KindView[] {
+    this.kindViews ??= [...JOB_KINDS.values()].map(
+      (k): KindView => ({
+        kind: k.kind,
+        description: k.description,
+        params_schema: z.toJSONSchema(k.params, { io: 'input', unrepresentable: 'any' }),
+        source_bound: k.sourceBound,
+        timeout_s: k.timeoutS,
+        submittable: k.submittable,
+      }),
+    );
+    return this.kindViews;
   }
 
   private async page(q: ListJobsQuery, filters: unknown): Promise<Omit<JobListResult, 'limit' | 'counts'>> {

@@ -27,6 +27,7 @@ import { ControlError, JobFailedError } from '../errors/control.ts';
 import type { Logger } from '../log.ts';
 import { type AttemptOutcome, runAttempt } from './job-attempt.ts';
 import type { JobHandlers } from './job-handlers.ts';
+import type { JobLogs } from './job-log.ts';
 
 /** Results above this size belong in the artifact store, not the job record. */
 const RESULT_MAX_BYTES = 8 * 1024;
@@ -55,6 +56,8 @@ export interface JobWorkerDeps {
   findKind?: (kind: string) => JobKindDef | undefined;
   /** The process's job counters (claim conflicts, control-chain §10). */
   counters?: JobCounters;
+  /** Job logs (§4.6): each attempt's `ctx.log` lines also go there; absent -> the process log only. */
+  jobLogs?: JobLogs;
 }
 
 export interface IncomingJobMessage {
@@ -140,13 +143,18 @@ export class JobWorker {
       if (waited) return 'delete';
     }
 
+    const attemptLog = this.deps.jobLogs?.open(claimed.job_id, owner.attempt, alog) ?? null;
+    attemptLog?.write('info', `attempt ${owner.attempt} of ${claimed.max_attempts} started`, {
+      kind: claimed.kind,
+      worker_id: owner.workerId,
+    });
     const outcome = await runAttempt(
       {
         store: this.deps.store,
         queue: this.deps.queue,
         locks: this.deps.locks,
         clock: this.deps.clock,
-        log: alog,
+        log: attemptLog?.logger ?? alog,
         onProgress: (progress) =>
           this.deps.events.publish({
             type: 'job.progress',
@@ -163,7 +171,17 @@ export class JobWorker {
       msg.receiptHandle,
       def.timeoutS,
       handler,
-    );
+    ).catch(async (err: unknown) => {
+      // The attempt itself broke (a store write threw): keep its lines, then fail the invocation as before.
+      attemptLog?.write('error', 'attempt aborted by a worker error', { err: describeError(err) });
+      await attemptLog?.close();
+      throw err;
+    });
+    if (attemptLog) {
+      // The attempt's last lines are stored before its final transition is written and published.
+      attemptLog.write(...attemptEndLine(outcome));
+      await attemptLog.close();
+    }
     return this.conclude(outcome, claimed, owner, leases, msg, alog);
   }
 
@@ -465,6 +483,26 @@ function parseMessage(body: string, log: Logger): JobMessage | null {
     return null;
   }
   return r.data;
+}
+
+/** The job log's closing line of an attempt. */
+function attemptEndLine(o: AttemptOutcome): ['info' | 'warn' | 'error', string, Record<string, unknown>] {
+  switch (o.type) {
+    case 'returned':
+      return ['info', 'attempt ended: handler returned', { outcome: o.type }];
+    case 'threw':
+      return ['error', 'attempt ended: handler failed', { outcome: o.type, err: describeError(o.error) }];
+    case 'cancelled':
+      return [
+        'warn',
+        `attempt ended: cancelled by ${o.by}${o.forced ? ' (forced after grace)' : ''}`,
+        { outcome: o.type },
+      ];
+    case 'timeout':
+      return ['error', `attempt ended: timed out after ${o.afterS} s`, { outcome: o.type }];
+    case 'ownership_lost':
+      return ['error', `attempt ended: ownership lost (${o.detail})`, { outcome: o.type }];
+  }
 }
 
 function lastError(job: JobRecord): string {

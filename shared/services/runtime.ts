@@ -3,11 +3,14 @@
  * the CLI and the integration tests, so all of them run the same wiring.
  */
 import os from 'node:os';
+import path from 'node:path';
 import type { AppConfig } from '../config.ts';
 import { JobCounters } from '../domain/control/job-counters.ts';
 import type { WorkerInfo } from '../domain/control/jobs.ts';
+import type { ArtifactStore } from '../domain/data/artifacts.ts';
 import { ulidGen } from '../domain/ids.ts';
 import { systemClock } from '../domain/time.ts';
+import { LocalArtifactStore } from '../infra/artifacts/local.ts';
 import { DynamoAuditLog } from '../infra/aws/audit-log.ts';
 import { lookupQueueUrls, type QueueUrls } from '../infra/aws/bootstrap.ts';
 import { type AwsClients, createAwsClients } from '../infra/aws/clients.ts';
@@ -23,6 +26,7 @@ import type { Logger } from '../log.ts';
 import { ConfigService } from './config-service.ts';
 import { DesiredService } from './desired-service.ts';
 import type { JobHandler, JobHandlers } from './job-handlers.ts';
+import { JobLogs } from './job-log.ts';
 import { JobRecovery } from './job-recovery.ts';
 import { JobService } from './job-service.ts';
 import { JobWorker } from './job-worker.ts';
@@ -39,6 +43,10 @@ export interface Runtime {
   audit: DynamoAuditLog;
   warm: RedisWarmPath;
   events: RedisJobEvents;
+  /** Where job logs (and, locally, the data chain's artifacts) live; null when this process has none. */
+  artifacts: ArtifactStore | null;
+  /** Job logs on `artifacts` (control-chain §4.6): written by this runtime's workers, read by `jobs`. */
+  jobLogs: JobLogs | null;
   jobs: JobService;
   /** Config revisions (control-chain §5); `bootstrap()` puts the baseline revision. */
   configService: ConfigService;
@@ -61,6 +69,11 @@ export interface RuntimeOptions {
   queueUrls?: QueueUrls;
   /** Secret for list cursors; required unless config carries one. */
   cursorSecret?: string;
+  /**
+   * The artifact store of job logs: default the local one under `$GHTRADER_HOME/artifacts` (the data chain's root);
+   * Lambda passes its S3 bucket, or null when the deployment names none.
+   */
+  artifacts?: ArtifactStore | null;
 }
 
 export async function createRuntime(config: AppConfig, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -91,8 +104,22 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
   );
   const events = new RedisJobEvents(warm);
   const counters = new JobCounters();
+  const artifacts =
+    opts.artifacts === undefined ? new LocalArtifactStore(path.join(config.home, 'artifacts')) : opts.artifacts;
+  const jobLogs = artifacts ? new JobLogs({ store: artifacts, clock }) : null;
   const jobs = new JobService(
-    { store, queue, audit, events, clock, ids: ulidGen, log: log.child({ component: 'jobs' }), cursorSecret, counters },
+    {
+      store,
+      queue,
+      audit,
+      events,
+      clock,
+      ids: ulidGen,
+      log: log.child({ component: 'jobs' }),
+      cursorSecret,
+      counters,
+      logs: jobLogs,
+    },
     { progressStaleS: config.jobs.progressStaleS },
   );
   const configService = new ConfigService({
@@ -140,6 +167,8 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     audit,
     warm,
     events,
+    artifacts,
+    jobLogs,
     jobs,
     configService,
     desiredStore,
@@ -166,6 +195,7 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
         hostId,
         runner,
         counters,
+        ...(jobLogs ? { jobLogs } : {}),
         settings: {
           heartbeatS: config.jobs.heartbeatS,
           leaseS: config.jobs.leaseS,

@@ -61,18 +61,25 @@ function selftest(deps: SystemJobDeps): JobHandler {
         message: `checking ${store}`,
       });
       const t0 = performance.now();
+      let check: SelftestCheck;
       try {
         const detail = await fn();
-        checks.push({ store, ok: true, latency_ms: round(performance.now() - t0), detail, required });
+        check = { store, ok: true, latency_ms: round(performance.now() - t0), detail, required };
       } catch (err) {
-        checks.push({
+        check = {
           store,
           ok: false,
           latency_ms: round(performance.now() - t0),
           detail: err instanceof Error ? err.message : String(err),
           required,
-        });
+        };
       }
+      checks.push(check);
+      const verdict = check.ok ? 'ok' : required ? 'FAILED' : 'degraded';
+      ctx.log[check.ok ? 'info' : required ? 'error' : 'warn'](
+        { store, ok: check.ok, latency_ms: check.latency_ms, detail: check.detail },
+        `${store}: ${verdict} in ${check.latency_ms} ms (${check.detail})`,
+      );
     }
     const failed = checks.filter((c) => !c.ok && c.required);
     if (failed.length > 0) {
@@ -86,6 +93,10 @@ function selftest(deps: SystemJobDeps): JobHandler {
       );
     }
     const degraded = checks.filter((c) => !c.ok).map((c) => c.store);
+    ctx.log.info(
+      { checks: checks.length, degraded },
+      `selftest passed: ${checks.length} stores checked${degraded.length > 0 ? `, degraded: ${degraded.join(', ')}` : ''}`,
+    );
     return { ok: true, degraded, checks };
   };
 }
@@ -160,8 +171,20 @@ const sleep: JobHandler = async (params, ctx) => {
   const failAt = params.fail_at_pct === undefined ? null : Number(params.fail_at_pct);
   const steps = Math.max(1, Math.min(100, Math.round(seconds * 4)));
   const stepMs = (seconds * 1000) / steps;
+  ctx.log.info(
+    { seconds, steps, fail_at_pct: failAt },
+    `sleeping ${seconds} s in ${steps} steps${failAt === null ? '' : `, failing at ${Math.round(failAt * 100)} %`}`,
+  );
+  let loggedS = 0;
   for (let i = 0; i <= steps; i++) {
+    const sleptS = (i * stepMs) / 1000;
+    // One line per whole second slept (and none for the start, logged above).
+    if (Math.floor(sleptS + 1e-9) > loggedS && i < steps) {
+      loggedS = Math.floor(sleptS + 1e-9);
+      ctx.log.info({ slept_s: loggedS, seconds }, `slept ${loggedS} of ${seconds} s`);
+    }
     if (failAt !== null && i / steps >= failAt) {
+      ctx.log.error({ at_pct: Math.round((i / steps) * 100) }, 'failing on purpose (fail_at_pct)');
       throw new JobFailedError(
         'simulated_failure',
         `system.sleep failed on purpose at ${Math.round((i / steps) * 100)} %`,
@@ -179,6 +202,7 @@ const sleep: JobHandler = async (params, ctx) => {
     });
     await abortableSleep(stepMs, ctx.signal);
   }
+  ctx.log.info({ slept_s: seconds }, `slept ${seconds} s; done`);
   return { slept_s: seconds };
 };
 

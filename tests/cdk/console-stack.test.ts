@@ -420,6 +420,39 @@ describe('ConsoleStack', () => {
     expect(grants.audit).not.toContain('dynamodb:UpdateItem');
   });
 
+  it('lets the http-api list and read job logs under jobs/ of the artifacts bucket, and nothing else of it', () => {
+    // Prepare
+    const jobsStack = built.jobs;
+    const bucketId = jobsStack.getLogicalId(jobsStack.artifactsBucket.node.defaultChild as CfnElement);
+    const policyId = jobsStack.getLogicalId(jobsStack.jobLogReadPolicy.node.defaultChild as CfnElement);
+    const role = template.findResources('AWS::IAM::Role');
+    const managed = (role[logicalId(built.console.httpApiFunction.role)]?.Properties.ManagedPolicyArns ??
+      []) as unknown[];
+    const policy = Template.fromStack(jobsStack).toJSON().Resources[policyId].Properties.PolicyDocument.Statement;
+
+    // Assess: the role attaches the jobs stack's policy (cross-stack), the bucket name reaches the function …
+    expect(JSON.stringify(managed)).toContain(policyId);
+    expect(JSON.stringify(resource(built.console.httpApiFunction.fn).Properties.Environment)).toContain(
+      'GHTRADER_ARTIFACTS_BUCKET',
+    );
+    // … and the policy is read-only, on jobs/ only
+    expect(policy).toEqual([
+      {
+        Action: 's3:ListBucket',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] },
+        Condition: { StringLike: { 's3:prefix': ['jobs/*'] } },
+      },
+      {
+        Action: 's3:GetObject',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/jobs/*']] },
+      },
+    ]);
+    // No inline S3 grant on the role besides it.
+    expect(JSON.stringify(statementsOf(built.console.httpApiFunction.role))).not.toContain('s3:');
+  });
+
   it('lets the http-api send to the jobs queue and read both queue depths, but not send to the DLQ', () => {
     // Prepare
     const { jobs, jobsDlq } = built.jobs.queues.queues;
@@ -536,11 +569,13 @@ describe('ConsoleStack', () => {
 
     // Act
     const actions = functions.flatMap((f) => statementsOf(f.role).flatMap((s) => [s.Action].flat()));
-    const managed = functions.map((f) => resource(f.role).Properties.ManagedPolicyArns);
+    const managed = functions.map((f) => JSON.stringify(resource(f.role).Properties.ManagedPolicyArns ?? null));
 
-    // Assess
+    // Assess: the only attached policy is the jobs stack's own job-log read policy, on the http-api
     expect(actions.filter((a) => a.includes('*') || a === 'dynamodb:Scan')).toEqual([]);
-    expect(managed).toEqual(functions.map(() => undefined));
+    expect(managed.filter((m) => m.includes(':policy/'))).toEqual([]);
+    expect(managed.slice(1)).toEqual(functions.slice(1).map(() => 'null'));
+    expect(managed[0]).toContain(built.jobs.getLogicalId(built.jobs.jobLogReadPolicy.node.defaultChild as CfnElement));
   });
 
   it('bundles each console handler within its budget, and the http-api with the built client under static/', () => {

@@ -102,6 +102,7 @@ describe('cdk-nag AwsSolutions checks', () => {
         ...[jobs.worker, jobs.dlqHandler, jobs.reconciler].map((fn) => `AwsSolutions-L1 @ ${fn.fn.node.path}`),
         `AwsSolutions-SMG4 @ ${jobs.diffSecret.node.path}`,
         `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*] @ ${jobs.worker.role.node.path}`,
+        `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/jobs/*] @ ${jobs.jobLogReadPolicy.node.path}`,
         ...[web.httpApiFunction, web.wsAuthorizer, web.wsConnect, web.wsDisconnect, web.wsDefault].map(
           (fn) => `AwsSolutions-L1 @ ${fn.fn.node.path}`,
         ),

@@ -6,6 +6,8 @@
  * when the job ends the page's main content is swapped for the server's final rendering, without a reload.
  */
 import { api, describe, type PageData, toast } from './api.ts';
+import { initJobLog } from './job-log.ts';
+import { initJobSubmit } from './job-submit.ts';
 import { type Envelope, type LiveTopic, swapFromServer, throttle } from './live.ts';
 
 interface JobRecordLite {
@@ -68,6 +70,7 @@ async function submit(variety: string, kind: string, params: Record<string, unkn
 
 export function initJobsPage(data: PageData): LiveTopic[] {
   const variety = data.variety ?? 'cu';
+  initJobSubmit(data);
   document.getElementById('submit-selftest')?.addEventListener('click', () => {
     submit(variety, 'system.selftest', {}).catch((err: unknown) => toast(describe(err), 'error'));
   });
@@ -199,6 +202,7 @@ function render(view: ProgressView): void {
 export function initJobDetail(data: PageData): LiveTopic[] {
   const id = data.job_id;
   if (!id) return [];
+  const logPanel = initJobLog(data);
   const cancel = document.getElementById('cancel-job') as HTMLButtonElement | null;
   cancel?.addEventListener('click', () => {
     if (!window.confirm(`Cancel job ${id}?`)) return;
@@ -240,10 +244,12 @@ export function initJobDetail(data: PageData): LiveTopic[] {
       if (!shown || !ACTIVE.has(shown)) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
+    await logPanel?.afterSwap();
     toast(`Job ${STATUS_TEXT[current]?.[1].toLowerCase() ?? current}.`);
   };
   const onStatus = (status: string) => {
     current = status;
+    logPanel?.onStatus(status);
     const el = document.getElementById('job-status');
     if (el) setStatusLabel(el, status);
     // Without the final rendering (the refetch failed), fall back to loading the page.
@@ -258,6 +264,7 @@ export function initJobDetail(data: PageData): LiveTopic[] {
           const p = env.payload as ProgressPayload;
           if (current === 'queued') current = 'running'; // progress comes from a running attempt
           show({ job_status: current, available: true, progress: p.progress, updated_age_s: 0, stale: false });
+          logPanel?.onLiveUpdate();
         } else if (env.type === 'job.status') {
           onStatus((env.payload as JobSummaryLite).status);
         }

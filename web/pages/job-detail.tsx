@@ -1,9 +1,14 @@
 /**
  * `/v/{var}/jobs/{id}`: the record, live progress (the client follows `job:<id>` over `/ws`, polling
  * `/api/jobs/{id}/progress` only while the socket is down, and swaps in this rendering when the job ends), attempts,
- * error and (operator) Cancel.
+ * error, the log tail (`web/client/job-log.ts`: follow/pause, refresh interval, attempt), Copy id, Download log, and
+ * (operator) Cancel and Resubmit.
  */
+
+import { findJobKind } from '#shared/domain/control/job-kinds/index.ts';
+import { formatJobLogText } from '#shared/domain/control/job-log.ts';
 import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
+import type { JobLogTail } from '#shared/services/job-log.ts';
 import type { JobProgressView } from '#shared/services/job-service.ts';
 import { type ChromeContext, Layout } from './layout.tsx';
 import { JobStatusLabel } from './state-label.tsx';
@@ -14,6 +19,83 @@ export interface JobDetailProps {
   job: JobRecord;
   progress: JobProgressView;
   canOperate: boolean;
+  /** The latest attempt's log tail for the first paint; absent -> the client loads it after the page. */
+  log?: JobLogTail | null;
+}
+
+/** Refresh intervals of the log tail while following (seconds; default 2). */
+export const LOG_INTERVALS_S = [1, 2, 5, 10] as const;
+
+/** The attempt numbers a job has had (1..n), for the log's attempt selector. */
+function attemptCount(job: JobRecord): number {
+  return Math.max(job.attempt, ...job.attempts.map((a) => a.attempt));
+}
+
+function logStatusText(log: JobLogTail): string {
+  if (log.attempt === null) return 'No attempt has started yet.';
+  const size = `${log.bytes} bytes`;
+  return `Attempt ${log.attempt}, ${log.truncated ? `last ${size} (older lines: download the log)` : size}.`;
+}
+
+function LogPanel(props: { job: JobRecord; active: boolean; log: JobLogTail | null | undefined }) {
+  const { job, active, log } = props;
+  const attempts = attemptCount(job);
+  const shown = log?.attempt ?? attempts;
+  return (
+    <section aria-labelledby="log-h" class="panel job-log" id="job-log">
+      <h2 id="log-h">Log</h2>
+      <div class="job-log-controls">
+        {attempts > 1 ? (
+          <span class="field">
+            <label for="job-log-attempt">Attempt</label>{' '}
+            <select id="job-log-attempt">
+              {Array.from({ length: attempts }, (_, i) => i + 1).map((n) => (
+                <option value={String(n)} selected={n === shown}>
+                  {n === attempts ? `${n} (latest)` : String(n)}
+                </option>
+              ))}
+            </select>
+          </span>
+        ) : null}
+        {active ? (
+          <>
+            <button type="button" id="job-log-follow" class="toggle" aria-pressed="true">
+              Follow
+            </button>
+            <span class="field">
+              <label for="job-log-interval">Refresh every</label>{' '}
+              <select id="job-log-interval">
+                {LOG_INTERVALS_S.map((s) => (
+                  <option value={String(s)} selected={s === 2}>{`${s} s`}</option>
+                ))}
+              </select>
+            </span>
+          </>
+        ) : null}
+        <a
+          id="job-log-download"
+          href={`/api/jobs/${job.job_id}/log/download`}
+          download={`job-${job.job_id}-log.ndjson`}
+        >
+          Download log
+        </a>
+      </div>
+      <p id="job-log-status" class="muted">
+        {log ? logStatusText(log) : 'Loading the log…'}
+      </p>
+      <pre
+        id="job-log-text"
+        class="job-log-text"
+        tabindex={0}
+        role="log"
+        aria-live="off"
+        aria-labelledby="log-h"
+        data-loaded={log ? 'true' : 'false'}
+      >
+        {log ? formatJobLogText(log.text) || 'No log lines yet.' : ''}
+      </pre>
+    </section>
+  );
 }
 
 function progressLine(p: JobRecord['progress']): string {
@@ -28,11 +110,17 @@ export function JobDetailPage(props: JobDetailProps) {
   const { ctx, job, progress } = props;
   const p = job.progress;
   const active = !isTerminal(job.status);
+  const resubmit = props.canOperate && findJobKind(job.kind)?.submittable === true;
   return (
     <Layout
       title={`Job ${job.job_id}`}
       ctx={ctx}
-      pageData={{ page: 'job', job_id: job.job_id, job_status: job.status }}
+      pageData={{
+        page: 'job',
+        job_id: job.job_id,
+        job_status: job.status,
+        ...(resubmit ? { resubmit: { kind: job.kind, params: job.params } } : {}),
+      }}
     >
       <p>
         <a href={`/v/${ctx.variety}/jobs`}>← All jobs</a>
@@ -43,6 +131,17 @@ export function JobDetailPage(props: JobDetailProps) {
       <p>
         <JobStatusLabel status={job.status} id="job-status" />
         {job.cancel_requested_at && active ? <span class="muted"> · cancel requested</span> : null}
+      </p>
+      <p class="actions job-actions">
+        <button type="button" id="copy-job-id" data-job-id={job.job_id}>
+          Copy id
+        </button>
+        {resubmit ? (
+          <button type="button" id="resubmit-job">
+            Resubmit
+          </button>
+        ) : null}
+        <span id="resubmit-result" aria-live="polite"></span>
       </p>
 
       <section aria-labelledby="progress-h" class="panel">
@@ -194,6 +293,8 @@ export function JobDetailPage(props: JobDetailProps) {
           </table>
         )}
       </section>
+
+      <LogPanel job={job} active={active} log={props.log} />
 
       {job.result !== null && job.result !== undefined ? (
         <section aria-labelledby="result-h" class="panel">

@@ -1,5 +1,17 @@
-/** `/v/{var}/jobs`: filters in the URL, cursor pages, the jobs table and (operator) the submit actions. */
+/**
+ * `/v/{var}/jobs`: filters in the URL, cursor pages, the jobs table and (operator) the submit actions: the quick
+ * selftest and sleep buttons, and the "Submit a job" form generated from every submittable kind's params JSON Schema
+ * (`shared/domain/control/job-form.ts`; `client/job-submit.ts` shows the chosen kind's fieldset and posts it).
+ */
 
+import {
+  idPart,
+  initialControlValue,
+  type JobFormField,
+  type JobFormKind,
+  jobFieldId,
+  selectOptions,
+} from '#shared/domain/control/job-form.ts';
 import type { TimelineResult } from '#shared/domain/control/job-timeline.ts';
 import { JOB_STATUSES, type JobSummary } from '#shared/domain/control/jobs.ts';
 import type { JobListResult } from '#shared/services/job-service.ts';
@@ -76,12 +88,21 @@ export interface JobsPageProps {
   canOperate: boolean;
   nextHref: string | null;
   firstHref: string | null;
+  /** The submittable kinds' form fields (operators; empty for viewers). */
+  submitKinds: JobFormKind[];
 }
 
 export function JobsPage(props: JobsPageProps) {
   const { ctx, list, filters } = props;
   return (
-    <Layout title={`Jobs · ${ctx.variety.toUpperCase()}`} ctx={ctx} pageData={{ page: 'jobs' }}>
+    <Layout
+      title={`Jobs · ${ctx.variety.toUpperCase()}`}
+      ctx={ctx}
+      pageData={{
+        page: 'jobs',
+        ...(props.canOperate && props.submitKinds.length > 0 ? { job_forms: props.submitKinds } : {}),
+      }}
+    >
       <h1>Jobs</h1>
       <section aria-labelledby="kpi-h" class="kpis" id="jobs-kpis">
         <h2 id="kpi-h" class="visually-hidden">
@@ -102,6 +123,8 @@ export function JobsPage(props: JobsPageProps) {
       {props.canOperate ? (
         <section aria-labelledby="submit-h" class="panel">
           <h2 id="submit-h">Submit a job</h2>
+          {props.submitKinds.length > 0 ? <JobSubmitForm kinds={props.submitKinds} /> : null}
+          <h3 id="quick-submit-h">Quick actions</h3>
           <div class="actions">
             <button type="button" id="submit-selftest">
               Submit system.selftest
@@ -162,5 +185,171 @@ export function JobsPage(props: JobsPageProps) {
         </nav>
       </section>
     </Layout>
+  );
+}
+
+/** The generated submit form: a kind selector and one fieldset per kind (only the chosen one shown and enabled). */
+export function JobSubmitForm(props: { kinds: JobFormKind[] }) {
+  const first = props.kinds[0]?.kind ?? '';
+  return (
+    <form id="job-submit-form" class="job-submit-form" aria-describedby="job-submit-help job-submit-error">
+      <p class="muted" id="job-submit-help">
+        Choose a kind, fill in its parameters and submit. The server applies each kind's defaults and validation; an
+        identical active job is reused instead of starting a second one.
+      </p>
+      <div class="field">
+        <label for="job-submit-kind">Kind</label>
+        <select id="job-submit-kind" name="kind" aria-describedby="job-submit-kind-error">
+          {props.kinds.map((k) => (
+            <option value={k.kind} selected={k.kind === first}>
+              {k.kind}
+            </option>
+          ))}
+        </select>
+        <FieldError id="job-submit-kind-error" />
+      </div>
+      {props.kinds.map((k) => (
+        <KindFieldset kind={k} shown={k.kind === first} />
+      ))}
+      <div class="field">
+        <label for="job-submit-note">Note (optional)</label>
+        <input
+          id="job-submit-note"
+          name="note"
+          maxlength={500}
+          autocomplete="off"
+          aria-describedby="job-submit-note-help job-submit-note-error"
+        />
+        <span class="field-help muted" id="job-submit-note-help">
+          Stored with the job; at most 500 characters.
+        </span>
+        <FieldError id="job-submit-note-error" />
+      </div>
+      <button type="submit" id="job-submit-button">
+        Submit job
+      </button>
+      <p class="form-error" id="job-submit-error" role="alert" hidden />
+      <p id="job-submit-result" role="status" aria-live="polite" />
+    </form>
+  );
+}
+
+function FieldError(props: { id: string }) {
+  return <span class="field-error" id={props.id} hidden />;
+}
+
+function KindFieldset(props: { kind: JobFormKind; shown: boolean }) {
+  const k = props.kind;
+  const base = `jf-${idPart(k.kind)}`;
+  return (
+    <fieldset
+      id={base}
+      class="job-kind-fields"
+      data-kind={k.kind}
+      hidden={!props.shown}
+      disabled={!props.shown}
+      aria-describedby={`${base}-desc`}
+    >
+      <legend>
+        <code>{k.kind}</code> parameters
+      </legend>
+      <p class="muted" id={`${base}-desc`}>
+        {k.description}
+      </p>
+      {k.fields.length === 0 ? <p class="muted">This kind takes no parameters.</p> : null}
+      {k.fields.map((f) => (
+        <FormFieldControl kind={k.kind} field={f} />
+      ))}
+    </fieldset>
+  );
+}
+
+function FormFieldControl(props: { kind: string; field: JobFormField }) {
+  const f = props.field;
+  const id = jobFieldId(props.kind, f.name);
+  const describedBy = `${id}-help ${id}-error`;
+  // An empty nullable control posts null, so only a required, non-nullable one is required in the browser too.
+  const required = f.required && !f.nullable && f.kind !== 'list' && f.kind !== 'checkbox';
+  const value = initialControlValue(f);
+  const common = {
+    id,
+    name: f.name,
+    'aria-describedby': describedBy,
+    'data-field-kind': f.kind,
+  };
+  let control: unknown;
+  switch (f.kind) {
+    case 'checkbox':
+      control = <input type="checkbox" {...common} checked={f.default === true} />;
+      break;
+    case 'number':
+    case 'integer':
+      control = (
+        <input
+          type="number"
+          {...common}
+          value={value}
+          required={required}
+          step={String(f.step ?? (f.kind === 'integer' ? 1 : 'any'))}
+          {...(f.min !== undefined ? { min: String(f.min) } : {})}
+          {...(f.max !== undefined ? { max: String(f.max) } : {})}
+        />
+      );
+      break;
+    case 'select': {
+      const options = selectOptions(f);
+      const blank = !required || value === '';
+      control = (
+        <select {...common} required={required}>
+          {blank ? (
+            <option value="" selected={value === ''}>
+              {required ? '— choose —' : f.nullable && f.required ? '— null —' : '— not set —'}
+            </option>
+          ) : null}
+          {options.map((o) => (
+            <option value={o.value} selected={o.value === value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      );
+      break;
+    }
+    case 'list':
+    case 'json':
+      control = (
+        <textarea {...common} rows={f.kind === 'json' ? 4 : 3} spellcheck={false} required={required}>
+          {value}
+        </textarea>
+      );
+      break;
+    default:
+      control = (
+        <input
+          type="text"
+          {...common}
+          value={value}
+          required={required}
+          autocomplete="off"
+          spellcheck={false}
+          {...(f.minLength !== undefined ? { minlength: f.minLength } : {})}
+          {...(f.maxLength !== undefined ? { maxlength: f.maxLength } : {})}
+          {...(f.pattern !== undefined ? { pattern: f.pattern } : {})}
+        />
+      );
+  }
+  return (
+    <div class={f.kind === 'checkbox' ? 'field field-check' : 'field'}>
+      <label for={id}>
+        <code>{f.label}</code>
+        {f.required ? ' (required)' : ''}
+      </label>
+      {control}
+      <span class="field-help muted" id={`${id}-help`}>
+        {f.description ? `${f.description} ` : ''}
+        {f.hint}
+      </span>
+      <FieldError id={`${id}-error`} />
+    </div>
   );
 }

@@ -1,5 +1,6 @@
-/** `/api/jobs`: submit and cancel [operator]; list, kinds, record and progress [viewer]. */
+/** `/api/jobs`: submit and cancel [operator]; list, kinds, record, progress and log [viewer]. */
 import { type Context, Hono } from 'hono';
+import { describeError } from '#shared/errors/base.ts';
 import { NotFoundError } from '#shared/errors/control.ts';
 import type { WebEnv } from '../env.ts';
 import { type HotDeps, hotJobs } from '../hot-reads.ts';
@@ -37,6 +38,38 @@ export function jobRoutes(deps: HotDeps): Hono<WebEnv> {
   app.get('/:id', requireRole(deps, 'viewer'), async (c) => c.json(await jobs.get(jobIdParam(c))));
 
   app.get('/:id/progress', requireRole(deps, 'viewer'), async (c) => c.json(await jobs.progress(jobIdParam(c))));
+
+  // `?max_bytes` clamps to [1024, 1 MiB] (non-numeric 400); `?attempt` the job never had is 404.
+  app.get('/:id/log', requireRole(deps, 'viewer'), async (c) =>
+    c.json(await deps.jobs.logTail(jobIdParam(c), c.req.query()), 200, { 'cache-control': 'no-store' }),
+  );
+
+  app.get('/:id/log/download', requireRole(deps, 'viewer'), async (c) => {
+    const id = jobIdParam(c);
+    const chunks = (await deps.jobs.logDownload(id))[Symbol.asyncIterator]();
+    const log = c.get('log');
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const next = await chunks.next();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        } catch (err) {
+          // Headers are out already: the client sees a cut download, and the failure is logged here.
+          log.error({ job_id: id, err: describeError(err) }, 'job.log_download_failed');
+          controller.error(err);
+        }
+      },
+      async cancel() {
+        await chunks.return?.();
+      },
+    });
+    return c.body(body, 200, {
+      'content-type': 'application/x-ndjson; charset=utf-8',
+      'content-disposition': `attachment; filename="job-${id}-log.ndjson"`,
+      'cache-control': 'no-store',
+    });
+  });
 
   app.post('/:id/cancel', requireRole(deps, 'operator', 'job.cancel'), async (c) => {
     const id = jobIdParam(c);

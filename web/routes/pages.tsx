@@ -4,12 +4,13 @@
  * Actions a role may not take are not rendered (and the API answers 403 anyway).
  */
 import { type Context, Hono } from 'hono';
+import { jobFormKinds } from '#shared/domain/control/job-form.ts';
 import { JOB_STATUSES, type JobStatus } from '#shared/domain/control/jobs.ts';
 import { roleAtLeast } from '#shared/domain/control/roles.ts';
 import type { StatusSnapshot } from '#shared/domain/control/status.ts';
 import { type Variety, VarietySchema } from '#shared/domain/control/varieties.ts';
 import { describeError } from '#shared/errors/base.ts';
-import { NotFoundError } from '#shared/errors/control.ts';
+import { ControlError, NotFoundError } from '#shared/errors/control.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { WebEnv } from '../env.ts';
 import { type HotDeps, hotAudit, hotJobs } from '../hot-reads.ts';
@@ -180,6 +181,9 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
         nowMs={deps.clock.nowMs()}
         filters={filters}
         canOperate={roleAtLeast(ctx.user.role, 'operator')}
+        submitKinds={
+          roleAtLeast(ctx.user.role, 'operator') ? jobFormKinds(deps.jobs.kinds(), { presets: { var: variety } }) : []
+        }
         nextHref={list.next_cursor ? `${base}&cursor=${encodeURIComponent(list.next_cursor)}` : null}
         firstHref={q.cursor ? base : null}
       />,
@@ -190,10 +194,25 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
   app.get('/v/:var/jobs/:id', async (c) => {
     const started = performance.now();
     const id = jobIdParam(c);
-    const [ctx, job, progress] = await Promise.all([chrome(c, 'jobs'), jobs.get(id), jobs.progress(id)]);
+    const [ctx, job, progress, log] = await Promise.all([
+      chrome(c, 'jobs'),
+      jobs.get(id),
+      jobs.progress(id),
+      // No log store here (503) or no such attempt: the panel says so and the client reads the tail itself.
+      jobs.logTail(id).catch((err: unknown) => {
+        if (err instanceof ControlError) return null;
+        throw err;
+      }),
+    ]);
     return render(
       c,
-      <JobDetailPage ctx={ctx} job={job} progress={progress} canOperate={roleAtLeast(ctx.user.role, 'operator')} />,
+      <JobDetailPage
+        ctx={ctx}
+        job={job}
+        progress={progress}
+        log={log}
+        canOperate={roleAtLeast(ctx.user.role, 'operator')}
+      />,
       started,
     );
   });

@@ -4,6 +4,9 @@
  * Lambda runner. Nothing here is a mock.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { inject } from 'vitest';
 import { createLocalRunner, type LocalLambdaRunner } from '#functions/local-runner.ts';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
@@ -40,9 +43,12 @@ export const FAST_JOB_ENV: Record<string, string> = {
 export async function createTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   const base = inject('awsEnv');
   const id = randomBytes(3).toString('hex');
+  // Each stack's own home (job logs, artifacts), removed on close; never the repository's ./var.
+  const home = await mkdtemp(path.join(tmpdir(), 'ghtrader-stack-'));
   const env = {
     ...base,
     ...FAST_JOB_ENV,
+    GHTRADER_HOME: home,
     GHTRADER_RESOURCE_PREFIX: `${base.GHTRADER_RESOURCE_PREFIX}${id}-`,
     GHTRADER_REDIS_PREFIX: `${base.GHTRADER_REDIS_PREFIX}${id}:`,
     GHTRADER_CURSOR_SECRET: randomBytes(16).toString('hex'),
@@ -73,6 +79,7 @@ export async function createTestStack(opts: TestStackOptions = {}): Promise<Test
     async close() {
       await stack.runner?.stop();
       await rt.close();
+      await rm(home, { recursive: true, force: true });
     },
   };
   if (opts.runner) stack.startRunner();
