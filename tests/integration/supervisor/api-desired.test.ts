@@ -7,9 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ulidGen } from '#shared/domain/ids.ts';
-import { isoUtc, systemClock } from '#shared/domain/time.ts';
-import { StatusService } from '#shared/services/status-service.ts';
 import { errorOf, ORIGIN, WebTestStack } from '../web/support.ts';
 
 let web: WebTestStack;

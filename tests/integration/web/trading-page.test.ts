@@ -10,8 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_MODES, STRATEGY_MODES } from '#shared/domain/control/desired.ts';
 import { initialMemory } from '#shared/domain/control/supervisor.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
-import { isoUtc, systemClock } from '#shared/domain/time.ts';
-import { StatusService } from '#shared/services/status-service.ts';
+import { isoUtc } from '#shared/domain/time.ts';
 import { countdownText } from '#web/client/trading.ts';
 import { NO_GATEWAY_STATE } from '#web/pages/trading.tsx';
 import { type BrowserSession, errorOf, ORIGIN, WebTestStack } from './support.ts';
@@ -23,7 +22,7 @@ let operator: BrowserSession;
 
 beforeAll(async () => {
   web = await WebTestStack.create();
-  const { rt, config } = web.stack;
+  const { rt } = web.stack;
   // The same app with the desired-state service and supervisor telemetry, as `ghtrader up` wires it.
   app = web.supervisedApp();
   viewer = await web.login(await web.createUser('viewer'));
