@@ -3,21 +3,10 @@
  * destination the composition root chooses). Secrets are redacted by key name wherever they appear.
  */
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { REDACTED_KEYS } from './domain/redacted-keys.ts';
 
 export type { Logger } from 'pino';
-
-/** Field names whose values never reach a log line. */
-export const REDACTED_KEYS = [
-  'password',
-  'password_hash',
-  'token',
-  'secret',
-  'authorization',
-  'cookie',
-  'csrf_token',
-  'access_token',
-  'session',
-];
+export { REDACTED_KEYS };
 
 export interface LoggerOptions {
   service: string;

@@ -4,8 +4,10 @@
  * written inline in text), objects named `jobs/<job_id>/attempt-<n>/<seq:06>.ndjson` in the `ArtifactStore`, and the
  * tail: the newest objects up to `max_bytes` (clamped to [1024, 1 MiB]), cut at a line boundary.
  *
- * No imports: the browser client formats tails with `formatJobLogText` from this module.
+ * Pure and without dependencies (only the redacted key list): the browser client formats tails with
+ * `formatJobLogText` from this module.
  */
+import { REDACTED_KEYS } from '../redacted-keys.ts';
 
 /** Buffered lines are flushed every 2 s, or as soon as 256 KiB are buffered (§4.6). */
 export const JOB_LOG_FLUSH_MS = 2_000;
@@ -22,22 +24,8 @@ export type JobLogLevel = (typeof JOB_LOG_LEVELS)[number];
 
 export const REDACTED = '[redacted]';
 
-/**
- * Field names whose values never reach a job log: `REDACTED_KEYS` of `shared/log.ts` (a unit test keeps them in
- * step) plus the DIFF credentials' `client_secret`. Matched case-insensitively at every depth.
- */
-export const JOB_LOG_REDACTED_KEYS: readonly string[] = [
-  'password',
-  'password_hash',
-  'token',
-  'secret',
-  'authorization',
-  'cookie',
-  'csrf_token',
-  'access_token',
-  'session',
-  'client_secret',
-];
+/** Field names whose values never reach a job log: the process log's, plus the DIFF credentials' `client_secret`. */
+export const JOB_LOG_REDACTED_KEYS: readonly string[] = [...REDACTED_KEYS, 'client_secret'];
 const REDACTED_KEY_SET = new Set(JOB_LOG_REDACTED_KEYS.map((k) => k.toLowerCase()));
 
 /** Keys every line carries first; fields of the same name are dropped. */
