@@ -13,13 +13,13 @@ import type { SettingLayers } from '#shared/domain/data/settings.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import { systemClock } from '#shared/domain/time.ts';
 import { describeError } from '#shared/errors/base.ts';
-import { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
 import { DynamoMigrationLedger } from '#shared/infra/aws/migration-ledger.ts';
 import type { DiffConfig } from '#shared/infra/diff/config.ts';
 import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
 import type { Logger } from '#shared/log.ts';
 import { BuildItems } from '#shared/services/data/build-items.ts';
 import type { DataContext } from '#shared/services/data/context.ts';
+import { requireArtifacts } from '#shared/services/data/context.ts';
 import { dataJobHandlers } from '#shared/services/data/jobs.ts';
 import { sweepExpiredBuilds } from '#shared/services/data/main-l5.ts';
 import { diffMarketProvider } from '#shared/services/data/market-provider.ts';
@@ -68,7 +68,7 @@ export async function startLocalData(opts: {
       locks: rt.locks,
       jobs: rt.jobs,
       market,
-      artifacts: new LocalArtifactStore(path.join(home, 'artifacts')),
+      artifacts: requireArtifacts(rt.artifacts),
       settings,
       configHead: () => rt.configService.current(),
       clock: systemClock,

@@ -18,13 +18,13 @@ import { DATA_JOB_KINDS } from '#shared/domain/control/job-kinds/data.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import { systemClock } from '#shared/domain/time.ts';
 import { DataChainError } from '#shared/errors/data.ts';
-import { S3ArtifactStore, s3ClientFor } from '#shared/infra/artifacts/s3.ts';
 import { DynamoMigrationLedger } from '#shared/infra/aws/migration-ledger.ts';
 import { loadDiffConfig } from '#shared/infra/diff/config.ts';
 import { openQuestDbTickStore } from '#shared/infra/tickstore/questdb.ts';
 import type { Logger } from '#shared/log.ts';
 import { BuildItems } from '#shared/services/data/build-items.ts';
 import type { DataContext } from '#shared/services/data/context.ts';
+import { requireArtifacts } from '#shared/services/data/context.ts';
 import { dataJobHandlers } from '#shared/services/data/jobs.ts';
 import { sweepExpiredBuilds } from '#shared/services/data/main-l5.ts';
 import { diffMarketProvider } from '#shared/services/data/market-provider.ts';
@@ -207,10 +207,8 @@ async function openLambdaData(
     locks: rt.locks,
     jobs: rt.jobs,
     market: diffMarketProvider(() => diffConfig, shippedCalendar(), log.child({ component: 'data-diff' })),
-    artifacts: new S3ArtifactStore({
-      client: s3ClientFor({ region: rt.config.aws.region }),
-      bucket: settings.artifactsBucket,
-    }),
+    // The runtime's store: the same bucket (`GHTRADER_ARTIFACTS_BUCKET`) the job logs use.
+    artifacts: requireArtifacts(rt.artifacts),
     settings: { env },
     configHead: () => rt.configService.current(),
     clock: systemClock,

@@ -112,3 +112,13 @@ export async function validateDeps(ctx: DataContext, log: Logger, market?: Marke
     ...(market ? { market } : {}),
   };
 }
+
+/** The runtime's artifact store, which the data chain needs (reports, calendars, exports); none is a wiring error. */
+export function requireArtifacts(artifacts: ArtifactStore | null): ArtifactStore {
+  if (!artifacts) {
+    throw new Error(
+      'the data chain needs an artifact store: locally $GHTRADER_HOME/artifacts, in AWS GHTRADER_ARTIFACTS_BUCKET',
+    );
+  }
+  return artifacts;
+}
