@@ -53,6 +53,8 @@ export interface JobServiceDeps {
   cursorSecret: string;
   /** Shared with this process's workers (claim conflicts); a fresh set when absent. */
   counters?: JobCounters;
+  /** The config head, recorded on each new job (`config_revision`, `config_hash`); absent -> not recorded. */
+  configHead?: () => Promise<{ revision: number; config_hash: string }>;
   /** Job logs on the artifact store (§4.6); null or absent -> the log reads answer 503. */
   logs?: JobLogs | null;
 }
@@ -159,7 +161,11 @@ export class JobService {
         }
         if (!(await this.deps.store.takeOverDedupe(dedupeKey, put.jobId, jobId, isoUtc(now)))) continue;
       }
-      const record = this.newRecord(jobId, def.kind, params, dedupeKey, def.var(params), ctx.actor, now, req.note);
+      const head = this.deps.configHead ? await this.deps.configHead() : null;
+      const record = {
+        ...this.newRecord(jobId, def.kind, params, dedupeKey, def.var(params), ctx.actor, now, req.note),
+        ...(head ? { config_revision: head.revision, config_hash: head.config_hash } : {}),
+      };
       await this.deps.store.create(record);
       try {
         await this.deps.queue.send(

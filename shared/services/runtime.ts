@@ -107,6 +107,15 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
   const artifacts =
     opts.artifacts === undefined ? new LocalArtifactStore(path.join(config.home, 'artifacts')) : opts.artifacts;
   const jobLogs = artifacts ? new JobLogs({ store: artifacts, clock }) : null;
+  const configService = new ConfigService({
+    store: new DynamoConfigStore(clients.doc, config.tables.config),
+    audit,
+    publish: (channel, message) => warm.publish(channel, message),
+    clock,
+    log: log.child({ component: 'config' }),
+    env: config.env,
+    cursorSecret,
+  });
   const jobs = new JobService(
     {
       store,
@@ -119,18 +128,11 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
       cursorSecret,
       counters,
       logs: jobLogs,
+      // Each job records the config revision it was submitted under (control-chain §4.1).
+      configHead: () => configService.current(),
     },
     { progressStaleS: config.jobs.progressStaleS },
   );
-  const configService = new ConfigService({
-    store: new DynamoConfigStore(clients.doc, config.tables.config),
-    audit,
-    publish: (channel, message) => warm.publish(channel, message),
-    clock,
-    log: log.child({ component: 'config' }),
-    env: config.env,
-    cursorSecret,
-  });
   const handlers: Record<string, JobHandler> = {
     ...systemJobHandlers({ doc: clients.doc, tables: config.tables, queue, warm, audit, clock }),
   };

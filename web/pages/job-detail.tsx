@@ -217,6 +217,16 @@ export function JobDetailPage(props: JobDetailProps) {
           <dd>
             {job.created_by.actor} ({job.created_by.role})
           </dd>
+          <dt>Config revision</dt>
+          <dd id="job-config-revision">
+            {job.config_revision === undefined ? (
+              'not recorded'
+            ) : (
+              <>
+                {job.config_revision} (hash <code>{job.config_hash}</code>)
+              </>
+            )}
+          </dd>
           <dt>Created</dt>
           <dd>
             <Time iso={job.created_at} />

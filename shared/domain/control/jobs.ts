@@ -119,6 +119,9 @@ export const JobRecordSchema = z.object({
   result: z.unknown().nullable(),
   note: z.string().optional(),
   parent_id: z.string().optional(),
+  /** The config revision (and its hash) the job was submitted under; absent on records from before it was kept. */
+  config_revision: z.number().int().min(1).optional(),
+  config_hash: z.string().optional(),
 });
 export type JobRecord = z.infer<typeof JobRecordSchema>;
 

@@ -44,6 +44,13 @@ describe('POST /api/jobs', () => {
     expect(a.deduped).toBe(false);
     expect(b).toMatchObject({ deduped: true, job: { job_id: a.job.job_id } });
     expect(a.job.created_by.actor).toBe(operator.username);
+    // The record keeps the config revision it was submitted under (control-chain §4.1), shown on its page.
+    const head = await web.stack.rt.configService.head();
+    expect(a.job).toMatchObject({ config_revision: head.revision, config_hash: head.config_hash });
+    const page = await (await web.request(`/v/cu/jobs/${a.job.job_id}`, { headers: web.bearer(operatorToken) })).text();
+    expect(page).toContain(
+      `<dd id="job-config-revision">${head.revision} (hash <code>${head.config_hash}</code>)</dd>`,
+    );
   });
 
   it('refuses a viewer token with 403 forbidden (required_role operator) and audits the denial', async () => {
