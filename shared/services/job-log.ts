@@ -133,6 +133,7 @@ export class JobAttemptLog {
   /** Lines at the front of `lines` that the running flush is writing (never dropped while it runs). */
   private inFlight = 0;
   private dropped = 0;
+  private written = 0;
   private seq: number | null = null;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
@@ -150,6 +151,11 @@ export class JobAttemptLog {
     this.logger = teeLogger(processLog, (level, msg, fields, ts) => this.write(level, msg, fields, ts));
     this.timer = setInterval(() => void this.flush(), settings.flushMs);
     this.timer.unref();
+  }
+
+  /** Bytes of this attempt's log stored so far (the record's `log.bytes` adds them up over attempts). */
+  get bytesWritten(): number {
+    return this.written;
   }
 
   /** Lines waiting for a flush. */
@@ -229,10 +235,9 @@ export class JobAttemptLog {
           n++;
         }
         this.inFlight = n;
-        await this.store.put(
-          jobLogKey(this.jobId, this.attempt, this.seq),
-          `${marker}${this.lines.slice(0, n).join('')}`,
-        );
+        const body = `${marker}${this.lines.slice(0, n).join('')}`;
+        await this.store.put(jobLogKey(this.jobId, this.attempt, this.seq), body);
+        this.written += utf8Bytes(body);
         this.seq++;
         this.lines.splice(0, n);
         this.bufferedBytes -= bytes;

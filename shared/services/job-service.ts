@@ -9,6 +9,7 @@ import { decodeCursor, encodeCursor } from '../domain/control/cursor.ts';
 import { JobCounters } from '../domain/control/job-counters.ts';
 import type { JobEvents } from '../domain/control/job-events.ts';
 import { findJobKind, JOB_KINDS } from '../domain/control/job-kinds/index.ts';
+import { jobLogPrefix } from '../domain/control/job-log.ts';
 import type { JobQueue } from '../domain/control/job-queue.ts';
 import { type ListJobsQuery, ListJobsQuerySchema, SubmitJobRequestSchema } from '../domain/control/job-requests.ts';
 import type { JobStore } from '../domain/control/job-store.ts';
@@ -165,6 +166,7 @@ export class JobService {
       const record = {
         ...this.newRecord(jobId, def.kind, params, dedupeKey, def.var(params), ctx.actor, now, req.note),
         ...(head ? { config_revision: head.revision, config_hash: head.config_hash } : {}),
+        ...(this.deps.logs ? { log: { prefix: jobLogPrefix(jobId), bytes: 0 } } : {}),
       };
       await this.deps.store.create(record);
       try {

@@ -7,6 +7,7 @@ import { ulid } from 'ulid';
 import type { JobCounters } from '../domain/control/job-counters.ts';
 import type { JobEvents } from '../domain/control/job-events.ts';
 import { findJobKind, type JobKindDef } from '../domain/control/job-kinds/index.ts';
+import { jobLogPrefix } from '../domain/control/job-log.ts';
 import type { JobQueue } from '../domain/control/job-queue.ts';
 import type { JobStore, OwnerRef } from '../domain/control/job-store.ts';
 import {
@@ -177,12 +178,14 @@ export class JobWorker {
       await attemptLog?.close();
       throw err;
     });
+    let jobLog: JobRecord['log'];
     if (attemptLog) {
       // The attempt's last lines are stored before its final transition is written and published.
       attemptLog.write(...attemptEndLine(outcome));
       await attemptLog.close();
+      jobLog = { prefix: jobLogPrefix(claimed.job_id), bytes: (claimed.log?.bytes ?? 0) + attemptLog.bytesWritten };
     }
-    return this.conclude(outcome, claimed, owner, leases, msg, alog);
+    return this.conclude(outcome, claimed, owner, leases, msg, alog, jobLog);
   }
 
   private async claim(job: JobRecord, msg: IncomingJobMessage, log: Logger): Promise<JobRecord | null> {
@@ -314,7 +317,9 @@ export class JobWorker {
     leases: Lease[],
     msg: IncomingJobMessage,
     log: Logger,
+    jobLog: JobRecord['log'],
   ): Promise<Disposition> {
+    const lg = jobLog ? { log: jobLog } : {};
     if (outcome.type === 'ownership_lost') {
       log.error({ detail: outcome.detail }, 'job.ownership_lost');
       await this.releaseLocks(leases, log);
@@ -329,14 +334,14 @@ export class JobWorker {
           false,
           owner.attempt,
         );
-        await this.finish(owner, job, 'failed', { error: err, progress: outcome.progress }, leases, log);
+        await this.finish(owner, job, 'failed', { error: err, progress: outcome.progress, ...lg }, leases, log);
         return 'delete';
       }
       await this.finish(
         owner,
         job,
         'succeeded',
-        { result: outcome.result ?? null, progress: outcome.progress, finished: true },
+        { result: outcome.result ?? null, progress: outcome.progress, finished: true, ...lg },
         leases,
         log,
       );
@@ -351,7 +356,7 @@ export class JobWorker {
             owner.attempt,
           )
         : null;
-      await this.finish(owner, job, 'cancelled', { error, progress: outcome.progress }, leases, log);
+      await this.finish(owner, job, 'cancelled', { error, progress: outcome.progress, ...lg }, leases, log);
       return 'delete';
     }
     const err =
@@ -361,7 +366,7 @@ export class JobWorker {
     if (outcome.type === 'threw')
       log.warn({ err: describeError(outcome.error), retryable: err.retryable }, 'job.handler_failed');
     if (!err.retryable) {
-      await this.finish(owner, job, 'failed', { error: err, progress: outcome.progress }, leases, log);
+      await this.finish(owner, job, 'failed', { error: err, progress: outcome.progress, ...lg }, leases, log);
       return 'delete';
     }
     const r = await this.deps.store.requeue(owner, {
@@ -369,6 +374,7 @@ export class JobWorker {
       outcome: 'retry',
       error: err,
       refundAttempt: false,
+      ...lg,
     });
     await this.releaseLocks(leases, log);
     if (!r.ok) {
@@ -388,7 +394,13 @@ export class JobWorker {
     owner: OwnerRef,
     job: JobRecord,
     status: 'succeeded' | 'failed' | 'cancelled',
-    opts: { result?: unknown; error?: JobErrorInfo | null; progress?: JobProgress | null; finished?: boolean },
+    opts: {
+      result?: unknown;
+      error?: JobErrorInfo | null;
+      progress?: JobProgress | null;
+      finished?: boolean;
+      log?: JobRecord['log'];
+    },
     leases: Lease[],
     log: Logger,
   ): Promise<void> {
@@ -408,6 +420,7 @@ export class JobWorker {
       error: opts.error ?? null,
       progress,
       outcome: status,
+      ...(opts.log ? { log: opts.log } : {}),
     });
     await this.releaseLocks(leases, log);
     if (!r.ok) {

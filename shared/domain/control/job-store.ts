@@ -35,6 +35,8 @@ export interface FinishInput {
   error?: JobErrorInfo | null;
   progress?: JobProgress | null;
   outcome: JobAttempt['outcome'];
+  /** The job's log summary after this attempt (absent: unchanged). */
+  log?: JobRecord['log'];
 }
 
 export interface RequeueInput {
@@ -44,6 +46,8 @@ export interface RequeueInput {
   waitingFor?: JobRecord['waiting_for'];
   /** Lock waits give the attempt back: the attempt counter is restored and the attempt entry removed. */
   refundAttempt: boolean;
+  /** The job's log summary after this attempt (absent: unchanged). */
+  log?: JobRecord['log'];
 }
 
 export interface JobListQuery {

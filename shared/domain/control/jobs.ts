@@ -119,6 +119,8 @@ export const JobRecordSchema = z.object({
   result: z.unknown().nullable(),
   note: z.string().optional(),
   parent_id: z.string().optional(),
+  /** Where the job's log objects are (`jobs/<job_id>/`) and how many bytes all its attempts stored (§4.6). */
+  log: z.object({ prefix: z.string(), bytes: z.number().int().min(0) }).optional(),
   /** The config revision (and its hash) the job was submitted under; absent on records from before it was kept. */
   config_revision: z.number().int().min(1).optional(),
   config_hash: z.string().optional(),

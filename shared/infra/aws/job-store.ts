@@ -37,7 +37,7 @@ import { conditionFailedItem } from './dynamo-errors.ts';
 const DEDUPE_PREFIX = 'dedupe#';
 
 /** Attribute names that collide with DynamoDB reserved words; owner updates alias the ones they use. */
-const OPTIONAL_NAMES: Record<string, string> = { '#r': 'result', '#e': 'error' };
+const OPTIONAL_NAMES: Record<string, string> = { '#r': 'result', '#e': 'error', '#log': 'log' };
 
 export class DynamoJobStore implements JobStore {
   constructor(
@@ -162,6 +162,10 @@ export class DynamoJobStore implements JobStore {
       sets.push('progress = :progress');
       values[':progress'] = input.progress;
     }
+    if (input.log) {
+      sets.push('#log = :log');
+      values[':log'] = input.log;
+    }
     return this.ownerUpdate(owner, `SET ${sets.join(', ')}`, values);
   }
 
@@ -195,6 +199,10 @@ export class DynamoJobStore implements JobStore {
         `attempts[${i}].ended_at = :now`,
         `attempts[${i}].#e = :error`,
       );
+    }
+    if (input.log) {
+      sets.push('#log = :log');
+      values[':log'] = input.log;
     }
     return this.ownerUpdate(owner, `SET ${sets.join(', ')}${remove}`, values);
   }

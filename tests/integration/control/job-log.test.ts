@@ -124,6 +124,9 @@ describe('job logs through the real worker (local runner, LocalArtifactStore und
     expect(parse(second.text).map((l) => l.msg)).toContain('failing on purpose (fail_at_pct)');
     expect([...new Set(all.map((l) => l.attempt))]).toEqual([1, 2, 3]);
     expect(all.filter((l) => l.msg === 'attempt ended: handler failed')).toHaveLength(3);
+    // The record's log summary (§4.1 `log{prefix, bytes}`) adds up every attempt's stored bytes.
+    expect(job.log).toEqual({ prefix: `jobs/${job.job_id}/`, bytes: 0 });
+    expect(done.log).toEqual({ prefix: `jobs/${job.job_id}/`, bytes: Buffer.concat(chunks).byteLength });
     await expect(stack.rt.jobs.logTail(job.job_id, { attempt: '4' })).rejects.toMatchObject({
       code: 'not_found',
       status: 404,
