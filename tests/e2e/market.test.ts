@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { CLI, ConsoleClient, type RunningStack, startUp, until } from './support/ghtrader-process.ts';
 
 interface MarketBody {
@@ -70,6 +71,39 @@ describe('ghtrader up runs the SHFE simulator and serves the market panel', () =
     expect(sim).toMatchObject({ clock: 'shifted', url: stackFile.sim_url });
     expect(sim?.start).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} CST$/);
     expect(stackFile.sim_token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]*$/);
+  });
+
+  it('publishes ticks:cu at most 2 Hz, which a logged-in socket receives over /ws with the main contract', async () => {
+    // Prepare
+    const ws = new WebSocket(`${stack.banner.url.replace(/^http/, 'ws')}/ws`, {
+      headers: { cookie: admin.sessionCookie, origin: stack.banner.url },
+    });
+    const ticks: { seq: number; payload: { main_contract: string | null; points: unknown[]; reset: boolean } }[] = [];
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as (typeof ticks)[number] & { type: string };
+      if (m.type === 'ticks') ticks.push(m);
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+
+    // Act
+    ws.send(JSON.stringify({ type: 'subscribe', topics: ['ticks:cu'] }));
+    await until(async () => (ticks.length >= 3 ? true : null), 10_000, 'three ticks:cu messages');
+    const started = Date.now();
+    const before = ticks.length;
+    await new Promise((r) => setTimeout(r, 3_000));
+    const rate = (ticks.length - before) / ((Date.now() - started) / 1000);
+    ws.close();
+
+    // Assess
+    const main = ((await admin.request('GET', '/api/market/cu')).json as MarketBody).main_contract;
+    expect(ticks.at(-1)?.payload.main_contract).toBe(main);
+    expect(ticks.some((t) => t.payload.points.length > 0)).toBe(true);
+    expect(rate).toBeLessThanOrEqual(2.5);
+    const seqs = ticks.map((t) => t.seq);
+    expect(seqs.slice(1).every((s, i) => s === (seqs[i] as number) + 1)).toBe(true);
   });
 
   it('renders /v/cu/market with the main contract and the Market entry in the navigation', async () => {

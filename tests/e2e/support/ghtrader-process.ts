@@ -86,6 +86,11 @@ export class ConsoleClient {
     private readonly bearer: string | null = null,
   ) {}
 
+  /** The session cookie (`name=value`) once logged in, e.g. for a `/ws` upgrade. */
+  get sessionCookie(): string {
+    return this.cookie;
+  }
+
   async loginOneTime(loginUrl: string): Promise<void> {
     const token = new URL(loginUrl).hash.replace('#otp=', '');
     const r = await fetch(`${this.base}/api/auth/one-time`, {
