@@ -1,12 +1,26 @@
 /**
- * `GET /api/data/{var}/overview` [viewer]: the Data page's read model (`dataOverview`): schedule with segments and
- * rolls, coverage per trading day, the last validation, the last main_l5 build and the last schedule run. `var` other
- * than cu, au, ag -> 400 `validation_failed`; a process without the data chain -> 503 `dependency_unavailable`.
+ * The data endpoints [viewer] (control-chain §3.2), thin over `data-view.ts` and `data-api.ts`:
+ * - `GET /api/data/{var}/overview`: the Data page's read model (`dataOverview`): schedule with segments and rolls,
+ *   coverage per trading day, the last validation, the last main_l5 build and the last schedule run;
+ * - `GET /api/data/coverage?var&from&to`, `/schedule?var`, `/validation/summary?var`, `/validation/gaps?var&limit`,
+ *   `/reports?var&limit`: the same sections for quants and CI (absent -> 200 `status: none`, unreadable -> 200
+ *   `status: error`);
+ * - `GET /api/data/ticks?symbol&from_ns&to_ns&max_points`: chart points of ≤ 7 days, evenly downsampled.
+ * `var` other than cu, au, ag and any other bad parameter -> 400 `validation_failed`; a process without the data
+ * chain -> 503 `dependency_unavailable`.
  */
 import { type Context, Hono } from 'hono';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
 import { type Variety, VarietySchema } from '#shared/domain/control/varieties.ts';
 import { ControlError } from '#shared/errors/control.ts';
+import {
+  chartTicks,
+  coverageDays,
+  latestReports,
+  scheduleDetail,
+  validationGaps,
+  validationSummary,
+} from '#shared/services/data/data-api.ts';
 import { type DataOverview, type DataViewDeps, dataOverview } from '#shared/services/data/data-view.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { requireRole } from '../middleware/require-role.ts';
@@ -42,8 +56,26 @@ export async function loadOverview(c: Context<WebEnv>, data: DataViewDeps, varie
   return overview;
 }
 
+/** Log an answer's unreadable section (the JSON names it; the log keeps it for the operator); returns the answer. */
+function logged<T extends { var: string; status?: string; error?: unknown }>(c: Context<WebEnv>, body: T): T {
+  if (body.status === 'error')
+    c.get('log').warn({ path: c.req.path, variety: body.var, error: body.error }, 'data.section_failed');
+  return body;
+}
+
 export function dataRoutes(deps: AppDeps): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
+  const viewer = requireRole(deps, 'viewer');
+  app.get('/coverage', viewer, async (c) => c.json(logged(c, await coverageDays(requireData(deps), c.req.query()))));
+  app.get('/schedule', viewer, async (c) => c.json(logged(c, await scheduleDetail(requireData(deps), c.req.query()))));
+  app.get('/validation/summary', viewer, async (c) =>
+    c.json(logged(c, await validationSummary(requireData(deps), c.req.query()))),
+  );
+  app.get('/validation/gaps', viewer, async (c) =>
+    c.json(logged(c, await validationGaps(requireData(deps), c.req.query()))),
+  );
+  app.get('/reports', viewer, async (c) => c.json(logged(c, await latestReports(requireData(deps), c.req.query()))));
+  app.get('/ticks', viewer, async (c) => c.json(await chartTicks(requireData(deps), c.req.query())));
   app.get('/:var/overview', requireRole(deps, 'viewer'), async (c) => {
     const variety = parseOrThrow(VarietySchema, c.req.param('var'), 'variety');
     return c.json(await loadOverview(c, requireData(deps), variety));

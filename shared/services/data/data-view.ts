@@ -296,7 +296,8 @@ const ScheduleReportSchema = z
   })
   .loose();
 
-async function scheduleRunSection(deps: DataViewDeps, variety: Variety): Promise<Section<ScheduleRunView>> {
+/** The last `data.schedule` run's report as a section (`none` before the first run). */
+export async function scheduleRunSection(deps: DataViewDeps, variety: Variety): Promise<Section<ScheduleRunView>> {
   const r = await readReport(deps.artifacts, latestReportKeys(variety).schedule, ScheduleReportSchema);
   if (r === null) return { status: 'none', message: `data.schedule has not run for ${variety} yet` };
   const { report } = r;
@@ -460,7 +461,12 @@ const ValidationReportSchema = z
   })
   .loose();
 
-async function validationSection(deps: DataViewDeps, variety: Variety): Promise<Section<ValidationView>> {
+/** The last validation report as a section, with its first `topGapDays` issues (worst first). */
+export async function validationSection(
+  deps: DataViewDeps,
+  variety: Variety,
+  topGapDays: number = TOP_GAP_DAYS,
+): Promise<Section<ValidationView>> {
   const r = await readReport(deps.artifacts, latestReportKeys(variety).validation, ValidationReportSchema);
   if (r === null) return { status: 'none', message: `data.validate has not run for ${aliasOfVariety(variety)} yet` };
   const v = r.report;
@@ -484,7 +490,7 @@ async function validationSection(deps: DataViewDeps, variety: Variety): Promise<
       range: { start: v.start ?? v.start_date ?? null, end: v.end ?? v.end_date ?? null },
       schedule_hash: v.schedule_hash ?? null,
       issues_total: v.issues_total ?? issues.length,
-      top_gap_days: issues.slice(0, TOP_GAP_DAYS).map((i) => ({
+      top_gap_days: issues.slice(0, topGapDays).map((i) => ({
         trading_day: i.trading_day,
         underlying_contract: i.underlying_contract ?? null,
         missing_day: i.missing_day ?? null,
@@ -596,7 +602,8 @@ async function buildSection(deps: DataViewDeps, variety: Variety): Promise<Secti
 
 // ---------------------------------------------------------------------------------------------------------------
 
-async function section<T>(read: () => Promise<Section<T>>): Promise<Section<T>> {
+/** Run a section read; any throw becomes the section's `error` (never a 500). */
+export async function section<T>(read: () => Promise<Section<T>>): Promise<Section<T>> {
   try {
     return await read();
   } catch (err) {
@@ -604,10 +611,12 @@ async function section<T>(read: () => Promise<Section<T>>): Promise<Section<T>> 
   }
 }
 
-/** Everything the Data page shows for one variety. Never throws for a missing or unreadable part: see `Section`. */
-export async function dataOverview(deps: DataViewDeps, variety: Variety): Promise<DataOverview> {
-  const alias = aliasOfVariety(variety);
-  const scheduleRead = section<{ rows: readonly ScheduleRow[]; view: ScheduleView }>(async () => {
+/** The stored schedule (rows and view) as a section; never throws. */
+export function scheduleSection(
+  deps: DataViewDeps,
+  variety: Variety,
+): Promise<Section<{ rows: readonly ScheduleRow[]; view: ScheduleView }>> {
+  return section(async () => {
     const s = await loadMainSchedule(deps.store, variety);
     if (s === null) {
       return {
@@ -617,13 +626,16 @@ export async function dataOverview(deps: DataViewDeps, variety: Variety): Promis
     }
     return { status: 'ok', data: { rows: s.rows, view: scheduleView(s.rows, s.schedule_hash) } };
   });
-  const [sched, scheduleRun, validation, build] = await Promise.all([
-    scheduleRead,
-    section(() => scheduleRunSection(deps, variety)),
-    section(() => validationSection(deps, variety)),
-    section(() => buildSection(deps, variety)),
-  ]);
-  const coverage = await section<CoverageView>(async () => {
+}
+
+/** Coverage per trading day judged against `sched` (the result of `scheduleSection`); never throws. */
+export function coverageSection(
+  deps: DataViewDeps,
+  variety: Variety,
+  sched: Section<{ rows: readonly ScheduleRow[] }>,
+): Promise<Section<CoverageView>> {
+  const alias = aliasOfVariety(variety);
+  return section<CoverageView>(async () => {
     const [stored, summary] = [
       await deps.store.dayProvenance(TABLES.ticksMainL5.name, alias),
       await deps.store.readRows(TABLES.validateSummary.name, { symbol: alias }),
@@ -632,6 +644,18 @@ export async function dataOverview(deps: DataViewDeps, variety: Variety): Promis
     if (view === null) return { status: 'none', message: `no schedule and no stored ticks for ${alias}` };
     return { status: 'ok', data: view };
   });
+}
+
+/** Everything the Data page shows for one variety. Never throws for a missing or unreadable part: see `Section`. */
+export async function dataOverview(deps: DataViewDeps, variety: Variety): Promise<DataOverview> {
+  const alias = aliasOfVariety(variety);
+  const [sched, scheduleRun, validation, build] = await Promise.all([
+    scheduleSection(deps, variety),
+    section(() => scheduleRunSection(deps, variety)),
+    section(() => validationSection(deps, variety)),
+    section(() => buildSection(deps, variety)),
+  ]);
+  const coverage = await coverageSection(deps, variety, sched);
   return {
     variety,
     symbol: alias,
