@@ -1,23 +1,9 @@
-/**
- * The data endpoints for quants and CI (control-chain §3.2) over a real in-memory DuckDB tick store and a local
- * artifact store: coverage per day with range filtering, schedule, validation summary and gap days, the latest
- * reports, chart ticks with downsampling; the section contract (absent -> `none`, unreadable -> `error`, never a
- * 500), 400 `validation_failed` on bad input, 401 without credentials and 503 without the data chain.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '#shared/domain/data/artifacts.ts';
-import { scheduleHash } from '#shared/domain/data/schedule.ts';
-import { TABLES } from '#shared/domain/data/tick-columns.ts';
 import type { TickStore } from '#shared/domain/data/tick-store.ts';
-import { ACTION_HINTS } from '#shared/domain/data/validation/states.ts';
 import type { TradingCalendar } from '#shared/domain/market/calendar/calendar.ts';
 import { cstMidnightNs } from '#shared/domain/market/cst.ts';
-import { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
-import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
-import { loadDataCalendar } from '#shared/services/data/context.ts';
+import type { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
 import type {
   CoverageResponse,
   GapDaysResponse,
@@ -26,17 +12,22 @@ import type {
   TicksResponse,
   ValidationSummaryResponse,
 } from '#shared/services/data/data-api.ts';
-import { makeDay, rowOf, scheduleRow } from '../tickstore/fixtures.ts';
+import {
+  AU,
+  CU,
+  type DataFixture,
+  HOUR_NS,
+  openDataFixture,
+  REPORT_AT,
+  seedCu as seedCuData,
+} from './data-fixtures.ts';
 import { type BrowserSession, errorOf, WebTestStack } from './support.ts';
 
-const CU = 'KQ.m@SHFE.cu';
-const AU = 'KQ.m@SHFE.au';
-const HOUR_NS = 3_600_000_000_000n;
 const TICK_NS = 500_000_000n;
 /** Ticks stored on the first trading day (enough to downsample). */
 const DAY0_TICKS = 5000;
 
-let dir: string;
+let fixture: DataFixture;
 let store: TickStore;
 let artifacts: LocalArtifactStore;
 let calendar: TradingCalendar;
@@ -51,51 +42,13 @@ let day0Start: bigint;
 const day = (i: number) => D[i] as string;
 
 async function seedCu(): Promise<void> {
-  const rows = D.map((d, i) => ({
-    trading_day: d,
-    main_contract: i < 6 ? 'SHFE.cu2602' : 'SHFE.cu2603',
-    segment_id: i < 6 ? 0 : 1,
-  }));
-  hash = scheduleHash(rows);
-  await store.writeRows(
-    TABLES.mainSchedule.name,
-    rows.map((r) =>
-      scheduleRow('cu', r.trading_day, r.main_contract, { segmentId: BigInt(r.segment_id), scheduleHash: hash }),
-    ),
-  );
-  // Ticks on days 0, 1, 2, 4 (current hash) and 5 (a foreign hash); day 3 missing; days 6–9 pending.
-  for (const [i, n, h] of [
-    [0, DAY0_TICKS, hash],
-    [1, 20, hash],
-    [2, 10, hash],
-    [4, 30, hash],
-    [5, 12, 'ffffffffffffffff'],
-  ] as const) {
-    await store.writeDay(TABLES.ticksMainL5.name, CU, day(i), {
-      ...makeDay(n, { startNs: cstMidnightNs(day(i)) + 9n * HOUR_NS, underlyingContract: 'SHFE.cu2602' }),
-      segmentId: 0n,
-      scheduleHash: h,
-    });
-  }
-  const summary = (d: string, gt30: bigint) =>
-    rowOf(TABLES.validateSummary, {
-      symbol: CU,
-      trading_day: d,
-      cadence_mode: 'fixed_0p5s',
-      missing_day: 0n,
-      missing_seconds_ratio: gt30 > 0n ? 0.02 : 0,
-      gap_count_gt_30: gt30,
-      max_gap_s: gt30 > 0n ? 95n : 3n,
-      schedule_hash: hash,
-      ts: BigInt(Date.parse(`${d}T00:00:00Z`)) * 1000n,
-    });
-  await store.writeRows(TABLES.validateSummary.name, [summary(day(0), 0n), summary(day(4), 2n)]);
-
+  // The shared cu dataset (schedule, ticks, validation rows and report), plus two schedule runs for the report history.
+  await seedCuData(fixture, DAY0_TICKS);
+  hash = fixture.hash;
   const earlier = Date.UTC(2026, 0, 15, 10, 30);
-  const at = Date.UTC(2026, 0, 16, 10, 30);
   for (const [t, job] of [
     [earlier, 'J0'],
-    [at, 'J1'],
+    [REPORT_AT, 'J1'],
   ] as const) {
     await writeReport(artifacts, 'main_schedule', 'cu', t, job, {
       created_at: new Date(t).toISOString(),
@@ -106,43 +59,12 @@ async function seedCu(): Promise<void> {
       health: { ok: true, problems: [] },
     });
   }
-  await writeReport(artifacts, 'main_l5_validate', CU, at, 'J3', {
-    created_at: new Date(at).toISOString(),
-    ok: false,
-    state: 'error',
-    overall_state: 'error',
-    engineering_state: 'ok',
-    policy_state: 'error',
-    source_state: 'warn',
-    reason_code: 'gap_gt30_block',
-    action_hint: ACTION_HINTS.gap_gt30_block,
-    checked_days: 5,
-    missing_days: 1,
-    missing_days_sample: [day(3)],
-    missing_seconds_ratio: 0.01234,
-    issues_total: 2,
-    issues: [
-      {
-        trading_day: day(4),
-        underlying_contract: 'SHFE.cu2602',
-        missing_day: false,
-        gap_count_gt_30s: 2,
-        max_gap_s: 95,
-      },
-      { trading_day: day(3), underlying_contract: 'SHFE.cu2602', missing_day: true, missing_segments_total: 2 },
-    ],
-  });
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'ghtrader-api-data-'));
-  store = await openDuckDbTickStore({ path: ':memory:' });
-  for (const t of [TABLES.mainSchedule, TABLES.ticksMainL5, TABLES.validateSummary, TABLES.mainL5Builds]) {
-    await store.createTable(t);
-  }
-  artifacts = new LocalArtifactStore(dir);
-  calendar = await loadDataCalendar(artifacts);
-  D = calendar.tradingDays('2026-01-05', '2026-01-16');
+  fixture = await openDataFixture('api-data');
+  ({ store, artifacts, calendar } = fixture);
+  D = fixture.days;
   day0Start = cstMidnightNs(day(0)) + 9n * HOUR_NS;
   await seedCu();
   // au: a validation report that is not JSON. ag: nothing at all.
@@ -153,8 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await web?.close();
-  await store?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 async function getJson<T>(url: string): Promise<T> {

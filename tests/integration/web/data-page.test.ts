@@ -1,35 +1,27 @@
-/**
- * The console's Data page and `GET /api/data/{var}/overview` (control-chain §8; data-chain §4.4, §5.6, §6.5) over a
- * real in-memory DuckDB tick store and a local artifact store: schedule segments and rolls, the coverage heat map
- * (complete, partial, invalid, missing, pending days), the last validation and build, job actions by role, malformed
- * and missing reports, and a console without the data chain.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '#shared/domain/data/artifacts.ts';
-import { scheduleHash } from '#shared/domain/data/schedule.ts';
 import { TABLES } from '#shared/domain/data/tick-columns.ts';
 import type { TickStore } from '#shared/domain/data/tick-store.ts';
 import { ACTION_HINTS } from '#shared/domain/data/validation/states.ts';
 import type { TradingCalendar } from '#shared/domain/market/calendar/calendar.ts';
-import { cstMidnightNs } from '#shared/domain/market/cst.ts';
-import { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
-import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
+import type { LocalArtifactStore } from '#shared/infra/artifacts/local.ts';
 import { systemCaller } from '#shared/services/auth-service.ts';
-import { loadDataCalendar } from '#shared/services/data/context.ts';
 import type { DataOverview } from '#shared/services/data/data-view.ts';
-import { mainL5BuildRow, makeDay, rowOf, scheduleRow } from '../tickstore/fixtures.ts';
+import { mainL5BuildRow } from '../tickstore/fixtures.ts';
+import {
+  AU,
+  CU,
+  type DataFixture,
+  FOREIGN_HASH,
+  openDataFixture,
+  REPORT_AT,
+  seedCu as seedCuData,
+} from './data-fixtures.ts';
 import { type BrowserSession, errorOf, WebTestStack } from './support.ts';
 
-const CU = 'KQ.m@SHFE.cu';
-const AU = 'KQ.m@SHFE.au';
 const BUILD_ID = 'a1b2c3d4e5f6';
-const FOREIGN_HASH = 'ffffffffffffffff';
-const HOUR_NS = 3_600_000_000_000n;
 
-let dir: string;
+let fixture: DataFixture;
 let store: TickStore;
 let artifacts: LocalArtifactStore;
 let calendar: TradingCalendar;
@@ -43,52 +35,14 @@ let hash: string;
 const day = (i: number) => D[i] as string;
 
 async function seedCu(): Promise<void> {
-  // Schedule: cu2602 for the first six days, cu2603 from the seventh (one roll).
-  const rows = D.map((d, i) => ({
-    trading_day: d,
-    main_contract: i < 6 ? 'SHFE.cu2602' : 'SHFE.cu2603',
-    segment_id: i < 6 ? 0 : 1,
-  }));
-  hash = scheduleHash(rows);
-  await store.writeRows(
-    TABLES.mainSchedule.name,
-    rows.map((r) =>
-      scheduleRow('cu', r.trading_day, r.main_contract, { segmentId: BigInt(r.segment_id), scheduleHash: hash }),
-    ),
-  );
-  // Ticks on days 0, 1, 2, 4 (current hash) and 5 (a foreign hash); day 3 is missing, days 6–9 not built yet.
-  for (const [i, n, h] of [
-    [0, 40, hash],
-    [1, 20, hash],
-    [2, 10, hash],
-    [4, 30, hash],
-    [5, 12, FOREIGN_HASH],
-  ] as const) {
-    await store.writeDay(TABLES.ticksMainL5.name, CU, day(i), {
-      ...makeDay(n, { startNs: cstMidnightNs(day(i)) + 9n * HOUR_NS, underlyingContract: 'SHFE.cu2602' }),
-      segmentId: 0n,
-      scheduleHash: h,
-    });
-  }
-  // Validation summary: day 0 clean, day 4 with two gaps longer than 30 s.
-  const summary = (d: string, gt30: bigint) =>
-    rowOf(TABLES.validateSummary, {
-      symbol: CU,
-      trading_day: d,
-      cadence_mode: 'fixed_0p5s',
-      missing_day: 0n,
-      missing_seconds_ratio: gt30 > 0n ? 0.02 : 0,
-      gap_count_gt_30: gt30,
-      max_gap_s: gt30 > 0n ? 95n : 3n,
-      schedule_hash: hash,
-      ts: BigInt(Date.parse(`${d}T00:00:00Z`)) * 1000n,
-    });
-  await store.writeRows(TABLES.validateSummary.name, [summary(day(0), 0n), summary(day(4), 2n)]);
+  // The shared cu dataset (schedule, ticks, validation rows and report), then this page's build row and reports.
+  await seedCuData(fixture);
+  hash = fixture.hash;
   await store.writeRows(TABLES.mainL5Builds.name, [
     { ...mainL5BuildRow(CU, BUILD_ID, BigInt(Date.UTC(2026, 0, 16, 10)) * 1000n, 112n), status: 'rejected' },
   ]);
 
-  const at = Date.UTC(2026, 0, 16, 10, 30);
+  const at = REPORT_AT;
   await writeReport(artifacts, 'main_schedule', 'cu', at, 'J1', {
     created_at: new Date(at).toISOString(),
     relation: 'initial',
@@ -109,45 +63,12 @@ async function seedCu(): Promise<void> {
     health: { ok: false, errors: [`engineering_missing_days: 1 (${day(3)})`] },
     validation_gate: { state: 'skipped', reason_code: 'preexisting_health_errors' },
   });
-  await writeReport(artifacts, 'main_l5_validate', CU, at, 'J3', {
-    created_at: new Date(at).toISOString(),
-    ok: false,
-    state: 'error',
-    overall_state: 'error',
-    engineering_state: 'ok',
-    policy_state: 'error',
-    source_state: 'warn',
-    reason_code: 'gap_gt30_block',
-    action_hint: ACTION_HINTS.gap_gt30_block,
-    checked_days: 5,
-    missing_days: 1,
-    missing_days_sample: [day(3)],
-    missing_seconds_ratio: 0.01234,
-    issues_total: 2,
-    issues: [
-      {
-        trading_day: day(4),
-        underlying_contract: 'SHFE.cu2602',
-        missing_day: false,
-        missing_segments_total: 7,
-        gap_count_gt_30s: 2,
-        max_gap_s: 95,
-        missing_seconds_ratio: 0.02,
-      },
-      { trading_day: day(3), underlying_contract: 'SHFE.cu2602', missing_day: true, missing_segments_total: 2 },
-    ],
-  });
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'ghtrader-data-page-'));
-  store = await openDuckDbTickStore({ path: ':memory:' });
-  for (const t of [TABLES.mainSchedule, TABLES.ticksMainL5, TABLES.validateSummary, TABLES.mainL5Builds]) {
-    await store.createTable(t);
-  }
-  artifacts = new LocalArtifactStore(dir);
-  calendar = await loadDataCalendar(artifacts);
-  D = calendar.tradingDays('2026-01-05', '2026-01-16');
+  fixture = await openDataFixture('data-page');
+  ({ store, artifacts, calendar } = fixture);
+  D = fixture.days;
   await seedCu();
   // au: a validation report that is not JSON, a build report that misses its health.
   await artifacts.put(`reports/main_l5_validate/${AU}_latest.json`, '{"state": "ok",');
@@ -159,8 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await web?.close();
-  await store?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 async function page(path: string, s: BrowserSession): Promise<string> {
