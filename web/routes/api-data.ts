@@ -16,6 +16,7 @@ import { ControlError } from '#shared/errors/control.ts';
 import {
   chartTicks,
   coverageDays,
+  dataReadiness,
   latestReports,
   scheduleDetail,
   validationGaps,
@@ -76,6 +77,16 @@ export function dataRoutes(deps: AppDeps): Hono<WebEnv> {
   );
   app.get('/reports', viewer, async (c) => c.json(logged(c, await latestReports(requireData(deps), c.req.query()))));
   app.get('/ticks', viewer, async (c) => c.json(await chartTicks(requireData(deps), c.req.query())));
+  app.get('/quality/readiness', viewer, async (c) => {
+    const r = await dataReadiness(requireData(deps), c.req.query());
+    for (const [name, s] of [
+      ['validation', r.validation],
+      ['field_quality', r.field_quality],
+    ] as const) {
+      if (s.status === 'error') logged(c, { var: r.var, status: 'error', error: { section: name, ...s.error } });
+    }
+    return c.json(r);
+  });
   app.get('/:var/overview', requireRole(deps, 'viewer'), async (c) => {
     const variety = parseOrThrow(VarietySchema, c.req.param('var'), 'variety');
     return c.json(await loadOverview(c, requireData(deps), variety));

@@ -11,6 +11,7 @@ import * as z from 'zod';
 import { parseOrThrow } from '../../domain/control/validation.ts';
 import { type Variety, VarietySchema } from '../../domain/control/varieties.ts';
 import { TABLES } from '../../domain/data/tick-columns.ts';
+import { FIELD_QUALITY_REPORT_STEP } from '../../domain/data/validation/field-quality-report.ts';
 import type { TradingCalendar } from '../../domain/market/calendar/calendar.ts';
 import { CST_OFFSET_S, cstDayOf, floorSeconds, SECONDS_PER_DAY } from '../../domain/market/cst.ts';
 import { parseAnySymbol } from '../../domain/market/symbols.ts';
@@ -22,6 +23,7 @@ import {
   type DayState,
   type GapDay,
   latestReportKeys,
+  readReport,
   type ScheduleRunView,
   type ScheduleView,
   type Section,
@@ -418,4 +420,136 @@ export async function chartTicks(deps: DataViewDeps, query: unknown): Promise<Ti
     downsampled: keep.length < total,
     points,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Readiness
+
+const FieldQualityReportSchema = z
+  .object({
+    status: z.enum(['ok', 'warn', 'error']),
+    score: z.number(),
+    created_at: z.string().optional(),
+    reasons: z
+      .array(z.object({ code: z.string(), level: z.enum(['error', 'warn', 'info']), message: z.string() }).loose())
+      .default([]),
+  })
+  .loose();
+
+export type ReadinessState = 'ok' | 'warn' | 'error' | 'unknown';
+
+export interface ReadinessLayer {
+  layer: 'engineering' | 'policy' | 'source' | 'field_quality';
+  state: ReadinessState;
+  reason_code: string | null;
+  /** What to run or fix, when the layer is not `ok`. */
+  action_hint: string | null;
+}
+
+export type ReadinessResponse = WithVar<{
+  /** The worst layer; `unknown` while a layer has never run (its action hint names the command). */
+  state: ReadinessState;
+  layers: ReadinessLayer[];
+  validation: Section<ValidationSummary>;
+  field_quality: Section<{
+    status: 'ok' | 'warn' | 'error';
+    score: number;
+    created_at: string | null;
+    report_uri: string;
+  }>;
+}>;
+
+const RANK: Record<ReadinessState, number> = { ok: 0, unknown: 1, warn: 2, error: 3 };
+
+/**
+ * `GET /api/data/quality/readiness?var`: the layered readiness of a variety's main_l5 dataset (control-chain §8 Data
+ * "readiness (layered states, reason_code, action_hint)"): the last validation's engineering, policy and source layers
+ * and the last field-quality check, each with its state and what to do; the overall state is the worst layer. A layer
+ * that never ran is `unknown` (never silently `ok`); an unreadable report is `error`.
+ */
+export async function dataReadiness(deps: DataViewDeps, query: unknown): Promise<ReadinessResponse> {
+  const { var: variety } = parseOrThrow(VarQuery, query, 'readiness query');
+  const symbol = aliasOfVariety(variety);
+  const [v, fq] = await Promise.all([
+    section(() => validationSection(deps, variety, 0)),
+    section(async () => {
+      const r = await readReport(
+        deps.artifacts,
+        `reports/${FIELD_QUALITY_REPORT_STEP}/${symbol}_latest.json`,
+        FieldQualityReportSchema,
+      );
+      if (r === null) {
+        return { status: 'none' as const, message: `data.field_quality has not run for ${symbol} yet` };
+      }
+      return {
+        status: 'ok' as const,
+        data: {
+          status: r.report.status,
+          score: r.report.score,
+          created_at: r.report.created_at ?? null,
+          report_uri: r.uri,
+          reasons: r.report.reasons,
+        },
+      };
+    }),
+  ]);
+  const layers: ReadinessLayer[] = [];
+  if (v.status === 'ok') {
+    const d = v.data;
+    for (const [layer, state] of [
+      ['engineering', d.engineering_state],
+      ['policy', d.policy_state],
+      ['source', d.source_state],
+    ] as const) {
+      layers.push({
+        layer,
+        state,
+        reason_code: state === 'ok' ? null : d.reason_code,
+        action_hint: state === 'ok' ? null : d.action_hint,
+      });
+    }
+  } else {
+    const unreadable = v.status === 'error';
+    for (const layer of ['engineering', 'policy', 'source'] as const) {
+      layers.push({
+        layer,
+        state: unreadable ? 'error' : 'unknown',
+        reason_code: unreadable ? v.error.code : 'never_validated',
+        action_hint: unreadable ? v.error.message : `run ghtrader data validate --var ${variety}`,
+      });
+    }
+  }
+  if (fq.status === 'ok') {
+    const first = fq.data.reasons.find((r) => r.level === fq.data.status) ?? fq.data.reasons[0];
+    layers.push({
+      layer: 'field_quality',
+      state: fq.data.status,
+      reason_code: fq.data.status === 'ok' ? null : (first?.code ?? null),
+      action_hint: fq.data.status === 'ok' ? null : (first?.message ?? null),
+    });
+  } else {
+    const unreadable = fq.status === 'error';
+    layers.push({
+      layer: 'field_quality',
+      state: unreadable ? 'error' : 'unknown',
+      reason_code: unreadable ? fq.error.code : 'never_checked',
+      action_hint: unreadable ? fq.error.message : `run ghtrader data field-quality --var ${variety}`,
+    });
+  }
+  const state = layers.reduce<ReadinessState>((w, l) => (RANK[l.state] > RANK[w] ? l.state : w), 'ok');
+  const validation: Section<ValidationSummary> =
+    v.status === 'ok' ? { status: 'ok', data: (({ top_gap_days: _omit, ...rest }) => rest)(v.data) } : v;
+  const fieldQuality: ReadinessResponse['field_quality'] =
+    fq.status === 'ok'
+      ? {
+          status: 'ok',
+          data: {
+            status: fq.data.status,
+            score: fq.data.score,
+            created_at: fq.data.created_at,
+            report_uri: fq.data.report_uri,
+          },
+        }
+      : fq;
+  return { var: variety, symbol, state, layers, validation, field_quality: fieldQuality };
 }

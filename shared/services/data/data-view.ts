@@ -220,7 +220,7 @@ function sectionError(err: unknown): SectionError {
 const decoder = new TextDecoder();
 
 /** The parsed report at `key`, null when absent; invalid JSON or a schema mismatch is a `ReportInvalidError`. */
-async function readReport<S extends z.ZodType>(
+export async function readReport<S extends z.ZodType>(
   artifacts: ArtifactStore,
   key: string,
   schema: S,

@@ -1,3 +1,9 @@
+/**
+ * The data endpoints for quants and CI (control-chain §3.2) over a real in-memory DuckDB tick store and a local
+ * artifact store: coverage per day with range filtering, schedule, validation summary and gap days, the latest
+ * reports, chart ticks with downsampling, layered readiness; the section contract (absent -> `none`, unreadable -> `error`, never a
+ * 500), 400 `validation_failed` on bad input, 401 without credentials and 503 without the data chain.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '#shared/domain/data/artifacts.ts';
 import type { TickStore } from '#shared/domain/data/tick-store.ts';
@@ -330,6 +336,54 @@ describe('GET /api/data/ticks', () => {
   });
 });
 
+describe('GET /api/data/quality/readiness', () => {
+  interface Readiness {
+    state: string;
+    layers: { layer: string; state: string; reason_code: string | null; action_hint: string | null }[];
+    field_quality: { status: string; data?: { status: string; score: number } };
+  }
+
+  it('layers the last validation and field-quality check, the worst one deciding, each naming what to do', async () => {
+    // Prepare: a field-quality run with a warning
+    await writeReport(artifacts, 'main_l5_field_quality', CU, REPORT_AT, 'J9', {
+      status: 'warn',
+      score: 0.93,
+      created_at: new Date(REPORT_AT).toISOString(),
+      reasons: [{ code: 'l5_null_rate', level: 'warn', message: 'L5 null rate 2.1% above 1%' }],
+    });
+
+    // Act
+    const r = await getJson<Readiness>('/api/data/quality/readiness?var=cu');
+
+    // Assess: the seeded validation is an error on the policy layer (gap_gt30_block)
+    expect(r.state).toBe('error');
+    expect(r.layers).toEqual([
+      { layer: 'engineering', state: 'ok', reason_code: null, action_hint: null },
+      { layer: 'policy', state: 'error', reason_code: 'gap_gt30_block', action_hint: expect.any(String) },
+      { layer: 'source', state: 'warn', reason_code: 'gap_gt30_block', action_hint: expect.any(String) },
+      { layer: 'field_quality', state: 'warn', reason_code: 'l5_null_rate', action_hint: 'L5 null rate 2.1% above 1%' },
+    ]);
+    expect(r.field_quality).toMatchObject({ status: 'ok', data: { status: 'warn', score: 0.93 } });
+  });
+
+  it('says unknown, with the command to run, for layers that never ran; unreadable reports are errors', async () => {
+    const ag = await getJson<Readiness>('/api/data/quality/readiness?var=ag');
+    expect(ag.state).toBe('unknown');
+    expect(ag.layers.map((l) => [l.layer, l.state, l.reason_code])).toEqual([
+      ['engineering', 'unknown', 'never_validated'],
+      ['policy', 'unknown', 'never_validated'],
+      ['source', 'unknown', 'never_validated'],
+      ['field_quality', 'unknown', 'never_checked'],
+    ]);
+    expect(ag.layers[0]?.action_hint).toBe('run ghtrader data validate --var ag');
+    expect(ag.layers[3]?.action_hint).toBe('run ghtrader data field-quality --var ag');
+    const au = await getJson<Readiness>('/api/data/quality/readiness?var=au');
+    expect(au.state).toBe('error');
+    expect(au.layers[0]).toMatchObject({ state: 'error', reason_code: 'report_invalid' });
+    await expect400('/api/data/quality/readiness?var=ni', 'var');
+  });
+});
+
 describe('access', () => {
   const urls = [
     '/api/data/coverage?var=cu',
@@ -338,6 +392,7 @@ describe('access', () => {
     '/api/data/validation/gaps?var=cu',
     '/api/data/reports?var=cu',
     '/api/data/ticks?symbol=KQ.m@SHFE.cu&from_ns=0&to_ns=1',
+    '/api/data/quality/readiness?var=cu',
   ];
 
   it('answers 401 without credentials', async () => {

@@ -1,3 +1,9 @@
+/**
+ * The console's Data page and `GET /api/data/{var}/overview` (control-chain §8; data-chain §4.4, §5.6, §6.5) over a
+ * real in-memory DuckDB tick store and a local artifact store: schedule segments and rolls, the coverage heat map
+ * (complete, partial, invalid, missing, pending days), the last validation and build, job actions by role, malformed
+ * and missing reports, and a console without the data chain.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '#shared/domain/data/artifacts.ts';
 import { TABLES } from '#shared/domain/data/tick-columns.ts';
