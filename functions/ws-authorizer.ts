@@ -20,6 +20,7 @@ import { isoUtc } from '#shared/domain/time.ts';
 import { describeError } from '#shared/errors/base.ts';
 import type { Logger } from '#shared/log.ts';
 import type { AuthService, Principal } from '#shared/services/auth-service.ts';
+import { ORIGIN_SECRET_HEADER, originSecretOk } from '#web/security/origin-secret.ts';
 import { checkOrigin, consoleOrigin, type ForwardingHeaders, isTls } from '#web/security/request-origin.ts';
 import { sessionCookieName } from '#web/security/session-cookie.ts';
 import { wsRuntime } from './ws-runtime.ts';
@@ -60,6 +61,8 @@ export type WsAuthDecision =
 export interface WsAuthorizerDeps {
   auth: AuthService;
   trustedProxyHops: number;
+  /** CloudFront's origin secret (`x-ghtrader-origin`); absent -> not checked. */
+  originSecret?: string | undefined;
   nowMs: () => number;
   log: Logger;
 }
@@ -76,6 +79,9 @@ export async function decideWsConnect(deps: WsAuthorizerDeps, event: WsAuthorize
   const query = Object.keys(event.queryStringParameters ?? {}).map((k) => k.toLowerCase());
   const inQuery = QUERY_CREDENTIALS.filter((k) => query.includes(k));
   if (inQuery.length > 0) return { effect: 'deny', reason: `credentials in the query string (${inQuery.join(', ')})` };
+  if (!originSecretOk(deps.originSecret, headers.get(ORIGIN_SECRET_HEADER))) {
+    return { effect: 'deny', reason: 'not through the console distribution (origin secret missing or wrong)' };
+  }
 
   let principal: Principal | null;
   const authorization = headers.get('authorization');
@@ -174,6 +180,7 @@ export const handler: WsAuthorizerHandler = async (event) => {
   return createWsAuthorizerHandler({
     auth: rt.auth,
     trustedProxyHops: rt.config.auth.trustedProxyHops,
+    originSecret: rt.config.auth.originSecret,
     nowMs: () => rt.clock.nowMs(),
     log: rt.log,
   })(event);

@@ -68,6 +68,11 @@ export const EnvSchema = z.object({
   GHTRADER_CONSOLE_CACHE_MS: int(0, 1000).default(1000),
   /** HMAC key for list cursors; derived per stack when absent (see `ghtrader up`). */
   GHTRADER_CURSOR_SECRET: z.string().min(16).optional(),
+  /**
+   * Set behind CloudFront (the console stack): every request must carry it in `x-ghtrader-origin`, which only the
+   * distribution adds, so the API Gateway endpoints cannot be called around CloudFront (and its `X-Forwarded-For`).
+   */
+  GHTRADER_ORIGIN_SECRET: z.string().min(32).optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -112,6 +117,8 @@ export interface AppConfig {
     loginWindowS: number;
     trustedProxyHops: number;
     cursorSecret: string | undefined;
+    /** The shared secret CloudFront sends in `x-ghtrader-origin`; absent -> no such check (local stack, tests). */
+    originSecret: string | undefined;
   };
   /** Console hot-read cache lifetime in milliseconds (≤ 1000; 0 = off). */
   consoleCacheMs: number;
@@ -178,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       loginWindowS: e.GHTRADER_LOGIN_WINDOW_S,
       trustedProxyHops: e.GHTRADER_TRUSTED_PROXY_HOPS,
       cursorSecret: e.GHTRADER_CURSOR_SECRET,
+      originSecret: e.GHTRADER_ORIGIN_SECRET,
     },
     consoleCacheMs: e.GHTRADER_CONSOLE_CACHE_MS,
   };

@@ -19,6 +19,7 @@ import { withHotCache } from './hot-reads.ts';
 import { accessLog } from './middleware/access-log.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import { jsonOnlyWrites, limitBody } from './middleware/body-hygiene.ts';
+import { requireOriginSecret } from './middleware/origin-secret.ts';
 import { rejectTokensInQuery } from './middleware/query-tokens.ts';
 import { requestId } from './middleware/request-id.ts';
 import { routeMetrics } from './middleware/route-metrics.ts';
@@ -50,6 +51,8 @@ export function createApp(given: AppDeps): Hono<WebEnv> {
   app.use('*', routeMetrics(deps));
   app.use('*', accessLog());
   app.use('*', securityHeaders());
+  // Behind CloudFront only: refused before anything reads identity, body or store.
+  app.use('*', requireOriginSecret(deps));
   app.use('*', rejectTokensInQuery());
   app.use('*', limitBody());
   app.use('*', jsonOnlyWrites());

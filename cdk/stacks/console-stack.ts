@@ -46,7 +46,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { QUEUES, TABLE_IDS, type TableId, tableEnvVar } from '#shared/infra/aws/definitions.ts';
+import { ORIGIN_SECRET_HEADER, QUEUES, TABLE_IDS, type TableId, tableEnvVar } from '#shared/infra/aws/definitions.ts';
 import { GhtraderFunction } from '../constructs/ghtrader-function.ts';
 import type { JobQueues } from '../constructs/job-queues.ts';
 import { staticAssetCommands } from '../constructs/static-assets.ts';
@@ -129,6 +129,8 @@ export class ConsoleStack extends Stack {
   readonly wsAuthorizerConstruct: WebSocketLambdaAuthorizer;
   /** HMAC key of list cursors (`GHTRADER_CURSOR_SECRET`), generated at deploy. */
   readonly cursorSecret: Secret;
+  /** What CloudFront sends in `x-ghtrader-origin` and the app and authorizer require (`GHTRADER_ORIGIN_SECRET`). */
+  readonly originSecret: Secret;
   readonly forwardedHostFunction: EdgeFunction;
   readonly distribution: Distribution;
   /** CloudFront standard access logs. */
@@ -165,6 +167,23 @@ export class ConsoleStack extends Stack {
         'query its caller may already run',
     });
 
+    // CloudFront sends it to both APIs (`x-ghtrader-origin`); the app and the authorizer refuse requests without it, so
+    // the execute-api endpoints cannot be called around the distribution (and its X-Forwarded-For).
+    this.originSecret = new Secret(this, 'OriginSecret', {
+      description:
+        'Shared secret CloudFront adds to every console request (GHTRADER_ORIGIN_SECRET), generated at deploy',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.originSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'CloudFront custom origin headers are fixed at deploy: the secret changes by redeploying the stack (a new ' +
+        'value reaches the distribution and both functions together); rotation in place would break every request ' +
+        'until the next deploy',
+    });
+    const originSecretValue = this.originSecret.secretValue.unsafeUnwrap();
+
     this.httpApiFunction = new GhtraderFunction(this, 'HttpApiFunction', {
       repoRoot,
       afterBundling: staticAssetCommands,
@@ -185,12 +204,14 @@ export class ConsoleStack extends Stack {
         ...(settings.redisUrl ? { REDIS_URL: settings.redisUrl } : { GHTRADER_REDIS_ENABLED: 'false' }),
         // A CloudFormation dynamic reference, resolved at deploy: the value never appears in the template.
         GHTRADER_CURSOR_SECRET: this.cursorSecret.secretValue.unsafeUnwrap(),
+        GHTRADER_ORIGIN_SECRET: originSecretValue,
       },
     });
 
     const wsCommon = { repoRoot, logRetention: settings.logRetention, environment: tableEnvironment, memorySize: 256 };
     this.wsAuthorizer = new GhtraderFunction(this, 'WsAuthorizer', {
       ...wsCommon,
+      environment: { ...tableEnvironment, GHTRADER_ORIGIN_SECRET: originSecretValue },
       entry: 'functions/ws-authorizer.ts',
       functionName: name('ws-authorizer'),
       description: '$connect REQUEST authorizer of the console WebSocket API: session cookie plus Origin, or bearer',
@@ -339,6 +360,7 @@ export class ConsoleStack extends Stack {
     const originTls = {
       protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [OriginSslPolicy.TLS_V1_2],
+      customHeaders: { [ORIGIN_SECRET_HEADER]: originSecretValue },
     };
     const httpOrigin = new HttpOrigin(`${this.httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`, {
       ...originTls,

@@ -54,6 +54,17 @@ export class CsrfFailedError extends ControlError {
   }
 }
 
+/** A request that did not come through the console's CloudFront distribution (no or a wrong origin secret). */
+export class OriginNotAllowedError extends ControlError {
+  constructor() {
+    super(
+      'origin_not_allowed',
+      403,
+      "requests must come through the console's address (its CloudFront distribution), not the API endpoint directly",
+    );
+  }
+}
+
 export class NotFoundError extends ControlError {
   constructor(what: string, id: string) {
     super('not_found', 404, `${what} ${id} not found`, { details: { what, id } });

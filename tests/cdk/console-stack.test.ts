@@ -204,6 +204,29 @@ describe('ConsoleStack', () => {
     expect(WS_PATH_PATTERN).toBe(`/${WS_STAGE_NAME}`);
   });
 
+  it('sends the generated origin secret from CloudFront to both APIs, and gives it only to http-api and the authorizer', () => {
+    // Prepare
+    const config = resource(built.console.distribution).Properties.DistributionConfig;
+    const ref = {
+      'Fn::Join': [
+        '',
+        ['{{resolve:secretsmanager:', { Ref: logicalId(built.console.originSecret) }, ':SecretString:::}}'],
+      ],
+    };
+    const envOf = (f: { fn: IConstruct }) => resource(f.fn).Properties.Environment.Variables as Record<string, unknown>;
+    const { httpApiFunction, wsAuthorizer, wsConnect, wsDisconnect, wsDefault } = built.console;
+
+    // Assess: every origin carries the header with a deploy-time reference (never the value)
+    expect(config.Origins).toHaveLength(2);
+    for (const origin of config.Origins as { OriginCustomHeaders: unknown }[]) {
+      expect(origin.OriginCustomHeaders).toEqual([{ HeaderName: 'x-ghtrader-origin', HeaderValue: ref }]);
+    }
+    expect(resource(built.console.originSecret).Properties.SecretString).toBeUndefined();
+    expect(envOf(httpApiFunction).GHTRADER_ORIGIN_SECRET).toEqual(ref);
+    expect(envOf(wsAuthorizer).GHTRADER_ORIGIN_SECRET).toEqual(ref);
+    for (const f of [wsConnect, wsDisconnect, wsDefault]) expect(envOf(f).GHTRADER_ORIGIN_SECRET).toBeUndefined();
+  });
+
   it('serves the console from CloudFront: HTTP API by default, the WebSocket stage on /ws, both with the viewer-request function', () => {
     // Prepare
     const config = resource(built.console.distribution).Properties.DistributionConfig;

@@ -107,6 +107,7 @@ describe('cdk-nag AwsSolutions checks', () => {
           (fn) => `AwsSolutions-L1 @ ${fn.fn.node.path}`,
         ),
         `AwsSolutions-SMG4 @ ${web.cursorSecret.node.path}`,
+        `AwsSolutions-SMG4 @ ${web.originSecret.node.path}`,
         `AwsSolutions-APIG4 @ ${web.httpApi.node.path}/DefaultRoute`,
         `AwsSolutions-APIG4 @ ${web.wsApi.node.path}/$disconnect-Route`,
         `AwsSolutions-APIG4 @ ${web.wsApi.node.path}/$default-Route`,

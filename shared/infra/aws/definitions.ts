@@ -174,3 +174,9 @@ export function tableEnvVar(id: TableId): string {
  * grants on tables the worker otherwise must not touch (Users, Config, ...) are limited to this prefix.
  */
 export const SELFTEST_KEY_PREFIX = 'selftest#';
+
+/**
+ * The header CloudFront adds to every request it forwards to the console's APIs, carrying `GHTRADER_ORIGIN_SECRET`
+ * (the HTTP app and the WebSocket authorizer refuse requests without it). Defined here for CDK and the app alike.
+ */
+export const ORIGIN_SECRET_HEADER = 'x-ghtrader-origin';

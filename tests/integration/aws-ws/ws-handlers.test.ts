@@ -117,6 +117,29 @@ describe('WebSocket API handlers', () => {
       await expect(attempt).rejects.toThrow('Unauthorized');
     });
 
+    it('behind CloudFront, denies (403) a good bearer token that did not come with the origin secret', async () => {
+      // Prepare: the authorizer as the console stack configures it
+      const secret = randomBytes(24).toString('hex');
+      const gated = createWsAuthorizerHandler({
+        auth: web.auth,
+        trustedProxyHops: 2,
+        nowMs: Date.now,
+        log,
+        originSecret: secret,
+      });
+      const bearer = `Bearer ${await web.token(viewer)}`;
+
+      // Act
+      const direct = await gated(authorizerEvent({ authorization: bearer }));
+      const wrong = await gated(authorizerEvent({ authorization: bearer, 'x-ghtrader-origin': `${secret}x` }));
+      const viaCloudFront = await gated(authorizerEvent({ authorization: bearer, 'X-Ghtrader-Origin': secret }));
+
+      // Assess
+      expect(direct.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
+      expect(wrong.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
+      expect(viaCloudFront.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
+    });
+
     it('denies (403) a live session cookie sent from a foreign Origin', async () => {
       // Act
       const r = await authorize(authorizerEvent({ Origin: 'https://evil.example', Cookie: tlsCookie(viewerSession) }));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorOf, type TestUser, WebTestStack } from './support.ts';
+import { errorOf, ORIGIN, type TestUser, WebTestStack } from './support.ts';
 
 let web: WebTestStack;
 let operator: TestUser;
@@ -113,5 +113,39 @@ describe('request hygiene', () => {
     expect((await errorOf(api)).code).toBe('not_found');
     expect(page.status).toBe(404);
     expect(page.headers.get('content-type')).toContain('text/html');
+  });
+});
+
+describe('the origin secret (hosted console behind CloudFront)', () => {
+  const secret = 'cloudfront-origin-secret-0123456789abcdef';
+  let gated: WebTestStack;
+
+  beforeAll(async () => {
+    gated = await WebTestStack.create({ env: { GHTRADER_ORIGIN_SECRET: secret } });
+  });
+
+  afterAll(async () => {
+    await gated?.close();
+  });
+
+  it('refuses every request without it or with a wrong one (403 origin_not_allowed), and serves it with it', async () => {
+    const attempts: Record<string, string>[] = [{}, { 'x-ghtrader-origin': `${secret}-not` }];
+    for (const headers of attempts) {
+      const res = await gated.request('/health', { headers });
+      expect(res.status).toBe(403);
+      expect((await errorOf(res)).code).toBe('origin_not_allowed');
+    }
+    expect((await gated.request('/health', { headers: { 'x-ghtrader-origin': secret } })).status).toBe(200);
+    // Even a good login is refused around the distribution.
+    const user = await gated.createUser('viewer');
+    const direct = await gated.send(
+      'POST',
+      '/api/auth/login',
+      { username: user.username, password: user.password },
+      {
+        origin: ORIGIN,
+      },
+    );
+    expect(direct.status).toBe(403);
   });
 });
