@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hono } from 'hono';
 import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
+import { emfRecord } from '#shared/domain/control/emf.ts';
 import type { Runtime } from '#shared/services/runtime.ts';
 import { createApp } from '#web/app.ts';
 import { appDepsFromRuntime, lambdaRunnerStatus } from '#web/deps-from-runtime.ts';
@@ -25,6 +26,8 @@ export const BUNDLED_STATIC_DIR = path.join(path.dirname(fileURLToPath(import.me
 
 export interface HttpApiOptions {
   staticDir?: string;
+  /** Where the per-request EMF lines go (default: stdout, which Lambda ships to CloudWatch Logs). */
+  writeMetricLine?: (line: string) => void;
 }
 
 /** The app of one runtime; throws when the runtime has no shared cursor secret. */
@@ -35,13 +38,17 @@ export function createHttpApiApp(rt: Runtime, o: HttpApiOptions = {}): Hono<WebE
       'GHTRADER_CURSOR_SECRET is required by the HTTP API (≥ 16 characters): list cursors must verify in every container',
     );
   }
-  return createApp(
-    appDepsFromRuntime(rt, {
+  const write = o.writeMetricLine ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  return createApp({
+    ...appDepsFromRuntime(rt, {
       cursorSecret,
       runner: lambdaRunnerStatus,
       ...(o.staticDir ? { staticDir: o.staticDir } : {}),
     }),
-  );
+    // Fleet-wide per-route latency (control-chain §10): one CloudWatch EMF line per request.
+    onRequestMetric: (route, latencyMs, status) =>
+      write(JSON.stringify(emfRecord({ route, latencyMs, status, timestampMs: Date.now(), service: 'http-api' }))),
+  });
 }
 
 export type HttpApiHandler = ReturnType<typeof handle<WebEnv>>;

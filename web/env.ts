@@ -54,6 +54,11 @@ export interface AppDeps {
    */
   hot?: HotCache;
   /**
+   * Called once per request with its route template, duration and status, after the in-process metrics (the HTTP
+   * API Lambda writes a CloudWatch EMF line, control-chain §10); absent -> nothing more.
+   */
+  onRequestMetric?: (route: string, latencyMs: number, status: number) => void;
+  /**
    * Desired state and supervisor telemetry behind `/api/{gateway,strategy}/*` and `/api/observability/supervisors`;
    * absent (a process that wires no desired-state service) -> those desired routes answer 503.
    */

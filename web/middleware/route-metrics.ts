@@ -41,10 +41,16 @@ export function routeMetrics(deps: AppDeps): MiddlewareHandler<WebEnv> {
       await next();
     } catch (err) {
       // Normally `onError` has already shaped the failure; an error escaping it still counts as a 500.
-      metrics.record(routeTemplate(c, 500), performance.now() - started, 500);
+      const route = routeTemplate(c, 500);
+      const ms = performance.now() - started;
+      metrics.record(route, ms, 500);
+      deps.onRequestMetric?.(route, ms, 500);
       throw err;
     }
     const status = c.res.status;
-    metrics.record(routeTemplate(c, status), performance.now() - started, status);
+    const route = routeTemplate(c, status);
+    const ms = performance.now() - started;
+    metrics.record(route, ms, status);
+    deps.onRequestMetric?.(route, ms, status);
   };
 }

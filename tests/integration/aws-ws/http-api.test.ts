@@ -92,6 +92,33 @@ describe('HTTP API Lambda', () => {
     expect(anonymous.statusCode).toBe(401);
   });
 
+  it('writes one CloudWatch EMF line per request: latency and server errors per route template (§10)', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const handler = createHttpApiHandler(stack.rt, { writeMetricLine: (l) => lines.push(l) });
+
+    // Act
+    await handler(httpEvent('GET', '/api/auth/me', { authorization: `Bearer ${token}` }));
+    await handler(httpEvent('GET', '/api/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV', { authorization: `Bearer ${token}` }));
+
+    // Assess
+    const records = lines.map((l) => JSON.parse(l));
+    expect(records.map((r) => [r.Route, r.status, r.server_errors])).toEqual([
+      ['GET /api/auth/me', 200, 0],
+      ['GET /api/jobs/:id', 404, 0],
+    ]);
+    expect(records[0]._aws.CloudWatchMetrics[0]).toEqual({
+      Namespace: 'ghtrader/console',
+      Dimensions: [['Service', 'Route'], ['Service']],
+      Metrics: [
+        { Name: 'latency_ms', Unit: 'Milliseconds' },
+        { Name: 'server_errors', Unit: 'Count' },
+      ],
+    });
+    expect(records[0].latency_ms).toBeGreaterThan(0);
+    expect(records[0].Service).toBe('http-api');
+  });
+
   it('serves the built client from the static directory it was given', async () => {
     // Prepare
     const handler = createHttpApiHandler(stack.rt, { staticDir: STATIC_DIR });
