@@ -2,10 +2,11 @@
  * `$GHTRADER_HOME/run/stack.json`: written by `ghtrader up`, read by every other command run against the same home
  * so they use the running stack's endpoints. Explicit environment settings always win over it.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
+import { readTextIfExists } from '#shared/infra/local/files.ts';
 
 export const StackFileSchema = z.object({
   v: z.literal(1),
@@ -36,13 +37,8 @@ export async function writeStackFile(home: string, stack: StackFile): Promise<vo
 
 /** The stack running under `home`, or null when there is none (no file, or its process is gone). */
 export async function readLiveStack(home: string): Promise<StackFile | null> {
-  let text: string;
-  try {
-    text = await readFile(stackFilePath(home), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+  const text = await readTextIfExists(stackFilePath(home));
+  if (text === null) return null;
   const stack = parseOrThrow(StackFileSchema, JSON.parse(text), `stack file ${stackFilePath(home)}`);
   return isAlive(stack.pid) ? stack : null;
 }

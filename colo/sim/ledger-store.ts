@@ -4,9 +4,10 @@
  * serialised and coalesced: while one is in flight, further saves collapse into one more write of the newest state.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDiffJson, stringifyDiffJson } from '#shared/infra/diff/json.ts';
+import { readTextIfExists } from '#shared/infra/local/files.ts';
 import { LedgerCorruptError } from './errors.ts';
 import { type Ledger, LedgerSchema } from './trade-engine/ledger.ts';
 
@@ -59,13 +60,8 @@ export class FileLedgerStore implements LedgerStore {
 
   async load(userName: string): Promise<Ledger | null> {
     const file = this.fileOf(userName);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
+    const text = await readTextIfExists(file);
+    if (text === null) return null;
     let parsed: unknown;
     try {
       parsed = parseDiffJson(text);

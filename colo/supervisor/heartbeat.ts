@@ -4,11 +4,11 @@
  * `updated_at` advance at least once per heartbeat. A file left by an earlier run is not a heartbeat: only a revision
  * above the one present when the child started counts.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
 import type { ComponentKind } from '#shared/domain/control/desired.ts';
 import type { HeartbeatView } from '#shared/domain/control/supervisor-telemetry.ts';
+import { readTextIfExists } from '#shared/infra/local/files.ts';
 
 /** The fields the supervisor needs; the rest of the document is the component's business. */
 const StateHeadSchema = z.looseObject({
@@ -27,13 +27,8 @@ export async function readStateHead(
   profile: string,
 ): Promise<{ state_revision: number; updated_at: string } | null> {
   const file = stateFilePath(home, component, profile);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+  const text = await readTextIfExists(file);
+  if (text === null) return null;
   let json: unknown;
   try {
     json = JSON.parse(text);
