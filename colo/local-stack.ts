@@ -10,7 +10,6 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { createLocalRunner } from '#functions/local-runner.ts';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
-import { resolveConfig } from '#shared/domain/control/config.ts';
 import { HotCache } from '#shared/domain/control/hot-cache.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
@@ -20,18 +19,19 @@ import { describeError } from '#shared/errors/base.ts';
 import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
 import { BroadcasterStatsFlusher } from '#shared/infra/aws/broadcaster-stats.ts';
 import { createAwsClients } from '#shared/infra/aws/clients.ts';
-import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import { DiffClient } from '#shared/infra/diff/client.ts';
 import { loadDiffConfig, simDiffConfig } from '#shared/infra/diff/config.ts';
 import { type LocalEmulators, startEmulators } from '#shared/infra/local/emulators.ts';
 import type { Logger } from '#shared/log.ts';
-import { AuthService } from '#shared/services/auth-service.ts';
+import type { AuthService } from '#shared/services/auth-service.ts';
 import { loadDataCalendar } from '#shared/services/data/context.ts';
+import { followLogLevel, liveWsLimits } from '#shared/services/live-config.ts';
 import { type FeedConnection, MarketFeed } from '#shared/services/market-feed.ts';
 import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
 import { StatusService } from '#shared/services/status-service.ts';
 import { TicksPublisher } from '#shared/services/ticks-publisher.ts';
 import { createApp } from '#web/app.ts';
+import { authServiceFor } from '#web/deps-from-runtime.ts';
 import { createNodeRealtime } from '#web/realtime/node.ts';
 import { type LocalData, startLocalData } from './data-runtime.ts';
 import { persistentSecret } from './secrets.ts';
@@ -126,6 +126,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     cleanups.push(() => rt.close());
     // Config revision 1 (baseline) is put conditionally before anything reads the config log (control-chain §5.1).
     await rt.configService.bootstrap();
+    // `GHTRADER_LOG_LEVEL` in a revision applies to this process's logs at once.
+    const unfollowLogLevel = followLogLevel(rt.live, log, config.logLevel);
+    cleanups.push(async () => unfollowLogLevel());
     // Report Redis as it is from the first request on (a down Redis costs at most this wait, then degraded mode).
     await rt.warm.settle(1_000);
 
@@ -177,15 +180,16 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await Promise.race([runner.stop(), new Promise((r) => setTimeout(r, RUNNER_STOP_WAIT_MS))]);
     });
 
-    const auth = new AuthService({
-      users: new DynamoUserStore(rt.clients.doc, config.tables.users),
+    // Sessions and login limits follow the config revision; the credential cache lifetime is a restart key.
+    const consoleCacheMs = rt.live.overProcess('GHTRADER_CONSOLE_CACHE_MS', config.consoleCacheMs);
+    const auth = authServiceFor({
+      config,
+      doc: rt.clients.doc,
       audit: rt.audit,
-      clock: systemClock,
-      ids: ulidGen,
-      log: log.child({ component: 'auth' }),
-      limits: config.auth,
-      credentialCacheMs: config.consoleCacheMs,
+      log,
       cursorSecret,
+      live: rt.live,
+      credentialCacheMs: consoleCacheMs,
     });
     const status = new StatusService({
       dynamo: rt.clients.dynamo,
@@ -196,20 +200,16 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       runner,
       clock: systemClock,
     });
-    // Live updates: `/ws` fed by one Redis PSUBSCRIBE (control-chain §7), limits from the config revision.
-    const cfgHead = await rt.configService.current();
-    const cfgLayers = { revision: cfgHead.revision, snapshot: cfgHead.snapshot, env: config.env };
+    // Live updates: `/ws` fed by one Redis PSUBSCRIBE (control-chain §7), limits following the config revision.
     // The console's ≤ 1 s hot reads, invalidated by the same feed (control-chain §12).
-    const hot = new HotCache({ ttlMs: config.consoleCacheMs, clock: systemClock });
+    const hot = new HotCache({ ttlMs: consoleCacheMs, clock: systemClock });
     const realtime = createNodeRealtime({
       config,
       auth,
       hot,
+      live: rt.live,
       log: log.child({ component: 'realtime' }),
-      hub: {
-        queueMax: Number(resolveConfig('GHTRADER_WS_CLIENT_QUEUE_MAX', cfgLayers).value),
-        lagCloseMs: Number(resolveConfig('GHTRADER_WS_LAG_CLOSE_S', cfgLayers).value) * 1000,
-      },
+      hub: { limits: liveWsLimits(rt.live) },
     });
     const app = createApp({
       realtime: realtime.deps,

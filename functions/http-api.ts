@@ -58,11 +58,11 @@ export function createHttpApiHandler(rt: Runtime, o: HttpApiOptions = {}): HttpA
   return handle(createHttpApiApp(rt, o));
 }
 
-let containerHandler: Promise<HttpApiHandler> | undefined;
+let containerHandler: HttpApiHandler | undefined;
 
 export const handler = async (event: LambdaEvent, context: LambdaContext) => {
-  containerHandler ??= lambdaRuntime('http-api').then((rt) =>
-    createHttpApiHandler(rt, { staticDir: BUNDLED_STATIC_DIR }),
-  );
-  return (await containerHandler)(event, context);
+  // Per invocation: the container's runtime, with its config head re-read when older than 5 s.
+  const rt = await lambdaRuntime('http-api');
+  containerHandler ??= createHttpApiHandler(rt, { staticDir: BUNDLED_STATIC_DIR });
+  return containerHandler(event, context);
 };

@@ -7,12 +7,17 @@ import { type AppConfig, loadConfig } from '#shared/config.ts';
 import type { ArtifactStore } from '#shared/domain/data/artifacts.ts';
 import { S3ArtifactStore, s3ClientFor } from '#shared/infra/artifacts/s3.ts';
 import { createLogger } from '#shared/log.ts';
+import { followLogLevel } from '#shared/services/live-config.ts';
 import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
 
 let runtime: Promise<Runtime> | undefined;
 
-/** The container's runtime; `setup` runs once on it right after creation (e.g. to register more job handlers). */
-export function lambdaRuntime(service: string, setup?: (rt: Runtime) => void): Promise<Runtime> {
+/**
+ * The container's runtime; `setup` runs once on it right after creation (e.g. to register more job handlers). Call it
+ * per invocation: the container re-reads the config head at most every 5 s (control-chain §5.4), so each invocation
+ * starts with live keys at most that old, and the log level follows `GHTRADER_LOG_LEVEL` in the revision.
+ */
+export async function lambdaRuntime(service: string, setup?: (rt: Runtime) => void): Promise<Runtime> {
   runtime ??= (async () => {
     const config = loadConfig(process.env);
     const log = createLogger({ service, level: config.logLevel });
@@ -21,10 +26,13 @@ export function lambdaRuntime(service: string, setup?: (rt: Runtime) => void): P
       cursorSecret: config.auth.cursorSecret ?? randomBytes(32).toString('hex'),
       artifacts: lambdaArtifacts(config),
     });
+    followLogLevel(rt.live, log, config.logLevel);
     setup?.(rt);
     return rt;
   })();
-  return runtime;
+  const rt = await runtime;
+  await rt.live.fresh();
+  return rt;
 }
 
 /**

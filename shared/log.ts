@@ -14,12 +14,33 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/** Create the process logger. Use `logger.child({request_id})` / `child({job_id, attempt})` for context. */
+/** The level setter of each logger `createLogger` made (children share their root's). */
+const levelSetters = new WeakMap<Logger, (level: string) => void>();
+
+function thresholdOf(level: string): number {
+  if (level === 'silent') return Number.POSITIVE_INFINITY;
+  const n = pino.levels.values[level];
+  if (n === undefined) throw new Error(`unknown log level ${JSON.stringify(level)}`);
+  return n;
+}
+
+/**
+ * Create the process logger. Use `logger.child({request_id})` / `child({job_id, attempt})` for context. Its level can
+ * change while it runs (`setLogLevel`, for `GHTRADER_LOG_LEVEL` in a config revision), children included: pino fixes
+ * a child's level when the child is made, so the threshold is applied in a `logMethod` hook every child inherits.
+ */
 export function createLogger(opts: LoggerOptions): Logger {
   const paths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
-  return pino(
+  let threshold = thresholdOf(opts.level ?? 'info');
+  const logger = pino(
     {
-      level: opts.level ?? 'info',
+      // The lowest level `GHTRADER_LOG_LEVEL` can name; the hook below drops what is under the current threshold.
+      level: 'debug',
+      hooks: {
+        logMethod(args, method, level) {
+          if (level >= threshold) method.apply(this, args);
+        },
+      },
       base: { service: opts.service },
       messageKey: 'msg',
       errorKey: 'err',
@@ -29,6 +50,21 @@ export function createLogger(opts: LoggerOptions): Logger {
     },
     opts.destination ?? pino.destination({ dest: 1, sync: false }),
   );
+  levelSetters.set(logger, (level) => {
+    threshold = thresholdOf(level);
+  });
+  return logger;
+}
+
+/**
+ * Change the level of a logger `createLogger` made, and of all its children, at once. False for other loggers (the
+ * tests' `silentLogger`), whose level is fixed.
+ */
+export function setLogLevel(root: Logger, level: string): boolean {
+  const set = levelSetters.get(root);
+  if (!set) return false;
+  set(level);
+  return true;
 }
 
 /** A logger that discards everything, for tests that assert on behaviour rather than log lines. */

@@ -6,12 +6,14 @@
  */
 import type { AppConfig } from '#shared/config.ts';
 import type { AuditLog } from '#shared/domain/control/audit.ts';
+import { HotCache } from '#shared/domain/control/hot-cache.ts';
 import type { ComponentStatus } from '#shared/domain/control/status.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { type Clock, isoUtc, systemClock } from '#shared/domain/time.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import type { Logger } from '#shared/log.ts';
 import { AuthService } from '#shared/services/auth-service.ts';
+import { type LiveConfig, liveAuthLimits } from '#shared/services/live-config.ts';
 import type { Runtime } from '#shared/services/runtime.ts';
 import { type RunnerStatusSource, StatusService } from '#shared/services/status-service.ts';
 import type { AppDeps } from './env.ts';
@@ -23,6 +25,10 @@ export interface AuthServiceInputs {
   log: Logger;
   cursorSecret: string;
   clock?: Clock;
+  /** The process's live config: session and login limits then follow each revision (else the env values). */
+  live?: LiveConfig;
+  /** Session and token cache lifetime (`GHTRADER_CONSOLE_CACHE_MS`, ≤ 1 s); default 0, every check reads the table. */
+  credentialCacheMs?: number;
 }
 
 /** The production `AuthService` on the Users table (sessions, tokens, users), as `ghtrader up` builds it. */
@@ -33,7 +39,8 @@ export function authServiceFor(i: AuthServiceInputs): AuthService {
     clock: i.clock ?? systemClock,
     ids: ulidGen,
     log: i.log.child({ component: 'auth' }),
-    limits: i.config.auth,
+    limits: i.live ? liveAuthLimits(i.live, i.config.auth) : i.config.auth,
+    ...(i.credentialCacheMs === undefined ? {} : { credentialCacheMs: i.credentialCacheMs }),
     cursorSecret: i.cursorSecret,
   });
 }
@@ -83,8 +90,11 @@ export function appDepsFromRuntime(rt: Runtime, o: DepsFromRuntimeOptions): AppD
       log: rt.log,
       cursorSecret: o.cursorSecret,
       clock,
+      live: rt.live,
     }),
     audit: rt.audit,
+    // `GHTRADER_CONSOLE_CACHE_MS` is a restart key: the revision this container started with sets the lifetime.
+    hot: new HotCache({ ttlMs: rt.live.overProcess('GHTRADER_CONSOLE_CACHE_MS', rt.config.consoleCacheMs), clock }),
     log: rt.log.child({ component: 'web' }),
     clock,
     ids: ulidGen,

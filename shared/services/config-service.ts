@@ -125,8 +125,31 @@ export interface SchemaItem {
 
 export class ConfigService {
   private cached: { at: number; head: ConfigRevision } | null = null;
+  private readonly headListeners = new Set<(head: ConfigRevision) => void>();
 
   constructor(private readonly deps: ConfigServiceDeps) {}
+
+  /**
+   * Call `listener` whenever this process learns of a newer head (its own writes, or a re-read by `current`), so
+   * `LiveConfig` applies a change at once instead of at its next refresh. Returns the unsubscribe function.
+   */
+  onHead(listener: (head: ConfigRevision) => void): () => void {
+    this.headListeners.add(listener);
+    return () => this.headListeners.delete(listener);
+  }
+
+  /** A `config.revision` event from another process: a cached head older than `revision` is dropped. */
+  noteRevision(revision: number): void {
+    if (this.cached && this.cached.head.revision < revision) this.cached = null;
+  }
+
+  private remember(head: ConfigRevision): void {
+    // Revisions only grow: a read that started before one of our writes and finished after it is not kept.
+    if (this.cached && head.revision < this.cached.head.revision) return;
+    const newer = !this.cached || this.cached.head.revision !== head.revision;
+    this.cached = { at: this.deps.clock.nowMs(), head };
+    if (newer) for (const l of this.headListeners) l(head);
+  }
 
   /**
    * The head for readers that apply config (jobs pin it at their start): re-read at most every `maxAgeMs` (5 s, the
@@ -136,7 +159,7 @@ export class ConfigService {
     const now = this.deps.clock.nowMs();
     if (this.cached && now - this.cached.at < maxAgeMs) return this.cached.head;
     const head = await this.head();
-    this.cached = { at: now, head };
+    this.remember(head);
     return head;
   }
 
@@ -294,7 +317,7 @@ export class ConfigService {
         ...(rollbackTo === undefined ? {} : { rollback_to: rollbackTo }),
       };
       if (await this.deps.store.put(rev)) {
-        this.cached = { at: this.deps.clock.nowMs(), head: rev };
+        this.remember(rev);
         await this.afterWrite(caller, rev, head.snapshot);
         return { revision: rev.revision, config_hash: rev.config_hash, changed_keys: rev.changed_keys, changed: true };
       }

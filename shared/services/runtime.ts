@@ -30,6 +30,7 @@ import { JobLogs } from './job-log.ts';
 import { JobRecovery } from './job-recovery.ts';
 import { JobService } from './job-service.ts';
 import { JobWorker } from './job-worker.ts';
+import { LiveConfig } from './live-config.ts';
 import { systemJobHandlers } from './system-jobs.ts';
 
 export interface Runtime {
@@ -50,6 +51,11 @@ export interface Runtime {
   jobs: JobService;
   /** Config revisions (control-chain §5); `bootstrap()` puts the baseline revision. */
   configService: ConfigService;
+  /**
+   * The config head this process applies (control-chain §5.4), loaded before `createRuntime` returns: live keys are
+   * read per use through it, `restart` keys once by the composition root.
+   */
+  live: LiveConfig;
   /** Desired gateway/strategy documents (control-chain §6.1) and the supervisors' telemetry (§6.2). */
   desiredStore: DynamoDesiredStore;
   desired: DesiredService;
@@ -116,6 +122,7 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     env: config.env,
     cursorSecret,
   });
+  const live = new LiveConfig({ configService, env: config.env, clock, log: log.child({ component: 'config' }) });
   const jobs = new JobService(
     {
       store,
@@ -131,7 +138,11 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
       // Each job records the config revision it was submitted under (control-chain §4.1).
       configHead: () => configService.current(),
     },
-    { progressStaleS: config.jobs.progressStaleS },
+    {
+      get progressStaleS() {
+        return live.overProcess('GHTRADER_JOBS_PROGRESS_STALE_S', config.jobs.progressStaleS);
+      },
+    },
   );
   const handlers: Record<string, JobHandler> = {
     ...systemJobHandlers({ doc: clients.doc, tables: config.tables, queue, warm, audit, clock }),
@@ -150,13 +161,19 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     log: log.child({ component: 'desired' }),
     hostId,
   });
+  // The head this process starts with (revision 1 is put if the log is empty): `restart` keys are read from it now.
+  await live.fresh();
   const recovery = new JobRecovery({
     store,
     queue,
     events,
     clock,
     log: log.child({ component: 'job-recovery' }),
-    settings: { leaseS: config.jobs.leaseS, maxReceiveCount: config.jobs.maxReceiveCount },
+    // The queue's redrive count is set where the queue is made (CDK, `ensureQueues`), so it stays the env value.
+    settings: {
+      leaseS: live.overProcess('GHTRADER_JOBS_LEASE_S', config.jobs.leaseS),
+      maxReceiveCount: config.jobs.maxReceiveCount,
+    },
   });
   return {
     config,
@@ -173,6 +190,7 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     jobLogs,
     jobs,
     configService,
+    live,
     desiredStore,
     desired,
     supervisorTelemetry,
@@ -198,16 +216,22 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
         runner,
         counters,
         ...(jobLogs ? { jobLogs } : {}),
+        // `restart` keys (heartbeat, lease, cancel grace, retry delay) as this worker starts; lock waits live.
         settings: {
-          heartbeatS: config.jobs.heartbeatS,
-          leaseS: config.jobs.leaseS,
-          cancelGraceS: config.jobs.cancelGraceS,
-          retryDelayS: config.jobs.retryDelayS,
-          lockWaitTimeoutS: config.jobs.lockWaitTimeoutS,
-          lockPollIntervalS: config.jobs.lockPollIntervalS,
+          heartbeatS: live.overProcess('GHTRADER_JOBS_HEARTBEAT_S', config.jobs.heartbeatS),
+          leaseS: live.overProcess('GHTRADER_JOBS_LEASE_S', config.jobs.leaseS),
+          cancelGraceS: live.overProcess('GHTRADER_JOBS_CANCEL_GRACE_S', config.jobs.cancelGraceS),
+          retryDelayS: live.overProcess('GHTRADER_JOBS_RETRY_DELAY_S', config.jobs.retryDelayS),
+          get lockWaitTimeoutS() {
+            return live.overProcess('GHTRADER_LOCK_WAIT_TIMEOUT_S', config.jobs.lockWaitTimeoutS);
+          },
+          get lockPollIntervalS() {
+            return live.overProcess('GHTRADER_LOCK_POLL_INTERVAL_S', config.jobs.lockPollIntervalS);
+          },
         },
       }),
     async close() {
+      live.close();
       await warm.close();
       clients.destroy();
     },

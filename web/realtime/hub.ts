@@ -34,6 +34,7 @@ import { isoUtc } from '#shared/domain/time.ts';
 import { describeError } from '#shared/errors/base.ts';
 import type { FeedState } from '#shared/infra/redis/realtime-feed.ts';
 import type { Logger } from '#shared/log.ts';
+import type { WsLimits } from '#shared/services/live-config.ts';
 
 const OPEN = 1;
 
@@ -46,9 +47,12 @@ export interface HubOptions {
   log: Logger;
   /** Re-check a socket's credential (session or bearer): its current identity, or null when expired or revoked. */
   reauthenticate: (credential: HubCredential) => Promise<HubIdentity | null>;
-  queueMax?: number;
+  /**
+   * Per-client queue bound and continuous-lag close (`GHTRADER_WS_CLIENT_QUEUE_MAX`, `GHTRADER_WS_LAG_CLOSE_S`), read at
+   * each use so an object with getters (`liveWsLimits`) follows config revisions. Default 256 messages, 30 s.
+   */
+  limits?: WsLimits;
   maxBufferedBytes?: number;
-  lagCloseMs?: number;
   pingIntervalMs?: number;
   sessionRecheckMs?: number;
   maxPerUser?: number;
@@ -83,9 +87,8 @@ export class RealtimeHub {
 
   constructor(private readonly opts: HubOptions) {
     this.o = {
-      queueMax: opts.queueMax ?? 256,
+      limits: opts.limits ?? { queueMax: 256, lagCloseMs: 30_000 },
       maxBufferedBytes: opts.maxBufferedBytes ?? 1024 * 1024,
-      lagCloseMs: opts.lagCloseMs ?? 30_000,
       pingIntervalMs: opts.pingIntervalMs ?? 30_000,
       sessionRecheckMs: opts.sessionRecheckMs ?? 60_000,
       maxPerUser: opts.maxPerUser ?? 10,
@@ -98,7 +101,7 @@ export class RealtimeHub {
       t.unref();
       this.timers.push(t);
     };
-    every(Math.min(1_000, this.o.lagCloseMs), () => this.closeLaggards());
+    every(Math.min(1_000, this.o.limits.lagCloseMs), () => this.closeLaggards());
     every(this.o.pingIntervalMs, () => this.keepalive());
     every(this.o.sessionRecheckMs, () => void this.recheckSessions());
   }
@@ -193,7 +196,7 @@ export class RealtimeHub {
       settle();
       return;
     }
-    if (c.inflight >= this.o.queueMax || c.ws.bufferedAmount > this.o.maxBufferedBytes) {
+    if (c.inflight >= this.o.limits.queueMax || c.ws.bufferedAmount > this.o.maxBufferedBytes) {
       round.dropped();
       c.lagSince ??= this.o.nowMs();
       settle();
@@ -266,9 +269,10 @@ export class RealtimeHub {
 
   private closeLaggards(): void {
     const now = this.o.nowMs();
+    const lagCloseMs = this.o.limits.lagCloseMs;
     let closed = 0;
     for (const c of this.clients.values()) {
-      if (c.lagSince !== null && now - c.lagSince >= this.o.lagCloseMs) {
+      if (c.lagSince !== null && now - c.lagSince >= lagCloseMs) {
         c.ws.close(1013, 'client too slow');
         // A peer that stopped reading may never finish the close handshake.
         setTimeout(() => c.ws.terminate(), 1_000).unref();

@@ -11,6 +11,8 @@ import type { HotCache } from '#shared/domain/control/hot-cache.ts';
 import { RedisRealtimeFeed } from '#shared/infra/redis/realtime-feed.ts';
 import type { Logger } from '#shared/log.ts';
 import type { AuthService } from '#shared/services/auth-service.ts';
+import { CONFIG_UPDATES_CHANNEL } from '#shared/services/config-service.ts';
+import type { LiveConfig } from '#shared/services/live-config.ts';
 import type { WebEnv } from '../env.ts';
 import { type HubOptions, RealtimeHub } from './hub.ts';
 import type { RealtimeDeps } from './ws-route.ts';
@@ -33,6 +35,8 @@ export function createNodeRealtime(o: {
    * when the feed goes down or comes back (messages may have been missed meanwhile).
    */
   hot?: HotCache;
+  /** The process's live config: a `config.revision` from another process is applied at once, not at the next 5 s. */
+  live?: LiveConfig;
 }): NodeRealtime {
   let appRef: Hono<WebEnv> | null = null;
   const nodeWs = createNodeWebSocket({
@@ -59,6 +63,10 @@ export function createNodeRealtime(o: {
     { url: o.config.redis.url, prefix: o.config.redis.prefix, enabled: o.config.redis.enabled, log: o.log },
     {
       message: (channel, message) => {
+        if (o.live && channel === CONFIG_UPDATES_CHANNEL) {
+          const rev = (message as { revision?: unknown } | null)?.revision;
+          if (typeof rev === 'number') o.live.noteRevision(rev);
+        }
         o.hot?.invalidateForChannel(channel, message);
         hub.deliver(channel, message);
       },

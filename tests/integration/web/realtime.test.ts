@@ -47,7 +47,7 @@ describe('GET /ws live updates', () => {
           auth,
           hot,
           log: silentLogger(),
-          hub: { lagCloseMs: LAG_CLOSE_MS, queueMax: 16, maxPerUser: 300, pingIntervalMs: 120_000 },
+          hub: { limits: { lagCloseMs: LAG_CLOSE_MS, queueMax: 16 }, maxPerUser: 300, pingIntervalMs: 120_000 },
         });
         return realtime.deps;
       },

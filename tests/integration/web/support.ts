@@ -14,6 +14,7 @@ import { isoUtc, systemClock } from '#shared/domain/time.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import { createLogger } from '#shared/log.ts';
 import { AuthService, systemCaller } from '#shared/services/auth-service.ts';
+import { liveAuthLimits } from '#shared/services/live-config.ts';
 import { StatusService } from '#shared/services/status-service.ts';
 import { type AppDeps, createApp } from '#web/app.ts';
 import type { WebEnv } from '#web/env.ts';
@@ -83,7 +84,8 @@ export class WebTestStack {
       clock: systemClock,
       ids: ulidGen,
       log,
-      limits: config.auth,
+      // As `ghtrader up` wires it: session and login limits follow the config revision.
+      limits: liveAuthLimits(rt.live, config.auth),
       credentialCacheMs: config.consoleCacheMs,
       cursorSecret,
     });
