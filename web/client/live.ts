@@ -165,6 +165,11 @@ class LiveConnection {
       clearTimeout(this.pongTimer);
     } else if (m.type === 'error') {
       console.warn(`live: ${m.code ?? 'error'}: ${m.message ?? ''}`);
+      // The AWS WebSocket API cannot close with 4401: its broadcaster says so in this frame, then closes.
+      if (m.code === 'session_expired') {
+        this.stop();
+        toLogin();
+      }
     }
   }
 
