@@ -120,7 +120,7 @@ describe('LiveConfig', () => {
     const { rt } = web.stack;
     // (the window too: this stack's env window of 1 s could split the attempts over two windows)
     await rt.configService.set(admin, { values: { GHTRADER_LOGIN_MAX_FAILURES: 2, GHTRADER_LOGIN_WINDOW_S: 900 } });
-    const user = await web.createUser('viewer', 'live-login');
+    const user = await web.createUser('viewer');
     const attempt = (password: string) =>
       web.send('POST', '/api/auth/login', { username: user.username, password }, { origin: ORIGIN });
 
@@ -137,7 +137,7 @@ describe('LiveConfig', () => {
     // Act: back to the default; a fresh user gets 5 again
     await rt.configService.set(admin, { values: { GHTRADER_LOGIN_MAX_FAILURES: null } });
     await rt.configService.set(admin, { values: { GHTRADER_LOGIN_WINDOW_S: 900 } });
-    const other = await web.createUser('viewer', 'live-login');
+    const other = await web.createUser('viewer');
     for (let i = 0; i < 3; i++) {
       const r = await web.send(
         'POST',
