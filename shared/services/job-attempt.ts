@@ -15,6 +15,12 @@ export interface AttemptSettings {
   heartbeatS: number;
   leaseS: number;
   cancelGraceS: number;
+  /**
+   * Progress log cadence (`GHTRADER_PROGRESS_EVERY_S` 15, `GHTRADER_PROGRESS_EVERY_N` 25): besides every phase change,
+   * one progress line goes to the job log once this many seconds or progress updates have passed since the last one.
+   */
+  progressEveryS?: number;
+  progressEveryN?: number;
 }
 
 /** Why the attempt's signal was aborted. */
@@ -53,6 +59,18 @@ export interface AttemptDeps {
 }
 
 const PROGRESS_MIN_INTERVAL_MS = 1_000;
+const PROGRESS_EVERY_S = 15;
+const PROGRESS_EVERY_N = 25;
+
+/** `progress 42.0%, step 3/10 download, item 7/20 2025-01-02: 3 of 5 batches eta 12 s` — a progress line. */
+export function progressLine(p: JobProgress): string {
+  const parts = [`progress ${(p.pct * 100).toFixed(1)}%`];
+  if (p.total_steps > 1) parts.push(`step ${p.step_idx + 1}/${p.total_steps}${p.step ? ` ${p.step}` : ''}`);
+  if (p.total_items > 0) parts.push(`item ${p.item_idx + 1}/${p.total_items}${p.item ? ` ${p.item}` : ''}`);
+  const head = parts.join(', ');
+  const tail = [p.message, p.eta_s === null ? null : `eta ${Math.round(p.eta_s)} s`].filter(Boolean).join(' ');
+  return tail ? `${head}: ${tail}` : head;
+}
 
 /** Run `handler` for the claimed `record` until it settles, is cancelled, times out or loses ownership. */
 export async function runAttempt(
@@ -71,6 +89,9 @@ export async function runAttempt(
   const leaseMs = settings.leaseS * 1000;
   let progress: JobProgress | null = record.progress;
   let lastWriteMs = 0;
+  // The progress log cadence: the last progress or phase line, and updates since.
+  let lastLineMs = startedMs;
+  let updatesSinceLine = 0;
   let writeChain: Promise<void> = Promise.resolve();
   let lastBeatOkMs = startedMs;
   let currentLeases = leases;
@@ -152,12 +173,25 @@ export async function runAttempt(
       const now = clock.nowMs();
       const phaseChanged = update.phase !== undefined && update.phase !== progress?.phase;
       progress = mergeProgress(progress, update, { nowIso: isoUtc(now), elapsedS: (now - startedMs) / 1000 });
+      updatesSinceLine++;
       if (phaseChanged) {
         // Phase changes are the progress worth keeping in the job log (ctx.log goes there too).
         log.info(
           { phase: progress.phase, phase_idx: progress.phase_idx, total_phases: progress.total_phases },
           `phase ${progress.phase_idx + 1}/${progress.total_phases} ${progress.phase}${progress.message ? `: ${progress.message}` : ''}`,
         );
+        lastLineMs = now;
+        updatesSinceLine = 0;
+      } else if (
+        now - lastLineMs >= (settings.progressEveryS ?? PROGRESS_EVERY_S) * 1000 ||
+        updatesSinceLine >= (settings.progressEveryN ?? PROGRESS_EVERY_N)
+      ) {
+        log.info(
+          { pct: progress.pct, step_idx: progress.step_idx, item_idx: progress.item_idx },
+          progressLine(progress),
+        );
+        lastLineMs = now;
+        updatesSinceLine = 0;
       }
       deps.onProgress(progress);
       if (phaseChanged || now - lastWriteMs >= PROGRESS_MIN_INTERVAL_MS) {

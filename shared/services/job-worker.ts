@@ -21,7 +21,13 @@ import {
   summarizeJob,
   type WorkerInfo,
 } from '../domain/control/jobs.ts';
-import { isTradingLockKey, type Lease, type LockStore } from '../domain/control/locks.ts';
+import {
+  isTradingLockKey,
+  type Lease,
+  type LockHolder,
+  type LockStore,
+  sourceSlotKey,
+} from '../domain/control/locks.ts';
 import { type Clock, isoUtc } from '../domain/time.ts';
 import { describeError, GhtraderError } from '../errors/base.ts';
 import { ControlError, JobFailedError } from '../errors/control.ts';
@@ -29,6 +35,9 @@ import type { Logger } from '../log.ts';
 import { type AttemptOutcome, runAttempt } from './job-attempt.ts';
 import type { JobHandlers } from './job-handlers.ts';
 import type { JobLogs } from './job-log.ts';
+
+/** `GHTRADER_MAX_PARALLEL_TQSDK_JOBS`' default. */
+const DEFAULT_SOURCE_SLOTS = 4;
 
 /** Results above this size belong in the artifact store, not the job record. */
 const RESULT_MAX_BYTES = 8 * 1024;
@@ -40,6 +49,14 @@ export interface JobWorkerSettings {
   retryDelayS: number;
   lockWaitTimeoutS: number;
   lockPollIntervalS: number;
+  /**
+   * `GHTRADER_MAX_PARALLEL_TQSDK_JOBS`: source slot leases (`source:slot=<n>`, n < this) a source-bound kind takes on top
+   * of its own locks (control-chain §4). Read at each claim, so a lower count applies to the next jobs. Default 4.
+   */
+  sourceSlots?: number;
+  /** Progress log cadence (`GHTRADER_PROGRESS_EVERY_S`, `_EVERY_N`); see `AttemptSettings`. */
+  progressEveryS?: number;
+  progressEveryN?: number;
 }
 
 export interface JobWorkerDeps {
@@ -137,11 +154,13 @@ export class JobWorker {
       return 'delete';
     }
     const leases: Lease[] = [];
-    if (keys.length > 0) {
+    if (keys.length > 0 || def.sourceBound) {
       // The claim clears `waiting_for`; the wait began at the first blocked delivery, as read before the claim.
       const waitingSince = { ...claimed, waiting_for: job.waiting_for };
       const waited = await this.acquireLocks(waitingSince, owner, keys, def.lockWaitS, message, leases, alog);
       if (waited) return 'delete';
+      if (def.sourceBound && (await this.acquireSourceSlot(waitingSince, owner, message, leases, alog)))
+        return 'delete';
     }
 
     const attemptLog = this.deps.jobLogs?.open(claimed.job_id, owner.attempt, alog) ?? null;
@@ -258,6 +277,60 @@ export class JobWorker {
     return r.ok ? r.record : null;
   }
 
+  /**
+   * One of the `sourceSlots` slot leases for a source-bound kind, tried from a random slot onwards so waiting jobs
+   * spread over the slots. True when none was free and the job went back to `queued` to wait (its own locks released):
+   * a slot wait never times out, since slots are a concurrency cap that frees as the holders finish (their leases
+   * expire if they die), not a conflict over one resource.
+   */
+  private async acquireSourceSlot(
+    job: JobRecord,
+    owner: OwnerRef,
+    message: JobMessage,
+    leases: Lease[],
+    log: Logger,
+  ): Promise<boolean> {
+    const { settings } = this.deps;
+    const n = settings.sourceSlots ?? DEFAULT_SOURCE_SLOTS;
+    const start = Math.floor(Math.random() * n);
+    const conflicts: LockHolder[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = await this.deps.locks.acquire(
+        sourceSlotKey((start + i) % n),
+        { ownerId: job.job_id, host: this.deps.hostId, pid: process.pid },
+        settings.leaseS * 1000,
+      );
+      if (r.ok) {
+        leases.push(...r.leases);
+        return false;
+      }
+      conflicts.push(...r.conflicts);
+    }
+    // Every slot is taken: give back this kind's own locks while it waits, so it holds nothing it cannot use.
+    for (const lease of leases.splice(0).reverse()) await this.deps.locks.release(lease);
+    const nowMs = this.deps.clock.nowMs();
+    const since = job.waiting_for?.kind === 'source_slot' ? job.waiting_for.since : isoUtc(nowMs);
+    const q = await this.deps.store.requeue(owner, {
+      now: isoUtc(nowMs),
+      outcome: 'waiting',
+      waitingFor: {
+        kind: 'source_slot',
+        since,
+        conflicts: conflicts
+          .sort((a, b) => a.key.localeCompare(b.key))
+          .map((c) => ({ key: c.key, owner: c.owner, expires_at: c.expires_at })),
+      },
+      refundAttempt: true,
+    });
+    if (!q.ok) {
+      log.warn({ status: q.current?.status }, 'job.requeue_rejected');
+      return true;
+    }
+    await this.deps.queue.send(message, Math.max(1, Math.ceil(settings.lockPollIntervalS)));
+    log.info({ slots: n, holders: conflicts.map((c) => c.owner) }, 'job.waiting_for_source_slot');
+    return true;
+  }
+
   /** Returns true when the job went back to `queued` to wait (or failed waiting); false when all locks are held. */
   private async acquireLocks(
     job: JobRecord,
@@ -269,6 +342,7 @@ export class JobWorker {
     log: Logger,
   ): Promise<boolean> {
     const { settings } = this.deps;
+    if (keys.length === 0) return false;
     const r = await this.deps.locks.acquireAll(
       keys,
       { ownerId: job.job_id, host: this.deps.hostId, pid: process.pid },
@@ -279,7 +353,8 @@ export class JobWorker {
       return false;
     }
     const nowMs = this.deps.clock.nowMs();
-    const since = job.waiting_for?.since ?? isoUtc(nowMs);
+    // A lock wait is timed from the first delivery that found the lock held (not from an earlier slot wait).
+    const since = job.waiting_for?.kind === 'lock' ? job.waiting_for.since : isoUtc(nowMs);
     const conflicts = r.conflicts.map((c) => ({ key: c.key, owner: c.owner, expires_at: c.expires_at }));
     const waitS = lockWaitS ?? settings.lockWaitTimeoutS;
     if ((nowMs - Date.parse(since)) / 1000 < waitS) {

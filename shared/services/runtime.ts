@@ -228,6 +228,15 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
           get lockPollIntervalS() {
             return live.overProcess('GHTRADER_LOCK_POLL_INTERVAL_S', config.jobs.lockPollIntervalS);
           },
+          get sourceSlots() {
+            return live.number('GHTRADER_MAX_PARALLEL_TQSDK_JOBS');
+          },
+          get progressEveryS() {
+            return live.number('GHTRADER_PROGRESS_EVERY_S');
+          },
+          get progressEveryN() {
+            return live.number('GHTRADER_PROGRESS_EVERY_N');
+          },
         },
       }),
     async close() {

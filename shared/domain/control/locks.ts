@@ -46,3 +46,8 @@ export interface LockStore {
 export function isTradingLockKey(key: string): boolean {
   return key.startsWith('trade:');
 }
+
+/** A source slot lease (`GHTRADER_MAX_PARALLEL_TQSDK_JOBS` of them), taken by source-bound job kinds (control-chain §4). */
+export function sourceSlotKey(n: number): string {
+  return `source:slot=${n}`;
+}

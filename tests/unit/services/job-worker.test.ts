@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { findJobKind } from '#shared/domain/control/job-kinds/index.ts';
 import type { JobRecord } from '#shared/domain/control/jobs.ts';
 import { isoUtc } from '#shared/domain/time.ts';
-import { silentLogger } from '#shared/log.ts';
+import { createLogger } from '#shared/log.ts';
 import type { JobContext, JobHandlers } from '#shared/services/job-handlers.ts';
 import { type IncomingJobMessage, JobWorker, type JobWorkerSettings } from '#shared/services/job-worker.ts';
 import {
@@ -73,7 +73,9 @@ interface Harness {
   queue: InMemoryJobQueue;
   locks: InMemoryLockStore;
   events: RecordingJobEvents;
-  handlerCalls: { params: Record<string, unknown>; ctx: JobContext }[];
+  handlerCalls: { params: Record<string, unknown>; ctx: JobContext; held: string[] }[];
+  /** The message of every log line the worker and its attempts wrote. */
+  logged: string[];
   worker(settings?: Partial<JobWorkerSettings>): JobWorker;
 }
 
@@ -85,13 +87,31 @@ function harness(jobs: JobRecord[]): Harness {
   const events = new RecordingJobEvents();
   const handlerCalls: Harness['handlerCalls'] = [];
   const record = async (params: Record<string, unknown>, ctx: JobContext) => {
-    handlerCalls.push({ params, ctx });
+    handlerCalls.push({ params, ctx, held: [...locks.held.keys()].sort() });
     return { fences: ctx.fences };
   };
+  const logged: string[] = [];
+  const log = createLogger({
+    service: 'worker-test',
+    level: 'debug',
+    destination: { write: (l: string) => logged.push((JSON.parse(l) as { msg: string }).msg) },
+  });
+  // 60 progress updates, one simulated second apart.
+  const reportProgress = async (_params: Record<string, unknown>, ctx: JobContext) => {
+    await ctx.progress({ phase: 'download', phase_idx: 0, total_phases: 1, total_items: 60 });
+    for (let i = 0; i < 60; i++) {
+      clock.advanceS(1);
+      await ctx.progress({ item_idx: i, item: `day-${i}` });
+    }
+    return null;
+  };
   const handlers: JobHandlers = {
+    'test.progress': reportProgress,
     'test.locked': record,
     'test.locked_no_wait': record,
     'test.trading': record,
+    'test.source': record,
+    'test.source_locked': record,
     'system.selftest': record,
   };
   return {
@@ -101,6 +121,7 @@ function harness(jobs: JobRecord[]): Harness {
     locks,
     events,
     handlerCalls,
+    logged,
     worker: (settings = {}) =>
       new JobWorker({
         store,
@@ -109,7 +130,7 @@ function harness(jobs: JobRecord[]): Harness {
         events,
         handlers,
         clock,
-        log: silentLogger(),
+        log,
         hostId: 'unit-host',
         runner: 'local',
         settings: { ...SETTINGS, ...settings },
@@ -346,5 +367,130 @@ describe('JobWorker lock wait across redeliveries', () => {
     expect(stored.error?.message).toContain(`${LOCK_KEY} held by job-holder`);
     expect(h.queue.sent).toHaveLength(1);
     expect(await h.locks.holder(LOCK_KEY)).toMatchObject({ owner: 'job-holder' });
+  });
+});
+
+describe('JobWorker and source slots (GHTRADER_MAX_PARALLEL_TQSDK_JOBS)', () => {
+  const slot = (n: number) => `source:slot=${n}`;
+
+  it('runs a source-bound kind holding one free slot, and releases it when it finishes', async () => {
+    // Prepare: slot 0 of 2 is taken by another job
+    const job = queuedJob('test.source', { var: 'cu' });
+    const h = harness([job]);
+    h.locks.hold(slot(0), 'other-job', T0_MS + 20_000);
+
+    // Act
+    await h.worker({ sourceSlots: 2 }).process(messageFor(job));
+
+    // Assess
+    expect(h.handlerCalls.map((c) => c.held)).toEqual([[slot(0), slot(1)]]);
+    expect(h.store.current(job.job_id).status).toBe('succeeded');
+    expect(h.locks.released.map((l) => l.key)).toEqual([slot(1)]);
+    expect(await h.locks.holder(slot(0))).toMatchObject({ owner: 'other-job' });
+  });
+
+  it('waits with waiting_for source_slot naming every holder while all slots are taken, its own locks released', async () => {
+    // Prepare
+    const job = queuedJob('test.source_locked', { var: 'cu' });
+    const h = harness([job]);
+    h.locks.hold(slot(0), 'job-a', T0_MS + 20_000);
+    h.locks.hold(slot(1), 'job-b', T0_MS + 25_000);
+
+    // Act
+    const disposition = await h.worker({ sourceSlots: 2 }).process(messageFor(job));
+
+    // Assess
+    expect(disposition).toBe('delete');
+    expect(h.handlerCalls).toEqual([]);
+    expect(h.store.current(job.job_id)).toMatchObject({
+      status: 'queued',
+      attempt: 0,
+      waiting_for: {
+        kind: 'source_slot',
+        since: isoUtc(T0_MS),
+        conflicts: [
+          { key: slot(0), owner: 'job-a', expires_at: isoUtc(T0_MS + 20_000) },
+          { key: slot(1), owner: 'job-b', expires_at: isoUtc(T0_MS + 25_000) },
+        ],
+      },
+    });
+    expect(await h.locks.holder(LOCK_KEY)).toBeNull();
+    expect(h.locks.released.map((l) => l.key)).toEqual([LOCK_KEY]);
+    expect(h.queue.sent).toEqual([{ message: { v: 1, job_id: job.job_id, kind: 'test.source_locked' }, delayS: 1 }]);
+  });
+
+  it('never times a slot wait out (unlike a lock wait), keeping since from the first blocked delivery', async () => {
+    // Prepare: the slot stays busy far past the lock wait timeout
+    const job = queuedJob('test.source', { var: 'cu' });
+    const h = harness([job]);
+    const w = h.worker({ sourceSlots: 1, lockWaitTimeoutS: 5 });
+    h.locks.hold(slot(0), 'long-job', T0_MS + 3_600_000);
+
+    // Act
+    await w.process(messageFor(job));
+    h.clock.advanceS(600);
+    await w.process(messageFor(job));
+
+    // Assess
+    expect(h.store.current(job.job_id)).toMatchObject({
+      status: 'queued',
+      waiting_for: { kind: 'source_slot', since: isoUtc(T0_MS) },
+    });
+
+    // Act: the holder finishes and its slot frees
+    h.locks.held.delete(slot(0));
+    await w.process(messageFor(job));
+
+    // Assess
+    expect(h.store.current(job.job_id)).toMatchObject({ status: 'succeeded', waiting_for: null });
+  });
+
+  it('applies a lower slot count to the next claim, and a kind that is not source-bound takes no slot', async () => {
+    // Prepare
+    const a = queuedJob('test.source', { var: 'cu' }, '01JGZ3V1Q8X4N2K5M7P9R0S1TA');
+    const b = queuedJob('test.locked', { var: 'au' }, '01JGZ3V1Q8X4N2K5M7P9R0S1TB');
+    const h = harness([a, b]);
+    h.locks.hold(slot(0), 'other-job', T0_MS + 20_000);
+
+    // Act
+    await h.worker({ sourceSlots: 1 }).process(messageFor(a));
+    await h.worker({ sourceSlots: 1 }).process(messageFor(b));
+
+    // Assess
+    expect(h.store.current(a.job_id).waiting_for).toMatchObject({ kind: 'source_slot' });
+    const auLock = 'main_l5:symbol=KQ.m@SHFE.au';
+    expect(h.handlerCalls.map((c) => c.held)).toEqual([[auLock, slot(0)]]);
+    expect(h.locks.acquireAllCalls.map((c) => c.keys)).toEqual([[auLock]]);
+  });
+});
+
+describe('JobWorker progress log cadence (GHTRADER_PROGRESS_EVERY_S / _EVERY_N)', () => {
+  const progressLines = (h: Harness) => h.logged.filter((m) => m.startsWith('progress ') || m.startsWith('phase '));
+
+  it('writes a progress line every N updates when N comes first', async () => {
+    const job = queuedJob('test.progress', { var: 'cu' });
+    const h = harness([job]);
+
+    await h.worker({ progressEveryS: 1_000, progressEveryN: 25 }).process(messageFor(job));
+
+    expect(progressLines(h)).toEqual([
+      'phase 1/1 download',
+      'progress 40.0%, item 25/60 day-24: eta 38 s',
+      'progress 81.7%, item 50/60 day-49: eta 11 s',
+    ]);
+  });
+
+  it('writes a progress line every S seconds when S comes first', async () => {
+    const job = queuedJob('test.progress', { var: 'cu' });
+    const h = harness([job]);
+
+    await h.worker({ progressEveryS: 15, progressEveryN: 1_000 }).process(messageFor(job));
+
+    expect(progressLines(h).slice(1)).toEqual([
+      'progress 23.3%, item 15/60 day-14: eta 49 s',
+      'progress 48.3%, item 30/60 day-29: eta 32 s',
+      'progress 73.3%, item 45/60 day-44: eta 16 s',
+      'progress 98.3%, item 60/60 day-59: eta 1 s',
+    ]);
   });
 });

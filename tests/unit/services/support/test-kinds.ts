@@ -36,6 +36,24 @@ const trading = defineJobKind({
   submittable: true,
 });
 
+/** Source-bound (a DIFF session): one of the source slot leases, and no lock of its own. */
+const source = defineJobKind({
+  kind: 'test.source',
+  description: 'Takes a source slot only',
+  params: LockedParamsSchema,
+  locks: () => [],
+  var: (p) => p.var,
+  sourceBound: true,
+  timeoutS: 60,
+  submittable: true,
+});
+
+/** Source-bound and holding the main_l5 lock, as a schedule rebuild holds its schedule lock. */
+const sourceLocked = defineJobKind({ ...locked, kind: 'test.source_locked', sourceBound: true });
+
+/** No locks; its handler reports progress (the progress log cadence). */
+const progress = defineJobKind({ ...source, kind: 'test.progress', sourceBound: false });
+
 export const testKinds: ReadonlyMap<string, JobKindDef> = new Map(
-  ([locked, lockedNoWait, trading] as unknown as JobKindDef[]).map((k) => [k.kind, k]),
+  ([locked, lockedNoWait, trading, source, sourceLocked, progress] as unknown as JobKindDef[]).map((k) => [k.kind, k]),
 );
