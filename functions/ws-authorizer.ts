@@ -10,8 +10,10 @@
  * - credentials in the query string (`token`, `access_token`, `session`) are refused (403), as the app refuses them.
  *
  * 401 is API Gateway's answer to the authorizer throwing `Unauthorized`; 403 to an explicit Deny policy. An allowed
- * connection carries `{user_id, username, role, via, expires_at}` in the authorizer context for `$connect`;
- * `expires_at` is the earlier of the credential's expiry and API Gateway's 2 h connection limit.
+ * connection carries `{user_id, username, role, via, credential_ref, expires_at}` in the authorizer context for
+ * `$connect`; `expires_at` is the earlier of the credential's expiry and API Gateway's 2 h connection limit, and
+ * `credential_ref` names the credential without its secret (`session:<sha256 hex of the session id>` or
+ * `token:<token id>`, `credentialRefOf`) so the broadcaster can re-check it every 60 s.
  */
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { parse as parseCookies } from 'hono/utils/cookie';
@@ -19,7 +21,7 @@ import * as z from 'zod';
 import { isoUtc } from '#shared/domain/time.ts';
 import { describeError } from '#shared/errors/base.ts';
 import type { Logger } from '#shared/log.ts';
-import type { AuthService, Principal } from '#shared/services/auth-service.ts';
+import { type AuthService, CREDENTIAL_REF_RE, credentialRefOf, type Principal } from '#shared/services/auth-service.ts';
 import { ORIGIN_SECRET_HEADER, originSecretOk } from '#web/security/origin-secret.ts';
 import { checkOrigin, consoleOrigin, type ForwardingHeaders, isTls } from '#web/security/request-origin.ts';
 import { sessionCookieName } from '#web/security/session-cookie.ts';
@@ -49,6 +51,7 @@ export const WsAuthContextSchema = z.object({
   username: z.string().min(1),
   role: z.enum(['viewer', 'operator', 'admin']),
   via: z.enum(['session', 'token']),
+  credential_ref: z.string().regex(CREDENTIAL_REF_RE, 'expected session:<sha256 hex> or token:<id>'),
   expires_at: z.string().min(1),
 });
 export type WsAuthContext = z.infer<typeof WsAuthContextSchema>;
@@ -117,6 +120,7 @@ export async function decideWsConnect(deps: WsAuthorizerDeps, event: WsAuthorize
       username: principal.username,
       role: principal.role,
       via: principal.via,
+      credential_ref: credentialRefOf(principal),
       expires_at: isoUtc(expiryOf(principal, deps.nowMs())),
     },
   };
@@ -177,6 +181,8 @@ export function createWsAuthorizerHandler(deps: WsAuthorizerDeps): WsAuthorizerH
 
 export const handler: WsAuthorizerHandler = async (event) => {
   const rt = wsRuntime('ws-authorizer');
+  // Session limits from the config revision, at most 5 s old (control-chain §5.4).
+  await rt.live.fresh();
   return createWsAuthorizerHandler({
     auth: rt.auth,
     trustedProxyHops: rt.config.auth.trustedProxyHops,

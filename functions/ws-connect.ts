@@ -1,6 +1,7 @@
 /**
  * `$connect` of the console's WebSocket API: runs after the REQUEST authorizer allowed the connection; puts the
- * WsConnections item `{connection_id, user_id, role, topics: [], expires_at}` from the authorizer context. The local
+ * WsConnections item `{connection_id, user_id, role, via, credential_ref, topics: [], expires_at}` from the authorizer
+ * context (`credential_ref` lets the broadcaster re-check the session or token every 60 s). The local
  * hub's limits apply: ≤ 10 open connections per user (429) and ≤ 1000 per broadcaster (503); counts are exact index
  * queries, so two simultaneous connects of one user may both pass at 9 (the bound is then 11, never unbounded).
  */
@@ -29,11 +30,12 @@ export function createWsConnectHandler(deps: WsConnectDeps): WsRouteHandler {
     const event = parseWsRouteEvent(raw, '$connect');
     const ctx = WsAuthContextSchema.safeParse(event.requestContext.authorizer ?? {});
     if (!ctx.success) {
-      // Only reachable when the route is deployed without the authorizer: never accept an anonymous socket.
+      // Only reachable when the route is deployed without the authorizer (or with one older than this handler, whose
+      // context lacks `credential_ref`): never accept a socket that cannot be re-checked.
       deps.log.error({ issues: ctx.error.issues }, 'ws.connect_without_authorizer_context');
       return { statusCode: 401, body: 'unauthenticated' };
     }
-    const { user_id, role, via, expires_at } = ctx.data;
+    const { user_id, role, via, credential_ref, expires_at } = ctx.data;
     const now = deps.nowMs();
     const connectionId = event.requestContext.connectionId;
     if ((await deps.connections.countForUser(user_id, now)) >= (deps.maxPerUser ?? MAX_CONNECTIONS_PER_USER)) {
@@ -49,6 +51,7 @@ export function createWsConnectHandler(deps: WsConnectDeps): WsRouteHandler {
       userId: user_id,
       role,
       via,
+      credentialRef: credential_ref,
       connectedAtMs: now,
       expiresAtMs: Date.parse(expires_at),
     });

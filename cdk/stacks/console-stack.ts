@@ -329,7 +329,7 @@ export class ConsoleStack extends Stack {
     this.grantAccess(tables, queues);
     // `GET /api/jobs/{id}/log` and `/log/download`: the jobs stack's read-only policy on `jobs/*` of the bucket.
     this.httpApiFunction.role.addManagedPolicy(props.jobLogReadPolicy);
-    this.broadcasterPolicy = this.buildBroadcasterPolicy(name('ws-broadcaster'), tables.wsConnections);
+    this.broadcasterPolicy = this.buildBroadcasterPolicy(name('ws-broadcaster'), tables.wsConnections, tables.users);
 
     // CloudFront on the console host.
     this.accessLogs = new Bucket(this, 'CdnAccessLogs', {
@@ -460,6 +460,8 @@ export class ConsoleStack extends Stack {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     ]);
+    // ... under the session limits of the config head (read only: the HTTP API bootstraps the revision log).
+    grantItemActions(this.wsAuthorizer.role, tables.config, ['dynamodb:Query']);
     const connections = tables.wsConnections;
     // $connect: counts the user's and all connections (index queries), then puts the item.
     grantItemActions(this.wsConnect.role, connections, ['dynamodb:PutItem']);
@@ -471,8 +473,13 @@ export class ConsoleStack extends Stack {
     );
     // $disconnect: deletes the item.
     grantItemActions(this.wsDisconnect.role, connections, ['dynamodb:DeleteItem']);
-    // $default: frame counter and topics (updates), the item of a connection it closes (delete), and replies.
-    grantItemActions(this.wsDefault.role, connections, ['dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    // $default: frame counter and topics (a consistent read, then a conditional update), the item of a connection it
+    // closes (delete), and replies.
+    grantItemActions(this.wsDefault.role, connections, [
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ]);
     this.grantManageConnections(this.wsDefault.role);
   }
 
@@ -497,16 +504,19 @@ export class ConsoleStack extends Stack {
 
   /**
    * What `ghtrader broadcaster` calls on this stack's resources: list connections (shard index), delete gone ones,
-   * post to and close connections. Its lease (Locks) and counters (TradingState) are the colo host's table access.
+   * rewrite a demoted connection's role and topics (read, then conditional update), post to and close connections,
+   * and read sessions, tokens and users for the 60 s re-check (never writing them). Its lease (Locks), counters
+   * (TradingState) and config head (Config) are the colo host's table access.
    */
-  private buildBroadcasterPolicy(policyName: string, connections: GhtraderTable): ManagedPolicy {
+  private buildBroadcasterPolicy(policyName: string, connections: GhtraderTable, users: GhtraderTable): ManagedPolicy {
     const policy = new ManagedPolicy(this, 'BroadcasterPolicy', {
       managedPolicyName: policyName,
       description: 'Attach to the colo host role: the console WebSocket broadcaster (ghtrader broadcaster)',
       statements: [this.manageConnectionsStatement()],
     });
     grantItemActions(policy, connections, ['dynamodb:Query'], ['shard-connection_id']);
-    grantItemActions(policy, connections, ['dynamodb:DeleteItem']);
+    grantItemActions(policy, connections, ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    grantItemActions(policy, users, ['dynamodb:GetItem']);
     this.acknowledgeConnectionWildcards(policy);
     return policy;
   }

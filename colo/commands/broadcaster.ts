@@ -2,14 +2,17 @@
  * `ghtrader broadcaster --endpoint https://<api id>.execute-api.<region>.amazonaws.com/<stage>`: the console's AWS
  * realtime sink on the colo host (control-chain §7 AWS) until SIGINT/SIGTERM. It competes for lease
  * `broadcaster:console` (never preempting a live holder), and while it holds it: one Redis PSUBSCRIBE, `PostToConnection`
- * to the WsConnections table's connections, counters flushed to TradingState `broadcaster#console` every 5 s.
- * Tables and Redis come from the environment (`GHTRADER_RESOURCE_PREFIX`, `REDIS_URL`, AWS credentials), like every
- * command. `ghtrader supervisor --broadcaster-endpoint` runs the same thing inside the supervisor, where the spec puts it.
+ * to the WsConnections table's connections, every connection's session or token re-checked every 60 s, counters
+ * flushed to TradingState `broadcaster#console` every 5 s. It builds the same runtime as every command (tables, queues
+ * and Redis from the environment: `GHTRADER_RESOURCE_PREFIX`, `REDIS_URL`, AWS credentials), whose live config gives
+ * the session limits and the WebSocket backpressure limits. `ghtrader supervisor --broadcaster-endpoint` runs the same thing inside the supervisor, where the spec puts it.
  */
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { loadConfig } from '#shared/config.ts';
+import { createRuntime } from '#shared/services/runtime.ts';
 import { ManagementEndpointSchema, startBroadcasterProcess } from '../broadcaster-process.ts';
 import { CliUsageError, cliLogger, homeEnv, reportError } from '../cli-support.ts';
 
@@ -37,8 +40,12 @@ export function registerBroadcaster(program: Command): void {
         const config = loadConfig(homeEnv(g.home));
         const log = cliLogger(config, 'broadcaster');
         const hostId = config.hostId ?? os.hostname();
+        // The runtime gives the re-check its Users table and the live config (session limits, WS backpressure).
+        const rt = await createRuntime(config, log, {
+          cursorSecret: config.auth.cursorSecret ?? randomBytes(32).toString('hex'),
+        });
         const proc = startBroadcasterProcess({
-          config,
+          rt,
           endpoint: flags.data.endpoint,
           hostId,
           log,
@@ -57,6 +64,7 @@ export function registerBroadcaster(program: Command): void {
         // A loop failure (not a lost lease: an unexpected error) ends the command with exit 1.
         await Promise.race([stopped, proc.leased.done()]);
         await proc.stop();
+        await rt.close();
         process.exit(0);
       } catch (err) {
         reportError(err, Boolean(g.json));

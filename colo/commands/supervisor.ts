@@ -44,7 +44,7 @@ export function registerSupervisor(program: Command): void {
         const proc = createSupervisorProcess({ rt, hostId, log });
         // The AWS realtime sink runs inside the supervisor on the colo host (control-chain §7), under its own lease.
         const broadcaster = endpoint?.success
-          ? startBroadcasterProcess({ config, endpoint: endpoint.data, hostId, log })
+          ? startBroadcasterProcess({ rt, endpoint: endpoint.data, hostId, log })
           : null;
         let stopping = false;
         const shutdown = () => {

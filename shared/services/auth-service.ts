@@ -2,6 +2,8 @@
  * Identity service (control-chain §2): logins with rate limits, console sessions, API tokens, one-time login links,
  * the bootstrap admin and minimal user management. Used identically by the HTTP API and the CLI, so checks and audit
  * cannot differ between them. Roles are re-read from the user item per request (cached ≤ `USER_CACHE_TTL_MS`).
+ * `recheckCredential` re-checks a stored credential reference (`credentialRefOf`, kept with a WebSocket connection)
+ * under the same session and token rules, without the secret and without touching the credential.
  */
 import { randomBytes } from 'node:crypto';
 import type { AppConfig } from '../config.ts';
@@ -21,9 +23,12 @@ import {
   publicUser,
   rateLimitKey,
   rateWindow,
+  type SessionRecord,
+  type SessionVerdict,
   sessionKey,
   sessionVerdict,
   TOUCH_INTERVAL_S,
+  type TokenRecord,
   tokenKey,
   UpdateUserRequestSchema,
   type UserRecord,
@@ -162,6 +167,36 @@ export interface CreatedToken {
   expires_at: string;
 }
 
+/** A credential's current identity, as `recheckCredential` finds it. */
+export interface RecheckedIdentity {
+  userId: string;
+  username: string;
+  role: Role;
+}
+
+/** A reference to a credential that names it without its secret: `session:<sha256 hex of the id>` or `token:<id>`. */
+export const CREDENTIAL_REF_RE = /^(?:session:([0-9a-f]{64})|token:([a-z2-7]{10}))$/;
+
+/** The reference of the credential a principal authenticated with (stored with a WebSocket connection). */
+export function credentialRefOf(p: Principal): string {
+  if (p.via === 'session') {
+    if (!p.session) throw new Error(`session principal ${p.userId} without a session`);
+    return `session:${p.session.idSha256}`;
+  }
+  if (!p.tokenId) throw new Error(`token principal ${p.userId} without a token id`);
+  return `token:${p.tokenId}`;
+}
+
+type SessionCheck =
+  | { status: 'unknown' | 'expired' | 'user_unavailable' }
+  | {
+      status: 'live';
+      session: SessionRecord;
+      user: UserRecord;
+      verdict: Extract<SessionVerdict, { valid: true }>;
+      nowMs: number;
+    };
+
 export interface ListResult<T> {
   items: T[];
   next_cursor: string | null;
@@ -287,24 +322,17 @@ export class AuthService {
   async authenticateSession(sessionId: string): Promise<Principal | null> {
     if (!isSecretShaped(sessionId)) return null;
     const idSha256 = sha256HexOf(sessionId);
-    const tag = `session:${idSha256}`;
-    const session = await this.credentials.get(tag, [tag], () => this.deps.users.getSession(idSha256));
-    if (!session) return null;
-    const now = this.deps.clock.nowMs();
-    const verdict = sessionVerdict(session, now, {
-      idleS: this.deps.limits.sessionIdleS,
-      maxS: this.deps.limits.sessionMaxS,
-    });
-    if (!verdict.valid) {
-      this.credentials.invalidate(tag);
+    const check = await this.checkSession(idSha256);
+    if (check.status === 'expired') {
+      this.credentials.invalidate(`session:${idSha256}`);
       await this.deps.users.deleteSession(idSha256);
       return null;
     }
-    const user = await this.cachedUser(session.user_id);
-    if (!user || user.disabled) return null;
+    if (check.status !== 'live') return null;
+    const { session, user, verdict, nowMs } = check;
     if (verdict.touchDue) {
-      this.credentials.invalidate(tag);
-      await this.deps.users.touchSession(idSha256, session.last_seen_at, isoUtc(now));
+      this.credentials.invalidate(`session:${idSha256}`);
+      await this.deps.users.touchSession(idSha256, session.last_seen_at, isoUtc(nowMs));
     }
     return {
       userId: user.user_id,
@@ -321,26 +349,83 @@ export class AuthService {
   async authenticateBearer(tokenText: string): Promise<Principal | null> {
     const parsed = parseApiToken(tokenText);
     if (!parsed) return null;
-    const tag = `token:${parsed.id}`;
-    const token = await this.credentials.get(tag, [tag], () => this.deps.users.getToken(parsed.id));
+    const token = await this.loadToken(parsed.id);
     if (!token || !constantTimeEqual(sha256HexOf(parsed.secret), token.secret_sha256)) return null;
-    const now = this.deps.clock.nowMs();
-    if (token.revoked_at || Date.parse(token.expires_at) <= now) return null;
-    const owner = await this.cachedUser(token.owner_id);
-    if (!owner || owner.disabled) return null;
-    if (!token.last_used_at || now - Date.parse(token.last_used_at) >= TOUCH_INTERVAL_S * 1000) {
-      this.credentials.invalidate(tag);
-      await this.deps.users.touchToken(token.token_id, isoUtc(now), isoUtc(now - TOUCH_INTERVAL_S * 1000));
+    const live = await this.checkToken(token);
+    if (!live) return null;
+    const { owner, nowMs } = live;
+    if (!token.last_used_at || nowMs - Date.parse(token.last_used_at) >= TOUCH_INTERVAL_S * 1000) {
+      this.credentials.invalidate(`token:${token.token_id}`);
+      await this.deps.users.touchToken(token.token_id, isoUtc(nowMs), isoUtc(nowMs - TOUCH_INTERVAL_S * 1000));
     }
     return {
       userId: owner.user_id,
       username: owner.username,
-      role: minRole(token.role, owner.role),
+      role: live.role,
       via: 'token',
       tokenId: token.token_id,
       tokenExpiresAt: token.expires_at,
       session: null,
     };
+  }
+
+  /**
+   * Re-check a credential by its reference (`credentialRefOf`), without its secret: the rules of
+   * `authenticateSession` / `authenticateBearer`, and the CURRENT role (a token's the lower of its own and its
+   * owner's). Null when the credential is gone, expired, revoked, or its user is gone or disabled. Read-only: it
+   * never touches (extends) a session or token, since an open socket is not user activity, and leaves an expired
+   * session to the next request or TTL. Store failures throw (a caller must not take them for a revocation).
+   */
+  async recheckCredential(ref: string): Promise<RecheckedIdentity | null> {
+    const m = CREDENTIAL_REF_RE.exec(ref);
+    if (!m) {
+      // Only our own authorizer writes references: a malformed one names no credential that could still be live.
+      this.deps.log.warn({ credential_ref: ref.slice(0, 80) }, 'auth.credential_ref_malformed');
+      return null;
+    }
+    if (m[1] !== undefined) {
+      const check = await this.checkSession(m[1]);
+      if (check.status !== 'live') return null;
+      return { userId: check.user.user_id, username: check.user.username, role: check.user.role };
+    }
+    const token = await this.loadToken(m[2] as string);
+    const live = token ? await this.checkToken(token) : null;
+    if (!live) return null;
+    return { userId: live.owner.user_id, username: live.owner.username, role: live.role };
+  }
+
+  /** The session rules, shared by `authenticateSession` and `recheckCredential` (reads only). */
+  private async checkSession(idSha256: string): Promise<SessionCheck> {
+    const tag = `session:${idSha256}`;
+    const session = await this.credentials.get(tag, [tag], () => this.deps.users.getSession(idSha256));
+    if (!session) return { status: 'unknown' };
+    const nowMs = this.deps.clock.nowMs();
+    const verdict = sessionVerdict(session, nowMs, {
+      idleS: this.deps.limits.sessionIdleS,
+      maxS: this.deps.limits.sessionMaxS,
+    });
+    if (!verdict.valid) return { status: 'expired' };
+    const user = await this.cachedUser(session.user_id);
+    if (!user || user.disabled) return { status: 'user_unavailable' };
+    return { status: 'live', session, user, verdict, nowMs };
+  }
+
+  /** A token by id, through the credential cache. */
+  private loadToken(tokenId: string): Promise<TokenRecord | null> {
+    const tag = `token:${tokenId}`;
+    return this.credentials.get(tag, [tag], () => this.deps.users.getToken(tokenId));
+  }
+
+  /**
+   * The token rules after its secret was checked (or, for `recheckCredential`, was checked when the socket opened):
+   * not revoked, not expired, owner present and enabled; the effective role is the lower of the token's and the owner's.
+   */
+  private async checkToken(token: TokenRecord): Promise<{ owner: UserRecord; role: Role; nowMs: number } | null> {
+    const nowMs = this.deps.clock.nowMs();
+    if (token.revoked_at || Date.parse(token.expires_at) <= nowMs) return null;
+    const owner = await this.cachedUser(token.owner_id);
+    if (!owner || owner.disabled) return null;
+    return { owner, role: minRole(token.role, owner.role), nowMs };
   }
 
   me(principal: Principal): MeView {

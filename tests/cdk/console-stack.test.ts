@@ -504,10 +504,10 @@ describe('ConsoleStack', () => {
 
     // Assess
     expect(grants).toEqual([
-      { users: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+      { users: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], config: ['dynamodb:Query'] },
       { wsConnections: ['dynamodb:PutItem', 'dynamodb:Query'] },
       { wsConnections: ['dynamodb:DeleteItem'] },
-      { wsConnections: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'] },
+      { wsConnections: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'] },
     ]);
   });
 
@@ -568,7 +568,7 @@ describe('ConsoleStack', () => {
     expect(others.flatMap((f) => manage(statementsOf(f.role)))).toEqual([]);
   });
 
-  it('gives the broadcaster policy the WsConnections shard index query and item delete, nothing else', () => {
+  it('gives the broadcaster policy the WsConnections shard query, item read, update and delete, and Users reads only', () => {
     // Prepare
     const statements = resource(built.console.broadcasterPolicy).Properties.PolicyDocument.Statement as Statement[];
 
@@ -577,7 +577,10 @@ describe('ConsoleStack', () => {
     const query = statements.find((s) => [s.Action].flat().includes('dynamodb:Query'));
 
     // Assess
-    expect(grants).toEqual({ wsConnections: ['dynamodb:DeleteItem', 'dynamodb:Query'] });
+    expect(grants).toEqual({
+      wsConnections: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      users: ['dynamodb:GetItem'],
+    });
     expect(JSON.stringify(query?.Resource)).toContain('/index/shard-connection_id');
     expect(JSON.stringify(query?.Resource)).not.toContain('user-connected_at');
     expect(resource(built.console.broadcasterPolicy).Properties.ManagedPolicyName).toBe(

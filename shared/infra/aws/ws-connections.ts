@@ -1,9 +1,13 @@
 /**
  * The WsConnections table (control-chain §7, AWS sink): one item per open API Gateway WebSocket connection
- * `{connection_id, user_id, role, via, topics[], connected_at, expires_at}` plus `shard` (`all`, the broadcaster's index
- * partition), `topics_rev` (optimistic concurrency of subscribe/unsubscribe), a per-second frame counter, and
- * `expires_at_s` (epoch seconds, DynamoDB TTL housekeeping only). `expires_at` is checked in code: an expired item is
- * never delivered to, whether or not TTL has removed it yet.
+ * `{connection_id, user_id, role, via, credential_ref, topics[], connected_at, expires_at}` plus `shard` (`all`, the
+ * broadcaster's index partition), `topics_rev` (optimistic concurrency of subscribe/unsubscribe and of the
+ * broadcaster's role changes), a per-second frame counter, and `expires_at_s` (epoch seconds, DynamoDB TTL housekeeping
+ * only). `expires_at` is checked in code: an expired item is never delivered to, whether or not TTL has removed it yet.
+ *
+ * `credential_ref` names the credential the connection was authorized with, without its secret
+ * (`session:<sha256 hex of the session id>` or `token:<token id>`), so the broadcaster can re-check it every 60 s.
+ * Items written before it existed have none: they parse, and the broadcaster closes them at its first re-check.
  */
 import {
   DeleteCommand,
@@ -14,7 +18,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { RoleSchema } from '../../domain/control/roles.ts';
+import { type Role, RoleSchema } from '../../domain/control/roles.ts';
 import { isoUtc } from '../../domain/time.ts';
 import { isConditionFailed } from './dynamo-errors.ts';
 
@@ -28,6 +32,8 @@ export const WsConnectionSchema = z.object({
   user_id: z.string().min(1),
   role: RoleSchema,
   via: z.enum(['session', 'token']),
+  /** Absent on items written before it existed (closed at the broadcaster's first re-check). */
+  credential_ref: z.string().min(1).optional(),
   topics: z.array(z.string()),
   topics_rev: z.number().int().min(0),
   connected_at: z.string(),
@@ -40,13 +46,15 @@ export interface NewWsConnection {
   userId: string;
   role: WsConnection['role'];
   via: WsConnection['via'];
+  /** `session:<sha256 hex>` or `token:<id>` (the authorizer's `credential_ref`). */
+  credentialRef: string;
   connectedAtMs: number;
   expiresAtMs: number;
 }
 
 export class WsConnectionConflictError extends Error {
   constructor(connectionId: string, attempts: number) {
-    super(`connection ${connectionId}: topics changed concurrently ${attempts} times in a row`);
+    super(`connection ${connectionId}: topics or role changed concurrently ${attempts} times in a row`);
     this.name = 'WsConnectionConflictError';
   }
 }
@@ -75,6 +83,7 @@ export class DynamoWsConnections {
       user_id: c.userId,
       role: c.role,
       via: c.via,
+      credential_ref: c.credentialRef,
       topics: [],
       topics_rev: 0,
       connected_at: isoUtc(c.connectedAtMs),
@@ -120,26 +129,65 @@ export class DynamoWsConnections {
    * (retried up to `attempts` times). `change` gets the current item and returns the new topics and a result; null
    * when the connection item is gone.
    */
-  async updateTopics<T>(
+  updateTopics<T>(
     connectionId: string,
     change: (current: WsConnection) => { topics: string[]; result: T },
     attempts = 3,
   ): Promise<{ connection: WsConnection; result: T } | null> {
+    return this.rewrite(connectionId, change, attempts);
+  }
+
+  /**
+   * The broadcaster's session re-check found another role: set it and keep only the topics `keepTopic` admits for it,
+   * under the same `topics_rev` guard as `updateTopics` (so a concurrent subscribe is re-admitted under the new role).
+   * Null when the connection item is gone.
+   */
+  async setRole(
+    connectionId: string,
+    role: Role,
+    keepTopic: (topic: string) => boolean,
+    attempts = 3,
+  ): Promise<WsConnection | null> {
+    const done = await this.rewrite(
+      connectionId,
+      (current) => ({ role, topics: current.topics.filter(keepTopic), result: null }),
+      attempts,
+    );
+    return done?.connection ?? null;
+  }
+
+  /**
+   * The optimistic-concurrency loop of `updateTopics` and `setRole`: read, change, write if `topics_rev` is unchanged.
+   * `change` returns the new topics, and a new role when the role changes too.
+   */
+  private async rewrite<T>(
+    connectionId: string,
+    change: (current: WsConnection) => { topics: string[]; role?: Role; result: T },
+    attempts: number,
+  ): Promise<{ connection: WsConnection; result: T } | null> {
     for (let i = 0; i < attempts; i++) {
       const current = await this.get(connectionId);
       if (!current) return null;
-      const { topics, result } = change(current);
+      const { role, topics, result } = change(current);
+      const next = current.topics_rev + 1;
+      const values = { ':t': topics, ':rev': current.topics_rev, ':next': next };
       try {
         await this.doc.send(
           new UpdateCommand({
             TableName: this.table,
             Key: { connection_id: connectionId },
-            UpdateExpression: 'SET topics = :t, topics_rev = :next',
             ConditionExpression: 'topics_rev = :rev',
-            ExpressionAttributeValues: { ':t': topics, ':rev': current.topics_rev, ':next': current.topics_rev + 1 },
+            ...(role === undefined
+              ? { UpdateExpression: 'SET topics = :t, topics_rev = :next', ExpressionAttributeValues: values }
+              : {
+                  // `role` is a DynamoDB reserved word.
+                  UpdateExpression: 'SET topics = :t, #role = :role, topics_rev = :next',
+                  ExpressionAttributeNames: { '#role': 'role' },
+                  ExpressionAttributeValues: { ...values, ':role': role },
+                }),
           }),
         );
-        return { connection: { ...current, topics, topics_rev: current.topics_rev + 1 }, result };
+        return { connection: { ...current, role: role ?? current.role, topics, topics_rev: next }, result };
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
       }

@@ -1,7 +1,8 @@
 /**
  * The WebSocket API Lambda handlers against dynalite (Users and WsConnections tables of a per-file stack) and the local
- * Management API server (`management-server.ts`): the `$connect` authorizer's allow/deny rules, the connection item's
- * lifecycle, and `$default` frames (subscribe filtering by role, limits, bad frames).
+ * Management API server (`management-server.ts`): the `$connect` authorizer's allow/deny rules and the credential
+ * reference it passes on, the connection item's lifecycle, and `$default` frames (subscribe filtering by role, limits,
+ * bad frames).
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { createWsAuthorizerHandler, type WsAuthContext } from '#functions/ws-aut
 import { createWsConnectHandler } from '#functions/ws-connect.ts';
 import { createWsDefaultHandler } from '#functions/ws-default.ts';
 import { createWsDisconnectHandler } from '#functions/ws-disconnect.ts';
+import { sha256HexOf } from '#shared/domain/control/auth-secrets.ts';
 import { DynamoWsConnections } from '#shared/infra/aws/ws-connections.ts';
 import { ApiGatewayWsManagement } from '#shared/infra/aws/ws-management.ts';
 import { createLogger } from '#shared/log.ts';
@@ -185,6 +187,23 @@ describe('WebSocket API handlers', () => {
       expect(ttl).toBeLessThanOrEqual(2 * 3600 * 1000);
     });
 
+    it('passes a reference to the credential on, without its secret: session:<sha256> or token:<id>', async () => {
+      // Prepare
+      const token = await web.token(operator);
+      const tokenId = token.split('_')[1];
+      const sessionId = tlsCookie(viewerSession).split('=').slice(1).join('=');
+
+      // Act
+      const byCookie = await authorize(authorizerEvent({ Origin: CONSOLE, Cookie: tlsCookie(viewerSession) }));
+      const byBearer = await authorize(authorizerEvent({ Authorization: `Bearer ${token}` }));
+
+      // Assess
+      expect(byCookie.context).toMatchObject({ via: 'session', credential_ref: `session:${sha256HexOf(sessionId)}` });
+      expect(byBearer.context).toMatchObject({ via: 'token', credential_ref: `token:${tokenId}` });
+      expect(JSON.stringify([byCookie.context, byBearer.context])).not.toContain(sessionId);
+      expect(JSON.stringify(byBearer.context)).not.toContain(token.split('_')[2]);
+    });
+
     it('denies credentials in the query string', async () => {
       // Act
       const r = await authorize(authorizerEvent({ Origin: CONSOLE, Cookie: tlsCookie(viewerSession) }, { token: 'x' }));
@@ -207,7 +226,38 @@ describe('WebSocket API handlers', () => {
       // Assess
       expect(stored).toMatchObject({ connection_id: id, user_id: viewer.id, role: 'viewer', topics: [] });
       expect(stored?.expires_at).toBe(ctx.expires_at);
+      expect(stored?.credential_ref).toMatch(/^token:[a-z2-7]{10}$/);
+      expect(stored?.credential_ref).toBe(ctx.credential_ref);
       expect(res.statusCode).toBe(200);
+      expect(await connections.get(id)).toBeNull();
+    });
+
+    it('stores the session reference of a cookie connection', async () => {
+      // Prepare
+      const r = await authorize(authorizerEvent({ Origin: CONSOLE, Cookie: tlsCookie(viewerSession) }));
+      const ctx = r.context as WsAuthContext;
+
+      // Act
+      const id = await connect(ctx);
+
+      // Assess
+      expect((await connections.get(id))?.credential_ref).toBe(ctx.credential_ref);
+      expect(ctx.credential_ref).toMatch(/^session:[0-9a-f]{64}$/);
+      await connections.delete(id);
+    });
+
+    it('refuses a connect whose authorizer context carries no credential reference (it could not be re-checked)', async () => {
+      // Prepare: the context of an authorizer older than credential references
+      const { credential_ref: _dropped, ...old } = await contextOf(viewer);
+      const id = connectionId();
+
+      // Act
+      const res = await createWsConnectHandler({ connections, nowMs: Date.now, log })(
+        routeEvent(id, '$connect', { authorizer: { ...old, principalId: old.user_id } }),
+      );
+
+      // Assess
+      expect(res.statusCode).toBe(401);
       expect(await connections.get(id)).toBeNull();
     });
 
