@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { createNodeWebSocket } from '@hono/node-ws';
 import type { Hono } from 'hono';
 import type { AppConfig } from '#shared/config.ts';
+import { parseApiToken, sha256HexOf } from '#shared/domain/control/auth-secrets.ts';
 import type { HotCache } from '#shared/domain/control/hot-cache.ts';
 import { RedisRealtimeFeed } from '#shared/infra/redis/realtime-feed.ts';
 import type { Logger } from '#shared/log.ts';
@@ -14,7 +15,7 @@ import type { AuthService } from '#shared/services/auth-service.ts';
 import { CONFIG_UPDATES_CHANNEL } from '#shared/services/config-service.ts';
 import type { LiveConfig } from '#shared/services/live-config.ts';
 import type { WebEnv } from '../env.ts';
-import { type HubOptions, RealtimeHub } from './hub.ts';
+import { type HubCredential, type HubOptions, RealtimeHub } from './hub.ts';
 import type { RealtimeDeps } from './ws-route.ts';
 
 export interface NodeRealtime {
@@ -23,6 +24,13 @@ export interface NodeRealtime {
   feed: RedisRealtimeFeed;
   attach(app: Hono<WebEnv>, server: Server): void;
   close(): Promise<void>;
+}
+
+/** The reference `AuthService.recheckCredential` takes for a socket's session id or bearer token; null if malformed. */
+function credentialRefOfSecret(cred: HubCredential): string | null {
+  if (cred.kind === 'session') return `session:${sha256HexOf(cred.id)}`;
+  const parsed = parseApiToken(cred.token);
+  return parsed ? `token:${parsed.id}` : null;
 }
 
 export function createNodeRealtime(o: {
@@ -51,11 +59,11 @@ export function createNodeRealtime(o: {
   const hub = new RealtimeHub({
     ...o.hub,
     log: o.log,
+    // The re-check reads the credential without touching it (an open socket is not user activity, so the idle expiry
+    // still applies), exactly as the AWS broadcaster re-checks the reference it stores.
     reauthenticate: async (cred) => {
-      const p =
-        cred.kind === 'session'
-          ? await o.auth.authenticateSession(cred.id)
-          : await o.auth.authenticateBearer(cred.token);
+      const ref = credentialRefOfSecret(cred);
+      const p = ref ? await o.auth.recheckCredential(ref) : null;
       return p ? { userId: p.userId, role: p.role } : null;
     },
   });

@@ -11,9 +11,11 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { sha256HexOf } from '#shared/domain/control/auth-secrets.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import type { MarketPoint } from '#shared/domain/market/feed.ts';
 import { silentLogger } from '#shared/log.ts';
+import { systemCaller } from '#shared/services/auth-service.ts';
 import { TicksPublisher } from '#shared/services/ticks-publisher.ts';
 import { createNodeRealtime, type NodeRealtime } from '#web/realtime/node.ts';
 import { waitFor } from '../support/stack.ts';
@@ -313,6 +315,30 @@ describe('GET /ws live updates', () => {
       body: '{}',
     });
     expect(res.status).toBeLessThan(300);
+    await realtime.hub.recheckSessions();
+    expect(await closed).toBe(4401);
+  });
+
+  it('keeps a live session’s socket across a re-check, and closes a bearer socket 4401 once its token is revoked', async () => {
+    // A live session's socket stays open, and the re-check writes nothing (auth-recheck.test.ts: it never touches).
+    const s = await web.login(viewer);
+    const c = await connect(s);
+    const sessionId = decodeURIComponent(s.cookie.split('=')[1] ?? '');
+    const seenBefore = (await web.users.getSession(sha256HexOf(sessionId)))?.last_seen_at;
+    await realtime.hub.recheckSessions();
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    expect((await web.users.getSession(sha256HexOf(sessionId)))?.last_seen_at).toBe(seenBefore);
+
+    const token = await web.token(operator);
+    const ws = new WebSocket(`${origin.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
+    open.push(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    const tokenId = token.split('_')[1] ?? '';
+    await web.auth.revokeToken(systemCaller('system', 'test', ulidGen.next()), tokenId);
     await realtime.hub.recheckSessions();
     expect(await closed).toBe(4401);
   });
