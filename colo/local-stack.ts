@@ -218,6 +218,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       jobs: rt.jobs,
       configService: rt.configService,
       supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
+      live: rt.live,
       status,
       auth,
       audit: rt.audit,

@@ -18,6 +18,7 @@ import type { AuthService, Principal } from '#shared/services/auth-service.ts';
 import type { ConfigService } from '#shared/services/config-service.ts';
 import type { DesiredService } from '#shared/services/desired-service.ts';
 import type { JobService } from '#shared/services/job-service.ts';
+import type { LiveConfig } from '#shared/services/live-config.ts';
 import type { RealtimeDeps } from './realtime/ws-route.ts';
 
 export interface AppDeps {
@@ -53,6 +54,11 @@ export interface AppDeps {
    * (`ghtrader up`); absent -> the app makes its own, bounded by its lifetime alone.
    */
   hot?: HotCache;
+  /**
+   * The process's live config (`#shared/services/live-config.ts`): `/api/observability/runtime` reports the revision
+   * this process applies; absent (tests) -> reported as null.
+   */
+  live?: Pick<LiveConfig, 'stats'>;
   /**
    * Called once per request with its route template, duration and status, after the in-process metrics (the HTTP
    * API Lambda writes a CloudWatch EMF line, control-chain §10); absent -> nothing more.

@@ -178,7 +178,9 @@ export class RealtimeHub {
       round.finish(pruned);
       if (pruned > 0) this.opts.log.warn({ pruned, topic: r.topic }, 'ws.dead_clients_pruned');
     };
-    for (const c of targets) this.sendTo(c, text, round, t0, failed, settle);
+    // Read once per round (a live-config getter resolves the key on each read).
+    const queueMax = this.o.limits.queueMax;
+    for (const c of targets) this.sendTo(c, text, round, t0, failed, settle, queueMax);
   }
 
   private sendTo(
@@ -188,6 +190,7 @@ export class RealtimeHub {
     t0: number,
     failed: Set<Client>,
     settle: () => void,
+    queueMax: number,
   ): void {
     if (c.gone || c.ws.readyState !== OPEN) {
       round.attempt();
@@ -196,7 +199,7 @@ export class RealtimeHub {
       settle();
       return;
     }
-    if (c.inflight >= this.o.limits.queueMax || c.ws.bufferedAmount > this.o.maxBufferedBytes) {
+    if (c.inflight >= queueMax || c.ws.bufferedAmount > this.o.maxBufferedBytes) {
       round.dropped();
       c.lagSince ??= this.o.nowMs();
       settle();

@@ -3,7 +3,8 @@
  *
  * - `/ws`: the realtime broadcaster's counters (§7).
  * - `/runtime`: per route template `{count, error_count, error_rate, p50_ms, p95_ms, p99_ms, max_ms}` over the rolling
- *   5 × 1-min window with since-start counts, and the jobs counters (`by_status` are exact status-index counts).
+ *   5 × 1-min window with since-start counts, the jobs counters (`by_status` are exact status-index counts), and the
+ *   config revision this process applies (`config{revision, read_at, refresh_failures_total}`, null without one).
  * - `/slo`: the SLO snapshot; its rules live in `#shared/domain/control/slo.ts`, this file measures the inputs.
  * - `/supervisors`: the supervisors object from the telemetry supervisors persist in TradingState, plus every
  *   (component, profile) record in full.
@@ -94,6 +95,7 @@ export function observabilityRoutes(deps: AppDeps): Hono<WebEnv> {
       requests: snap.since_start,
       routes: snap.routes,
       jobs: { ...deps.jobs.counters.snapshot(), by_status, errors },
+      config: configInUse(deps),
     });
   });
 
@@ -340,4 +342,17 @@ export class SloCollector {
       };
     }
   }
+}
+
+/** The config revision this process applies, and when it last read the head (SREs check a rollout took effect). */
+function configInUse(
+  deps: AppDeps,
+): { revision: number | null; read_at: string | null; refresh_failures_total: number } | null {
+  if (!deps.live) return null;
+  const s = deps.live.stats();
+  return {
+    revision: s.revision,
+    read_at: s.read_at_ms === null ? null : isoUtc(s.read_at_ms),
+    refresh_failures_total: s.refresh_failures_total,
+  };
 }

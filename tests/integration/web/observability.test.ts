@@ -38,6 +38,7 @@ interface RuntimeView {
     claim_conflicts_total: number;
     by_status: Record<string, number | null>;
   };
+  config: { revision: number | null; read_at: string | null; refresh_failures_total: number } | null;
 }
 
 let dir: string;
@@ -118,6 +119,12 @@ describe('GET /api/observability/runtime', () => {
     expect(Object.keys(body.routes).some((k) => k.includes(jobId))).toBe(false);
     expect(body.jobs).toMatchObject({ submitted_total: 1, deduped_total: 0, claim_conflicts_total: 0 });
     expect(body.jobs.by_status).toMatchObject({ queued: 1, running: 0, succeeded: 0, failed: 0, cancelled: 0 });
+    // The config revision this process applies.
+    expect(body.config).toMatchObject({
+      revision: (await web.stack.rt.configService.head()).revision,
+      refresh_failures_total: 0,
+    });
+    expect(body.config?.read_at).toMatch(/Z$/);
   });
 
   it('requires a signed-in caller', async () => {

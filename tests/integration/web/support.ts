@@ -115,6 +115,7 @@ export class WebTestStack {
       config,
       jobs: rt.jobs,
       configService: rt.configService,
+      live: rt.live,
       status,
       auth: this.auth,
       audit: rt.audit,
