@@ -12,6 +12,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { loadConfig } from '#shared/config.ts';
+import { followLogLevel } from '#shared/services/live-config.ts';
 import { createRuntime } from '#shared/services/runtime.ts';
 import { ManagementEndpointSchema, startBroadcasterProcess } from '../broadcaster-process.ts';
 import { CliUsageError, cliLogger, homeEnv, reportError } from '../cli-support.ts';
@@ -44,6 +45,8 @@ export function registerBroadcaster(program: Command): void {
         const rt = await createRuntime(config, log, {
           cursorSecret: config.auth.cursorSecret ?? randomBytes(32).toString('hex'),
         });
+        // A long-running process: its log level follows `GHTRADER_LOG_LEVEL` in each config revision.
+        followLogLevel(rt.live, log, config.logLevel);
         const proc = startBroadcasterProcess({
           rt,
           endpoint: flags.data.endpoint,

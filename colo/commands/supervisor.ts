@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import { HostIdSchema } from '#shared/domain/control/desired.ts';
+import { followLogLevel } from '#shared/services/live-config.ts';
 import { createRuntime } from '#shared/services/runtime.ts';
 import { ManagementEndpointSchema, startBroadcasterProcess } from '../broadcaster-process.ts';
 import { attachToStack, CliUsageError, cliLogger, reportError } from '../cli-support.ts';
@@ -40,6 +41,8 @@ export function registerSupervisor(program: Command): void {
         const log = cliLogger(config, 'supervisor');
         const cursorSecret = config.auth.cursorSecret ?? (await persistentSecret(config.home, 'cursor.key'));
         const rt = await createRuntime(config, log, { cursorSecret });
+        // A long-running process: its log level follows `GHTRADER_LOG_LEVEL` in each config revision.
+        followLogLevel(rt.live, log, config.logLevel);
         const hostId = o.hostId ?? rt.hostId;
         const proc = createSupervisorProcess({ rt, hostId, log });
         // The AWS realtime sink runs inside the supervisor on the colo host (control-chain §7), under its own lease.
