@@ -7,13 +7,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionKey, tokenKey } from '#shared/domain/control/auth.ts';
+import { tokenKey } from '#shared/domain/control/auth.ts';
 import { sha256HexOf } from '#shared/domain/control/auth-secrets.ts';
 import type { Role } from '#shared/domain/control/roles.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { isoUtc, systemClock } from '#shared/domain/time.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import { AuthService, systemCaller } from '#shared/services/auth-service.ts';
+import { storeSession } from '../support/sessions.ts';
 import { type TestUser, WebTestStack } from '../web/support.ts';
 
 const MINUTE = 60_000;
@@ -39,17 +40,7 @@ describe('AuthService.recheckCredential', () => {
 
   /** A session stored as if created and last seen at the given times; returns its id hash. */
   async function storedSession(user: TestUser, createdMs: number, seenMs: number): Promise<string> {
-    const idSha256 = sha256HexOf(randomBytes(32).toString('base64url'));
-    await web.users.putSession({
-      pk: sessionKey(idSha256),
-      item_type: 'session',
-      user_id: user.id,
-      csrf_token: randomBytes(32).toString('base64url'),
-      created_at: isoUtc(createdMs),
-      last_seen_at: isoUtc(seenMs),
-      expires_at_s: Math.ceil(Date.now() / 1000) + 86_400,
-    });
-    return idSha256;
+    return (await storeSession(web.users, user.id, createdMs, seenMs)).idSha256;
   }
 
   /** A token stored directly (any expiry, never used); returns its id. */

@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sessionKey } from '#shared/domain/control/auth.ts';
 import { sha256HexOf } from '#shared/domain/control/auth-secrets.ts';
 import type { Role } from '#shared/domain/control/roles.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
@@ -25,6 +24,7 @@ import { DynamoWsConnections, WS_SHARD } from '#shared/infra/aws/ws-connections.
 import { ApiGatewayWsManagement } from '#shared/infra/aws/ws-management.ts';
 import { AuthService, systemCaller } from '#shared/services/auth-service.ts';
 import { authServiceFor } from '#web/deps-from-runtime.ts';
+import { storeSession } from '../support/sessions.ts';
 import { createTestStack, type TestStack, waitFor } from '../support/stack.ts';
 import { ManagementServer } from './management-server.ts';
 
@@ -513,18 +513,8 @@ describe('WsBroadcaster', () => {
       // Prepare: a session last seen longer ago than the idle limit
       const u = await user('viewer');
       const users = new DynamoUserStore(stack.rt.clients.doc, stack.config.tables.users);
-      const sessionId = randomBytes(32).toString('base64url');
-      const idSha256 = sha256HexOf(sessionId);
       const seen = Date.now() - (stack.config.auth.sessionIdleS + 60) * 1000;
-      await users.putSession({
-        pk: sessionKey(idSha256),
-        item_type: 'session',
-        user_id: u.id,
-        csrf_token: randomBytes(32).toString('base64url'),
-        created_at: isoUtc(seen),
-        last_seen_at: isoUtc(seen),
-        expires_at_s: Math.ceil(Date.now() / 1000) + 86_400,
-      });
+      const { idSha256 } = await storeSession(users, u.id, seen, seen);
       const id = await open('viewer', ['config'], { userId: u.id, credentialRef: `session:${idSha256}` });
       const b = await rechecking();
 

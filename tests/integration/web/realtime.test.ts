@@ -94,6 +94,17 @@ describe('GET /ws live updates', () => {
     return { ws, messages, arrivals };
   }
 
+  /** A socket authenticated by a bearer token (no cookie, no origin), open. */
+  async function connectBearer(token: string): Promise<WebSocket> {
+    const ws = new WebSocket(`${origin.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
+    open.push(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return ws;
+  }
+
   async function subscribe(c: Awaited<ReturnType<typeof connect>>, topics: string[]) {
     const before = c.messages.length;
     c.ws.send(JSON.stringify({ type: 'subscribe', topics }));
@@ -171,12 +182,7 @@ describe('GET /ws live updates', () => {
     expect(realtime.hub.stats().connections).toBe(before);
     // A bearer token needs no origin.
     const token = await web.token(operator);
-    const ws = new WebSocket(`${origin.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
-    open.push(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
+    const ws = await connectBearer(token);
     ws.close();
   });
 
@@ -330,12 +336,7 @@ describe('GET /ws live updates', () => {
     expect((await web.users.getSession(sha256HexOf(sessionId)))?.last_seen_at).toBe(seenBefore);
 
     const token = await web.token(operator);
-    const ws = new WebSocket(`${origin.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
-    open.push(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
+    const ws = await connectBearer(token);
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     const tokenId = token.split('_')[1] ?? '';
     await web.auth.revokeToken(systemCaller('system', 'test', ulidGen.next()), tokenId);
