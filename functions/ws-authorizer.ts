@@ -70,8 +70,13 @@ export interface WsAuthorizerDeps {
   log: Logger;
 }
 
+/**
+ * The connection item's `expires_at`: API Gateway's 2 h, or sooner the credential's hard end (a session's absolute
+ * expiry, a token's expiry). A session's idle expiry is not used: the broadcaster's 60 s re-check enforces it against
+ * the session as it is then, so a user active over HTTP keeps the socket.
+ */
 function expiryOf(p: Principal, nowMs: number): number {
-  const credential = p.session?.expiresAt ?? p.tokenExpiresAt;
+  const credential = p.session?.absoluteExpiresAt ?? p.tokenExpiresAt;
   const limit = nowMs + WS_MAX_CONNECTION_MS;
   return credential ? Math.min(Date.parse(credential), limit) : limit;
 }

@@ -105,7 +105,11 @@ export interface Principal {
   via: 'session' | 'token';
   tokenId: string | null;
   tokenExpiresAt: string | null;
-  session: { idSha256: string; csrfToken: string; expiresAt: string } | null;
+  /**
+   * `expiresAt`: when the session ends unless used again (idle, capped by the absolute limit); `absoluteExpiresAt`:
+   * when it ends however much it is used (`GHTRADER_SESSION_MAX_S` after its creation).
+   */
+  session: { idSha256: string; csrfToken: string; expiresAt: string; absoluteExpiresAt: string } | null;
 }
 
 /** Whoever performs an identity action, for authorisation and audit (HTTP principal, CLI or system). */
@@ -341,7 +345,12 @@ export class AuthService {
       via: 'session',
       tokenId: null,
       tokenExpiresAt: null,
-      session: { idSha256, csrfToken: session.csrf_token, expiresAt: isoUtc(verdict.expiresAtMs) },
+      session: {
+        idSha256,
+        csrfToken: session.csrf_token,
+        expiresAt: isoUtc(verdict.expiresAtMs),
+        absoluteExpiresAt: isoUtc(verdict.absoluteMs),
+      },
     };
   }
 

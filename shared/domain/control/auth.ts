@@ -198,7 +198,7 @@ export interface SessionLimits {
 }
 
 export type SessionVerdict =
-  | { valid: true; expiresAtMs: number; touchDue: boolean }
+  | { valid: true; expiresAtMs: number; absoluteMs: number; touchDue: boolean }
   | { valid: false; reason: 'idle' | 'absolute' };
 
 /**
@@ -217,7 +217,7 @@ export function sessionVerdict(
   if (!Number.isFinite(createdMs) || nowMs >= absoluteMs) return { valid: false, reason: 'absolute' };
   if (!Number.isFinite(seenMs) || nowMs >= seenMs + limits.idleS * 1000) return { valid: false, reason: 'idle' };
   const touchDue = nowMs - seenMs >= TOUCH_INTERVAL_S * 1000;
-  return { valid: true, expiresAtMs: Math.min(nowMs + limits.idleS * 1000, absoluteMs), touchDue };
+  return { valid: true, expiresAtMs: Math.min(nowMs + limits.idleS * 1000, absoluteMs), absoluteMs, touchDue };
 }
 
 /** Fixed login rate-limit windows: index of the window holding `nowMs` and seconds until it ends (≥ 1). */

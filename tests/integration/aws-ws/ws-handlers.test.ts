@@ -14,6 +14,7 @@ import { sha256HexOf } from '#shared/domain/control/auth-secrets.ts';
 import { DynamoWsConnections } from '#shared/infra/aws/ws-connections.ts';
 import { ApiGatewayWsManagement } from '#shared/infra/aws/ws-management.ts';
 import { createLogger } from '#shared/log.ts';
+import { systemCaller } from '#shared/services/auth-service.ts';
 import { type BrowserSession, type TestUser, WebTestStack } from '../web/support.ts';
 import { ManagementServer } from './management-server.ts';
 
@@ -185,6 +186,25 @@ describe('WebSocket API handlers', () => {
       const ttl = Date.parse(ctx.expires_at) - Date.now();
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(2 * 3600 * 1000);
+    });
+
+    it('ends the connection item at the session’s absolute expiry, not its idle one (the re-check enforces idle)', async () => {
+      // Prepare: a 10 min idle limit in the config revision
+      const admin = systemCaller('cli', 'cli:ws-test@host', 'req-ws-idle-1');
+      await web.stack.rt.configService.set(admin, { values: { GHTRADER_SESSION_IDLE_S: 600 } });
+      try {
+        const session = await web.login(viewer);
+
+        // Act
+        const r = await authorize(authorizerEvent({ Origin: CONSOLE, Cookie: tlsCookie(session) }));
+
+        // Assess: the 2 h API Gateway limit, well past the 10 min idle expiry
+        const ttl = Date.parse((r.context as WsAuthContext).expires_at) - Date.now();
+        expect(ttl).toBeGreaterThan(2 * 3600 * 1000 - 60_000);
+        expect(ttl).toBeLessThanOrEqual(2 * 3600 * 1000);
+      } finally {
+        await web.stack.rt.configService.set(admin, { values: { GHTRADER_SESSION_IDLE_S: null } });
+      }
     });
 
     it('passes a reference to the credential on, without its secret: session:<sha256> or token:<id>', async () => {

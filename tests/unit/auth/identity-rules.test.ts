@@ -14,12 +14,17 @@ const limits = { idleS: 7200, maxS: 43200 };
 const iso = (ms: number) => new Date(ms).toISOString();
 
 describe('session expiry (checked in code, never by TTL)', () => {
-  it('accepts a fresh session and reports its idle deadline', () => {
+  it('accepts a fresh session and reports its idle and absolute deadlines', () => {
     // Act
     const v = sessionVerdict({ created_at: iso(T0), last_seen_at: iso(T0) }, T0 + 10_000, limits);
 
     // Assess
-    expect(v).toEqual({ valid: true, expiresAtMs: T0 + 10_000 + 7200_000, touchDue: false });
+    expect(v).toEqual({
+      valid: true,
+      expiresAtMs: T0 + 10_000 + 7200_000,
+      absoluteMs: T0 + limits.maxS * 1000,
+      touchDue: false,
+    });
   });
 
   it('asks for a last_seen_at write at most once per minute', () => {
