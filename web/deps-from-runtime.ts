@@ -10,7 +10,9 @@ import { HotCache } from '#shared/domain/control/hot-cache.ts';
 import type { ComponentStatus } from '#shared/domain/control/status.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { type Clock, isoUtc, systemClock } from '#shared/domain/time.ts';
+import { readBroadcasterStats } from '#shared/infra/aws/broadcaster-stats.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
+import { CONSOLE_BROADCASTER_ID } from '#shared/infra/aws/ws-broadcaster-lease.ts';
 import type { Logger } from '#shared/log.ts';
 import { AuthService } from '#shared/services/auth-service.ts';
 import { type LiveConfig, liveAuthLimits } from '#shared/services/live-config.ts';
@@ -94,6 +96,10 @@ export function appDepsFromRuntime(rt: Runtime, o: DepsFromRuntimeOptions): AppD
     }),
     audit: rt.audit,
     live: rt.live,
+    // Desired state and supervisor telemetry (`/api/{gateway,strategy}/*`, the Trading page, supervisors in the SLO).
+    supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
+    // Live updates are delivered by the colo host's AWS broadcaster, whose counters it flushes to TradingState.
+    broadcasterStats: () => readBroadcasterStats(rt.clients.doc, rt.config.tables.tradingState, CONSOLE_BROADCASTER_ID),
     // `GHTRADER_CONSOLE_CACHE_MS` is a restart key: the revision this container started with sets the lifetime.
     hot: new HotCache({ ttlMs: rt.live.overProcess('GHTRADER_CONSOLE_CACHE_MS', rt.config.consoleCacheMs), clock }),
     log: rt.log.child({ component: 'web' }),

@@ -13,6 +13,7 @@ import type { IdGen } from '#shared/domain/ids.ts';
 import type { TradingCalendar } from '#shared/domain/market/calendar/calendar.ts';
 import type { MarketFeedSource } from '#shared/domain/market/feed.ts';
 import type { Clock } from '#shared/domain/time.ts';
+import type { BroadcasterStats } from '#shared/infra/aws/broadcaster-stats.ts';
 import type { Logger } from '#shared/log.ts';
 import type { AuthService, Principal } from '#shared/services/auth-service.ts';
 import type { ConfigService } from '#shared/services/config-service.ts';
@@ -54,6 +55,12 @@ export interface AppDeps {
    * (`ghtrader up`); absent -> the app makes its own, bounded by its lifetime alone.
    */
   hot?: HotCache;
+  /**
+   * The counters another process's broadcaster flushed to TradingState (`broadcaster#<id>`, every 5 s): what a process
+   * without its own hub (the HTTP API Lambda, whose live updates the colo host's AWS broadcaster delivers) reports at
+   * `/api/observability/ws` and in the SLO snapshot, with their `as_of`. Null when none was ever flushed.
+   */
+  broadcasterStats?: () => Promise<BroadcasterStats | null>;
   /**
    * The process's live config (`#shared/services/live-config.ts`): `/api/observability/runtime` reports the revision
    * this process applies; absent (tests) -> reported as null.

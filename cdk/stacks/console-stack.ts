@@ -91,16 +91,19 @@ export const FORWARDED_HOST_FUNCTION_CODE = `function handler(event) {
  * The HTTP API's table access, following what `web/deps-from-runtime.ts` builds on `shared/services/runtime.ts`:
  * - users: sessions, tokens, users, one-time logins and login rate-limit counters (put, update, delete, query).
  * - jobs: submit (job and dedupe items), cancel, lists through the indexes; the status probe also describes it.
- * - config: revisions are appended with a conditional put and read; never updated or deleted.
+ * - config: revisions and desired documents (`desired/<component>/<profile>`) are appended with a conditional put and
+ *   read; never updated or deleted.
  * - audit: every route appends entries; the audit page reads them. Nothing may change or delete one.
- * Not listed (no service of the app touches them): locks, migrationLedger, tradingState, commands, riskKill,
- * wsConnections.
+ * - tradingState: read only — the supervisors' telemetry (desired status, the Trading and System pages, the SLO) and
+ *   the AWS broadcaster's flushed counters (`/api/observability/ws`).
+ * Not listed (no service of the app touches them): locks, migrationLedger, commands, riskKill, wsConnections.
  */
 export const HTTP_API_TABLE_ACCESS: Partial<Record<TableId, TableAccess>> = {
   users: 'readWrite',
   jobs: 'readWrite',
   config: 'appendAndRead',
   audit: 'appendAndRead',
+  tradingState: 'read',
 };
 
 export interface ConsoleStackProps extends StackProps {

@@ -438,6 +438,7 @@ describe('ConsoleStack', () => {
       config: appendAndRead,
       audit: appendAndRead,
       users: readWrite,
+      tradingState: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
     });
     expect(grants.audit).not.toContain('dynamodb:DeleteItem');
     expect(grants.audit).not.toContain('dynamodb:UpdateItem');

@@ -35,6 +35,7 @@ import { TABLES } from '#shared/domain/data/tick-columns.ts';
 import { tradingDayOf } from '#shared/domain/market/sessions.ts';
 import { isoUtc } from '#shared/domain/time.ts';
 import { DependencyUnavailableError } from '#shared/errors/control.ts';
+import type { BroadcasterStats } from '#shared/infra/aws/broadcaster-stats.ts';
 import { auditWriteFailuresTotal } from '#shared/services/audit-append.ts';
 import { aliasOfVariety } from '#shared/services/data/data-view.ts';
 import { supervisorsOverview } from '#shared/services/supervisor-view.ts';
@@ -70,9 +71,20 @@ export function observabilityRoutes(deps: AppDeps): Hono<WebEnv> {
   const metrics = routeMetricsOf(deps);
   const slo = sloCollectorOf(deps);
 
-  app.get('/ws', requireRole(deps, 'viewer'), (c) => {
-    if (!deps.realtime) throw new DependencyUnavailableError('the realtime hub (this process serves no WebSocket)');
-    return c.json({ ...deps.realtime.hub.stats(), as_of: new Date(deps.clock.nowMs()).toISOString() });
+  app.get('/ws', requireRole(deps, 'viewer'), async (c) => {
+    if (deps.realtime) {
+      return c.json({ ...deps.realtime.hub.stats(), as_of: new Date(deps.clock.nowMs()).toISOString() });
+    }
+    if (!deps.broadcasterStats) {
+      throw new DependencyUnavailableError('the realtime hub (this process serves no WebSocket)');
+    }
+    const stored = await deps.broadcasterStats();
+    if (!stored) {
+      throw new DependencyUnavailableError(
+        'the broadcaster’s counters (none flushed to TradingState yet: is `ghtrader supervisor --broadcaster-endpoint` running?)',
+      );
+    }
+    return c.json(wsViewOf(stored));
   });
 
   app.get('/runtime', requireRole(deps, 'viewer'), async (c) => {
@@ -243,7 +255,7 @@ export class SloCollector {
       dlq_depth: sqs ? sqs.dlqVisible : null,
       lease_expired_running: valueOr(leaseExpired, errors),
       audit_write_failures_total: auditWriteFailuresTotal(),
-      ws: this.ws(),
+      ws: await this.ws(),
       supervisors: valueOr(supervisors, errors) ?? {
         hosts: [],
         restarts_total: 0,
@@ -254,10 +266,16 @@ export class SloCollector {
     };
   }
 
-  private ws(): WsInput {
+  private async ws(): Promise<WsInput> {
     const as_of = isoUtc(this.deps.clock.nowMs());
-    if (!this.deps.realtime) return { available: false, reason: 'this process serves no WebSocket', as_of };
-    return { ...this.deps.realtime.hub.stats(), as_of };
+    if (this.deps.realtime) return { ...this.deps.realtime.hub.stats(), as_of };
+    const read = this.deps.broadcasterStats;
+    if (!read) return { available: false, reason: 'this process serves no WebSocket', as_of };
+    const stored = await measure('broadcaster.stats', read);
+    if (!stored.ok)
+      return { available: false, reason: `broadcaster counters unreadable: ${stored.error.message}`, as_of };
+    if (!stored.value) return { available: false, reason: 'no broadcaster has flushed its counters yet', as_of };
+    return wsViewOf(stored.value);
   }
 
   private async data(): Promise<DataPlaneInput> {
@@ -354,5 +372,23 @@ function configInUse(
     revision: s.revision,
     read_at: s.read_at_ms === null ? null : isoUtc(s.read_at_ms),
     refresh_failures_total: s.refresh_failures_total,
+  };
+}
+
+/** A broadcaster's flushed counters as the WebSocket view (its own `as_of`, the flush time; plus who flushed them). */
+function wsViewOf(s: BroadcasterStats) {
+  return {
+    connections: s.connections,
+    broadcast_attempt_total: s.broadcast_attempt_total,
+    broadcast_success_total: s.broadcast_success_total,
+    broadcast_failures_total: s.broadcast_failures_total,
+    dead_clients_pruned_total: s.dead_clients_pruned_total,
+    dropped_total: s.dropped_total,
+    last_broadcast_error: s.last_broadcast_error,
+    last_broadcast_error_at: s.last_broadcast_error_at,
+    fanout_latency: s.fanout_latency,
+    as_of: s.as_of,
+    broadcaster: { id: s.broadcaster_id, sink: s.sink, host_id: s.host_id, started_at: s.started_at },
+    ...s.extra,
   };
 }

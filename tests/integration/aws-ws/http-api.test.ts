@@ -8,6 +8,9 @@ import type { LambdaEvent } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApiApp, createHttpApiHandler } from '#functions/http-api.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
+import { systemClock } from '#shared/domain/time.ts';
+import { BroadcasterStatsFlusher } from '#shared/infra/aws/broadcaster-stats.ts';
+import { CONSOLE_BROADCASTER_ID } from '#shared/infra/aws/ws-broadcaster-lease.ts';
 import { systemCaller } from '#shared/services/auth-service.ts';
 import { authServiceFor } from '#web/deps-from-runtime.ts';
 import { createTestStack, type TestStack } from '../support/stack.ts';
@@ -117,6 +120,65 @@ describe('HTTP API Lambda', () => {
     });
     expect(records[0].latency_ms).toBeGreaterThan(0);
     expect(records[0].Service).toBe('http-api');
+  });
+
+  it('reports the AWS broadcaster’s counters flushed to TradingState at /api/observability/ws and in the SLO', async () => {
+    // Prepare
+    const handler = createHttpApiHandler(stack.rt);
+    const auth = { authorization: `Bearer ${token}` };
+    const before = await handler(httpEvent('GET', '/api/observability/ws', auth));
+    const flusher = new BroadcasterStatsFlusher({
+      doc: stack.rt.clients.doc,
+      table: stack.config.tables.tradingState,
+      id: CONSOLE_BROADCASTER_ID,
+      sink: 'aws',
+      hostId: 'colo-1',
+      source: () => ({
+        connections: 3,
+        broadcast_attempt_total: 10,
+        broadcast_success_total: 9,
+        broadcast_failures_total: 1,
+        dead_clients_pruned_total: 1,
+        dropped_total: 0,
+        last_broadcast_error: 'GoneException: connection is gone (410)',
+        last_broadcast_error_at: '2026-11-21T00:00:00.000Z',
+        fanout_latency: { count: 9, p50_ms: 4, p99_ms: 9, max_ms: 9 },
+        in_flight: 0,
+      }),
+      clock: systemClock,
+      log: stack.log,
+    });
+
+    // Act
+    await flusher.flushNow();
+    const after = await handler(httpEvent('GET', '/api/observability/ws', auth));
+    const slo = await handler(httpEvent('GET', '/api/observability/slo', auth));
+
+    // Assess: nothing flushed yet -> 503 naming what to run; then the stored counters with their as_of
+    expect(before.statusCode).toBe(503);
+    expect(JSON.parse(before.body).error.message).toMatch(/broadcaster-endpoint/);
+    expect(after.statusCode).toBe(200);
+    expect(JSON.parse(after.body)).toMatchObject({
+      connections: 3,
+      broadcast_failures_total: 1,
+      last_broadcast_error: 'GoneException: connection is gone (410)',
+      broadcaster: { id: CONSOLE_BROADCASTER_ID, sink: 'aws', host_id: 'colo-1' },
+      in_flight: 0,
+    });
+    expect(slo.statusCode).toBe(200);
+    expect(JSON.stringify(JSON.parse(slo.body))).toContain('GoneException: connection is gone (410)');
+  });
+
+  it('serves desired state and supervisor status (the Lambda app is wired for supervision)', async () => {
+    // Prepare
+    const handler = createHttpApiHandler(stack.rt);
+
+    // Act
+    const res = await handler(httpEvent('GET', '/api/gateway/status', { authorization: `Bearer ${token}` }));
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ component: 'gateway' });
   });
 
   it('serves the built client from the static directory it was given', async () => {
