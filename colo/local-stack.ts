@@ -11,10 +11,11 @@ import { serve } from '@hono/node-server';
 import { createLocalRunner } from '#functions/local-runner.ts';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
 import { HotCache } from '#shared/domain/control/hot-cache.ts';
+import { TABLES } from '#shared/domain/data/tick-columns.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import { formatCst } from '#shared/domain/market/cst.ts';
-import { systemClock } from '#shared/domain/time.ts';
+import { isoUtc, systemClock } from '#shared/domain/time.ts';
 import { describeError } from '#shared/errors/base.ts';
 import { ensureQueues, ensureTables } from '#shared/infra/aws/bootstrap.ts';
 import { BroadcasterStatsFlusher } from '#shared/infra/aws/broadcaster-stats.ts';
@@ -28,7 +29,7 @@ import { loadDataCalendar } from '#shared/services/data/context.ts';
 import { followLogLevel, liveWsLimits } from '#shared/services/live-config.ts';
 import { type FeedConnection, MarketFeed } from '#shared/services/market-feed.ts';
 import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
-import { StatusService } from '#shared/services/status-service.ts';
+import { broadcasterStatusFrom, StatusService, supervisorStatusFrom } from '#shared/services/status-service.ts';
 import { TicksPublisher } from '#shared/services/ticks-publisher.ts';
 import { createApp } from '#web/app.ts';
 import { authServiceFor } from '#web/deps-from-runtime.ts';
@@ -191,15 +192,6 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       live: rt.live,
       credentialCacheMs: consoleCacheMs,
     });
-    const status = new StatusService({
-      dynamo: rt.clients.dynamo,
-      jobsTable: config.tables.jobs,
-      store: rt.store,
-      queue: rt.queue,
-      warm: rt.warm,
-      runner,
-      clock: systemClock,
-    });
     // Live updates: `/ws` fed by one Redis PSUBSCRIBE (control-chain §7), limits following the config revision.
     // The console's ≤ 1 s hot reads, invalidated by the same feed (control-chain §12).
     const hot = new HotCache({ ttlMs: consoleCacheMs, clock: systemClock });
@@ -210,6 +202,25 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       live: rt.live,
       log: log.child({ component: 'realtime' }),
       hub: { limits: liveWsLimits(rt.live) },
+    });
+    const status = new StatusService({
+      dynamo: rt.clients.dynamo,
+      jobsTable: config.tables.jobs,
+      store: rt.store,
+      queue: rt.queue,
+      warm: rt.warm,
+      runner,
+      clock: systemClock,
+      tickstore: async () => {
+        await data.ctx.store.describeColumns(TABLES.ticksMainL5.name);
+        return `${data.ctx.store.kind} tick store reachable`;
+      },
+      supervisor: supervisorStatusFrom(rt.supervisorTelemetry, systemClock),
+      broadcaster: broadcasterStatusFrom(
+        async () => ({ ...realtime.hub.stats(), as_of: isoUtc(systemClock.nowMs()) }),
+        systemClock,
+      ),
+      configRevision: () => rt.live.revision,
     });
     const app = createApp({
       realtime: realtime.deps,

@@ -17,7 +17,12 @@ import type { Logger } from '#shared/log.ts';
 import { AuthService } from '#shared/services/auth-service.ts';
 import { type LiveConfig, liveAuthLimits } from '#shared/services/live-config.ts';
 import type { Runtime } from '#shared/services/runtime.ts';
-import { type RunnerStatusSource, StatusService } from '#shared/services/status-service.ts';
+import {
+  broadcasterStatusFrom,
+  type RunnerStatusSource,
+  StatusService,
+  supervisorStatusFrom,
+} from '#shared/services/status-service.ts';
 import type { AppDeps } from './env.ts';
 
 export interface AuthServiceInputs {
@@ -72,6 +77,9 @@ export interface DepsFromRuntimeOptions {
 /** `AppDeps` from a runtime: the runtime's job and config services, audit log and logger, plus auth and status. */
 export function appDepsFromRuntime(rt: Runtime, o: DepsFromRuntimeOptions): AppDeps {
   const clock = o.clock ?? systemClock;
+  // The colo host's AWS broadcaster delivers this deployment's live updates; its counters are flushed to TradingState.
+  const readConsoleBroadcaster = () =>
+    readBroadcasterStats(rt.clients.doc, rt.config.tables.tradingState, CONSOLE_BROADCASTER_ID);
   return {
     config: rt.config,
     jobs: rt.jobs,
@@ -84,6 +92,9 @@ export function appDepsFromRuntime(rt: Runtime, o: DepsFromRuntimeOptions): AppD
       warm: rt.warm,
       runner: o.runner,
       clock,
+      supervisor: supervisorStatusFrom(rt.supervisorTelemetry, clock),
+      broadcaster: broadcasterStatusFrom(readConsoleBroadcaster, clock),
+      configRevision: () => rt.live.revision,
     }),
     auth: authServiceFor({
       config: rt.config,
@@ -98,8 +109,7 @@ export function appDepsFromRuntime(rt: Runtime, o: DepsFromRuntimeOptions): AppD
     live: rt.live,
     // Desired state and supervisor telemetry (`/api/{gateway,strategy}/*`, the Trading page, supervisors in the SLO).
     supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
-    // Live updates are delivered by the colo host's AWS broadcaster, whose counters it flushes to TradingState.
-    broadcasterStats: () => readBroadcasterStats(rt.clients.doc, rt.config.tables.tradingState, CONSOLE_BROADCASTER_ID),
+    broadcasterStats: readConsoleBroadcaster,
     // `GHTRADER_CONSOLE_CACHE_MS` is a restart key: the revision this container started with sets the lifetime.
     hot: new HotCache({ ttlMs: rt.live.overProcess('GHTRADER_CONSOLE_CACHE_MS', rt.config.consoleCacheMs), clock }),
     log: rt.log.child({ component: 'web' }),

@@ -16,6 +16,9 @@ const COMPONENT_LABEL: Record<ComponentName, string> = {
   sqs: 'SQS',
   redis: 'Redis (warm path)',
   runner: 'Job runner',
+  tickstore: 'Tick store',
+  supervisor: 'Supervisors',
+  broadcaster: 'Live-update broadcaster',
 };
 
 export interface SystemPageProps {

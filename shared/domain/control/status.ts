@@ -12,7 +12,7 @@ export interface ComponentStatus {
   stale: boolean;
 }
 
-export type ComponentName = 'dynamo' | 'sqs' | 'redis' | 'runner';
+export type ComponentName = 'dynamo' | 'sqs' | 'redis' | 'runner' | 'tickstore' | 'supervisor' | 'broadcaster';
 
 export interface StatusSnapshot {
   state: StatusState;
@@ -26,6 +26,8 @@ export interface StatusSnapshot {
   warm_path_reasons: string[];
   running_count: number | null;
   queued_count: number | null;
+  /** The config revision this process applies; null when it has none loaded. */
+  config_revision: number | null;
 }
 
 /** Port used by the web app and the CLI to read system status; probes never block a request for long. */

@@ -208,9 +208,28 @@ describe('GET /api/status', () => {
 
     // Assess
     expect(res.status).toBe(200);
-    const s = (await res.json()) as { components: Record<string, { state: string }>; warm_path_degraded: boolean };
-    expect(Object.keys(s.components).sort()).toEqual(['dynamo', 'redis', 'runner', 'sqs']);
+    const s = (await res.json()) as {
+      state: string;
+      components: Record<string, { state: string; text: string }>;
+      warm_path_degraded: boolean;
+      config_revision: number | null;
+    };
+    expect(Object.keys(s.components).sort()).toEqual([
+      'broadcaster',
+      'dynamo',
+      'redis',
+      'runner',
+      'sqs',
+      'supervisor',
+      'tickstore',
+    ]);
     expect(s.components.dynamo?.state).toBe('ok');
     expect(typeof s.warm_path_degraded).toBe('boolean');
+    // This stack runs no tick store, supervisor or hub: each says so (`empty`) and none colours the overall state.
+    expect(s.components.tickstore).toMatchObject({ state: 'empty', text: 'no tick store in this process' });
+    expect(s.components.supervisor?.state).toBe('empty');
+    expect(s.components.broadcaster?.state).toBe('empty');
+    expect(s.state).not.toBe('empty');
+    expect(s.config_revision).toBe((await web.stack.rt.configService.head()).revision);
   });
 });

@@ -208,11 +208,20 @@ describe('system page and warm-path badge', () => {
       error: '',
       updated_at: at,
       stale: false,
-      components: { dynamo: comp, sqs: comp, runner: comp, redis: comp },
+      components: {
+        dynamo: comp,
+        sqs: comp,
+        runner: comp,
+        redis: comp,
+        tickstore: comp,
+        supervisor: comp,
+        broadcaster: comp,
+      },
       warm_path_degraded: false,
       warm_path_reasons: [],
       running_count: 0,
       queued_count: 0,
+      config_revision: 1,
     };
     const degraded: StatusSnapshot = {
       ...healthy,

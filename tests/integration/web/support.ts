@@ -108,6 +108,7 @@ export class WebTestStack {
           }),
         },
         clock: systemClock,
+        configRevision: () => rt.live.revision,
       });
     this.hot = opts.hot ?? new HotCache({ ttlMs: config.consoleCacheMs, clock: systemClock });
     this.deps = {
