@@ -54,15 +54,22 @@ export function homeEnv(home: string | undefined): Record<string, string | undef
   return { ...process.env, ...(home ? { GHTRADER_HOME: home } : {}) };
 }
 
-/** The configuration of the stack running under the home, or a clear error when there is none. */
+/**
+ * The configuration of the stack the command talks to: the one running under the home (`ghtrader up`), else the one
+ * the environment names explicitly — emulators (`AWS_ENDPOINT_URL*`) or a deployed stack (`GHTRADER_JOBS_QUEUE_URL`,
+ * the jobs stack's output, with the caller's AWS credentials and `GHTRADER_RESOURCE_PREFIX` / `GHTRADER_TABLE_*`, as on
+ * a colo host or an SRE's shell, §11). Neither: a clear error naming both ways.
+ */
 export async function attachToStack(home: string | undefined): Promise<{ config: AppConfig; stack: StackFile | null }> {
   const env = homeEnv(home);
   const base = loadConfig(env);
   const stack = await readLiveStack(base.home);
-  const explicit = Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL_SQS);
+  const explicit = Boolean(
+    env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL_SQS || env.GHTRADER_JOBS_QUEUE_URL,
+  );
   if (!stack && !explicit) {
     throw new CliUsageError(
-      `no ghtrader stack is running under ${base.home}; start one with \`ghtrader up --home ${base.home}\` or set AWS_ENDPOINT_URL`,
+      `no ghtrader stack is running under ${base.home}; start one with \`ghtrader up --home ${base.home}\`, or name a deployed stack with GHTRADER_JOBS_QUEUE_URL (and GHTRADER_RESOURCE_PREFIX, AWS credentials), or emulators with AWS_ENDPOINT_URL`,
     );
   }
   return { config: loadConfig(stack ? stackEnv(stack, env) : env), stack };

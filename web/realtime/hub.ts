@@ -10,7 +10,7 @@
  * - **Backpressure**: a client's in-flight sends are bounded (queue max, 256) and so is its socket buffer (1 MiB); a
  *   message that does not fit is dropped for that client and counted (its `seq` gap makes it refetch); 30 s of
  *   continuous lag closes it 1013 (counted as pruned).
- * - **Hygiene**: client frames ≤ 4 KiB and ≤ 10/s else 1008; ping every 30 s, no pong by the next ping terminates;
+ * - **Hygiene**: client frames ≤ 4 KiB and ≤ 10/s else 1008; ping every 30 s, no pong within 10 s terminates;
  *   sessions re-checked every 60 s (gone -> 4401; demotion drops topics the role may no longer read); ≤ 10 sockets per
  *   user and ≤ 1000 per hub (1013).
  */
@@ -54,6 +54,8 @@ export interface HubOptions {
   limits?: WsLimits;
   maxBufferedBytes?: number;
   pingIntervalMs?: number;
+  /** A ping not answered within this long terminates the socket (spec: 10 s; at most the ping interval). */
+  pongTimeoutMs?: number;
   sessionRecheckMs?: number;
   maxPerUser?: number;
   maxTotal?: number;
@@ -82,6 +84,7 @@ export class RealtimeHub {
   private readonly sequencer: TopicSequencer;
   private readonly accounting = new BroadcastAccounting();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly pongTimers = new Set<NodeJS.Timeout>();
   private nextId = 1;
   private readonly o: Required<Omit<HubOptions, 'log' | 'reauthenticate'>>;
 
@@ -90,6 +93,7 @@ export class RealtimeHub {
       limits: opts.limits ?? { queueMax: 256, lagCloseMs: 30_000 },
       maxBufferedBytes: opts.maxBufferedBytes ?? 1024 * 1024,
       pingIntervalMs: opts.pingIntervalMs ?? 30_000,
+      pongTimeoutMs: Math.min(opts.pongTimeoutMs ?? 10_000, opts.pingIntervalMs ?? 30_000),
       sessionRecheckMs: opts.sessionRecheckMs ?? 60_000,
       maxPerUser: opts.maxPerUser ?? 10,
       maxTotal: opts.maxTotal ?? 1000,
@@ -289,18 +293,30 @@ export class RealtimeHub {
   }
 
   private keepalive(): void {
-    let pruned = 0;
+    this.reapUnanswered();
     for (const c of this.clients.values()) {
-      if (c.gone || c.awaitingPong) {
-        c.ws.terminate();
-        if (this.remove(c, true)) pruned++;
-        continue;
-      }
       c.awaitingPong = true;
       try {
         c.ws.ping();
       } catch {
         c.gone = true;
+      }
+    }
+    const t = setTimeout(() => {
+      this.pongTimers.delete(t);
+      this.reapUnanswered();
+    }, this.o.pongTimeoutMs);
+    t.unref();
+    this.pongTimers.add(t);
+  }
+
+  /** Terminate every socket that vanished or left the last ping unanswered (counted as pruned). */
+  private reapUnanswered(): void {
+    let pruned = 0;
+    for (const c of [...this.clients.values()]) {
+      if (c.gone || c.awaitingPong) {
+        c.ws.terminate();
+        if (this.remove(c, true)) pruned++;
       }
     }
     if (pruned > 0) {
@@ -344,6 +360,8 @@ export class RealtimeHub {
   /** Close every socket (1001, going away) and stop the timers. */
   close(): void {
     for (const t of this.timers) clearInterval(t);
+    for (const t of this.pongTimers) clearTimeout(t);
+    this.pongTimers.clear();
     for (const c of this.clients.values()) c.ws.close(1001, 'server shutting down');
     this.clients.clear();
     this.accounting.setConnections(0);
