@@ -11,8 +11,10 @@ import { registerData } from './commands/data.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerSupervisor } from './commands/supervisor.ts';
+import { registerTokens } from './commands/tokens.ts';
 import { registerTrading } from './commands/trading.ts';
 import { up } from './commands/up.ts';
+import { registerUsers } from './commands/users.ts';
 import { SIM_CLOCK_CHOICES, type SimClockChoice } from './local-stack.ts';
 
 // Node 20 is supported by the AWS SDK until 2027; its notice would otherwise print on every command.
@@ -79,6 +81,8 @@ registerSim(program);
 registerSupervisor(program);
 registerTrading(program);
 registerAdmin(program);
+registerUsers(program);
+registerTokens(program);
 registerBroadcaster(program);
 
 try {

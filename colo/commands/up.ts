@@ -93,7 +93,7 @@ export async function up(opts: UpOptions): Promise<void> {
         `ghtrader console: ${stack.url}`,
         loginUrl
           ? `one-time admin login (valid until ${otp?.expires_at}): ${loginUrl}`
-          : 'no admin user to log in as: create one with `ghtrader users add --role admin`',
+          : 'no `admin` user to log in as: create an admin with `ghtrader users add <username> --role admin`, or mint a link for an existing user with `ghtrader admin login-link --user <username>`',
         simLine(stack),
         `home: ${stack.config.home}   logs: ${path.join(stack.config.home, 'logs', 'ghtrader.log')}`,
         'press Ctrl-C to stop',

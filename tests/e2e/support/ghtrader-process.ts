@@ -103,6 +103,22 @@ export class ConsoleClient {
     this.csrf = ((await r.json()) as { csrf_token: string }).csrf_token;
   }
 
+  /** `POST /api/auth/login` with a username and password; returns the answer's status (200 keeps the session). */
+  async login(username: string, password: string): Promise<number> {
+    const r = await fetch(`${this.base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: this.base },
+      body: JSON.stringify({ username, password }),
+    });
+    if (r.status === 200) {
+      this.cookie = (r.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      this.csrf = ((await r.json()) as { csrf_token: string }).csrf_token;
+    } else {
+      await r.text();
+    }
+    return r.status;
+  }
+
   withBearer(token: string): ConsoleClient {
     return new ConsoleClient(this.base, token);
   }
@@ -180,5 +196,39 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
       clearTimeout(t);
       resolve({ code, stdout, stderr });
     });
+  });
+}
+
+/** `runCli` with `input` written to the command's stdin (then closed), e.g. for `--password-stdin`. */
+export function runCliWithInput(
+  args: string[],
+  input: string,
+  env: Record<string, string> = {},
+  timeoutMs = 240_000,
+): Promise<CliRun> {
+  return new Promise<CliRun>((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, GHTRADER_REDIS_PREFIX: E2E_REDIS_PREFIX, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ghtrader ${args.join(' ')} ran over ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+    // A command that exits before reading its input must not crash the test with EPIPE.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
   });
 }

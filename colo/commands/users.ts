@@ -1,0 +1,270 @@
+/**
+ * `ghtrader users add|list|set-role|disable|enable` (control-chain §2, §11): the API's `AuthService` called directly
+ * with the running stack's store credentials as `cli:<os-user>@<host>` (role admin, audit actor type `cli`), so the
+ * username and password rules, messages and audit entries are those of `/api/users`. A password is never a command-line
+ * argument (shell history, `ps`): `--password-stdin` reads it from a pipe, otherwise a strong one is generated and
+ * printed once. Output never holds a password hash. `withIdentity` is shared with `ghtrader tokens`.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Command, Option } from 'commander';
+import { pino } from 'pino';
+import * as z from 'zod';
+import { PasswordSchema, type PublicUser, UsernameSchema } from '#shared/domain/control/auth.ts';
+import { newSecret } from '#shared/domain/control/auth-secrets.ts';
+import { ROLES } from '#shared/domain/control/roles.ts';
+import { ulidGen } from '#shared/domain/ids.ts';
+import { systemClock } from '#shared/domain/time.ts';
+import { NotFoundError } from '#shared/errors/control.ts';
+import { DynamoAuditLog } from '#shared/infra/aws/audit-log.ts';
+import { createAwsClients } from '#shared/infra/aws/clients.ts';
+import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
+import { RedisWarmPath } from '#shared/infra/redis/warm-path.ts';
+import { createLogger, type Logger } from '#shared/log.ts';
+import { AuthService, type Caller, systemCaller } from '#shared/services/auth-service.ts';
+import { attachToStack, CliUsageError, cliActor, reportError } from '../cli-support.ts';
+import { persistentSecret } from '../secrets.ts';
+
+interface Global {
+  home?: string;
+  json?: boolean;
+}
+
+/** How long a write waits for Redis before dropping its `audit:updates` hint (the audit entry is already stored). */
+const PUBLISH_SETTLE_MS = 1_000;
+
+export interface IdentityCli {
+  auth: AuthService;
+  caller: Caller;
+  /** The user id behind a username (the service addresses users by id, as `PATCH /api/users/:id` does). */
+  userIdOf(username: string): Promise<string>;
+}
+
+/**
+ * Attach to the stack under `--home`, build the `AuthService` on its Users and Audit tables and run `fn` as the CLI
+ * caller. Audit entries the command stores are published on `audit:updates` afterwards (the console's audit topic and
+ * cache), best effort: a Redis outage never fails a command, and read-only commands never connect to Redis.
+ */
+export async function withIdentity<T>(home: string | undefined, fn: (c: IdentityCli) => Promise<T>): Promise<T> {
+  const { config } = await attachToStack(home);
+  // Logs go to stderr so stdout stays the command's output (one JSON document with --json).
+  const log = createLogger({
+    service: 'cli',
+    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+    destination: pino.destination({ dest: 2, sync: true }),
+  });
+  // The same persisted secret as `ghtrader up`, so list cursors printed here work in the console and back.
+  const cursorSecret = config.auth.cursorSecret ?? (await persistentSecret(config.home, 'cursor.key'));
+  const clients = createAwsClients(config);
+  const pending: unknown[] = [];
+  try {
+    const users = new DynamoUserStore(clients.doc, config.tables.users);
+    const auth = new AuthService({
+      users,
+      audit: new DynamoAuditLog(clients.doc, config.tables.audit, systemClock, ulidGen, (entry) => {
+        pending.push(entry);
+      }),
+      clock: systemClock,
+      ids: ulidGen,
+      log: log.child({ component: 'auth' }),
+      limits: config.auth,
+      cursorSecret,
+    });
+    const caller = systemCaller('cli', cliActor(), ulidGen.next());
+    const userIdOf = async (username: string): Promise<string> => {
+      const id = await users.userIdForUsername(username);
+      if (!id) throw new NotFoundError('user', username);
+      return id;
+    };
+    return await fn({ auth, caller, userIdOf });
+  } finally {
+    clients.destroy();
+    if (pending.length > 0) await publishAudit(config.redis, pending, log);
+  }
+}
+
+/** Publish the stored audit entries on `audit:updates` if Redis answers in time; never throws. */
+async function publishAudit(
+  redis: { url: string; prefix: string; enabled: boolean },
+  entries: unknown[],
+  log: Logger,
+): Promise<void> {
+  const warm = new RedisWarmPath({ ...redis, log: log.child({ component: 'redis' }) });
+  try {
+    const status = await warm.settle(PUBLISH_SETTLE_MS);
+    if (status.degraded) log.warn({ reason: status.reason, error: status.error }, 'audit.publish_skipped');
+    for (const entry of entries) warm.publish('audit:updates', entry);
+  } catch (err) {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'audit.publish_skipped');
+  } finally {
+    await warm.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Parse command flags and arguments with `schema`, whose keys are their command-line names (`--role`, `<username>`):
+ * the first issue exits 2 as `<name>: <message>`.
+ */
+export function parseFlags<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const name = issue && issue.path.length > 0 ? String(issue.path[0]) : 'arguments';
+  throw new CliUsageError(`${name}: ${issue?.message ?? 'invalid'}`);
+}
+
+/** A role flag or argument: one of viewer, operator, admin (required). */
+export const roleArg = z.enum(ROLES, {
+  error: (iss) =>
+    iss.input === undefined
+      ? `required (one of ${ROLES.join(', ')})`
+      : `expected one of ${ROLES.join(', ')}, got ${JSON.stringify(iss.input)}`,
+});
+
+/** A username: the service's own rule (trimmed, lowercased, 3 to 32 of a-z 0-9 _ . -). */
+export const usernameArg = z.string({ error: 'required' }).pipe(UsernameSchema);
+
+/** `--limit` / `--cursor` of the list commands; the service clamps the limit to 1..500. */
+export const listFlags = z
+  .object({
+    '--limit': z.string().regex(/^\d+$/, 'expected a whole number (it is clamped to 1..500)').optional(),
+    '--cursor': z.string().min(1, 'must not be empty').max(2000, 'is too long').optional(),
+  })
+  .transform((o) => ({
+    ...(o['--limit'] === undefined ? {} : { limit: o['--limit'] }),
+    ...(o['--cursor'] === undefined ? {} : { cursor: o['--cursor'] }),
+  }));
+
+export function print(json: boolean | undefined, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text()}\n`);
+}
+
+/** The whole of stdin: one trailing newline (`echo`, a heredoc) is not part of the password. */
+async function readPasswordFromStdin(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new CliUsageError(
+      '--password-stdin reads the password from a pipe, e.g. `printf \'%s\' "$PW" | ghtrader users add NAME --role R --password-stdin`; without it a strong password is generated and printed once',
+    );
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+const userLine = (u: PublicUser) =>
+  `${u.username.padEnd(20)} ${u.role.padEnd(8)} ${(u.disabled ? 'disabled' : 'active').padEnd(8)}  created ${u.created_at}  last login ${u.last_login_at ?? 'never'}  id ${u.id}`;
+
+export function registerUsers(program: Command): void {
+  const users = program
+    .command('users')
+    .description('console users: add, list, set a role, disable or enable (admin, audited as cli:<user>@<host>)');
+  const g = (): Global => program.opts<Global>();
+  const fail = (e: unknown) => reportError(e, Boolean(g().json));
+
+  users
+    .command('add <username>')
+    .description(
+      'create a user; the password comes from stdin with --password-stdin, else a strong one is generated and printed once',
+    )
+    .option('--role <role>', `${ROLES.join(' | ')} (required)`)
+    .option('--password-stdin', 'read the password (at least 12 characters) from stdin instead of generating one')
+    // Only to answer a habitual `--password X` with the reason and the alternative (commander would say "unknown").
+    .addOption(new Option('--password <password>').hideHelp())
+    .action(async (username: string, o: { role?: string; passwordStdin?: boolean; password?: string }) => {
+      try {
+        if (o.password !== undefined) {
+          throw new CliUsageError(
+            '--password is not accepted: a password on the command line lands in shell history and `ps`; pipe it with --password-stdin, or omit both to get a generated one',
+          );
+        }
+        const flags = parseFlags(z.object({ '<username>': usernameArg, '--role': roleArg }), {
+          '<username>': username,
+          '--role': o.role,
+        });
+        const generated = !o.passwordStdin;
+        const password = generated
+          ? newSecret(randomBytes)
+          : parseFlags(z.object({ '--password-stdin': PasswordSchema }), {
+              '--password-stdin': await readPasswordFromStdin(),
+            })['--password-stdin'];
+        await withIdentity(g().home, async ({ auth, caller }) => {
+          const user = await auth.createUser(caller, {
+            username: flags['<username>'],
+            password,
+            role: flags['--role'],
+          });
+          print(
+            g().json,
+            generated ? { user, password, password_generated: true } : { user, password_generated: false },
+            () =>
+              [
+                `created user ${user.username} (role ${user.role}, id ${user.id})`,
+                ...(generated
+                  ? [`generated password, shown only this once (store it now): ${password}`]
+                  : ['password: as read from stdin']),
+              ].join('\n'),
+          );
+        });
+      } catch (e) {
+        fail(e);
+      }
+    });
+
+  users
+    .command('list')
+    .description('users, newest first (never their password hashes)')
+    .option('--limit <n>', 'page size (clamped to 1..500, default 100)')
+    .option('--cursor <cursor>', 'the next page (from a previous answer)')
+    .action(async (o: { limit?: string; cursor?: string }) => {
+      try {
+        const query = parseFlags(listFlags, { '--limit': o.limit, '--cursor': o.cursor });
+        await withIdentity(g().home, async ({ auth, caller }) => {
+          const page = await auth.listUsers(caller, query);
+          print(g().json, page, () =>
+            [
+              ...(page.items.length === 0 ? ['(no users)'] : page.items.map(userLine)),
+              ...(page.next_cursor ? [`next: --cursor ${page.next_cursor}`] : []),
+            ].join('\n'),
+          );
+        });
+      } catch (e) {
+        fail(e);
+      }
+    });
+
+  /** Validate the username, then set role and/or disabled through the service (`PATCH /api/users/:id`). */
+  const update = async (username: string, body: () => { role?: string; disabled?: boolean }) => {
+    try {
+      const name = parseFlags(z.object({ '<username>': usernameArg }), { '<username>': username })['<username>'];
+      const changes = body();
+      await withIdentity(g().home, async ({ auth, caller, userIdOf }) => {
+        const user = await auth.updateUser(caller, await userIdOf(name), changes);
+        print(
+          g().json,
+          { user },
+          () => `${user.username}: role ${user.role}, ${user.disabled ? 'disabled' : 'active'} (id ${user.id})`,
+        );
+      });
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  users
+    .command('set-role <username> <role>')
+    .description(`set a user's role (${ROLES.join(', ')}); sessions and tokens follow within 30 s`)
+    .action((username: string, role: string) =>
+      update(username, () => ({ role: parseFlags(z.object({ '<role>': roleArg }), { '<role>': role })['<role>'] })),
+    );
+
+  users
+    .command('disable <username>')
+    .description('disable a user: logins fail at once, sessions and tokens stop working within 30 s')
+    .action((username: string) => update(username, () => ({ disabled: true })));
+
+  users
+    .command('enable <username>')
+    .description('re-enable a disabled user')
+    .action((username: string) => update(username, () => ({ disabled: false })));
+}
