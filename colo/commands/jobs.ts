@@ -34,7 +34,7 @@ function print(json: boolean | undefined, value: unknown, text: () => string): v
 }
 
 export function registerJobs(program: Command): void {
-  const jobs = program.command('jobs').description('submit, list, show and cancel jobs');
+  const jobs = program.command('jobs').description('submit, list, show, follow and cancel jobs');
   const g = (): Global => program.opts<Global>();
 
   jobs
@@ -116,6 +116,62 @@ export function registerJobs(program: Command): void {
     );
 
   jobs
+    .command('logs <id>')
+    .description('print the log tail of the newest attempt; --follow keeps printing new lines until the job ends')
+    .option('--max-bytes <n>', 'tail size in bytes (default 64000, clamped to 1024..1048576)')
+    .option('--follow', 'keep printing new lines (later attempts too) until the job ends (exit 0) or Ctrl-C')
+    .addHelpText(
+      'after',
+      '\nWith --json: the tail as the API answers it ({attempt, text, bytes, truncated}); with --json --follow the\n' +
+        "log's own NDJSON lines, as they are stored.",
+    )
+    .action((id: string, o: { maxBytes?: string; follow?: boolean }) =>
+      withRuntime(g().home, async (rt) => {
+        const query: Record<string, string> = o.maxBytes === undefined ? {} : { max_bytes: o.maxBytes };
+        if (!o.follow) {
+          const tail = await rt.jobs.logTail(id, query);
+          if (g().json) {
+            print(true, tail, () => '');
+            return;
+          }
+          if (tail.attempt === null) process.stderr.write(`(job ${id} has not started an attempt yet)\n`);
+          else if (tail.truncated) process.stderr.write(`(older lines left out; --max-bytes shows more)\n`);
+          process.stdout.write(formatLogText(tail.text));
+          return;
+        }
+        await followLog(rt, id, query, Boolean(g().json));
+      }).catch((e) => reportError(e, Boolean(g().json))),
+    );
+
+  jobs
+    .command('cancel-batch')
+    .description('cancel the queued and running jobs matching every filter given (at most 500 per call)')
+    .option('--kind <kind>', 'a job kind (repeatable or comma-separated)', collect, [])
+    .option('--status <status>', 'queued or running (repeatable or comma-separated; default both)', collect, [])
+    .option('--var <var>', 'cu, au or ag')
+    .option('--reason <text>', 'why these jobs are cancelled (required)')
+    .action((o: { kind: string[]; status: string[]; var?: string; reason?: string }) =>
+      withRuntime(g().home, async (rt) => {
+        const r = await rt.jobs.cancelBatch(
+          {
+            ...(o.kind.length > 0 ? { kinds: o.kind } : {}),
+            ...(o.status.length > 0 ? { statuses: o.status } : {}),
+            ...(o.var !== undefined ? { var: o.var } : {}),
+            reason: o.reason,
+          },
+          ctx(),
+        );
+        print(g().json, r, () =>
+          [
+            `${r.cancel_requested} of ${r.matched} matching jobs cancelled or asked to stop` +
+              (r.truncated ? '; more match: run it again' : ''),
+            ...r.job_ids,
+          ].join('\n'),
+        );
+      }).catch((e) => reportError(e, Boolean(g().json))),
+    );
+
+  jobs
     .command('cancel <id>')
     .description('cancel a queued or running job')
     .option('--reason <text>')
@@ -130,4 +186,67 @@ export function registerJobs(program: Command): void {
         );
       }).catch((e) => reportError(e, Boolean(g().json))),
     );
+}
+
+/** A repeatable option's values; each may be a comma-separated list. */
+function collect(value: string, previous: string[]): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
+}
+
+/** Follow a job's log until it ends (exit 0) or Ctrl-C (exit 130). */
+async function followLog(rt: Runtime, id: string, query: Record<string, string>, json: boolean): Promise<void> {
+  const abort = new AbortController();
+  const onSigint = () => {
+    process.exitCode = 130;
+    abort.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    let attempt: number | null = null;
+    for await (const chunk of rt.jobs.followLog(id, query, { signal: abort.signal })) {
+      if (json) {
+        process.stdout.write(chunk.text);
+        continue;
+      }
+      if (chunk.truncated) process.stderr.write('(older lines left out; --max-bytes shows more)\n');
+      if (attempt !== null && chunk.attempt !== attempt) process.stdout.write(`--- attempt ${chunk.attempt} ---\n`);
+      attempt = chunk.attempt;
+      process.stdout.write(formatLogText(chunk.text));
+    }
+    if (!abort.signal.aborted && !json) {
+      const job = await rt.jobs.get(id);
+      process.stderr.write(`(job ${id} ${job.status})\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** NDJSON log lines as `<ts> <level> <msg> <other fields>`; a line that is not JSON is printed as it is. */
+export function formatLogText(text: string): string {
+  let out = '';
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    let rec: Record<string, unknown> | null = null;
+    try {
+      const v: unknown = JSON.parse(line);
+      if (v && typeof v === 'object' && !Array.isArray(v)) rec = v as Record<string, unknown>;
+    } catch {
+      // not JSON: printed raw below
+    }
+    if (!rec) {
+      out += `${line}\n`;
+      continue;
+    }
+    const { ts, level, msg, job_id: _job, attempt: _attempt, ...rest } = rec;
+    const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
+    out += `${String(ts ?? '')} ${String(level ?? '').padEnd(5)} ${String(msg ?? '')}${extra}\n`;
+  }
+  return out;
 }

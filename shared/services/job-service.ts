@@ -2,6 +2,7 @@
  * Submitting, reading, listing and cancelling jobs (control-chain §4.3, §4.5). Used identically by the HTTP API,
  * the CLI and tests, so validation, dedupe and audit cannot differ between them.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import type { AuditLog } from '../domain/control/audit.ts';
 import { canonicalJson, sha256Hex } from '../domain/control/canonical-json.ts';
@@ -9,7 +10,7 @@ import { decodeCursor, encodeCursor } from '../domain/control/cursor.ts';
 import { JobCounters } from '../domain/control/job-counters.ts';
 import type { JobEvents } from '../domain/control/job-events.ts';
 import { findJobKind, JOB_KINDS } from '../domain/control/job-kinds/index.ts';
-import { jobLogPrefix } from '../domain/control/job-log.ts';
+import { type JobLogObject, jobLogPrefix, tailOf } from '../domain/control/job-log.ts';
 import type { JobQueue } from '../domain/control/job-queue.ts';
 import { type ListJobsQuery, ListJobsQuerySchema, SubmitJobRequestSchema } from '../domain/control/job-requests.ts';
 import type { JobStore } from '../domain/control/job-store.ts';
@@ -20,9 +21,17 @@ import {
   type TimelineResult,
   timelineWindow,
 } from '../domain/control/job-timeline.ts';
-import { dedupeKeyOf, isTerminal, type JobRecord, type JobSummary, summarizeJob } from '../domain/control/jobs.ts';
+import {
+  dedupeKeyOf,
+  isTerminal,
+  type JobRecord,
+  JobStatusSchema,
+  type JobSummary,
+  summarizeJob,
+} from '../domain/control/jobs.ts';
 import type { Actor } from '../domain/control/roles.ts';
 import { parseOrThrow, zodIssues } from '../domain/control/validation.ts';
+import { VarietySchema } from '../domain/control/varieties.ts';
 import type { IdGen } from '../domain/ids.ts';
 import { type Clock, isoUtc } from '../domain/time.ts';
 import { describeError } from '../errors/base.ts';
@@ -42,6 +51,70 @@ import { JobLogQuerySchema, type JobLogs, type JobLogTail } from './job-log.ts';
 const DEDUPE_ORPHAN_MS = 30_000;
 const MAX_ATTEMPTS = 3;
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** Jobs one `POST /api/jobs/cancel-batch` acts on at most (control-chain §3.2); more matching -> `truncated`. */
+export const JOB_CANCEL_BATCH_MAX = 500;
+/** Cancels a batch runs at once (each is a few conditional writes plus its audit entry). */
+const CANCEL_BATCH_CONCURRENCY = 8;
+/** Job ids the batch's own audit entry lists (its `after` stays under the 4 KiB summary bound). */
+const CANCEL_BATCH_AUDIT_IDS = 100;
+const ACTIVE_STATUSES = ['queued', 'running'] as const;
+type ActiveStatus = (typeof ACTIVE_STATUSES)[number];
+
+/**
+ * `POST /api/jobs/cancel-batch`: which active jobs to cancel (every filter optional, all of them must match) and
+ * why. Unknown fields, unknown kinds and terminal statuses are 400s naming the field.
+ */
+export const CancelBatchRequestSchema = z
+  .object({
+    kinds: z
+      .array(
+        z
+          .string()
+          .max(100)
+          .refine((k) => JOB_KINDS.has(k), {
+            error: (iss) =>
+              `unknown job kind ${JSON.stringify(iss.input)}; expected one of ${[...JOB_KINDS.keys()].join(', ')}`,
+          }),
+      )
+      .min(1, 'kinds is empty: omit it to match every kind')
+      .max(JOB_KINDS.size)
+      .transform((ks) => [...new Set(ks)])
+      .optional(),
+    statuses: z
+      .array(
+        z
+          .string()
+          .refine((s) => (ACTIVE_STATUSES as readonly string[]).includes(s), {
+            error: (iss) =>
+              JobStatusSchema.safeParse(iss.input).success
+                ? `status ${JSON.stringify(iss.input)} is terminal and cannot be cancelled; name queued and/or running, or omit statuses for both`
+                : `unknown status ${JSON.stringify(iss.input)}; expected queued or running (omit statuses for both)`,
+          })
+          .transform((s) => s as ActiveStatus),
+      )
+      .min(1, 'statuses is empty: omit it to match queued and running jobs')
+      .transform((ss) => ACTIVE_STATUSES.filter((s) => ss.includes(s)))
+      .optional(),
+    var: VarietySchema.optional(),
+    reason: z
+      .string({ error: 'reason is required: say why these jobs are cancelled (1..500 characters)' })
+      .trim()
+      .min(1, 'reason is required: say why these jobs are cancelled (1..500 characters)')
+      .max(500),
+  })
+  .strict();
+export type CancelBatchRequest = z.infer<typeof CancelBatchRequestSchema>;
+
+export interface CancelBatchResult {
+  /** Active jobs that matched the filter (≤ the batch limit), oldest first. */
+  matched: number;
+  /** Of those, the jobs this call cancelled (queued) or asked to stop (running). */
+  cancel_requested: number;
+  job_ids: string[];
+  /** More jobs matched than one call acts on: call again. */
+  truncated: boolean;
+}
 
 export interface JobServiceDeps {
   store: JobStore;
@@ -86,6 +159,13 @@ export interface JobListResult {
   counts: { queued: number; running: number };
 }
 
+/** A piece of a followed job log: whole NDJSON lines of one attempt; `truncated` when older lines were left out. */
+export interface JobLogChunk {
+  attempt: number;
+  text: string;
+  truncated: boolean;
+}
+
 export interface JobProgressView {
   job_status: JobRecord['status'];
   available: boolean;
@@ -111,7 +191,11 @@ export class JobService {
 
   constructor(
     private readonly deps: JobServiceDeps,
-    private readonly opts: { progressStaleS: number },
+    private readonly opts: {
+      progressStaleS: number;
+      /** Jobs one batch cancel acts on at most (default `JOB_CANCEL_BATCH_MAX`; tests pass a small one). */
+      cancelBatchMax?: number;
+    },
   ) {
     this.counters = deps.counters ?? new JobCounters();
   }
@@ -153,7 +237,10 @@ export class JobService {
       if (!put.ok) {
         const existing = await this.waitForRecord(put.jobId, Date.parse(put.at), now);
         if (existing && !isTerminal(existing.status)) {
-          await this.audit(ctx, 'job.submit', existing.job_id, 'ok', 'deduped', { kind: def.kind, deduped: true });
+          await this.audit(ctx, 'job.submit', `job:${existing.job_id}`, 'ok', 'deduped', {
+            kind: def.kind,
+            deduped: true,
+          });
           this.counters.deduped++;
           return { job: existing, deduped: true };
         }
@@ -192,7 +279,7 @@ export class JobService {
         throw new DependencyUnavailableError('jobs queue', { cause: err });
       }
       this.deps.events.publish({ type: 'job.status', job: summarizeJob(record) });
-      await this.audit(ctx, 'job.submit', jobId, 'ok', null, { kind: def.kind, params, deduped: false });
+      await this.audit(ctx, 'job.submit', `job:${jobId}`, 'ok', null, { kind: def.kind, params, deduped: false });
       this.counters.submitted++;
       return { job: record, deduped: false };
     }
@@ -254,6 +341,65 @@ export class JobService {
         if (body !== null) yield body;
       }
     })();
+  }
+
+  /**
+   * `ghtrader jobs logs --follow`: first the tail of the newest attempt that has lines (at most `max_bytes`, clamped
+   * as for `logTail`), then every log object stored after it, in order (a later attempt's lines too), polling every
+   * `pollMs` until the job is terminal or `signal` aborts. The job is read before the objects are listed, and a
+   * worker stores an attempt's last lines before its final transition, so nothing is missed at the end.
+   */
+  async *followLog(
+    jobId: string,
+    rawQuery: unknown,
+    opts: { pollMs?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<JobLogChunk> {
+    const q = parseOrThrow(JobLogQuerySchema.pick({ max_bytes: true }), rawQuery ?? {}, 'job log query');
+    let job = await this.get(jobId);
+    const logs = this.logStore();
+    const first = await logs.objects(jobId);
+    const seen = new Set(first.map((o) => o.key));
+    const newest = first.at(-1)?.attempt;
+    if (newest !== undefined) {
+      const tail = await this.tailObjects(
+        first.filter((o) => o.attempt === newest),
+        q.max_bytes,
+      );
+      yield { attempt: newest, ...tail };
+    }
+    const signal = opts.signal;
+    while (!isTerminal(job.status) && !signal?.aborted) {
+      try {
+        await sleep(opts.pollMs ?? 1000, undefined, signal ? { signal } : {});
+      } catch {
+        return; // aborted
+      }
+      job = await this.get(jobId);
+      for (const o of await logs.objects(jobId)) {
+        if (seen.has(o.key)) continue;
+        seen.add(o.key);
+        const body = await logs.read(o.key);
+        if (body !== null) yield { attempt: o.attempt, text: new TextDecoder().decode(body), truncated: false };
+      }
+    }
+  }
+
+  /** The tail of these objects (one attempt, reading order), as `JobLogs.tail` cuts it. */
+  private async tailObjects(objects: readonly JobLogObject[], maxBytes: number): Promise<Omit<JobLogChunk, 'attempt'>> {
+    const logs = this.logStore();
+    const chunks: Uint8Array[] = [];
+    let sum = 0;
+    let i = objects.length - 1;
+    for (; i >= 0 && sum < maxBytes; i--) {
+      const o = objects[i];
+      if (!o) continue;
+      const body = await logs.read(o.key);
+      if (body === null) continue;
+      chunks.unshift(body);
+      sum += body.length;
+    }
+    const tail = tailOf(chunks, maxBytes, i >= 0);
+    return { text: tail.text, truncated: tail.truncated };
   }
 
   private logStore(): JobLogs {
@@ -335,9 +481,79 @@ export class JobService {
       body ?? {},
       'cancel request',
     );
+    return (await this.cancelOne(jobId, reason ?? null, ctx)).job;
+  }
+
+  /**
+   * `POST /api/jobs/cancel-batch`: the active jobs matching `{kinds?, statuses?, var?}`, oldest first, read from the
+   * status index (filters on it, every page until the limit matched; never a scan), at most `JOB_CANCEL_BATCH_MAX`
+   * per call (`truncated` when more match). Each is cancelled exactly as `cancel` does it (and audited `job.cancel`);
+   * one `job.cancel_batch` entry records the filter and the counts. A running job whose cancel was already requested
+   * is not matched again; a job that ended between the read and its cancel is matched but not counted.
+   */
+  async cancelBatch(body: unknown, ctx: RequestContext): Promise<CancelBatchResult> {
+    const req = parseOrThrow(CancelBatchRequestSchema, body ?? {}, 'batch cancel request');
+    const max = this.opts.cancelBatchMax ?? JOB_CANCEL_BATCH_MAX;
+    const found: JobRecord[] = [];
+    for (const status of req.statuses ?? ACTIVE_STATUSES) {
+      if (found.length > max) break;
+      // One more than the limit tells "exactly the limit" from "truncated".
+      const jobs = await this.deps.store.listByStatus(status, max + 1 - found.length, undefined, {
+        ...(req.kinds ? { kinds: req.kinds } : {}),
+        ...(req.var ? { var: req.var } : {}),
+        cancelNotRequested: status === 'running',
+      });
+      found.push(...jobs);
+    }
+    const targets = found.slice(0, max);
+    const changed = new Set<string>();
+    const failures: unknown[] = [];
+    await eachLimited(targets, CANCEL_BATCH_CONCURRENCY, async (job) => {
+      if (failures.length > 0) return;
+      try {
+        if ((await this.cancelOne(job.job_id, req.reason, ctx, job)).changed) changed.add(job.job_id);
+      } catch (err) {
+        // It ended (or vanished) between the index read and its cancel: nothing left to do for it.
+        if (err instanceof JobNotCancellableError || err instanceof NotFoundError) return;
+        failures.push(err);
+      }
+    });
+    const jobIds = targets.filter((j) => changed.has(j.job_id)).map((j) => j.job_id);
+    const result: CancelBatchResult = {
+      matched: targets.length,
+      cancel_requested: jobIds.length,
+      job_ids: jobIds,
+      truncated: found.length > max,
+    };
+    await this.audit(ctx, 'job.cancel_batch', 'jobs:batch', failures.length > 0 ? 'failed' : 'ok', req.reason, {
+      filter: {
+        kinds: req.kinds ?? null,
+        statuses: req.statuses ?? [...ACTIVE_STATUSES],
+        var: req.var ?? null,
+      },
+      matched: result.matched,
+      cancel_requested: result.cancel_requested,
+      truncated: result.truncated,
+      job_ids: jobIds.slice(0, CANCEL_BATCH_AUDIT_IDS),
+      ...(jobIds.length > CANCEL_BATCH_AUDIT_IDS ? { job_ids_omitted: jobIds.length - CANCEL_BATCH_AUDIT_IDS } : {}),
+    });
+    if (failures.length > 0) throw failures[0];
+    return result;
+  }
+
+  /**
+   * One job's cancel (§4.5), for `cancel` and `cancelBatch`: `seen` is the record as just read (an index read may
+   * be stale; the conditional writes decide). `changed` is false when a running job's cancel was already requested.
+   */
+  private async cancelOne(
+    jobId: string,
+    reason: string | null,
+    ctx: RequestContext,
+    seen?: JobRecord,
+  ): Promise<{ job: JobRecord; changed: boolean }> {
     const by = ctx.actor.actor;
     for (let round = 0; round < 3; round++) {
-      const job = await this.get(jobId);
+      const job = round === 0 && seen ? seen : await this.get(jobId);
       if (isTerminal(job.status)) throw new JobNotCancellableError(jobId, job.status);
       const now = isoUtc(this.deps.clock.nowMs());
       if (job.status === 'queued') {
@@ -345,14 +561,18 @@ export class JobService {
         if (!r.ok) continue;
         await this.deps.store.releaseDedupe(r.record.dedupe_key, jobId);
         this.deps.events.publish({ type: 'job.status', job: summarizeJob(r.record) });
-        await this.audit(ctx, 'job.cancel', jobId, 'ok', reason ?? null, { status: 'cancelled' });
-        return r.record;
+        await this.audit(ctx, 'job.cancel', `job:${jobId}`, 'ok', reason, { status: 'cancelled' });
+        return { job: r.record, changed: true };
       }
-      if (job.cancel_requested_at) return job;
+      if (job.cancel_requested_at) {
+        // A stale read may miss that the job ended meanwhile: only a fresh record may answer "already requested".
+        if (round === 0 && seen) continue;
+        return { job, changed: false };
+      }
       const r = await this.deps.store.requestCancel(jobId, by, now);
       if (!r.ok) continue;
-      await this.audit(ctx, 'job.cancel', jobId, 'ok', reason ?? null, { cancel_requested_at: now });
-      return r.record;
+      await this.audit(ctx, 'job.cancel', `job:${jobId}`, 'ok', reason, { cancel_requested_at: now });
+      return { job: r.record, changed: true };
     }
     throw new DependencyUnavailableError('jobs table (job changed state repeatedly during cancel; retry)');
   }
@@ -443,7 +663,7 @@ export class JobService {
     };
   }
 
-  /** Audit follows the committed action; a failure is logged and never undoes the action. */
+  /** Audit follows the committed action; a failure is logged and never undoes the action. `target`: `job:<id>`, … */
   private async audit(
     ctx: RequestContext,
     action: string,
@@ -459,11 +679,20 @@ export class JobService {
       user_agent: ctx.userAgent ?? null,
       request_id: ctx.requestId,
       action,
-      target: `job:${target}`,
+      target,
       outcome,
       reason,
       before: null,
       after,
     });
   }
+}
+
+/** `fn` over `items`, at most `n` at a time. */
+async function eachLimited<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }

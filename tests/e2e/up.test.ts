@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsoleClient, type RunningStack, startUp, until } from './support/ghtrader-process.ts';
+import { ConsoleClient, type RunningStack, runCli, startUp, until } from './support/ghtrader-process.ts';
 
 interface Job {
   job_id: string;
@@ -52,14 +52,22 @@ describe('ghtrader up, end to end', () => {
     // Assess
     expect(health.status).toBe(200);
     expect(status.status).toBe(200);
-    const body = status.json as { components: Record<string, { state: string }>; warm_path_degraded: boolean };
+    const body = status.json as {
+      components: Record<string, { state: string }>;
+      warm_path_degraded: boolean;
+      config_revision: number | null;
+    };
     expect(Object.fromEntries(Object.entries(body.components).map(([k, v]) => [k, v.state]))).toEqual({
       dynamo: 'ok',
       sqs: 'ok',
       redis: 'ok',
       runner: 'ok',
+      tickstore: 'ok',
+      supervisor: 'ok',
+      broadcaster: 'ok',
     });
     expect(body.warm_path_degraded).toBe(false);
+    expect(body.config_revision).toBeGreaterThanOrEqual(1);
   });
 
   it('runs a selftest submitted through the API to succeeded, visible on the Jobs page', async () => {
@@ -101,6 +109,23 @@ describe('ghtrader up, end to end', () => {
     expect(second.json).toMatchObject({ deduped: true, job: { job_id: id } });
     expect(cancel.status).toBe(202);
     expect(done.status).toBe('cancelled');
+  });
+
+  it('follows a sleep job’s log with ghtrader jobs logs --follow and exits 0 once it ends', async () => {
+    // Prepare
+    const submitted = await admin.request('POST', '/api/jobs', { kind: 'system.sleep', params: { seconds: 3 } });
+    const id = (submitted.json as { job: Job }).job.job_id;
+
+    // Act: started while the job is queued or running; it returns by itself when the job is terminal
+    const run = await runCli(['jobs', 'logs', id, '--follow', '--home', home], {}, 90_000);
+
+    // Assess: every line from the attempt's start to its end, in order
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const order = ['attempt 1 of 3 started', 'sleeping 3 s in', 'slept 3 s; done', 'attempt ended: handler returned'];
+    const at = order.map((m) => run.stdout.indexOf(m));
+    expect(at.every((i) => i >= 0) && at.every((i, n) => n === 0 || i > (at[n - 1] ?? 0)), run.stdout).toBe(true);
+    expect(run.stderr).toContain(`(job ${id} succeeded)`);
+    expect((await getJob(admin, id)).status).toBe('succeeded');
   });
 
   it('refuses missing credentials, viewer submissions and malformed bodies', async () => {

@@ -1,4 +1,4 @@
-/** `/api/jobs`: submit and cancel [operator]; list, kinds, record, progress and log [viewer]. */
+/** `/api/jobs`: submit, cancel and batch cancel [operator]; list, kinds, record, progress and log [viewer]. */
 import { type Context, Hono } from 'hono';
 import { describeError } from '#shared/errors/base.ts';
 import { NotFoundError } from '#shared/errors/control.ts';
@@ -34,6 +34,19 @@ export function jobRoutes(deps: HotDeps): Hono<WebEnv> {
   app.get('/timeline', requireRole(deps, 'viewer'), async (c) => c.json(await jobs.timeline(c.req.query())));
 
   app.get('/kinds', requireRole(deps, 'viewer'), (c) => c.json({ items: deps.jobs.kinds() }));
+
+  // `{kinds?, statuses?, var?, reason}` -> 202 `{matched, cancel_requested, job_ids, truncated}` (≤ 500 per call).
+  app.post('/cancel-batch', requireRole(deps, 'operator', 'job.cancel_batch'), async (c) => {
+    const body = await readJson(c);
+    try {
+      const r = await deps.jobs.cancelBatch(body, jobRequestContext(c, hops));
+      for (const id of r.job_ids) jobs.changed(id);
+      return c.json(r, 202);
+    } finally {
+      // A batch that failed part-way may still have cancelled some jobs: the lists are stale either way.
+      deps.hot.invalidate('jobs:all');
+    }
+  });
 
   app.get('/:id', requireRole(deps, 'viewer'), async (c) => c.json(await jobs.get(jobIdParam(c))));
 

@@ -62,6 +62,15 @@ export interface JobListQuery {
   readBudget: number;
 }
 
+/** Narrows `listByStatus` (filter expressions on the status index: the read stays a key-condition query). */
+export interface JobStatusFilter {
+  /** Only these kinds. */
+  kinds?: readonly string[];
+  var?: JobVar;
+  /** Leave out jobs that already carry `cancel_requested_at`. */
+  cancelNotRequested?: boolean;
+}
+
 export interface JobListPage {
   items: JobRecord[];
   nextKey: Record<string, unknown> | null;
@@ -97,8 +106,16 @@ export interface JobStore {
   list(query: JobListQuery): Promise<JobListPage>;
   /** Exact count of jobs in a status (index query, paginated). */
   count(status: JobStatus): Promise<number>;
-  /** Jobs in a status created before `createdBefore` (oldest first), at most `limit`. */
-  listByStatus(status: JobStatus, limit: number, createdBefore?: string): Promise<JobRecord[]>;
+  /**
+   * Jobs in a status created before `createdBefore` (oldest first), at most `limit`, narrowed by `filter`; pages
+   * through the status index until `limit` jobs matched or the index is exhausted.
+   */
+  listByStatus(
+    status: JobStatus,
+    limit: number,
+    createdBefore?: string,
+    filter?: JobStatusFilter,
+  ): Promise<JobRecord[]>;
   /**
    * Jobs created in `[from, to]` (ISO-8601 UTC), newest first, at most `limit`, by the `var-created_at` index when
    * `var` is given, else `entity-created_at` (key conditions only, never a scan); `truncated` when more exist.

@@ -17,6 +17,7 @@ import type {
   FinishInput,
   JobListPage,
   JobListQuery,
+  JobStatusFilter,
   JobStore,
   OwnerRef,
   RequeueInput,
@@ -321,26 +322,50 @@ export class DynamoJobStore implements JobStore {
     return total;
   }
 
-  async listByStatus(status: JobStatus, limit: number, createdBefore?: string): Promise<JobRecord[]> {
+  async listByStatus(
+    status: JobStatus,
+    limit: number,
+    createdBefore?: string,
+    filter: JobStatusFilter = {},
+  ): Promise<JobRecord[]> {
+    const names: Record<string, string> = { '#s': 'status' };
+    const values: Record<string, unknown> = { ':s': status, ...(createdBefore ? { ':before': createdBefore } : {}) };
+    const filters: string[] = [];
+    if (filter.kinds && filter.kinds.length > 0) {
+      names['#k'] = 'kind';
+      filter.kinds.forEach((k, i) => {
+        values[`:k${i}`] = k;
+      });
+      filters.push(`#k IN (${filter.kinds.map((_, i) => `:k${i}`).join(', ')})`);
+    }
+    if (filter.var) {
+      names['#v'] = 'var';
+      values[':v'] = filter.var;
+      filters.push('#v = :v');
+    }
+    if (filter.cancelNotRequested) filters.push('attribute_not_exists(cancel_requested_at)');
     const out: JobRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
+      const remaining = limit - out.length;
       const r = await this.doc.send(
         new QueryCommand({
           TableName: this.table,
           IndexName: 'status-created_at',
           KeyConditionExpression: createdBefore ? '#s = :s AND created_at < :before' : '#s = :s',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':s': status, ...(createdBefore ? { ':before': createdBefore } : {}) },
+          ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
           ScanIndexForward: true,
-          Limit: limit - out.length,
+          // `Limit` counts items read before the filter: a filtered read takes bigger pages and keeps `limit`.
+          Limit: filters.length > 0 ? Math.max(remaining, 100) : remaining,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
       out.push(...(r.Items ?? []).map(parseJob));
       startKey = r.LastEvaluatedKey;
     } while (startKey && out.length < limit);
-    return out;
+    return out.slice(0, limit);
   }
 
   async listCreatedBetween(q: {
