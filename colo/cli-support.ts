@@ -5,11 +5,17 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
+import { ulidGen } from '#shared/domain/ids.ts';
 import { describeError, GhtraderError } from '#shared/errors/base.ts';
 import { ControlError } from '#shared/errors/control.ts';
 import { CalendarDataError, MarketError } from '#shared/errors/market.ts';
+import { type AwsClients, createAwsClients } from '#shared/infra/aws/clients.ts';
+import { RedisWarmPath } from '#shared/infra/redis/warm-path.ts';
 import { createLogger, type Logger } from '#shared/log.ts';
+import { type Caller, systemCaller } from '#shared/services/auth-service.ts';
+import { persistentSecret } from './secrets.ts';
 import { readLiveStack, type StackFile, stackEnv } from './stack-file.ts';
 
 export class CliUsageError extends Error {}
@@ -102,4 +108,70 @@ export function parseParams(pairs: string[]): Record<string, unknown> {
     }
   }
   return out;
+}
+
+/**
+ * `attachToStack` plus what every store-backed command needs: a logger on stderr (stdout stays the command's output,
+ * one JSON document with --json; `info` becomes `warn` so routine lines stay out of the way) and the stack's cursor
+ * secret (the same persisted one as `ghtrader up`, so list cursors printed here work in the console and back).
+ */
+export async function attachCli(
+  home: string | undefined,
+): Promise<{ config: AppConfig; log: Logger; cursorSecret: string; stack: StackFile | null }> {
+  const { config, stack } = await attachToStack(home);
+  const log = createLogger({
+    service: 'cli',
+    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+    destination: pino.destination({ dest: 2, sync: true }),
+  });
+  const cursorSecret = config.auth.cursorSecret ?? (await persistentSecret(config.home, 'cursor.key'));
+  return { config, log, cursorSecret, stack };
+}
+
+/** How long a command waits for Redis before dropping its queued warm-path messages (the writes are already stored). */
+const PUBLISH_SETTLE_MS = 1_000;
+
+/** What a store-backed CLI command works with (`withCliStores`). */
+export interface CliStores {
+  config: AppConfig;
+  /** Logs to stderr, so stdout stays the command's output (one JSON document with --json). */
+  log: Logger;
+  clients: AwsClients;
+  /** The same persisted cursor secret as `ghtrader up`, so list cursors printed here work in the console and back. */
+  cursorSecret: string;
+  /** The CLI caller (`cli:<os-user>@<host>`, admin), one request id per command. */
+  caller: Caller;
+  /** Queue a warm-path message (`config.revision`, `audit:updates`): published after the command, best effort. */
+  publish(channel: string, message: unknown): void;
+}
+
+/**
+ * Attach to the stack under `--home` and run `fn` with its store clients as the CLI caller. What `fn` queued with
+ * `publish` goes out on Redis afterwards if Redis answers within 1 s: a Redis outage never fails a command (its write
+ * is stored), it is logged, and a command that queued nothing never connects to Redis.
+ */
+export async function withCliStores<T>(home: string | undefined, fn: (s: CliStores) => Promise<T>): Promise<T> {
+  const { config, log, cursorSecret } = await attachCli(home);
+  const clients = createAwsClients(config);
+  const pending: [string, unknown][] = [];
+  try {
+    const caller = systemCaller('cli', cliActor(), ulidGen.next());
+    return await fn({ config, log, clients, cursorSecret, caller, publish: (c, m) => pending.push([c, m]) });
+  } finally {
+    clients.destroy();
+    if (pending.length > 0) await publishQueued(config.redis, pending, log);
+  }
+}
+
+async function publishQueued(redis: AppConfig['redis'], pending: [string, unknown][], log: Logger): Promise<void> {
+  const warm = new RedisWarmPath({ ...redis, log: log.child({ component: 'redis' }) });
+  try {
+    const status = await warm.settle(PUBLISH_SETTLE_MS);
+    if (status.degraded) log.warn({ reason: status.reason, error: status.error }, 'cli.publish_skipped');
+    for (const [channel, message] of pending) warm.publish(channel, message);
+  } catch (err) {
+    log.warn({ err: describeError(err) }, 'cli.publish_skipped');
+  } finally {
+    await warm.close().catch((err: unknown) => log.warn({ err: describeError(err) }, 'cli.redis_close_failed'));
+  }
 }

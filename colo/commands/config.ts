@@ -4,29 +4,21 @@
  * identical to `POST /api/config/*`. The `config.revision` publish is best effort: a Redis outage never fails a command.
  */
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import type { AppConfig } from '#shared/config.ts';
 import { diffSnapshots, resolveConfig } from '#shared/domain/control/config.ts';
 import { classifyConfigKey } from '#shared/domain/control/config-registry.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { systemClock } from '#shared/domain/time.ts';
 import { DynamoAuditLog } from '#shared/infra/aws/audit-log.ts';
-import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoConfigStore } from '#shared/infra/aws/config-store.ts';
-import { RedisWarmPath } from '#shared/infra/redis/warm-path.ts';
-import { createLogger, type Logger } from '#shared/log.ts';
-import { type Caller, systemCaller } from '#shared/services/auth-service.ts';
+import type { Caller } from '#shared/services/auth-service.ts';
 import { ConfigService, type ConfigSetRequest, type WriteResult } from '#shared/services/config-service.ts';
-import { attachToStack, CliUsageError, cliActor, reportError } from '../cli-support.ts';
-import { persistentSecret } from '../secrets.ts';
+import { CliUsageError, reportError, withCliStores } from '../cli-support.ts';
 
 interface Global {
   home?: string;
   json?: boolean;
 }
-
-/** How long a write waits for Redis before dropping its `config.revision` hint (the revision is already stored). */
-const PUBLISH_SETTLE_MS = 1_000;
 
 interface ConfigCli {
   config: AppConfig;
@@ -35,67 +27,24 @@ interface ConfigCli {
 }
 
 /**
- * Attach to the stack under `--home`, build the ConfigService and run `fn`. Writers (`publishes`) get a Redis
- * connection whose publishes are queued during the command and flushed afterwards; any Redis failure is logged only.
+ * Attach to the stack under `--home`, build the ConfigService and run `fn`; its `config.revision` and `audit:updates`
+ * messages go out on Redis after the command (`withCliStores`).
  */
-async function withConfigService<T>(
-  home: string | undefined,
-  publishes: boolean,
-  fn: (c: ConfigCli) => Promise<T>,
-): Promise<T> {
-  const { config } = await attachToStack(home);
-  // Logs go to stderr so stdout stays the command's output (one JSON document with --json).
-  const log = createLogger({
-    service: 'cli',
-    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
-    destination: pino.destination({ dest: 2, sync: true }),
-  });
-  const cursorSecret = config.auth.cursorSecret ?? (await persistentSecret(config.home, 'cursor.key'));
-  const clients = createAwsClients(config);
-  const warm = publishes
-    ? new RedisWarmPath({
-        url: config.redis.url,
-        prefix: config.redis.prefix,
-        enabled: config.redis.enabled,
-        log: log.child({ component: 'redis' }),
-      })
-    : null;
-  const pending: [string, unknown][] = [];
-  try {
+function withConfigService<T>(home: string | undefined, fn: (c: ConfigCli) => Promise<T>): Promise<T> {
+  return withCliStores(home, ({ config, log, clients, cursorSecret, caller, publish }) => {
     const service = new ConfigService({
       store: new DynamoConfigStore(clients.doc, config.tables.config),
-      audit: new DynamoAuditLog(clients.doc, config.tables.audit, systemClock, ulidGen, (entry) => {
-        pending.push(['audit:updates', entry]);
-      }),
-      publish: (channel, message) => {
-        pending.push([channel, message]);
-      },
+      audit: new DynamoAuditLog(clients.doc, config.tables.audit, systemClock, ulidGen, (entry) =>
+        publish('audit:updates', entry),
+      ),
+      publish,
       clock: systemClock,
       log: log.child({ component: 'config' }),
       env: config.env,
       cursorSecret,
     });
-    const caller = systemCaller('cli', cliActor(), ulidGen.next());
-    return await fn({ config, service, caller });
-  } finally {
-    if (warm) await flushAndClose(warm, pending, log);
-    clients.destroy();
-  }
-}
-
-/** Publish what the command queued (if Redis comes up in time) and close the connection; never throws. */
-async function flushAndClose(warm: RedisWarmPath, pending: [string, unknown][], log: Logger): Promise<void> {
-  try {
-    if (pending.length > 0) {
-      const status = await warm.settle(PUBLISH_SETTLE_MS);
-      if (status.degraded) log.warn({ reason: status.reason, error: status.error }, 'config.publish_skipped');
-      for (const [channel, message] of pending) warm.publish(channel, message);
-    }
-  } catch (err) {
-    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'config.publish_skipped');
-  } finally {
-    await warm.close().catch(() => undefined);
-  }
+    return fn({ config, service, caller });
+  });
 }
 
 function print(json: boolean | undefined, value: unknown, text: () => string): void {
@@ -169,7 +118,7 @@ export function registerConfig(program: Command): void {
     .option('--prefix <prefix>', 'only keys starting with this prefix')
     .option('--var <var>', 'resolve variety-scoped keys for cu, au or ag')
     .action((key: string | undefined, o: { prefix?: string; var?: string }) =>
-      withConfigService(g().home, false, async ({ config, service }) => {
+      withConfigService(g().home, async ({ config, service }) => {
         if (key === undefined) {
           const view = await service.effective({
             ...(o.prefix ? { prefix: o.prefix } : {}),
@@ -247,7 +196,7 @@ export function registerConfig(program: Command): void {
     .option('--reason <text>', 'recorded with the revision and audit entry (default cli_set)')
     .option('--expected-revision <n>', 'fail with config_revision_conflict (exit 1) unless the head is revision N')
     .action((assignments: string[], o: { reason?: string; expectedRevision?: string }) =>
-      withConfigService(g().home, true, async ({ service, caller }) => {
+      withConfigService(g().home, async ({ service, caller }) => {
         const r = await service.set(caller, setRequest(parseAssignments(assignments), o), 'cli_set');
         print(g().json, r, () => writeText(r));
       }).catch(fail),
@@ -259,7 +208,7 @@ export function registerConfig(program: Command): void {
     .option('--reason <text>', 'recorded with the revision and audit entry (default cli_set)')
     .option('--expected-revision <n>', 'fail with config_revision_conflict (exit 1) unless the head is revision N')
     .action((keys: string[], o: { reason?: string; expectedRevision?: string }) =>
-      withConfigService(g().home, true, async ({ service, caller }) => {
+      withConfigService(g().home, async ({ service, caller }) => {
         const values: Record<string, null> = {};
         for (const k of keys) {
           if (k.includes('=')) throw new CliUsageError(`config unset takes KEY names, got ${JSON.stringify(k)}`);
@@ -276,7 +225,7 @@ export function registerConfig(program: Command): void {
     .option('--limit <n>', 'page size (clamped to 1..500)', '30')
     .option('--cursor <cursor>', 'the next page (from a previous answer)')
     .action((o: { limit: string; cursor?: string }) =>
-      withConfigService(g().home, false, async ({ service }) => {
+      withConfigService(g().home, async ({ service }) => {
         const page = await service.history({ limit: o.limit, ...(o.cursor ? { cursor: o.cursor } : {}) });
         print(g().json, page, () =>
           [
@@ -294,7 +243,7 @@ export function registerConfig(program: Command): void {
     .command('show <REV>')
     .description('one revision: metadata, per-key changes and the full snapshot')
     .action((rev: string) =>
-      withConfigService(g().home, false, async ({ service }) => {
+      withConfigService(g().home, async ({ service }) => {
         const r = await service.getRevision(revisionArg(rev));
         print(g().json, r, () =>
           [
@@ -314,7 +263,7 @@ export function registerConfig(program: Command): void {
     .command('diff <REV_A> <REV_B>')
     .description('per-key before (REV_A) / after (REV_B) between two revisions')
     .action((revA: string, revB: string) =>
-      withConfigService(g().home, false, async ({ service }) => {
+      withConfigService(g().home, async ({ service }) => {
         const a = await service.getRevision(revisionArg(revA, 'REV_A'));
         const b = await service.getRevision(revisionArg(revB, 'REV_B'));
         const changes = diffSnapshots(a.snapshot, b.snapshot);
@@ -339,7 +288,7 @@ export function registerConfig(program: Command): void {
     .option('--reason <text>', 'recorded with the revision (default rollback_to:<REV>)')
     .option('--expected-revision <n>', 'fail with config_revision_conflict (exit 1) unless the head is revision N')
     .action((rev: string, o: { reason?: string; expectedRevision?: string }) =>
-      withConfigService(g().home, true, async ({ service, caller }) => {
+      withConfigService(g().home, async ({ service, caller }) => {
         const r = await service.rollback(caller, {
           revision: revisionArg(rev),
           ...reasonOf(o),
@@ -353,7 +302,7 @@ export function registerConfig(program: Command): void {
     .command('schema')
     .description('the managed key registry: type, default, bounds, scopes, live or restart')
     .action(() =>
-      withConfigService(g().home, false, async ({ service }) => {
+      withConfigService(g().home, async ({ service }) => {
         const items = service.schema();
         print(g().json, { items }, () =>
           items
@@ -371,7 +320,7 @@ export function registerConfig(program: Command): void {
     .description("store every managed key set in this process's environment as one revision")
     .option('--reason <text>', 'recorded with the revision (default import_env)')
     .action((o: { reason?: string }) =>
-      withConfigService(g().home, true, async ({ service, caller }) => {
+      withConfigService(g().home, async ({ service, caller }) => {
         const r = await service.importEnv(caller, reasonOf(o).reason ?? 'import_env');
         print(g().json, r, () => writeText(r));
       }).catch(fail),
@@ -382,7 +331,7 @@ export function registerConfig(program: Command): void {
     .description('remove keys that are no longer managed (retired or unknown) from the config')
     .option('--reason <text>', 'recorded with the revision (default prune)')
     .action((o: { reason?: string }) =>
-      withConfigService(g().home, true, async ({ service, caller }) => {
+      withConfigService(g().home, async ({ service, caller }) => {
         const r = await service.prune(caller, reasonOf(o).reason ?? 'prune');
         print(g().json, r, () => writeText(r));
       }).catch(fail),

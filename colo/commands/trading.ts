@@ -16,7 +16,6 @@
  * adds `gateway run` / `gateway command` / `strategy run` next to these through the same function.
  */
 import { type Command, Option } from 'commander';
-import { pino } from 'pino';
 import {
   COMPONENT_KINDS,
   type ComponentKind,
@@ -25,13 +24,11 @@ import {
   STRATEGY_MODES,
 } from '#shared/domain/control/desired.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
-import { createLogger } from '#shared/log.ts';
 import { type Caller, systemCaller } from '#shared/services/auth-service.ts';
 import type { ComponentStatusView, DesiredService } from '#shared/services/desired-service.ts';
 import { createRuntime } from '#shared/services/runtime.ts';
 import { desiredFormFields, type FormField } from '#web/routes/trading-model.ts';
-import { attachToStack, CliUsageError, cliActor, reportError } from '../cli-support.ts';
-import { persistentSecret } from '../secrets.ts';
+import { attachCli, CliUsageError, cliActor, reportError } from '../cli-support.ts';
 
 interface Global {
   home?: string;
@@ -63,13 +60,7 @@ interface DesiredCli {
 
 /** Attach to the stack under `--home`, wire the runtime (the API's wiring) and run `fn`; logs go to stderr. */
 async function withDesiredService<T>(home: string | undefined, writes: boolean, fn: (c: DesiredCli) => Promise<T>) {
-  const { config } = await attachToStack(home);
-  const log = createLogger({
-    service: 'cli',
-    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
-    destination: pino.destination({ dest: 2, sync: true }),
-  });
-  const cursorSecret = config.auth.cursorSecret ?? (await persistentSecret(config.home, 'cursor.key'));
+  const { config, log, cursorSecret } = await attachCli(home);
   const rt = await createRuntime(config, log, { cursorSecret });
   try {
     // A write mirrors the document to Redis and publishes the hint: give the connection a moment to come up. Without

@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Command, Option } from 'commander';
-import { pino } from 'pino';
 import * as z from 'zod';
 import { PasswordSchema, type PublicUser, UsernameSchema } from '#shared/domain/control/auth.ts';
 import { newSecret } from '#shared/domain/control/auth-secrets.ts';
@@ -16,21 +15,14 @@ import { ulidGen } from '#shared/domain/ids.ts';
 import { systemClock } from '#shared/domain/time.ts';
 import { NotFoundError } from '#shared/errors/control.ts';
 import { DynamoAuditLog } from '#shared/infra/aws/audit-log.ts';
-import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
-import { RedisWarmPath } from '#shared/infra/redis/warm-path.ts';
-import { createLogger, type Logger } from '#shared/log.ts';
-import { AuthService, type Caller, systemCaller } from '#shared/services/auth-service.ts';
-import { attachToStack, CliUsageError, cliActor, reportError } from '../cli-support.ts';
-import { persistentSecret } from '../secrets.ts';
+import { AuthService, type Caller } from '#shared/services/auth-service.ts';
+import { CliUsageError, reportError, withCliStores } from '../cli-support.ts';
 
 interface Global {
   home?: string;
   json?: boolean;
 }
-
-/** How long a write waits for Redis before dropping its `audit:updates` hint (the audit entry is already stored). */
-const PUBLISH_SETTLE_MS = 1_000;
 
 export interface IdentityCli {
   auth: AuthService;
@@ -41,63 +33,29 @@ export interface IdentityCli {
 
 /**
  * Attach to the stack under `--home`, build the `AuthService` on its Users and Audit tables and run `fn` as the CLI
- * caller. Audit entries the command stores are published on `audit:updates` afterwards (the console's audit topic and
- * cache), best effort: a Redis outage never fails a command, and read-only commands never connect to Redis.
+ * caller. Audit entries the command stores are published on `audit:updates` afterwards (`withCliStores`).
  */
-export async function withIdentity<T>(home: string | undefined, fn: (c: IdentityCli) => Promise<T>): Promise<T> {
-  const { config } = await attachToStack(home);
-  // Logs go to stderr so stdout stays the command's output (one JSON document with --json).
-  const log = createLogger({
-    service: 'cli',
-    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
-    destination: pino.destination({ dest: 2, sync: true }),
-  });
-  // The same persisted secret as `ghtrader up`, so list cursors printed here work in the console and back.
-  const cursorSecret = config.auth.cursorSecret ?? (await persistentSecret(config.home, 'cursor.key'));
-  const clients = createAwsClients(config);
-  const pending: unknown[] = [];
-  try {
+export function withIdentity<T>(home: string | undefined, fn: (c: IdentityCli) => Promise<T>): Promise<T> {
+  return withCliStores(home, ({ config, log, clients, cursorSecret, caller, publish }) => {
     const users = new DynamoUserStore(clients.doc, config.tables.users);
     const auth = new AuthService({
       users,
-      audit: new DynamoAuditLog(clients.doc, config.tables.audit, systemClock, ulidGen, (entry) => {
-        pending.push(entry);
-      }),
+      audit: new DynamoAuditLog(clients.doc, config.tables.audit, systemClock, ulidGen, (entry) =>
+        publish('audit:updates', entry),
+      ),
       clock: systemClock,
       ids: ulidGen,
       log: log.child({ component: 'auth' }),
       limits: config.auth,
       cursorSecret,
     });
-    const caller = systemCaller('cli', cliActor(), ulidGen.next());
     const userIdOf = async (username: string): Promise<string> => {
       const id = await users.userIdForUsername(username);
       if (!id) throw new NotFoundError('user', username);
       return id;
     };
-    return await fn({ auth, caller, userIdOf });
-  } finally {
-    clients.destroy();
-    if (pending.length > 0) await publishAudit(config.redis, pending, log);
-  }
-}
-
-/** Publish the stored audit entries on `audit:updates` if Redis answers in time; never throws. */
-async function publishAudit(
-  redis: { url: string; prefix: string; enabled: boolean },
-  entries: unknown[],
-  log: Logger,
-): Promise<void> {
-  const warm = new RedisWarmPath({ ...redis, log: log.child({ component: 'redis' }) });
-  try {
-    const status = await warm.settle(PUBLISH_SETTLE_MS);
-    if (status.degraded) log.warn({ reason: status.reason, error: status.error }, 'audit.publish_skipped');
-    for (const entry of entries) warm.publish('audit:updates', entry);
-  } catch (err) {
-    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'audit.publish_skipped');
-  } finally {
-    await warm.close().catch(() => undefined);
-  }
+    return fn({ auth, caller, userIdOf });
+  });
 }
 
 /**

@@ -175,28 +175,7 @@ export interface CliRun {
 
 /** Run the built `ghtrader` with `args` (this run's Redis prefix, plus `env`); SIGKILL and reject past the timeout. */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<CliRun> {
-  return new Promise<CliRun>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, GHTRADER_REDIS_PREFIX: E2E_REDIS_PREFIX, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-    });
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-    });
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ghtrader ${args.join(' ')} ran over ${timeoutMs} ms:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return spawnCli(args, null, env, timeoutMs);
 }
 
 /** `runCli` with `input` written to the command's stdin (then closed), e.g. for `--password-stdin`. */
@@ -206,17 +185,26 @@ export function runCliWithInput(
   env: Record<string, string> = {},
   timeoutMs = 240_000,
 ): Promise<CliRun> {
+  return spawnCli(args, input, env, timeoutMs);
+}
+
+function spawnCli(
+  args: string[],
+  input: string | null,
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<CliRun> {
   return new Promise<CliRun>((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: { ...process.env, GHTRADER_REDIS_PREFIX: E2E_REDIS_PREFIX, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => {
+    child.stdout?.on('data', (d) => {
       stdout += String(d);
     });
-    child.stderr.on('data', (d) => {
+    child.stderr?.on('data', (d) => {
       stderr += String(d);
     });
     const t = setTimeout(() => {
@@ -227,8 +215,10 @@ export function runCliWithInput(
       clearTimeout(t);
       resolve({ code, stdout, stderr });
     });
-    // A command that exits before reading its input must not crash the test with EPIPE.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
+    if (input !== null && child.stdin) {
+      // A command that exits before reading its input must not crash the test with EPIPE.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+    }
   });
 }
