@@ -88,8 +88,15 @@ export class JobLogs {
 
   /** The tail of one attempt: its newest objects up to `maxBytes` (clamped to [1024, 1 MiB]). */
   async tail(jobId: string, attempt: number, maxBytes: number): Promise<TailText> {
+    return this.tailOfObjects(await this.objects(jobId, attempt), maxBytes);
+  }
+
+  /**
+   * The tail of these objects (one attempt's, in reading order) up to `maxBytes` (clamped): for a caller that must cut
+   * the tail from the same object list it goes on following (`JobService.followLog`).
+   */
+  async tailOfObjects(objects: readonly JobLogObject[], maxBytes: number): Promise<TailText> {
     const max = clampLogMaxBytes(maxBytes);
-    const objects = await this.objects(jobId, attempt);
     const chunks: Uint8Array[] = [];
     let sum = 0;
     let i = objects.length - 1;

@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor } from '../domain/control/cursor.ts';
 import { JobCounters } from '../domain/control/job-counters.ts';
 import type { JobEvents } from '../domain/control/job-events.ts';
 import { findJobKind, JOB_KINDS } from '../domain/control/job-kinds/index.ts';
-import { type JobLogObject, jobLogPrefix, tailOf } from '../domain/control/job-log.ts';
+import { type JobLogObject, jobLogPrefix } from '../domain/control/job-log.ts';
 import type { JobQueue } from '../domain/control/job-queue.ts';
 import { type ListJobsQuery, ListJobsQuerySchema, SubmitJobRequestSchema } from '../domain/control/job-requests.ts';
 import type { JobStore } from '../domain/control/job-store.ts';
@@ -386,19 +386,7 @@ export class JobService {
 
   /** The tail of these objects (one attempt, reading order), as `JobLogs.tail` cuts it. */
   private async tailObjects(objects: readonly JobLogObject[], maxBytes: number): Promise<Omit<JobLogChunk, 'attempt'>> {
-    const logs = this.logStore();
-    const chunks: Uint8Array[] = [];
-    let sum = 0;
-    let i = objects.length - 1;
-    for (; i >= 0 && sum < maxBytes; i--) {
-      const o = objects[i];
-      if (!o) continue;
-      const body = await logs.read(o.key);
-      if (body === null) continue;
-      chunks.unshift(body);
-      sum += body.length;
-    }
-    const tail = tailOf(chunks, maxBytes, i >= 0);
+    const tail = await this.logStore().tailOfObjects(objects, maxBytes);
     return { text: tail.text, truncated: tail.truncated };
   }
 
