@@ -5,7 +5,7 @@
  */
 import type { Child } from 'hono/jsx';
 import { type Role, roleAtLeast } from '#shared/domain/control/roles.ts';
-import type { StatusSnapshot } from '#shared/domain/control/status.ts';
+import type { ComponentStatus, StatusSnapshot } from '#shared/domain/control/status.ts';
 import { VARIETIES, type Variety } from '#shared/domain/control/varieties.ts';
 import { Document } from './document.tsx';
 import { PageData } from './page-data.tsx';
@@ -69,6 +69,8 @@ export function Layout(props: LayoutProps) {
               ))}
             </nav>
             <div class="badges">
+              <ComponentBadge id="data-badge" label="Data" status={ctx.status?.components.tickstore} />
+              <ComponentBadge id="supervisor-badge" label="Supervisor" status={ctx.status?.components.supervisor} />
               <p id="warm-path-badge" class="badge badge-warn" hidden={!degraded}>
                 <span aria-hidden="true">⚠</span> Warm path degraded
                 <span id="warm-path-reasons" class="muted">
@@ -121,5 +123,21 @@ export function Layout(props: LayoutProps) {
         />
       </body>
     </Document>
+  );
+}
+
+/**
+ * A chrome badge (§8: icon + text, never colour alone) for a component that is not ok: shown only while its state is
+ * warn or error, with the component's own text; nothing for ok, empty (not in this deployment) or unknown.
+ */
+function ComponentBadge(props: { id: string; label: string; status: ComponentStatus | undefined }) {
+  const st = props.status;
+  if (!st || (st.state !== 'warn' && st.state !== 'error')) return null;
+  return (
+    <p id={props.id} class={`badge badge-${st.state}`} title={st.text}>
+      <span aria-hidden="true">{st.state === 'error' ? '✖' : '⚠'}</span> {props.label}:{' '}
+      {st.state === 'error' ? 'error' : 'warning'}
+      <span class="muted"> ({st.text})</span>
+    </p>
   );
 }

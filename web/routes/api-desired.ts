@@ -3,7 +3,8 @@
  * stop}` [operator, denials audited] and `GET /api/{gateway,strategy}/status?account_profile=p` [viewer]. Validation,
  * risk caps, optimistic concurrency, audit and the warm-path hint all live in the DesiredService; the status carries
  * desired, its revision and the supervisor's persisted view (`state_source: "none"` until the trading chain's
- * processes write state). Without the service (a deployment that wires none) every route answers 503.
+ * processes write state). `GET /api/gateway/list` [viewer]: that status for every known profile (`default`, then each
+ * with a desired document, at most 100). Without the service (a deployment that wires none) every route answers 503.
  */
 import { type Context, Hono } from 'hono';
 import { COMPONENT_KINDS, type ComponentKind } from '#shared/domain/control/desired.ts';
@@ -12,6 +13,11 @@ import { callerOf } from '#shared/services/auth-service.ts';
 import type { DesiredService } from '#shared/services/desired-service.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { requireRole } from '../middleware/require-role.ts';
+import { knownProfiles } from './trading-model.ts';
+
+/** Profiles `GET /api/gateway/list` answers at most (§3.1 list bound). */
+const GATEWAY_LIST_MAX = 100;
+
 import { readJson } from '../request-body.ts';
 import { authMeta, principalOf } from '../request-info.ts';
 
@@ -24,6 +30,16 @@ export function desiredRoutes(deps: AppDeps): Hono<WebEnv> {
     return deps.supervision.desired;
   };
   const caller = (c: Context<WebEnv>) => callerOf(principalOf(c), authMeta(c, hops));
+
+  app.get('/gateway/list', requireRole(deps, 'viewer'), async (c) => {
+    if (!deps.supervision)
+      throw new DependencyUnavailableError('the desired-state service (not wired in this process)');
+    const s = deps.supervision;
+    const profiles = await knownProfiles(s, 'default');
+    const shown = profiles.slice(0, GATEWAY_LIST_MAX);
+    const items = await Promise.all(shown.map((p) => s.desired.status('gateway', { account_profile: p })));
+    return c.json({ items, truncated: profiles.length > shown.length });
+  });
 
   for (const kind of COMPONENT_KINDS satisfies readonly ComponentKind[]) {
     app.get(`/${kind}/status`, requireRole(deps, 'viewer'), async (c) =>

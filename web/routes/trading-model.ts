@@ -209,7 +209,7 @@ function restartsOf(view: ComponentStatusView): number {
 }
 
 /** `default` first, then every profile with a desired document, then the one asked for if it is new. */
-async function knownProfiles(s: SupervisionDeps, current: string): Promise<string[]> {
+export async function knownProfiles(s: SupervisionDeps, current: string): Promise<string[]> {
   const indexed = await s.telemetry.indexedProfiles();
   const rest = [...new Set(indexed.map((i) => i.profile))].filter((p) => p !== 'default').sort();
   const all = ['default', ...rest];

@@ -178,3 +178,22 @@ describe('desired documents through the API', () => {
     expect(JSON.parse(hints[0] ?? 'null')).toMatchObject({ type: 'gateway.desired', desired_revision: 1 });
   });
 });
+
+describe('GET /api/gateway/list', () => {
+  it('lists the gateway status of default and of every profile with a desired document', async () => {
+    // Prepare
+    const p = profile();
+    expect((await post('/api/gateway/desired', { account_profile: p, desired: { mode: 'paper' } })).status).toBe(200);
+
+    // Act
+    const res = await get('/api/gateway/list');
+
+    // Assess
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { items: { account_profile: string; desired: { mode: string } | null }[] };
+    const profiles = body.items.map((i) => i.account_profile);
+    expect(profiles[0]).toBe('default');
+    expect(body.items.find((i) => i.account_profile === p)).toMatchObject({ desired: { mode: 'paper' } });
+    expect((await app.request(`${ORIGIN}/api/gateway/list`)).status).toBe(401);
+  });
+});

@@ -198,7 +198,7 @@ describe('system page and warm-path badge', () => {
     expect(html).toContain('no job runner in this test stack');
   });
 
-  it('renders the warm-path-degraded badge only while the status says so', async () => {
+  it('renders the warm-path, data and supervisor badges only while the status says so', async () => {
     // Prepare: fixed snapshots, only to drive the page render.
     const at = new Date().toISOString();
     const comp = { state: 'ok' as const, text: 'fine', error: '', updated_at: at, stale: false };
@@ -226,7 +226,12 @@ describe('system page and warm-path badge', () => {
     const degraded: StatusSnapshot = {
       ...healthy,
       state: 'warn',
-      components: { ...healthy.components, redis: { ...comp, state: 'warn', error: 'redis_unavailable' } },
+      components: {
+        ...healthy.components,
+        redis: { ...comp, state: 'warn', error: 'redis_unavailable' },
+        supervisor: { ...comp, state: 'warn', text: 'crash loop: gateway:main', error: 'crash_loop' },
+        tickstore: { ...comp, state: 'error', text: 'tickstore unavailable: database is locked', error: 'x' },
+      },
       warm_path_degraded: true,
       warm_path_reasons: ['console:redis_unavailable'],
     };
@@ -246,6 +251,13 @@ describe('system page and warm-path badge', () => {
       expect(html).toContain('Warm path degraded');
       expect(html).toContain('console:redis_unavailable');
       expect(after).toMatch(/<p id="warm-path-badge" class="badge badge-warn" hidden="">/);
+      // Data and supervisor badges: icon and text while not ok, absent when ok.
+      expect(html).toMatch(
+        /<p id="supervisor-badge" class="badge badge-warn"[^>]*>.*Supervisor: warning.*crash loop: gateway:main/s,
+      );
+      expect(html).toMatch(/<p id="data-badge" class="badge badge-error"[^>]*>.*Data: error.*database is locked/s);
+      expect(after).not.toContain('supervisor-badge');
+      expect(after).not.toContain('data-badge');
     } finally {
       await other.close();
     }
