@@ -3,6 +3,7 @@
  * stderr), 1 = failure.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { API_TOKEN_ENV, checkApiCommand } from './api-client.ts';
 import { reportError } from './cli-support.ts';
 import { registerAdmin } from './commands/admin.ts';
 import { registerBroadcaster } from './commands/broadcaster.ts';
@@ -39,6 +40,10 @@ program
   .description('AI-driven tick trading for SHFE cu, au, ag')
   .option('--home <dir>', 'state directory (default $GHTRADER_HOME or ./var)')
   .option('--json', 'machine-readable output')
+  .option(
+    '--api <url>',
+    `send jobs and config commands to the HTTP API at <url> (e.g. https://console.example.com) with $${API_TOKEN_ENV} as bearer, instead of using the store credentials; other commands refuse it`,
+  )
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -73,6 +78,11 @@ program
       reportError(err, Boolean(g.json));
     }
   });
+
+// `--api`: only the commands with API routes run without the store credentials; checked before any action starts.
+program.hook('preAction', (_program, action) => {
+  checkApiCommand(action, program.opts<{ api?: string }>().api);
+});
 
 registerConfig(program);
 registerJobs(program);

@@ -2,28 +2,96 @@
  * `ghtrader config ...` (control-chain §5, §11): the same ConfigService the API uses, called directly with the running
  * stack's store credentials as `cli:<os-user>@<host>` (role admin), so key rules, validation, revisions and audit are
  * identical to `POST /api/config/*`. The `config.revision` publish is best effort: a Redis outage never fails a command.
+ * With `--api URL`, `get`, `set`, `unset`, `history`, `show`, `diff`, `rollback` and `schema` ask `/api/config/*`
+ * instead, as the token's owner; each command gets its result from a `ConfigSource` and prints it the same way.
  */
 import type { Command } from 'commander';
-import type { AppConfig } from '#shared/config.ts';
-import { diffSnapshots, resolveConfig } from '#shared/domain/control/config.ts';
+import {
+  type ConfigRevision,
+  diffSnapshots,
+  type EffectiveItem,
+  resolveConfig,
+} from '#shared/domain/control/config.ts';
 import { classifyConfigKey } from '#shared/domain/control/config-registry.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { systemClock } from '#shared/domain/time.ts';
 import { DynamoAuditLog } from '#shared/infra/aws/audit-log.ts';
 import { DynamoConfigStore } from '#shared/infra/aws/config-store.ts';
 import type { Caller } from '#shared/services/auth-service.ts';
-import { ConfigService, type ConfigSetRequest, type WriteResult } from '#shared/services/config-service.ts';
+import {
+  type ConfigRollbackRequest,
+  ConfigService,
+  type ConfigSetRequest,
+  type EffectiveView,
+  type HistoryItem,
+  type SchemaItem,
+  type WriteResult,
+} from '#shared/services/config-service.ts';
+import { type ApiClient, allowApi, apiClient, seg } from '../api-client.ts';
 import { CliUsageError, reportError, withCliStores } from '../cli-support.ts';
 
 interface Global {
   home?: string;
   json?: boolean;
+  api?: string;
 }
 
 interface ConfigCli {
-  config: AppConfig;
   service: ConfigService;
   caller: Caller;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+interface HistoryPage {
+  items: HistoryItem[];
+  next_cursor: string | null;
+  limit: number;
+}
+
+/** Where the API-capable `config` commands get their results: the ConfigService on the stores, or the HTTP API. */
+interface ConfigSource {
+  effective(query: { prefix?: string; var?: string }): Promise<EffectiveView>;
+  getRevision(revision: number): Promise<ConfigRevision>;
+  history(query: { limit: string; cursor?: string }): Promise<HistoryPage>;
+  schema(): Promise<SchemaItem[]>;
+  set(req: ConfigSetRequest): Promise<WriteResult>;
+  rollback(req: ConfigRollbackRequest): Promise<WriteResult>;
+  /**
+   * The environment layer for resolving a session-scoped key: the stack's own env on the stores; through the API the
+   * server's env as far as the effective view shows it (`item.source` = `env:KEY`), as nothing else of it is exposed.
+   */
+  envFor(item: EffectiveItem): Readonly<Record<string, string | undefined>>;
+}
+
+function storeConfig({ service, caller, env }: ConfigCli): ConfigSource {
+  return {
+    effective: (query) => service.effective(query),
+    getRevision: (revision) => service.getRevision(revision),
+    history: (query) => service.history(query),
+    schema: async () => service.schema(),
+    set: (req) => service.set(caller, req, 'cli_set'),
+    rollback: (req) => service.rollback(caller, req),
+    envFor: () => env,
+  };
+}
+
+function apiConfig(api: ApiClient): ConfigSource {
+  return {
+    effective: (query) => api.get<EffectiveView>('/api/config/effective', query),
+    getRevision: (revision) => api.get<ConfigRevision>(`/api/config/revisions/${seg(revision)}`),
+    history: (query) => api.get<HistoryPage>('/api/config/history', query),
+    schema: async () => (await api.get<{ items: SchemaItem[] }>('/api/config/schema')).items,
+    set: (req) => api.post<WriteResult>('/api/config/set', req),
+    rollback: (req) => api.post<WriteResult>('/api/config/rollback', req),
+    envFor: (item) =>
+      item.source.startsWith('env:') && item.value !== null ? { [item.source.slice(4)]: String(item.value) } : {},
+  };
+}
+
+/** Run `fn` with the config of the stack under `--home`, or of the API at `--api`. */
+async function withConfig<T>(g: Global, fn: (c: ConfigSource) => Promise<T>): Promise<T> {
+  if (g.api !== undefined) return fn(apiConfig(apiClient(g.api)));
+  return withConfigService(g.home, (c) => fn(storeConfig(c)));
 }
 
 /**
@@ -43,7 +111,7 @@ function withConfigService<T>(home: string | undefined, fn: (c: ConfigCli) => Pr
       env: config.env,
       cursorSecret,
     });
-    return fn({ config, service, caller });
+    return fn({ service, caller, env: config.env });
   });
 }
 
@@ -118,7 +186,7 @@ export function registerConfig(program: Command): void {
     .option('--prefix <prefix>', 'only keys starting with this prefix')
     .option('--var <var>', 'resolve variety-scoped keys for cu, au or ag')
     .action((key: string | undefined, o: { prefix?: string; var?: string }) =>
-      withConfigService(g().home, async ({ config, service }) => {
+      withConfig(g(), async (service) => {
         if (key === undefined) {
           const view = await service.effective({
             ...(o.prefix ? { prefix: o.prefix } : {}),
@@ -169,7 +237,7 @@ export function registerConfig(program: Command): void {
           const head = await service.getRevision(view.revision);
           const r = resolveConfig(
             c.def.key,
-            { revision: head.revision, snapshot: head.snapshot, env: config.env },
+            { revision: head.revision, snapshot: head.snapshot, env: service.envFor(item) },
             { ...(variety ? { var: variety } : {}), session: c.session },
           );
           ({ value, source } = r);
@@ -193,11 +261,11 @@ export function registerConfig(program: Command): void {
     .description(
       'set managed keys, all or nothing, as one new revision; an empty value (KEY=) is an error: remove a key with `config unset KEY`',
     )
-    .option('--reason <text>', 'recorded with the revision and audit entry (default cli_set)')
+    .option('--reason <text>', 'recorded with the revision and audit entry (default cli_set; api_set with --api)')
     .option('--expected-revision <n>', 'fail with config_revision_conflict (exit 1) unless the head is revision N')
     .action((assignments: string[], o: { reason?: string; expectedRevision?: string }) =>
-      withConfigService(g().home, async ({ service, caller }) => {
-        const r = await service.set(caller, setRequest(parseAssignments(assignments), o), 'cli_set');
+      withConfig(g(), async (service) => {
+        const r = await service.set(setRequest(parseAssignments(assignments), o));
         print(g().json, r, () => writeText(r));
       }).catch(fail),
     );
@@ -205,16 +273,16 @@ export function registerConfig(program: Command): void {
   cfg
     .command('unset <KEY...>')
     .description('remove managed keys from the config (they fall back to env or default), as one new revision')
-    .option('--reason <text>', 'recorded with the revision and audit entry (default cli_set)')
+    .option('--reason <text>', 'recorded with the revision and audit entry (default cli_set; api_set with --api)')
     .option('--expected-revision <n>', 'fail with config_revision_conflict (exit 1) unless the head is revision N')
     .action((keys: string[], o: { reason?: string; expectedRevision?: string }) =>
-      withConfigService(g().home, async ({ service, caller }) => {
+      withConfig(g(), async (service) => {
         const values: Record<string, null> = {};
         for (const k of keys) {
           if (k.includes('=')) throw new CliUsageError(`config unset takes KEY names, got ${JSON.stringify(k)}`);
           values[k] = null;
         }
-        const r = await service.set(caller, setRequest(values, o), 'cli_set');
+        const r = await service.set(setRequest(values, o));
         print(g().json, r, () => writeText(r));
       }).catch(fail),
     );
@@ -225,7 +293,7 @@ export function registerConfig(program: Command): void {
     .option('--limit <n>', 'page size (clamped to 1..500)', '30')
     .option('--cursor <cursor>', 'the next page (from a previous answer)')
     .action((o: { limit: string; cursor?: string }) =>
-      withConfigService(g().home, async ({ service }) => {
+      withConfig(g(), async (service) => {
         const page = await service.history({ limit: o.limit, ...(o.cursor ? { cursor: o.cursor } : {}) });
         print(g().json, page, () =>
           [
@@ -243,7 +311,7 @@ export function registerConfig(program: Command): void {
     .command('show <REV>')
     .description('one revision: metadata, per-key changes and the full snapshot')
     .action((rev: string) =>
-      withConfigService(g().home, async ({ service }) => {
+      withConfig(g(), async (service) => {
         const r = await service.getRevision(revisionArg(rev));
         print(g().json, r, () =>
           [
@@ -263,7 +331,7 @@ export function registerConfig(program: Command): void {
     .command('diff <REV_A> <REV_B>')
     .description('per-key before (REV_A) / after (REV_B) between two revisions')
     .action((revA: string, revB: string) =>
-      withConfigService(g().home, async ({ service }) => {
+      withConfig(g(), async (service) => {
         const a = await service.getRevision(revisionArg(revA, 'REV_A'));
         const b = await service.getRevision(revisionArg(revB, 'REV_B'));
         const changes = diffSnapshots(a.snapshot, b.snapshot);
@@ -288,8 +356,8 @@ export function registerConfig(program: Command): void {
     .option('--reason <text>', 'recorded with the revision (default rollback_to:<REV>)')
     .option('--expected-revision <n>', 'fail with config_revision_conflict (exit 1) unless the head is revision N')
     .action((rev: string, o: { reason?: string; expectedRevision?: string }) =>
-      withConfigService(g().home, async ({ service, caller }) => {
-        const r = await service.rollback(caller, {
+      withConfig(g(), async (service) => {
+        const r = await service.rollback({
           revision: revisionArg(rev),
           ...reasonOf(o),
           ...(o.expectedRevision === undefined ? {} : { expected_revision: o.expectedRevision }),
@@ -302,8 +370,8 @@ export function registerConfig(program: Command): void {
     .command('schema')
     .description('the managed key registry: type, default, bounds, scopes, live or restart')
     .action(() =>
-      withConfigService(g().home, async ({ service }) => {
-        const items = service.schema();
+      withConfig(g(), async (service) => {
+        const items = await service.schema();
         print(g().json, { items }, () =>
           items
             .map(
@@ -336,4 +404,8 @@ export function registerConfig(program: Command): void {
         print(g().json, r, () => writeText(r));
       }).catch(fail),
     );
+
+  // `import-env` (this process's environment) and `prune` have no API route: they refuse `--api`.
+  const viaApi = new Set(['get', 'set', 'unset', 'history', 'show', 'diff', 'rollback', 'schema']);
+  allowApi(...cfg.commands.filter((c) => viaApi.has(c.name())));
 }

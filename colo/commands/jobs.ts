@@ -1,15 +1,30 @@
-/** `ghtrader jobs ...`: the same JobService the API uses, with the CLI's identity (`cli:<user>@<host>`, admin). */
+/**
+ * `ghtrader jobs ...`: the same JobService the API uses, with the CLI's identity (`cli:<user>@<host>`, admin), or with
+ * `--api URL` the same routes of the HTTP API as the token's owner. Each command gets its result from a `JobsSource`
+ * (store or API) and prints it the same way either way.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { isTerminal } from '#shared/domain/control/jobs.ts';
+import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
-import type { RequestContext } from '#shared/services/job-service.ts';
+import type { JobLogTail } from '#shared/services/job-log.ts';
+import type {
+  CancelBatchResult,
+  JobListResult,
+  JobLogChunk,
+  KindView,
+  RequestContext,
+  SubmitResult,
+} from '#shared/services/job-service.ts';
 import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
+import { type ApiClient, allowApi, apiClient, seg } from '../api-client.ts';
 import { attachToStack, CliUsageError, cliActor, cliLogger, parseParams, reportError } from '../cli-support.ts';
 import { persistentSecret } from '../secrets.ts';
 
 interface Global {
   home?: string;
   json?: boolean;
+  api?: string;
 }
 
 export async function withRuntime<T>(home: string | undefined, fn: (rt: Runtime) => Promise<T>): Promise<T> {
@@ -33,6 +48,117 @@ function print(json: boolean | undefined, value: unknown, text: () => string): v
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text()}\n`);
 }
 
+type JobsQuery = Record<string, string>;
+
+/** Where `ghtrader jobs` gets its results: the JobService with the store credentials, or the HTTP API (`--api`). */
+export interface JobsSource {
+  kinds(): Promise<readonly KindView[]>;
+  submit(req: { kind: string; params: Record<string, unknown>; note?: string }): Promise<SubmitResult>;
+  get(id: string): Promise<JobRecord>;
+  list(query: JobsQuery): Promise<JobListResult>;
+  logTail(id: string, query: JobsQuery): Promise<JobLogTail>;
+  /** The newest attempt's tail, then new lines (later attempts too) until the job is terminal or `signal` aborts. */
+  followLog(id: string, query: JobsQuery, signal: AbortSignal): AsyncIterable<JobLogChunk>;
+  cancel(id: string, body: { reason?: string }): Promise<JobRecord>;
+  cancelBatch(body: Record<string, unknown>): Promise<CancelBatchResult>;
+  /** How often `submit --wait` re-reads the job. */
+  readonly waitPollMs: number;
+}
+
+function storeJobs(rt: Runtime): JobsSource {
+  return {
+    kinds: async () => rt.jobs.kinds(),
+    submit: (req) => rt.jobs.submit(req, ctx()),
+    get: (id) => rt.jobs.get(id),
+    list: (query) => rt.jobs.list(query),
+    logTail: (id, query) => rt.jobs.logTail(id, query),
+    followLog: (id, query, signal) => rt.jobs.followLog(id, query, { signal }),
+    cancel: (id, body) => rt.jobs.cancel(id, body, ctx()),
+    cancelBatch: (body) => rt.jobs.cancelBatch(body, ctx()),
+    waitPollMs: 500,
+  };
+}
+
+/** API polls (`submit --wait`, `logs --follow`) once a second. */
+const API_POLL_MS = 1_000;
+/** Tail size of each `logs --follow` poll through the API: new lines are found in it by overlap with the last one. */
+const API_FOLLOW_TAIL_BYTES = 262_144;
+
+function apiJobs(api: ApiClient): JobsSource {
+  const get = (id: string) => api.get<JobRecord>(`/api/jobs/${seg(id)}`);
+  const logTail = (id: string, query: JobsQuery) => api.get<JobLogTail>(`/api/jobs/${seg(id)}/log`, query);
+  return {
+    kinds: async () => (await api.get<{ items: KindView[] }>('/api/jobs/kinds')).items,
+    submit: (req) => api.post<SubmitResult>('/api/jobs', req),
+    get,
+    list: (query) => api.get<JobListResult>('/api/jobs', query),
+    logTail,
+    followLog: (id, query, signal) => followViaApi({ get, logTail }, id, query, signal),
+    cancel: async (id, body) => (await api.post<{ job: JobRecord }>(`/api/jobs/${seg(id)}/cancel`, body)).job,
+    cancelBatch: (body) => api.post<CancelBatchResult>('/api/jobs/cancel-batch', body),
+    waitPollMs: API_POLL_MS,
+  };
+}
+
+/** The newest attempt a job record knows of (0: none started yet). */
+function latestAttempt(job: JobRecord): number {
+  return Math.max(job.attempt, ...job.attempts.map((a) => a.attempt));
+}
+
+/**
+ * What `next` (a later tail of the same attempt) adds to `prev`: the rest after `prev` when `next` still starts with
+ * it, else the rest after the end of `prev` found in `next`; not found (more than one tail was written between two
+ * polls) -> all of `next`, flagged as a gap.
+ */
+export function newLogText(prev: string, next: string): { text: string; gap: boolean } {
+  if (next.startsWith(prev)) return { text: next.slice(prev.length), gap: false };
+  const anchor = prev.slice(-4096);
+  const at = next.indexOf(anchor);
+  return at < 0 ? { text: next, gap: true } : { text: next.slice(at + anchor.length), gap: false };
+}
+
+/**
+ * `logs --follow` through the API, as `JobService.followLog` does it on the stores: the tail of the newest attempt
+ * first, then, every second, the job record and then the new lines of each attempt up to its newest, until the job
+ * is terminal (read before its last lines, which a worker stores before the final transition) or `signal` aborts.
+ */
+async function* followViaApi(
+  api: { get(id: string): Promise<JobRecord>; logTail(id: string, q: JobsQuery): Promise<JobLogTail> },
+  id: string,
+  query: JobsQuery,
+  signal: AbortSignal,
+): AsyncGenerator<JobLogChunk> {
+  let job = await api.get(id);
+  const first = await api.logTail(id, query);
+  let attempt = first.attempt ?? 0;
+  let seen = first.text;
+  if (first.attempt !== null && first.text !== '') {
+    yield { attempt: first.attempt, text: first.text, truncated: first.truncated };
+  }
+  const tailBytes = String(Math.max(API_FOLLOW_TAIL_BYTES, Number(query.max_bytes) || 0));
+  while (!isTerminal(job.status) && !signal.aborted) {
+    try {
+      await sleep(API_POLL_MS, undefined, { signal });
+    } catch {
+      return; // aborted
+    }
+    job = await api.get(id);
+    for (let a = Math.max(attempt, 1); a <= latestAttempt(job); a++) {
+      const tail = await api.logTail(id, { attempt: String(a), max_bytes: tailBytes });
+      const fresh = newLogText(a === attempt ? seen : '', tail.text);
+      attempt = a;
+      seen = tail.text;
+      if (fresh.text !== '') yield { attempt: a, text: fresh.text, truncated: fresh.gap };
+    }
+  }
+}
+
+/** Run `fn` with the jobs of the stack under `--home`, or of the API at `--api`. */
+async function withJobs<T>(g: Global, fn: (jobs: JobsSource) => Promise<T>): Promise<T> {
+  if (g.api !== undefined) return fn(apiJobs(apiClient(g.api)));
+  return withRuntime(g.home, (rt) => fn(storeJobs(rt)));
+}
+
 export function registerJobs(program: Command): void {
   const jobs = program.command('jobs').description('submit, list, show, follow and cancel jobs');
   const g = (): Global => program.opts<Global>();
@@ -41,8 +167,8 @@ export function registerJobs(program: Command): void {
     .command('kinds')
     .description('list the job kinds and their parameter schemas')
     .action(() =>
-      withRuntime(g().home, async (rt) => {
-        const kinds = rt.jobs.kinds();
+      withJobs(g(), async (src) => {
+        const kinds = await src.kinds();
         print(g().json, { items: kinds }, () => kinds.map((k) => `${k.kind.padEnd(20)} ${k.description}`).join('\n'));
       }).catch((e) => reportError(e, Boolean(g().json))),
     );
@@ -55,7 +181,7 @@ export function registerJobs(program: Command): void {
     .option('--note <text>', 'a note stored with the job')
     .option('--wait', 'wait until the job ends; exit 1 if it failed or was cancelled')
     .action((kind: string, o: { param: string[]; paramsJson?: string; note?: string; wait?: boolean }) =>
-      withRuntime(g().home, async (rt) => {
+      withJobs(g(), async (src) => {
         let params: Record<string, unknown> = parseParams(o.param);
         if (o.paramsJson) {
           try {
@@ -64,12 +190,12 @@ export function registerJobs(program: Command): void {
             throw new CliUsageError(`--params-json is not valid JSON: ${(err as Error).message}`);
           }
         }
-        const r = await rt.jobs.submit({ kind, params, ...(o.note ? { note: o.note } : {}) }, ctx());
+        const r = await src.submit({ kind, params, ...(o.note ? { note: o.note } : {}) });
         let job = r.job;
         if (o.wait) {
           while (!isTerminal(job.status)) {
-            await new Promise((res) => setTimeout(res, 500));
-            job = await rt.jobs.get(job.job_id);
+            await sleep(src.waitPollMs);
+            job = await src.get(job.job_id);
           }
         }
         print(
@@ -90,9 +216,10 @@ export function registerJobs(program: Command): void {
     .option('--limit <n>', 'page size (clamped to 1..500)')
     .option('--cursor <cursor>')
     .action((o: Record<string, string | undefined>) =>
-      withRuntime(g().home, async (rt) => {
-        const query = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-        const page = await rt.jobs.list(query);
+      withJobs(g(), async (src) => {
+        const query: JobsQuery = {};
+        for (const [k, v] of Object.entries(o)) if (v !== undefined) query[k] = v;
+        const page = await src.list(query);
         print(g().json, page, () =>
           [
             ...page.items.map(
@@ -109,8 +236,8 @@ export function registerJobs(program: Command): void {
     .command('show <id>')
     .description('show one job record')
     .action((id: string) =>
-      withRuntime(g().home, async (rt) => {
-        const job = await rt.jobs.get(id);
+      withJobs(g(), async (src) => {
+        const job = await src.get(id);
         print(g().json, job, () => JSON.stringify(job, null, 2));
       }).catch((e) => reportError(e, Boolean(g().json))),
     );
@@ -126,10 +253,10 @@ export function registerJobs(program: Command): void {
         "log's own NDJSON lines, as they are stored.",
     )
     .action((id: string, o: { maxBytes?: string; follow?: boolean }) =>
-      withRuntime(g().home, async (rt) => {
+      withJobs(g(), async (src) => {
         const query: Record<string, string> = o.maxBytes === undefined ? {} : { max_bytes: o.maxBytes };
         if (!o.follow) {
-          const tail = await rt.jobs.logTail(id, query);
+          const tail = await src.logTail(id, query);
           if (g().json) {
             print(true, tail, () => '');
             return;
@@ -139,7 +266,7 @@ export function registerJobs(program: Command): void {
           process.stdout.write(formatLogText(tail.text));
           return;
         }
-        await followLog(rt, id, query, Boolean(g().json));
+        await followLog(src, id, query, Boolean(g().json));
       }).catch((e) => reportError(e, Boolean(g().json))),
     );
 
@@ -151,16 +278,13 @@ export function registerJobs(program: Command): void {
     .option('--var <var>', 'cu, au or ag')
     .option('--reason <text>', 'why these jobs are cancelled (required)')
     .action((o: { kind: string[]; status: string[]; var?: string; reason?: string }) =>
-      withRuntime(g().home, async (rt) => {
-        const r = await rt.jobs.cancelBatch(
-          {
-            ...(o.kind.length > 0 ? { kinds: o.kind } : {}),
-            ...(o.status.length > 0 ? { statuses: o.status } : {}),
-            ...(o.var !== undefined ? { var: o.var } : {}),
-            reason: o.reason,
-          },
-          ctx(),
-        );
+      withJobs(g(), async (src) => {
+        const r = await src.cancelBatch({
+          ...(o.kind.length > 0 ? { kinds: o.kind } : {}),
+          ...(o.status.length > 0 ? { statuses: o.status } : {}),
+          ...(o.var !== undefined ? { var: o.var } : {}),
+          reason: o.reason,
+        });
         print(g().json, r, () =>
           [
             `${r.cancel_requested} of ${r.matched} matching jobs cancelled or asked to stop` +
@@ -176,8 +300,8 @@ export function registerJobs(program: Command): void {
     .description('cancel a queued or running job')
     .option('--reason <text>')
     .action((id: string, o: { reason?: string }) =>
-      withRuntime(g().home, async (rt) => {
-        const job = await rt.jobs.cancel(id, o.reason ? { reason: o.reason } : {}, ctx());
+      withJobs(g(), async (src) => {
+        const job = await src.cancel(id, o.reason ? { reason: o.reason } : {});
         print(
           g().json,
           { job },
@@ -186,6 +310,9 @@ export function registerJobs(program: Command): void {
         );
       }).catch((e) => reportError(e, Boolean(g().json))),
     );
+
+  // Every `jobs` command has its API route (`/api/jobs*`).
+  allowApi(...jobs.commands);
 }
 
 /** A repeatable option's values; each may be a comma-separated list. */
@@ -200,7 +327,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 /** Follow a job's log until it ends (exit 0) or Ctrl-C (exit 130). */
-async function followLog(rt: Runtime, id: string, query: Record<string, string>, json: boolean): Promise<void> {
+async function followLog(src: JobsSource, id: string, query: JobsQuery, json: boolean): Promise<void> {
   const abort = new AbortController();
   const onSigint = () => {
     process.exitCode = 130;
@@ -209,7 +336,7 @@ async function followLog(rt: Runtime, id: string, query: Record<string, string>,
   process.once('SIGINT', onSigint);
   try {
     let attempt: number | null = null;
-    for await (const chunk of rt.jobs.followLog(id, query, { signal: abort.signal })) {
+    for await (const chunk of src.followLog(id, query, abort.signal)) {
       if (json) {
         process.stdout.write(chunk.text);
         continue;
@@ -220,7 +347,7 @@ async function followLog(rt: Runtime, id: string, query: Record<string, string>,
       process.stdout.write(formatLogText(chunk.text));
     }
     if (!abort.signal.aborted && !json) {
-      const job = await rt.jobs.get(id);
+      const job = await src.get(id);
       process.stderr.write(`(job ${id} ${job.status})\n`);
     }
   } finally {

@@ -222,3 +222,14 @@ function spawnCli(
     }
   });
 }
+
+/** `POST /api/auth/tokens` as `owner` (an admin session creates any role): the new token's plaintext. */
+export async function createApiToken(
+  owner: ConsoleClient,
+  name: string,
+  role: 'viewer' | 'operator' | 'admin',
+): Promise<string> {
+  const r = await owner.request('POST', '/api/auth/tokens', { name, role, expires_in_days: 1 });
+  if (r.status !== 201) throw new Error(`token create answered ${r.status}: ${r.text}`);
+  return (r.json as { token: string }).token;
+}
