@@ -407,8 +407,9 @@ export class JobService {
   }
 
   /**
-   * `GET /api/jobs/timeline`: jobs created in the window (default the last 24 h, ≤ 7 days) plus every running job, at
-   * most 1000, newest first; key-condition queries only.
+   * `GET /api/jobs/timeline`: jobs created in the window (`hours` ending at `to`, default 24, or `from`..`to`; longer
+   * than 168 h is clamped, §3.1) plus every running job, at most 1000, newest first; key-condition queries only. The
+   * answer names the window used (`from`, `to`, `hours`, `clamped`).
    */
   async timeline(rawQuery: unknown): Promise<TimelineResult> {
     const q = parseOrThrow(TimelineQuerySchema, rawQuery ?? {}, 'job timeline query');
@@ -420,7 +421,8 @@ export class JobService {
     }
     const [created, running] = await Promise.all([
       this.deps.store.listCreatedBetween({
-        ...window,
+        from: window.from,
+        to: window.to,
         ...(q.var ? { var: q.var } : {}),
         limit: TIMELINE_MAX_ITEMS,
       }),
@@ -431,8 +433,16 @@ export class JobService {
   }
 
   async counts(): Promise<{ queued: number; running: number }> {
-    const [queued, running] = await Promise.all([this.deps.store.count('queued'), this.deps.store.count('running')]);
-    return { queued, running };
+    return this.countsOf(ACTIVE_STATUSES);
+  }
+
+  /**
+   * Exact counts of these statuses, one status-index COUNT query each (every page; never a table scan): the Jobs
+   * page's KPIs ask for the three terminal statuses next to `counts()` of `GET /api/jobs`.
+   */
+  async countsOf<S extends JobRecord['status']>(statuses: readonly S[]): Promise<Record<S, number>> {
+    const totals = await Promise.all(statuses.map((s) => this.deps.store.count(s)));
+    return Object.fromEntries(statuses.map((s, i) => [s, totals[i] ?? 0])) as Record<S, number>;
   }
 
   /** Exact count of jobs in one status (status index query, every page). */

@@ -130,8 +130,58 @@ function applySummary(job: JobSummaryLite): boolean {
   return true;
 }
 
+type SortDir = 'ascending' | 'descending';
+
+/**
+ * Sortable headers of the tables inside `container` (control-chain §8 accessibility): a click on the button of a
+ * `th[data-sort-key]` orders the shown rows by their `data-sort-<key>` (numbers when the `th` says
+ * `data-sort-type="number"`), ascending first and reversed on a second click, and puts `aria-sort` on that `th` only.
+ * The listener sits on the container, so rows the server re-renders into it keep working; `reapply` restores the
+ * chosen order after such a swap (the server's order is Created, descending).
+ */
+export function sortableRows(container: HTMLElement): { reapply(): void } {
+  let chosen: { key: string; dir: SortDir } | null = null;
+  const apply = (key: string, dir: SortDir) => {
+    const th = container.querySelector<HTMLTableCellElement>(`th[data-sort-key="${CSS.escape(key)}"]`);
+    const table = th?.closest('table');
+    const body = table?.tBodies[0];
+    if (!th || !table || !body) return;
+    const numeric = th.dataset.sortType === 'number';
+    const attr = `sort${key.charAt(0).toUpperCase()}${key.slice(1)}`;
+    const cellOf = (row: HTMLTableRowElement) => row.dataset[attr] ?? '';
+    const rows = Array.from(body.rows);
+    rows.sort((a, b) => {
+      const x = cellOf(a);
+      const y = cellOf(b);
+      const c = numeric ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0;
+      return dir === 'ascending' ? c : -c;
+    });
+    body.append(...rows);
+    for (const h of table.querySelectorAll<HTMLTableCellElement>('th[data-sort-key]')) {
+      if (h === th) h.setAttribute('aria-sort', dir);
+      else h.removeAttribute('aria-sort');
+    }
+  };
+  container.addEventListener('click', (ev) => {
+    const button = (ev.target as Element | null)?.closest('th[data-sort-key] > button');
+    const th = button?.parentElement;
+    const key = th?.dataset.sortKey;
+    if (!th || !key) return;
+    const dir: SortDir = th.getAttribute('aria-sort') === 'ascending' ? 'descending' : 'ascending';
+    chosen = { key, dir };
+    apply(key, dir);
+  });
+  return {
+    reapply() {
+      if (chosen) apply(chosen.key, chosen.dir);
+    },
+  };
+}
+
 /** The jobs table as `JobsTable` renders it (`#jobs-list`, `#jobs-kpis`), kept current from `topic`. */
 export function liveJobsList(topic: string): LiveTopic {
+  const list = document.getElementById('jobs-list');
+  const sorting = list ? sortableRows(list) : null;
   // The newest pushed summary per job, re-applied after each server refresh (which may have read an older state).
   const latest = new Map<string, JobSummaryLite>();
   const refresh = async () => {
@@ -143,6 +193,7 @@ export function liveJobsList(topic: string): LiveTopic {
       'jobs-timeline-table',
       'pipeline-strip',
     ]);
+    sorting?.reapply();
     for (const job of latest.values()) applySummary(job);
   };
   const refreshSoon = throttle(refresh, LIST_REFRESH_MS);
@@ -221,6 +272,8 @@ export function initJobDetail(data: PageData): LiveTopic[] {
   if (!ACTIVE.has(data.job_status ?? '')) return [];
 
   let current = data.job_status ?? 'queued';
+  // The status the locks lines (held, waiting for) were rendered for: a queued -> running change re-reads them.
+  let locksFor = current;
   let finished = false;
   // A REST read can cross a newer pushed update: never show older progress than already shown (UTC ISO sorts).
   let shownAt = '';
@@ -254,6 +307,10 @@ export function initJobDetail(data: PageData): LiveTopic[] {
     if (el) setStatusLabel(el, status);
     // Without the final rendering (the refetch failed), fall back to loading the page.
     if (!ACTIVE.has(status)) finish().catch(() => window.location.reload());
+    else if (status !== locksFor) {
+      locksFor = status;
+      swapFromServer(['job-locks', 'job-waiting-for']).catch(() => undefined);
+    }
   };
   return [
     {

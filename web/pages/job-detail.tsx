@@ -106,6 +106,53 @@ function progressLine(p: JobRecord['progress']): string {
   return parts.join(' · ');
 }
 
+/**
+ * The locks a job of this kind holds while it runs (control-chain §4, §8): the kind's `locks(params)` (as the worker
+ * computes them) and, for a source-bound kind, one `source:slot=<n>` lease; the record does not say which slot.
+ */
+export function jobLocks(job: JobRecord): { keys: string[]; sourceSlot: boolean } | null {
+  const def = findJobKind(job.kind);
+  if (!def) return null;
+  let keys: string[];
+  try {
+    keys = def.locks(job.params as never);
+  } catch {
+    keys = [];
+  }
+  return { keys: [...keys].sort(), sourceSlot: def.sourceBound };
+}
+
+function LocksHeld(props: { job: JobRecord }) {
+  const { job } = props;
+  const locks = jobLocks(job);
+  if (!locks) return <>unknown kind {job.kind}: its locks cannot be listed</>;
+  if (locks.keys.length === 0 && !locks.sourceSlot) return <>none (this kind takes no locks)</>;
+  const list = (
+    <ul class="lock-keys">
+      {locks.keys.map((k) => (
+        <li>
+          <code>{k}</code>
+        </li>
+      ))}
+      {locks.sourceSlot ? (
+        <li>
+          one source slot (<code>{'source:slot=<n>'}</code>, of <code>GHTRADER_MAX_PARALLEL_TQSDK_JOBS</code>)
+        </li>
+      ) : null}
+    </ul>
+  );
+  if (job.status === 'running') return list;
+  const when = isTerminal(job.status)
+    ? 'none now (released when the job ended); while it ran it held:'
+    : 'none yet; once a worker runs it, it holds:';
+  return (
+    <>
+      {when}
+      {list}
+    </>
+  );
+}
+
 export function JobDetailPage(props: JobDetailProps) {
   const { ctx, job, progress } = props;
   const p = job.progress;
@@ -253,8 +300,12 @@ export function JobDetailPage(props: JobDetailProps) {
               '—'
             )}
           </dd>
+          <dt>Locks held</dt>
+          <dd id="job-locks">
+            <LocksHeld job={job} />
+          </dd>
           <dt>Waiting for</dt>
-          <dd>
+          <dd id="job-waiting-for">
             {job.waiting_for
               ? `${job.waiting_for.kind}: ${job.waiting_for.conflicts.map((c) => `${c.key} held by ${c.owner}`).join('; ')}`
               : '—'}

@@ -13,7 +13,7 @@ import {
   selectOptions,
 } from '#shared/domain/control/job-form.ts';
 import type { TimelineResult } from '#shared/domain/control/job-timeline.ts';
-import { JOB_STATUSES, type JobSummary } from '#shared/domain/control/jobs.ts';
+import { JOB_STATUSES, type JobStatus, type JobSummary } from '#shared/domain/control/jobs.ts';
 import type { JobListResult } from '#shared/services/job-service.ts';
 import { JobTimeline } from './job-timeline.tsx';
 import { type ChromeContext, Layout } from './layout.tsx';
@@ -25,25 +25,53 @@ export function JobsTable(props: { items: JobSummary[]; variety: string; caption
   return <div id="jobs-list">{JobsTableBody(props)}</div>;
 }
 
+/**
+ * A sortable column header (control-chain §8 accessibility): a `<button>` inside the `th`, which carries `aria-sort`
+ * only while the rows are in its order. The rows arrive newest first, so Created starts `descending`;
+ * `client/jobs.ts` sorts the shown rows by each row's `data-sort-<key>` and moves `aria-sort`.
+ */
+function SortHeader(props: { sortKey: string; label: string; numeric?: boolean; sort?: 'ascending' | 'descending' }) {
+  return (
+    <th
+      scope="col"
+      data-sort-key={props.sortKey}
+      {...(props.numeric ? { 'data-sort-type': 'number' } : {})}
+      {...(props.sort ? { 'aria-sort': props.sort } : {})}
+    >
+      <button type="button" class="sort-button">
+        {props.label}
+      </button>
+    </th>
+  );
+}
+
 function JobsTableBody(props: { items: JobSummary[]; variety: string; caption: string }) {
   if (props.items.length === 0) return <p class="empty">No jobs match.</p>;
   return (
-    <table class="jobs">
+    <table class="jobs sortable">
       <caption>{props.caption}</caption>
       <thead>
         <tr>
-          <th scope="col">Job</th>
-          <th scope="col">Kind</th>
-          <th scope="col">Variety</th>
+          <SortHeader sortKey="job" label="Job" />
+          <SortHeader sortKey="kind" label="Kind" />
+          <SortHeader sortKey="var" label="Variety" />
           <th scope="col">Status</th>
           <th scope="col">Progress</th>
-          <th scope="col">Attempt</th>
-          <th scope="col">Created</th>
+          <SortHeader sortKey="attempt" label="Attempt" numeric />
+          <SortHeader sortKey="created" label="Created" sort="descending" />
         </tr>
       </thead>
       <tbody>
         {props.items.map((j) => (
-          <tr data-job-id={j.job_id} data-updated-at={j.updated_at}>
+          <tr
+            data-job-id={j.job_id}
+            data-updated-at={j.updated_at}
+            data-sort-job={j.job_id}
+            data-sort-kind={j.kind}
+            data-sort-var={j.var}
+            data-sort-attempt={String(j.attempt)}
+            data-sort-created={j.created_at}
+          >
             <th scope="row">
               <a href={`/v/${props.variety}/jobs/${j.job_id}`}>
                 <code>{j.job_id}</code>
@@ -81,6 +109,8 @@ export interface JobsFilters {
 export interface JobsPageProps {
   ctx: ChromeContext;
   list: JobListResult;
+  /** Exact jobs per status across every variety (status-index counts), for the KPIs. */
+  counts: Record<JobStatus, number>;
   /** The last 24 h (this variety when the scope is, else every job). */
   timeline: TimelineResult;
   nowMs: number;
@@ -106,17 +136,17 @@ export function JobsPage(props: JobsPageProps) {
       <h1>Jobs</h1>
       <section aria-labelledby="kpi-h" class="kpis" id="jobs-kpis">
         <h2 id="kpi-h" class="visually-hidden">
-          Job counts
+          Job counts per status, all varieties
         </h2>
         <dl>
-          <div>
-            <dt>Queued</dt>
-            <dd>{list.counts.queued}</dd>
-          </div>
-          <div>
-            <dt>Running</dt>
-            <dd>{list.counts.running}</dd>
-          </div>
+          {JOB_STATUSES.map((s) => (
+            <div data-status={s}>
+              <dt>
+                <JobStatusLabel status={s} />
+              </dt>
+              <dd id={`jobs-count-${s}`}>{props.counts[s]}</dd>
+            </div>
+          ))}
         </dl>
       </section>
 
@@ -139,7 +169,7 @@ export function JobsPage(props: JobsPageProps) {
       ) : null}
 
       <section aria-labelledby="timeline-h" class="panel">
-        <h2 id="timeline-h">Timeline, last 24 h</h2>
+        <h2 id="timeline-h">Timeline, last {props.timeline.hours} h</h2>
         <JobTimeline timeline={props.timeline} nowMs={props.nowMs} variety={ctx.variety} />
       </section>
 

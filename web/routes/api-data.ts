@@ -2,7 +2,8 @@
  * The data endpoints [viewer] (control-chain §3.2), thin over `data-view.ts` and `data-api.ts`:
  * - `GET /api/data/{var}/overview`: the Data page's read model (`dataOverview`): schedule with segments and rolls,
  *   coverage per trading day, the last validation, the last main_l5 build and the last schedule run;
- * - `GET /api/data/coverage?var&from&to`, `/schedule?var`, `/validation/summary?var`, `/validation/gaps?var&limit`,
+ * - `GET /api/data/coverage?var&from&to`, `/schedule?var`, `/validation/summary?var&days` (30, 1..3650),
+ *   `/validation/gaps?var&limit`,
  *   `/reports?var&limit`: the same sections for quants and CI (absent -> 200 `status: none`, unreadable -> 200
  *   `status: error`);
  * - `GET /api/data/ticks?symbol&from_ns&to_ns&max_points`: chart points of ≤ 7 days, evenly downsampled.

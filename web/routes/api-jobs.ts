@@ -30,7 +30,9 @@ export function jobRoutes(deps: HotDeps): Hono<WebEnv> {
 
   app.get('/', requireRole(deps, 'viewer'), async (c) => c.json(await jobs.list(c.req.query())));
 
-  // Registered before `/:id` so the literal paths win.
+  // Registered before `/:id` so the literal paths win. `?var&from&to&hours`: `hours` (24, 1..168) ending at `to`, or
+  // `from`..`to`; a longer window is clamped to 168 h, never refused; the answer names the window used (`from`, `to`,
+  // `hours`, `clamped`).
   app.get('/timeline', requireRole(deps, 'viewer'), async (c) => c.json(await jobs.timeline(c.req.query())));
 
   app.get('/kinds', requireRole(deps, 'viewer'), (c) => c.json({ items: deps.jobs.kinds() }));

@@ -159,10 +159,12 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
     if (filters.q) listQuery.q = filters.q;
     if (filters.scope === 'var') listQuery.var = variety;
     if (q.cursor) listQuery.cursor = q.cursor;
-    const [ctx, list, timeline] = await Promise.all([
+    const [ctx, list, timeline, terminal] = await Promise.all([
       chrome(c, 'jobs'),
       jobs.list(listQuery),
       jobs.timeline(filters.scope === 'var' ? { var: variety } : {}),
+      // KPIs per status: `list.counts` has queued and running; the terminal ones are the same status-index counts.
+      deps.jobs.countsOf(['succeeded', 'failed', 'cancelled'] as const),
     ]);
     const params = new URLSearchParams({
       ...(filters.status ? { status: filters.status } : {}),
@@ -177,6 +179,7 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
       <JobsPage
         ctx={ctx}
         list={list}
+        counts={{ ...list.counts, ...terminal }}
         timeline={timeline}
         nowMs={deps.clock.nowMs()}
         filters={filters}

@@ -1,20 +1,41 @@
 /**
- * The job timeline (control-chain §3.2 `GET /api/jobs/timeline?var&from&to`, §8 Jobs page): jobs created in a window
- * (default the last 24 h, at most 7 days) plus every job still running, at most 1000, and the pure layout the page
- * draws as server-rendered SVG (one bar per job, packed into lanes, status by colour, pattern and label).
+ * The job timeline (control-chain §3.2 `GET /api/jobs/timeline?var&from&to`, §3.1 "job timeline hours": default 24,
+ * 1..168, §8 Jobs page): jobs created in a window (default the last 24 h, at most 168 h = 7 days; longer windows are
+ * clamped, never refused) plus every job still running, at most 1000, and the pure layout the page draws as
+ * server-rendered SVG (one bar per job, packed into lanes, status by colour, pattern and label).
  */
 import * as z from 'zod';
 import { UtcInstantSchema } from './audit.ts';
 import type { JobRecord, JobStatus } from './jobs.ts';
 import { JobVarSchema } from './varieties.ts';
 
-export const TIMELINE_DEFAULT_SPAN_MS = 24 * 3600_000;
-export const TIMELINE_MAX_SPAN_MS = 7 * 24 * 3600_000;
+const HOUR_MS = 3600_000;
+/** §3.1 "job timeline hours": default 24, min 1, max 168. */
+export const TIMELINE_HOURS = { default: 24, min: 1, max: 168 } as const;
+export const TIMELINE_DEFAULT_SPAN_MS = TIMELINE_HOURS.default * HOUR_MS;
+export const TIMELINE_MAX_SPAN_MS = TIMELINE_HOURS.max * HOUR_MS;
 export const TIMELINE_MAX_ITEMS = 1000;
 
+/**
+ * `hours` is the window's length ending at `to` (an integer, clamped silently into 1..168; non-numeric is a 400);
+ * `from` names the start instead, so the two together are a 400. Absent both, the window is the last 24 h.
+ */
 export const TimelineQuerySchema = z
-  .object({ var: JobVarSchema.optional(), from: UtcInstantSchema.optional(), to: UtcInstantSchema.optional() })
-  .strict();
+  .object({
+    var: JobVarSchema.optional(),
+    from: UtcInstantSchema.optional(),
+    to: UtcInstantSchema.optional(),
+    hours: z
+      .string()
+      .regex(/^-?\d+$/, 'expected an integer number of hours')
+      .transform((s) => Number.parseInt(s, 10))
+      .optional(),
+  })
+  .strict()
+  .refine((q) => q.from === undefined || q.hours === undefined, {
+    message: 'give from or hours, not both (hours is the window length ending at to)',
+    path: ['hours'],
+  });
 export type TimelineQuery = z.infer<typeof TimelineQuerySchema>;
 
 export interface TimelineWindow {
@@ -22,16 +43,40 @@ export interface TimelineWindow {
   to: string;
 }
 
+/** The window a timeline answer covers: its length in hours and whether a longer request was clamped to 168 h. */
+export interface TimelineWindowUsed extends TimelineWindow {
+  hours: number;
+  clamped: boolean;
+}
+
 /**
- * The window of a query at `nowMs`: `to` defaults to now, `from` to 24 h before `to`. A window that is empty, reversed
- * or wider than 7 days is an error message (the caller turns it into 400 `validation_failed`).
+ * The window of a query at `nowMs`: `to` defaults to now; `from` to `hours` (default 24, clamped into 1..168) before
+ * `to`. A `from`..`to` window longer than 168 h is clamped to the 168 h ending at `to` (`clamped: true`), as §3.1
+ * clamps every numeric limit; an empty or reversed window is an error message (the caller's 400 `validation_failed`).
  */
-export function timelineWindow(q: TimelineQuery, nowMs: number): TimelineWindow | { error: string } {
+export function timelineWindow(q: TimelineQuery, nowMs: number): TimelineWindowUsed | { error: string } {
   const toMs = q.to ? Date.parse(q.to) : nowMs;
-  const fromMs = q.from ? Date.parse(q.from) : toMs - TIMELINE_DEFAULT_SPAN_MS;
-  if (fromMs >= toMs) return { error: `from (${new Date(fromMs).toISOString()}) must be before to` };
-  if (toMs - fromMs > TIMELINE_MAX_SPAN_MS) return { error: 'the window may cover at most 7 days' };
-  return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
+  let fromMs: number;
+  let clamped = false;
+  if (q.from) {
+    fromMs = Date.parse(q.from);
+    if (fromMs >= toMs) return { error: `from (${new Date(fromMs).toISOString()}) must be before to` };
+    if (toMs - fromMs > TIMELINE_MAX_SPAN_MS) {
+      fromMs = toMs - TIMELINE_MAX_SPAN_MS;
+      clamped = true;
+    }
+  } else {
+    const asked = q.hours ?? TIMELINE_HOURS.default;
+    const hours = Math.min(TIMELINE_HOURS.max, Math.max(TIMELINE_HOURS.min, asked));
+    clamped = hours !== asked;
+    fromMs = toMs - hours * HOUR_MS;
+  }
+  return {
+    from: new Date(fromMs).toISOString(),
+    to: new Date(toMs).toISOString(),
+    hours: (toMs - fromMs) / HOUR_MS,
+    clamped,
+  };
 }
 
 export interface TimelineItem {
@@ -47,7 +92,7 @@ export interface TimelineItem {
   finished_at: string | null;
 }
 
-export interface TimelineResult extends TimelineWindow {
+export interface TimelineResult extends TimelineWindowUsed {
   items: TimelineItem[];
   /** More jobs were created in the window than the 1000 returned (the newest are kept). */
   truncated: boolean;

@@ -45,6 +45,7 @@ const INT64_MAX = 9_223_372_036_854_775_807n;
 /** §3.1 limits: the default, the clamp bounds. */
 export const LIMITS = {
   coverageRangeDays: { def: 366, min: 1, max: 3650 },
+  validationSummaryDays: { def: 30, min: 1, max: 3650 },
   reports: { def: 5, min: 1, max: 50 },
   gaps: { def: 500, min: 1, max: 10_000 },
   maxPoints: { def: 2000, min: 100, max: 10_000 },
@@ -75,6 +76,10 @@ const CoverageQuery = z
     path: ['to'],
   });
 
+const ValidationSummaryQuery = z.object({
+  var: varParam,
+  days: limitParam('days', LIMITS.validationSummaryDays),
+});
 const GapsQuery = z.object({ var: varParam, limit: limitParam('limit', LIMITS.gaps) });
 const ReportsQuery = z.object({ var: varParam, limit: limitParam('limit', LIMITS.reports) });
 
@@ -224,17 +229,102 @@ export async function scheduleDetail(deps: DataViewDeps, query: unknown): Promis
   return { var: variety, symbol: aliasOfVariety(variety), ...body, run };
 }
 
-export type ValidationSummary = Omit<ValidationView, 'top_gap_days'>;
-export type ValidationSummaryResponse = WithVar<Section<ValidationSummary>>;
+/** One validated trading day: its row in `ghtrader_main_l5_validate_summary_v2` (the newest when re-validated). */
+export interface ValidatedDay {
+  trading_day: string;
+  missing_day: boolean;
+  missing_seconds_ratio: number | null;
+  gap_count_gt_30: number | null;
+  max_gap_s: number | null;
+  schedule_hash: string | null;
+}
 
-/** `GET /api/data/validation/summary?var`: the last validation report's verdict, layer states and counts. */
+/** The newest `days` validated trading days (newest first) and what they add up to. */
+export interface RecentValidation {
+  /** The window asked for (after clamping): at most this many validated days are listed. */
+  days: number;
+  /** Oldest and newest listed day; null when no day was validated. */
+  from: string | null;
+  to: string | null;
+  validated_days: number;
+  /** Listed days with neither a missing day nor a gap over 30 s. */
+  clean_days: number;
+  /** Listed days with at least one gap over 30 s. */
+  gap_days: number;
+  /** Listed days without any in-session tick. */
+  missing_days: number;
+  /** Longest gap over the listed days, seconds. */
+  max_gap_s: number | null;
+  items: ValidatedDay[];
+}
+
+export type ValidationSummary = Omit<ValidationView, 'top_gap_days'>;
+export type ValidationSummaryResponse = WithVar<
+  { days: number } & Section<ValidationSummary & { recent: RecentValidation }>
+>;
+
+const cellNum = (v: unknown): number | null => {
+  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : Number.NaN;
+  return Number.isFinite(n) ? n : null;
+};
+const cellBig = (v: unknown): bigint =>
+  typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(Math.trunc(v)) : 0n;
+
+/**
+ * The newest `days` validated trading days of `symbol` from the per-day validation summary table (one row per day;
+ * a re-validated day keeps its newest row), newest first, with their totals.
+ */
+async function recentValidation(deps: DataViewDeps, symbol: string, days: number): Promise<RecentValidation> {
+  const rows = await deps.store.readRows(TABLES.validateSummary.name, { symbol });
+  const newest = new Map<string, { ts: bigint; row: (typeof rows)[number] }>();
+  for (const row of rows) {
+    const day = typeof row.trading_day === 'string' ? row.trading_day : null;
+    if (day === null) continue;
+    const ts = cellBig(row.ts);
+    const seen = newest.get(day);
+    if (!seen || ts >= seen.ts) newest.set(day, { ts, row });
+  }
+  const items: ValidatedDay[] = [...newest.entries()]
+    .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
+    .slice(0, days)
+    .map(([trading_day, { row }]) => ({
+      trading_day,
+      missing_day: (cellNum(row.missing_day) ?? 0) > 0,
+      missing_seconds_ratio: cellNum(row.missing_seconds_ratio),
+      gap_count_gt_30: cellNum(row.gap_count_gt_30),
+      max_gap_s: cellNum(row.max_gap_s),
+      schedule_hash: typeof row.schedule_hash === 'string' && row.schedule_hash !== '' ? row.schedule_hash : null,
+    }));
+  const gaps = items.map((d) => d.max_gap_s).filter((g): g is number => g !== null);
+  const hasGap = (d: ValidatedDay) => (d.gap_count_gt_30 ?? 0) > 0;
+  return {
+    days,
+    from: items.at(-1)?.trading_day ?? null,
+    to: items[0]?.trading_day ?? null,
+    validated_days: items.length,
+    clean_days: items.filter((d) => !d.missing_day && !hasGap(d)).length,
+    gap_days: items.filter(hasGap).length,
+    missing_days: items.filter((d) => d.missing_day).length,
+    max_gap_s: gaps.length > 0 ? Math.max(...gaps) : null,
+    items,
+  };
+}
+
+/**
+ * `GET /api/data/validation/summary?var&days`: the last validation report's verdict, layer states and counts, plus
+ * `recent`: the newest `days` validated trading days (default 30, clamped into 1..3650, §3.1) from the per-day
+ * validation summary table.
+ */
 export async function validationSummary(deps: DataViewDeps, query: unknown): Promise<ValidationSummaryResponse> {
-  const { var: variety } = parseOrThrow(VarQuery, query, 'validation summary query');
-  const s = await section(() => validationSection(deps, variety, 0));
-  const head = { var: variety, symbol: aliasOfVariety(variety) };
-  if (s.status !== 'ok') return { ...head, ...s };
-  const { top_gap_days: _omitted, ...data } = s.data;
-  return { ...head, status: 'ok', data };
+  const { var: variety, days } = parseOrThrow(ValidationSummaryQuery, query, 'validation summary query');
+  const head = { var: variety, symbol: aliasOfVariety(variety), days };
+  const s = await section<ValidationSummary & { recent: RecentValidation }>(async () => {
+    const report = await validationSection(deps, variety, 0);
+    if (report.status !== 'ok') return report;
+    const { top_gap_days: _omitted, ...data } = report.data;
+    return { status: 'ok', data: { ...data, recent: await recentValidation(deps, head.symbol, days) } };
+  });
+  return { ...head, ...s };
 }
 
 export interface GapDays {

@@ -200,6 +200,38 @@ describe('GET /api/data/validation/*', () => {
     expect(body.data).not.toHaveProperty('top_gap_days');
   });
 
+  it('adds the newest `days` validated days (default 30, clamped into 1..3650) with their totals', async () => {
+    // Act
+    const all = await getJson<ValidationSummaryResponse>('/api/data/validation/summary?var=cu');
+    const one = await getJson<ValidationSummaryResponse>('/api/data/validation/summary?var=cu&days=1');
+    const none = await getJson<ValidationSummaryResponse>('/api/data/validation/summary?var=cu&days=0');
+    const huge = await getJson<ValidationSummaryResponse>('/api/data/validation/summary?var=cu&days=999999');
+
+    // Assess
+    if (all.status !== 'ok' || one.status !== 'ok') throw new Error(JSON.stringify({ all, one }));
+    expect(all.days).toBe(30);
+    expect(all.data.recent).toMatchObject({
+      days: 30,
+      from: day(0),
+      to: day(4),
+      validated_days: 2,
+      clean_days: 1,
+      gap_days: 1,
+      missing_days: 0,
+      max_gap_s: 95,
+    });
+    expect(all.data.recent.items.map((d) => [d.trading_day, d.gap_count_gt_30])).toEqual([
+      [day(4), 2],
+      [day(0), 0],
+    ]);
+    expect(one.days).toBe(1);
+    expect(one.data.recent).toMatchObject({ days: 1, from: day(4), to: day(4), validated_days: 1, clean_days: 0 });
+    expect(one.data.recent.items.map((d) => d.trading_day)).toEqual([day(4)]);
+    expect(none.days).toBe(1);
+    expect(huge.days).toBe(3650);
+    await expect400('/api/data/validation/summary?var=cu&days=week', 'days must be an integer');
+  });
+
   it('answers error for an unreadable report and none for an absent one, both 200', async () => {
     // Act
     const au = await getJson<ValidationSummaryResponse>('/api/data/validation/summary?var=au');

@@ -1,8 +1,8 @@
 /**
  * `GET /api/jobs/timeline` and the Jobs page's timeline (control-chain §3.2, §8) on dynalite: the window's jobs by
  * creation time (key conditions on the `entity-`/`var-created_at` indexes), a job still running from before the window
- * included, jobs outside it left out, `var` scoping, bad windows 400, and the server-rendered SVG with its text
- * summary, legend and table view.
+ * included, jobs outside it left out, `var` scoping, `hours` (24, clamped into 1..168), over-long windows clamped,
+ * reversed windows 400, and the server-rendered SVG with its text summary, legend and table view.
  */
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,15 +90,51 @@ describe('GET /api/jobs/timeline', () => {
     expect(old.items.map((i) => i.job_id)).toEqual([ids.oldDone, ids.oldRunning]);
   });
 
-  it('refuses a reversed or over-7-day window and unknown fields with 400 validation_failed', async () => {
+  it('refuses a reversed window, non-numeric hours, from with hours and unknown fields with 400 validation_failed', async () => {
     const reversed = await get('/api/jobs/timeline?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z');
     expect(reversed.status).toBe(400);
     expect((await errorOf(reversed)).message).toMatch(/must be before to/);
-    const wide = await get('/api/jobs/timeline?from=2026-01-01T00:00:00Z&to=2026-01-09T00:00:00Z');
-    expect(wide.status).toBe(400);
-    expect((await errorOf(wide)).message).toMatch(/at most 7 days/);
     expect((await get('/api/jobs/timeline?from=yesterday')).status).toBe(400);
     expect((await get('/api/jobs/timeline?limit=5')).status).toBe(400);
+    const words = await get('/api/jobs/timeline?hours=many');
+    expect(words.status).toBe(400);
+    expect((await errorOf(words)).code).toBe('validation_failed');
+    expect((await get('/api/jobs/timeline?hours=2&from=2026-01-01T00:00:00Z')).status).toBe(400);
+  });
+
+  it('clamps an over-7-day from..to window to the 168 h ending at to instead of refusing it', async () => {
+    const wide = await get('/api/jobs/timeline?from=2026-01-01T00:00:00Z&to=2026-01-09T00:00:00Z');
+    expect(wide.status).toBe(200);
+    expect(await wide.json()).toMatchObject({
+      from: '2026-01-02T00:00:00.000Z',
+      to: '2026-01-09T00:00:00.000Z',
+      hours: 168,
+      clamped: true,
+    });
+  });
+
+  it('takes hours (default 24, clamped into 1..168) and says which window it used', async () => {
+    type Body = { from: string; to: string; hours: number; clamped: boolean; items: { job_id: string }[] };
+    const def = (await (await get('/api/jobs/timeline')).json()) as Body;
+    expect(def).toMatchObject({ hours: 24, clamped: false });
+
+    const huge = await get('/api/jobs/timeline?hours=999999');
+    expect(huge.status).toBe(200);
+    const body = (await huge.json()) as Body;
+    expect(body).toMatchObject({ hours: 168, clamped: true });
+    expect(Date.parse(body.to) - Date.parse(body.from)).toBe(168 * H);
+    // 168 h reaches the 30 h old finished job the default window leaves out.
+    expect(body.items.map((i) => i.job_id)).toEqual([ids.recentCu, ids.recentAu, ids.oldDone, ids.oldRunning]);
+
+    const short = (await (await get('/api/jobs/timeline?hours=0')).json()) as Body;
+    expect(short).toMatchObject({ hours: 1, clamped: true });
+    expect(Date.parse(short.to) - Date.parse(short.from)).toBe(H);
+    // Only the job still running from before is in the last hour.
+    expect(short.items.map((i) => i.job_id)).toEqual([ids.oldRunning]);
+
+    const three = (await (await get('/api/jobs/timeline?hours=3')).json()) as Body;
+    expect(three).toMatchObject({ hours: 3, clamped: false });
+    expect(three.items.map((i) => i.job_id)).toContain(ids.recentCu);
   });
 });
 

@@ -1,4 +1,6 @@
+import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobRecord, JobStatus } from '#shared/domain/control/jobs.ts';
 import type { StatusSnapshot, StatusSource } from '#shared/domain/control/status.ts';
 import { type BrowserSession, type TestUser, WebTestStack } from './support.ts';
 
@@ -261,5 +263,146 @@ describe('system page and warm-path badge', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+const JOB_STATUS_TEXT: Record<JobStatus, string> = {
+  queued: 'Queued',
+  running: 'Running',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+describe('jobs page counts and job detail locks', () => {
+  let own: WebTestStack;
+  let cookie: string;
+  const seeded: Record<string, string> = {};
+
+  function seedRecord(status: JobStatus, kind: string, params: Record<string, unknown>, i: number): JobRecord {
+    const createdMs = Date.now() - 60_000 - i * 1_000;
+    const created = new Date(createdMs).toISOString();
+    const done = status === 'succeeded' || status === 'failed' || status === 'cancelled';
+    return {
+      job_id: ulid(createdMs),
+      kind,
+      params,
+      dedupe_key: `pages-counts-${i}-${Math.random()}`,
+      var: typeof params.var === 'string' ? (params.var as JobRecord['var']) : 'none',
+      status,
+      attempt: status === 'queued' ? 0 : 1,
+      max_attempts: 3,
+      worker: status === 'queued' ? null : { id: 'w-test', runner: 'local', request_id: 'req-test' },
+      lease_expires_at: status === 'running' ? new Date(Date.now() + 600_000).toISOString() : null,
+      created_at: created,
+      created_by: { actor: 'pages-test', role: 'operator' },
+      updated_at: created,
+      queued_at: created,
+      started_at: status === 'queued' ? null : new Date(createdMs + 1_000).toISOString(),
+      finished_at: done ? new Date(createdMs + 30_000).toISOString() : null,
+      progress: null,
+      waiting_for: null,
+      error: null,
+      attempts: [],
+      result: null,
+    } as JobRecord;
+  }
+
+  beforeAll(async () => {
+    own = await WebTestStack.create();
+    cookie = (await own.login(await own.createUser('viewer'))).cookie;
+    // Distinct counts per status: 1 queued, 2 running, 3 succeeded, 4 failed, 5 cancelled.
+    const plan: [JobStatus, number][] = [
+      ['queued', 1],
+      ['running', 2],
+      ['succeeded', 3],
+      ['failed', 4],
+      ['cancelled', 5],
+    ];
+    let i = 0;
+    for (const [status, n] of plan) {
+      for (let k = 0; k < n; k++) {
+        // The first running job is a source-bound data.schedule (a lock plus a source slot); the rest sleep.
+        const schedule = status === 'running' && k === 0;
+        const r = seedRecord(
+          status,
+          schedule ? 'data.schedule' : 'system.sleep',
+          schedule ? { var: 'cu' } : { seconds: 5 },
+          i++,
+        );
+        await own.stack.rt.store.create(r);
+        if (schedule) seeded.schedule = r.job_id;
+        if (status === 'running' && k === 1) seeded.sleep = r.job_id;
+        if (status === 'queued') seeded.queued = r.job_id;
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await own?.close();
+  });
+
+  it('shows the exact count of every status as icon and text on the Jobs page', async () => {
+    // Act
+    const html = await (await own.request('/v/cu/jobs', { headers: { cookie } })).text();
+
+    // Assess
+    const kpis = html.slice(html.indexOf('id="jobs-kpis"'), html.indexOf('</section>', html.indexOf('id="jobs-kpis"')));
+    for (const [status, n] of [
+      ['queued', 1],
+      ['running', 2],
+      ['succeeded', 3],
+      ['failed', 4],
+      ['cancelled', 5],
+    ] as const) {
+      expect(kpis).toContain(`<dd id="jobs-count-${status}">${n}</dd>`);
+      expect(kpis).toMatch(
+        new RegExp(`data-status="${status}"><span aria-hidden="true">[^<]+</span> ${JOB_STATUS_TEXT[status]}`),
+      );
+    }
+    // Scoping the list to a variety leaves the status counts exact for every job.
+    const scoped = await (await own.request('/v/au/jobs?scope=var', { headers: { cookie } })).text();
+    expect(scoped).toContain('<dd id="jobs-count-cancelled">5</dd>');
+  });
+
+  it('renders sortable jobs headers as buttons, aria-sort on the Created th for the server order', async () => {
+    // Act
+    const html = await (await own.request('/v/cu/jobs', { headers: { cookie } })).text();
+
+    // Assess
+    const list = html.slice(html.indexOf('<div id="jobs-list">'), html.indexOf('</table>', html.indexOf('jobs-list')));
+    expect(list).toContain(
+      '<th scope="col" data-sort-key="created" aria-sort="descending"><button type="button" class="sort-button">Created</button></th>',
+    );
+    for (const label of ['Job', 'Kind', 'Variety', 'Attempt']) {
+      expect(list).toMatch(
+        new RegExp(
+          `<th scope="col" data-sort-key="[a-z]+"[^>]*><button type="button" class="sort-button">${label}</button></th>`,
+        ),
+      );
+    }
+    expect(list.match(/aria-sort=/g)).toHaveLength(1);
+    expect(list).toMatch(/<tr data-job-id="[0-9A-Z]{26}"[^>]* data-sort-attempt="\d+" data-sort-created="[^"]+Z">/);
+  });
+
+  it('lists the locks a running job holds next to what it waits for', async () => {
+    // Act
+    const schedule = await (await own.request(`/v/cu/jobs/${seeded.schedule}`, { headers: { cookie } })).text();
+    const sleep = await (await own.request(`/v/cu/jobs/${seeded.sleep}`, { headers: { cookie } })).text();
+    const queued = await (await own.request(`/v/cu/jobs/${seeded.queued}`, { headers: { cookie } })).text();
+
+    // Assess
+    const locks = (html: string) => {
+      const at = html.indexOf('<dd id="job-locks">');
+      return html.slice(at, html.indexOf('</dd>', at));
+    };
+    expect(schedule).toContain('<dt>Locks held</dt>');
+    expect(locks(schedule)).toContain('<code>main_schedule:var=cu</code>');
+    expect(locks(schedule)).toContain('one source slot');
+    expect(locks(schedule)).toContain('source:slot=&lt;n&gt;');
+    expect(locks(schedule)).not.toContain('none');
+    expect(schedule).toContain('<dd id="job-waiting-for">—</dd>');
+    expect(locks(sleep)).toContain('none (this kind takes no locks)');
+    expect(locks(queued)).toContain('none (this kind takes no locks)');
   });
 });

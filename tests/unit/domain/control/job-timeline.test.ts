@@ -4,6 +4,7 @@ import {
   mergeTimeline,
   TIMELINE_MAX_ITEMS,
   type TimelineItem,
+  TimelineQuerySchema,
   timelineWindow,
 } from '#shared/domain/control/job-timeline.ts';
 import type { JobRecord } from '#shared/domain/control/jobs.ts';
@@ -27,17 +28,56 @@ function item(id: string, queuedH: number, endH: number | null, status: Timeline
 
 describe('timelineWindow', () => {
   it('defaults to the 24 h before now and honours from/to', () => {
-    expect(timelineWindow({}, NOW)).toEqual({ from: iso(NOW - 24 * H), to: iso(NOW) });
-    expect(timelineWindow({ to: iso(NOW - H) }, NOW)).toEqual({ from: iso(NOW - 25 * H), to: iso(NOW - H) });
-    expect(timelineWindow({ from: iso(NOW - 2 * H) }, NOW)).toEqual({ from: iso(NOW - 2 * H), to: iso(NOW) });
+    expect(timelineWindow({}, NOW)).toEqual({ from: iso(NOW - 24 * H), to: iso(NOW), hours: 24, clamped: false });
+    expect(timelineWindow({ to: iso(NOW - H) }, NOW)).toMatchObject({ from: iso(NOW - 25 * H), to: iso(NOW - H) });
+    expect(timelineWindow({ from: iso(NOW - 2 * H) }, NOW)).toEqual({
+      from: iso(NOW - 2 * H),
+      to: iso(NOW),
+      hours: 2,
+      clamped: false,
+    });
   });
 
-  it('refuses a reversed, empty or over-7-day window', () => {
+  it('takes hours (default 24) ending at to, clamped silently into 1..168', () => {
+    expect(timelineWindow({ hours: 6 }, NOW)).toEqual({
+      from: iso(NOW - 6 * H),
+      to: iso(NOW),
+      hours: 6,
+      clamped: false,
+    });
+    expect(timelineWindow({ hours: 3, to: iso(NOW - H) }, NOW)).toMatchObject({ from: iso(NOW - 4 * H), hours: 3 });
+    expect(timelineWindow({ hours: 999_999 }, NOW)).toEqual({
+      from: iso(NOW - 168 * H),
+      to: iso(NOW),
+      hours: 168,
+      clamped: true,
+    });
+    expect(timelineWindow({ hours: 0 }, NOW)).toMatchObject({ from: iso(NOW - H), hours: 1, clamped: true });
+    expect(timelineWindow({ hours: -5 }, NOW)).toMatchObject({ hours: 1, clamped: true });
+  });
+
+  it('clamps a from..to window over 168 h to the 168 h ending at to', () => {
+    expect(timelineWindow({ from: iso(NOW - 7 * 24 * H - 1), to: iso(NOW) }, NOW)).toEqual({
+      from: iso(NOW - 168 * H),
+      to: iso(NOW),
+      hours: 168,
+      clamped: true,
+    });
+    expect(timelineWindow({ from: iso(NOW - 168 * H), to: iso(NOW) }, NOW)).toMatchObject({ clamped: false });
+  });
+
+  it('refuses a reversed or empty window', () => {
     expect(timelineWindow({ from: iso(NOW), to: iso(NOW) }, NOW)).toHaveProperty('error');
     expect(timelineWindow({ from: iso(NOW), to: iso(NOW - H) }, NOW)).toHaveProperty('error');
-    expect(timelineWindow({ from: iso(NOW - 7 * 24 * H - 1), to: iso(NOW) }, NOW)).toEqual({
-      error: 'the window may cover at most 7 days',
-    });
+  });
+});
+
+describe('TimelineQuerySchema', () => {
+  it('parses hours as an integer and refuses non-numeric hours and from with hours', () => {
+    expect(TimelineQuerySchema.parse({ hours: '48' })).toEqual({ hours: 48 });
+    expect(TimelineQuerySchema.safeParse({ hours: 'abc' }).success).toBe(false);
+    expect(TimelineQuerySchema.safeParse({ hours: '1.5' }).success).toBe(false);
+    expect(TimelineQuerySchema.safeParse({ hours: '2', from: '2026-01-01T00:00:00Z' }).success).toBe(false);
   });
 });
 
