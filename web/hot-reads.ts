@@ -33,6 +33,11 @@ export function hotJobs(deps: HotDeps) {
       deps.hot.get(queryKey('jobs:list', query), ['jobs:all'], () => deps.jobs.list(query)),
     timeline: (query: Record<string, string | undefined>) =>
       deps.hot.get(queryKey('jobs:timeline', query), ['jobs:all'], () => deps.jobs.timeline(query)),
+    /** The Jobs page's terminal-status KPIs (exact status-index counts, whose cost grows with the job history). */
+    terminalCounts: () =>
+      deps.hot.get('jobs:terminal-counts', ['jobs:all'], () =>
+        deps.jobs.countsOf(['succeeded', 'failed', 'cancelled'] as const),
+      ),
     get: (id: string) => deps.hot.get(`job:${id}`, [`job:${id}`], () => deps.jobs.get(id)),
     progress: (id: string) => deps.hot.get(`job:${id}:progress`, [`job:${id}`], () => deps.jobs.progress(id)),
     /** The newest attempt's log tail at the default size (the job detail page's first paint). */

@@ -164,7 +164,7 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
       jobs.list(listQuery),
       jobs.timeline(filters.scope === 'var' ? { var: variety } : {}),
       // KPIs per status: `list.counts` has queued and running; the terminal ones are the same status-index counts.
-      deps.jobs.countsOf(['succeeded', 'failed', 'cancelled'] as const),
+      jobs.terminalCounts(),
     ]);
     const params = new URLSearchParams({
       ...(filters.status ? { status: filters.status } : {}),
