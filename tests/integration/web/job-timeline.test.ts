@@ -4,42 +4,17 @@
  * included, jobs outside it left out, `var` scoping, `hours` (24, clamped into 1..168), over-long windows clamped,
  * reversed windows 400, and the server-rendered SVG with its text summary, legend and table view.
  */
-import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, JobStatus } from '#shared/domain/control/jobs.ts';
 import type { JobVar } from '#shared/domain/control/varieties.ts';
 import { isoUtc } from '#shared/domain/time.ts';
+import { storedJob } from './job-fixtures.ts';
 import { errorOf, WebTestStack } from './support.ts';
 
 const H = 3600_000;
 
 function record(createdMs: number, status: JobStatus, v: JobVar): JobRecord {
-  const created = isoUtc(createdMs);
-  const started = status === 'queued' ? null : isoUtc(createdMs + 1_000);
-  const done = status === 'succeeded' || status === 'failed' || status === 'cancelled';
-  return {
-    job_id: ulid(createdMs),
-    kind: 'system.sleep',
-    params: { seconds: 1 },
-    dedupe_key: `timeline-${createdMs}-${Math.random()}`,
-    var: v,
-    status,
-    attempt: status === 'queued' ? 0 : 1,
-    max_attempts: 3,
-    worker: null,
-    lease_expires_at: status === 'running' ? isoUtc(Date.now() + 600_000) : null,
-    created_at: created,
-    created_by: { actor: 'timeline-test', role: 'operator' },
-    updated_at: created,
-    queued_at: created,
-    started_at: started,
-    finished_at: done ? isoUtc(createdMs + 60_000) : null,
-    progress: null,
-    waiting_for: null,
-    error: null,
-    attempts: [],
-    result: null,
-  } as JobRecord;
+  return storedJob({ createdMs, status, var: v, by: 'timeline-test' });
 }
 
 let web: WebTestStack;

@@ -1,7 +1,7 @@
-import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, JobStatus } from '#shared/domain/control/jobs.ts';
 import type { StatusSnapshot, StatusSource } from '#shared/domain/control/status.ts';
+import { storedJob } from './job-fixtures.ts';
 import { type BrowserSession, type TestUser, WebTestStack } from './support.ts';
 
 let web: WebTestStack;
@@ -281,31 +281,7 @@ describe('jobs page counts and job detail locks', () => {
 
   function seedRecord(status: JobStatus, kind: string, params: Record<string, unknown>, i: number): JobRecord {
     const createdMs = Date.now() - 60_000 - i * 1_000;
-    const created = new Date(createdMs).toISOString();
-    const done = status === 'succeeded' || status === 'failed' || status === 'cancelled';
-    return {
-      job_id: ulid(createdMs),
-      kind,
-      params,
-      dedupe_key: `pages-counts-${i}-${Math.random()}`,
-      var: typeof params.var === 'string' ? (params.var as JobRecord['var']) : 'none',
-      status,
-      attempt: status === 'queued' ? 0 : 1,
-      max_attempts: 3,
-      worker: status === 'queued' ? null : { id: 'w-test', runner: 'local', request_id: 'req-test' },
-      lease_expires_at: status === 'running' ? new Date(Date.now() + 600_000).toISOString() : null,
-      created_at: created,
-      created_by: { actor: 'pages-test', role: 'operator' },
-      updated_at: created,
-      queued_at: created,
-      started_at: status === 'queued' ? null : new Date(createdMs + 1_000).toISOString(),
-      finished_at: done ? new Date(createdMs + 30_000).toISOString() : null,
-      progress: null,
-      waiting_for: null,
-      error: null,
-      attempts: [],
-      result: null,
-    } as JobRecord;
+    return storedJob({ createdMs, status, kind, params, by: 'pages-test', finishedAfterMs: 30_000 });
   }
 
   beforeAll(async () => {
