@@ -110,22 +110,22 @@ function progressLine(p: JobRecord['progress']): string {
  * The locks a job of this kind holds while it runs (control-chain §4, §8): the kind's `locks(params)` (as the worker
  * computes them) and, for a source-bound kind, one `source:slot=<n>` lease; the record does not say which slot.
  */
-export function jobLocks(job: JobRecord): { keys: string[]; sourceSlot: boolean } | null {
+export function jobLocks(job: JobRecord): { keys: string[]; sourceSlot: boolean } | { error: string } | null {
   const def = findJobKind(job.kind);
   if (!def) return null;
-  let keys: string[];
   try {
-    keys = def.locks(job.params as never);
-  } catch {
-    keys = [];
+    return { keys: [...def.locks(job.params as never)].sort(), sourceSlot: def.sourceBound };
+  } catch (err) {
+    // Stored params the kind cannot read: say so rather than show "none".
+    return { error: err instanceof Error ? err.message : String(err) };
   }
-  return { keys: [...keys].sort(), sourceSlot: def.sourceBound };
 }
 
 function LocksHeld(props: { job: JobRecord }) {
   const { job } = props;
   const locks = jobLocks(job);
   if (!locks) return <>unknown kind {job.kind}: its locks cannot be listed</>;
+  if ('error' in locks) return <>its locks cannot be listed: {locks.error}</>;
   if (locks.keys.length === 0 && !locks.sourceSlot) return <>none (this kind takes no locks)</>;
   const list = (
     <ul class="lock-keys">
