@@ -10,7 +10,7 @@ import * as z from 'zod';
 import { TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS } from '#shared/domain/control/auth.ts';
 import { ROLES } from '#shared/domain/control/roles.ts';
 import { reportError } from '../cli-support.ts';
-import { listFlags, parseFlags, print, roleArg, usernameArg, withIdentity } from './users.ts';
+import { listCommand, parseFlags, print, roleArg, usernameArg, withIdentity } from './users.ts';
 
 interface Global {
   home?: string;
@@ -92,32 +92,13 @@ export function registerTokens(program: Command): void {
       }
     });
 
-  tokens
-    .command('list')
-    .description('every token with its state (active, expired, revoked), newest first; never a secret or hash')
-    .option('--limit <n>', 'page size (clamped to 1..500, default 100)')
-    .option('--cursor <cursor>', 'the next page (from a previous answer)')
-    .action(async (o: { limit?: string; cursor?: string }) => {
-      try {
-        const query = parseFlags(listFlags, { '--limit': o.limit, '--cursor': o.cursor });
-        await withIdentity(g().home, async ({ auth, caller }) => {
-          const page = await auth.listTokens(caller, query);
-          print(g().json, page, () =>
-            [
-              ...(page.items.length === 0
-                ? ['(no tokens)']
-                : page.items.map(
-                    (t) =>
-                      `${t.id}  ${t.state.padEnd(7)}  ${t.role.padEnd(8)}  ${t.owner_username.padEnd(20)}  expires ${t.expires_at}  last used ${t.last_used_at ?? 'never'}  ${t.name}`,
-                  )),
-              ...(page.next_cursor ? [`next: --cursor ${page.next_cursor}`] : []),
-            ].join('\n'),
-          );
-        });
-      } catch (e) {
-        fail(e);
-      }
-    });
+  listCommand(tokens, program, {
+    description: 'every token with its state (active, expired, revoked), newest first; never a secret or hash',
+    empty: '(no tokens)',
+    load: (auth, caller, query) => auth.listTokens(caller, query),
+    line: (t) =>
+      `${t.id}  ${t.state.padEnd(7)}  ${t.role.padEnd(8)}  ${t.owner_username.padEnd(20)}  expires ${t.expires_at}  last used ${t.last_used_at ?? 'never'}  ${t.name}`,
+  });
 
   tokens
     .command('revoke <id>')

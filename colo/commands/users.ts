@@ -92,6 +92,48 @@ export const listFlags = z
     ...(o['--cursor'] === undefined ? {} : { cursor: o['--cursor'] }),
   }));
 
+/**
+ * `<parent> list [--limit N] [--cursor C]`: one page from the service, printed as JSON or one line per item plus the
+ * next page's `--cursor` (`users list`, `tokens list`).
+ */
+export function listCommand<T>(
+  parent: Command,
+  program: Command,
+  o: {
+    description: string;
+    empty: string;
+    load: (
+      auth: AuthService,
+      caller: Caller,
+      query: z.infer<typeof listFlags>,
+    ) => Promise<{ items: T[]; next_cursor: string | null }>;
+    line: (item: T) => string;
+  },
+): void {
+  const json = () => Boolean(program.opts<Global>().json);
+  parent
+    .command('list')
+    .description(o.description)
+    .option('--limit <n>', 'page size (clamped to 1..500, default 100)')
+    .option('--cursor <cursor>', 'the next page (from a previous answer)')
+    .action(async (flags: { limit?: string; cursor?: string }) => {
+      try {
+        const query = parseFlags(listFlags, { '--limit': flags.limit, '--cursor': flags.cursor });
+        await withIdentity(program.opts<Global>().home, async ({ auth, caller }) => {
+          const page = await o.load(auth, caller, query);
+          print(json(), page, () =>
+            [
+              ...(page.items.length === 0 ? [o.empty] : page.items.map(o.line)),
+              ...(page.next_cursor ? [`next: --cursor ${page.next_cursor}`] : []),
+            ].join('\n'),
+          );
+        });
+      } catch (e) {
+        reportError(e, json());
+      }
+    });
+}
+
 export function print(json: boolean | undefined, value: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text()}\n`);
 }
@@ -169,27 +211,12 @@ export function registerUsers(program: Command): void {
       }
     });
 
-  users
-    .command('list')
-    .description('users, newest first (never their password hashes)')
-    .option('--limit <n>', 'page size (clamped to 1..500, default 100)')
-    .option('--cursor <cursor>', 'the next page (from a previous answer)')
-    .action(async (o: { limit?: string; cursor?: string }) => {
-      try {
-        const query = parseFlags(listFlags, { '--limit': o.limit, '--cursor': o.cursor });
-        await withIdentity(g().home, async ({ auth, caller }) => {
-          const page = await auth.listUsers(caller, query);
-          print(g().json, page, () =>
-            [
-              ...(page.items.length === 0 ? ['(no users)'] : page.items.map(userLine)),
-              ...(page.next_cursor ? [`next: --cursor ${page.next_cursor}`] : []),
-            ].join('\n'),
-          );
-        });
-      } catch (e) {
-        fail(e);
-      }
-    });
+  listCommand(users, program, {
+    description: 'users, newest first (never their password hashes)',
+    empty: '(no users)',
+    load: (auth, caller, query) => auth.listUsers(caller, query),
+    line: userLine,
+  });
 
   /** Validate the username, then set role and/or disabled through the service (`PATCH /api/users/:id`). */
   const update = async (username: string, body: () => { role?: string; disabled?: boolean }) => {

@@ -1,6 +1,7 @@
 import type { AuditInput, AuditLog } from '../domain/control/audit.ts';
 import { describeError } from '../errors/base.ts';
 import type { Logger } from '../log.ts';
+import type { AuthMeta } from './auth-service.ts';
 
 let writeFailures = 0;
 
@@ -25,4 +26,19 @@ export async function appendAudit(audit: AuditLog, log: Logger, entry: AuditInpu
       }
     }
   }
+}
+
+/** Who did it, as every audit entry records it: the caller's actor and role, and the request's ip, agent and id. */
+export function auditWho(caller: {
+  actor: AuditInput['actor'];
+  role: AuditInput['role'];
+  meta: AuthMeta;
+}): Pick<AuditInput, 'actor' | 'role' | 'ip' | 'user_agent' | 'request_id'> {
+  return {
+    actor: caller.actor,
+    role: caller.role,
+    ip: caller.meta.ip,
+    user_agent: caller.meta.userAgent,
+    request_id: caller.meta.requestId,
+  };
 }

@@ -61,7 +61,7 @@ import {
   ValidationFailedError,
 } from '../errors/control.ts';
 import type { Logger } from '../log.ts';
-import { appendAudit } from './audit-append.ts';
+import { appendAudit, auditWho } from './audit-append.ts';
 
 /** A demotion or disable reaches every process within this long (spec bound: 30 s). */
 const USER_CACHE_TTL_MS = 10_000;
@@ -773,11 +773,7 @@ export class AuthService {
     after?: unknown;
   }): Promise<void> {
     await appendAudit(this.deps.audit, this.deps.log, {
-      actor: e.actor,
-      role: e.role,
-      ip: e.meta.ip,
-      user_agent: e.meta.userAgent,
-      request_id: e.meta.requestId,
+      ...auditWho(e),
       action: e.action,
       target: e.target,
       outcome: e.outcome,

@@ -32,7 +32,7 @@ import { parseOrThrow } from '../domain/control/validation.ts';
 import { type Clock, isoUtc } from '../domain/time.ts';
 import { ConfigRevisionConflictError, ForbiddenError, InvalidCursorError, NotFoundError } from '../errors/control.ts';
 import type { Logger } from '../log.ts';
-import { appendAudit } from './audit-append.ts';
+import { appendAudit, auditWho } from './audit-append.ts';
 import type { Caller } from './auth-service.ts';
 
 /** Redis channel (under the warm-path prefix) of `config.revision` events. */
@@ -339,11 +339,7 @@ export class ConfigService {
     });
     const pick = (s: Snapshot) => Object.fromEntries(rev.changed_keys.map((k) => [k, s[k] ?? null]));
     await appendAudit(this.deps.audit, this.deps.log, {
-      actor: caller.actor,
-      role: caller.role,
-      ip: caller.meta.ip,
-      user_agent: caller.meta.userAgent,
-      request_id: caller.meta.requestId,
+      ...auditWho(caller),
       action: `config.${rev.action}`,
       target: `config:${rev.revision}`,
       outcome: 'ok',

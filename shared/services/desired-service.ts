@@ -44,7 +44,7 @@ import {
 } from '../errors/control.ts';
 import type { WarmPath } from '../infra/redis/warm-path.ts';
 import type { Logger } from '../log.ts';
-import { appendAudit } from './audit-append.ts';
+import { appendAudit, auditWho } from './audit-append.ts';
 import type { Caller } from './auth-service.ts';
 import type { ConfigService } from './config-service.ts';
 
@@ -346,11 +346,7 @@ export class DesiredService {
   private async afterWrite(caller: Caller, rec: DesiredRecord, before: DesiredRecord | null): Promise<void> {
     const { component: kind, account_profile: profile } = rec;
     await appendAudit(this.deps.audit, this.deps.log, {
-      actor: caller.actor,
-      role: caller.role,
-      ip: caller.meta.ip,
-      user_agent: caller.meta.userAgent,
-      request_id: caller.meta.requestId,
+      ...auditWho(caller),
       action: `${kind}.${rec.action}`,
       target: `${kind}:${profile}`,
       outcome: 'ok',

@@ -24,15 +24,13 @@ import {
   MAX_CLIENT_FRAMES_PER_S,
   type MessageType,
   mayReceive,
-  type Routed,
   SYSTEM_TOPIC,
-  TopicSequencer,
   topicRole,
 } from '#shared/domain/control/realtime.ts';
 import { type Role, roleAtLeast } from '#shared/domain/control/roles.ts';
 import { isoUtc } from '#shared/domain/time.ts';
 import { describeError } from '#shared/errors/base.ts';
-import type { FeedState } from '#shared/infra/redis/realtime-feed.ts';
+import { SequencedSink } from '#shared/infra/realtime-sink.ts';
 import type { Logger } from '#shared/log.ts';
 import type { WsLimits } from '#shared/services/live-config.ts';
 
@@ -79,9 +77,8 @@ interface Client {
   readonly frames: number[];
 }
 
-export class RealtimeHub {
+export class RealtimeHub extends SequencedSink {
   private readonly clients = new Map<number, Client>();
-  private readonly sequencer: TopicSequencer;
   private readonly accounting = new BroadcastAccounting();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly pongTimers = new Set<NodeJS.Timeout>();
@@ -89,6 +86,7 @@ export class RealtimeHub {
   private readonly o: Required<Omit<HubOptions, 'log' | 'reauthenticate'>>;
 
   constructor(private readonly opts: HubOptions) {
+    super(opts.nowMs ?? Date.now, opts.log);
     this.o = {
       limits: opts.limits ?? { queueMax: 256, lagCloseMs: 30_000 },
       maxBufferedBytes: opts.maxBufferedBytes ?? 1024 * 1024,
@@ -99,7 +97,6 @@ export class RealtimeHub {
       maxTotal: opts.maxTotal ?? 1000,
       nowMs: opts.nowMs ?? Date.now,
     };
-    this.sequencer = new TopicSequencer(() => this.o.nowMs());
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
       t.unref();
@@ -144,27 +141,7 @@ export class RealtimeHub {
     });
   }
 
-  /** Route one warm-path message to its topics and broadcast each. */
-  deliver(channel: string, message: unknown): void {
-    const envs = this.sequencer.route(channel, message);
-    if (envs.length === 0) {
-      this.opts.log.debug({ channel, unrouted: this.sequencer.unrouted }, 'ws.unrouted_message');
-      return;
-    }
-    for (const env of envs) this.broadcast(env);
-  }
-
-  /** Announce the warm path's state to every client (`system.warm_path`). */
-  announce(state: FeedState): void {
-    this.broadcast(this.sequencer.warmPath(state));
-  }
-
-  /** Broadcast one message on its topic (the next `seq`). */
-  publish(r: Routed): void {
-    this.broadcast(this.sequencer.next(r));
-  }
-
-  private broadcast(r: Envelope): void {
+  protected broadcast(r: Envelope): void {
     const text = JSON.stringify(r);
     const targets: Client[] = [];
     for (const c of this.clients.values()) {

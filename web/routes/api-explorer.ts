@@ -15,7 +15,7 @@ import { parseOrThrow } from '#shared/domain/control/validation.ts';
 import type { CatalogTable, ReadOnlyQueryResult, TickStore } from '#shared/domain/data/tick-store.ts';
 import { ControlError, DependencyUnavailableError } from '#shared/errors/control.ts';
 import { DataChainError } from '#shared/errors/data.ts';
-import { appendAudit } from '#shared/services/audit-append.ts';
+import { appendAudit, auditWho } from '#shared/services/audit-append.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { requireRole } from '../middleware/require-role.ts';
@@ -138,11 +138,7 @@ export function explorerRoutes(deps: AppDeps): Hono<WebEnv> {
     const caller = callerOf(principalOf(c), authMeta(c, hops));
     const audit = (outcome: 'ok' | 'failed', reason: string | null, after: Record<string, unknown>) =>
       appendAudit(deps.audit, c.get('log'), {
-        actor: caller.actor,
-        role: caller.role,
-        ip: caller.meta.ip,
-        user_agent: caller.meta.userAgent,
-        request_id: caller.meta.requestId,
+        ...auditWho(caller),
         action: 'explorer.query',
         target: 'explorer',
         outcome,

@@ -30,20 +30,12 @@
  *   `session_recheck_failures_total`.
  */
 import { BroadcastAccounting, type BroadcastCounters, type BroadcastRound } from '../../domain/control/broadcast.ts';
-import {
-  type Envelope,
-  type MessageType,
-  mayReceive,
-  type Routed,
-  SYSTEM_TOPIC,
-  TopicSequencer,
-  topicRole,
-} from '../../domain/control/realtime.ts';
+import { type Envelope, type MessageType, mayReceive, SYSTEM_TOPIC, topicRole } from '../../domain/control/realtime.ts';
 import { type Role, roleAtLeast } from '../../domain/control/roles.ts';
 import { isoUtc } from '../../domain/time.ts';
 import { describeError } from '../../errors/base.ts';
 import type { Logger } from '../../log.ts';
-import type { FeedState } from '../redis/realtime-feed.ts';
+import { SequencedSink } from '../realtime-sink.ts';
 import type { WsConnection } from './ws-connections.ts';
 import type { WsManagement } from './ws-management.ts';
 
@@ -136,10 +128,9 @@ const SESSION_EXPIRED_FRAME = JSON.stringify({
 const readable = (role: Role, topics: Iterable<string>): string[] =>
   [...topics].filter((t) => roleAtLeast(role, topicRole(t)));
 
-export class WsBroadcaster {
+export class WsBroadcaster extends SequencedSink {
   private readonly conns = new Map<string, Conn>();
   private readonly tombstones = new Map<string, number>();
-  private readonly sequencer: TopicSequencer;
   private readonly accounting = new BroadcastAccounting();
   private readonly readyQueue: Conn[] = [];
   private readonly limits: WsBroadcasterLimits;
@@ -159,6 +150,7 @@ export class WsBroadcaster {
   private readonly o: Required<Omit<WsBroadcasterOptions, 'connections' | 'management' | 'log' | 'limits' | 'recheck'>>;
 
   constructor(private readonly opts: WsBroadcasterOptions) {
+    super(opts.nowMs ?? Date.now, opts.log);
     this.o = {
       nowMs: opts.nowMs ?? Date.now,
       maxInFlight: opts.maxInFlight ?? 50,
@@ -167,7 +159,6 @@ export class WsBroadcaster {
       recheckMs: opts.recheckMs ?? 60_000,
     };
     this.limits = opts.limits ?? DEFAULT_WS_BROADCASTER_LIMITS;
-    this.sequencer = new TopicSequencer(() => this.o.nowMs());
   }
 
   /** Read the connections now, then every `refreshMs`; re-check credentials every `recheckMs`; watch for laggards. */
@@ -275,27 +266,7 @@ export class WsBroadcaster {
     }
   }
 
-  /** Route one warm-path message to its topics and broadcast each. */
-  deliver(channel: string, message: unknown): void {
-    const envs = this.sequencer.route(channel, message);
-    if (envs.length === 0) {
-      this.opts.log.debug({ channel, unrouted: this.sequencer.unrouted }, 'ws.unrouted_message');
-      return;
-    }
-    for (const env of envs) this.broadcast(env);
-  }
-
-  /** Announce the warm path's state to every connection (`system.warm_path`). */
-  announce(state: FeedState): void {
-    this.broadcast(this.sequencer.warmPath(state));
-  }
-
-  /** Broadcast one message on its topic (the next `seq`). */
-  publish(r: Routed): void {
-    this.broadcast(this.sequencer.next(r));
-  }
-
-  private broadcast(env: Envelope): void {
+  protected broadcast(env: Envelope): void {
     const r = env;
     const now = this.o.nowMs();
     const targets: Conn[] = [];
