@@ -7,7 +7,8 @@
  * cut, and with Redis stopped (a private redis-server; the badge says "warm path degraded"), the page polls every 2 s,
  * still sees a job finish and announces recovery (badge cleared within 5 s); a config value is changed and rolled
  * back (history shows both, another tab is told of the newer revision); a viewer sees no config edit or rollback
- * controls and gets 403 on an explorer run; Tab reaches a visibly focused control. Every page of every variety passes
+ * controls and gets 403 on an explorer run; an operator cancels jobs in a batch from the Jobs page, and the jobs and audit
+ * tables sort by column; Tab reaches a visibly focused control. Every page of every variety passes
  * axe-core's WCAG 2.1 A/AA rules (names and labels, contrast, structure, ARIA; §13 item 28). A screenshot per page goes
  * to `test-artifacts/screenshots/<page>.png`.
  *
@@ -464,7 +465,7 @@ describe('the console in Chromium', () => {
     const queryForms = await v.locator('#explorer-form').count();
     const run = await apiCall(v, 'POST', '/api/explorer/query', { sql: 'SELECT 1', limit: 1 });
     await visit(v, '/v/cu/jobs', /^Jobs$/);
-    const submitForms = await v.locator('#sleep-form, #submit-selftest').count();
+    const submitForms = await v.locator('#sleep-form, #submit-selftest, #cancel-batch-form').count();
 
     // Assess
     expect(configControls).toBe(0);
@@ -475,6 +476,62 @@ describe('the console in Chromium', () => {
     expect(await v.locator('#nav-audit').count()).toBe(0);
     expect(viewerWatch.take()).toEqual([]);
     await ctx.close();
+  });
+
+  it('cancels matching jobs in a batch from the Jobs page, and sorts the jobs and audit tables by column', async () => {
+    // Prepare: two long sleeps (different params, so no dedupe), on a page that accepts the confirmation
+    const p = await admin.newPage();
+    p.on('dialog', (d) => void d.accept());
+    await visit(p, '/v/cu/jobs', /^Jobs$/);
+    const ids: string[] = [];
+    for (const seconds of [600, 601]) {
+      const r = await apiCall(p, 'POST', '/api/jobs', { kind: 'system.sleep', params: { seconds } });
+      expect(r.status).toBe(201);
+      ids.push(jobIdOf(r.json));
+    }
+
+    // Act: batch cancel every active system.sleep job of every variety
+    await p.selectOption('#cb-kind', 'system.sleep');
+    await p.selectOption('#cb-scope', 'all');
+    await p.fill('#cb-reason', 'browser e2e batch');
+    await p.click('#cancel-batch-form button[type="submit"]');
+    await p.waitForFunction(() =>
+      /matching jobs/.test(document.getElementById('cancel-batch-result')?.textContent ?? ''),
+    );
+    const said = (await p.locator('#cancel-batch-result').textContent()) ?? '';
+    for (const id of ids) {
+      await p.waitForSelector(`tr[data-job-id="${id}"] [data-status="cancelled"]`, { timeout: 30_000 });
+    }
+    // … then sort the jobs list by job id (ascending: the reverse of the server's newest first), and the audit log by
+    // action, descending (two clicks)
+    const rowIds = () =>
+      p.locator('#jobs-list tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.sortJob ?? ''));
+    const serverOrder = await rowIds();
+    await p.click('#jobs-list th[data-sort-key="job"] > button');
+    const sortedIds = await rowIds();
+    const jobSort = await p.locator('#jobs-list th[aria-sort]').getAttribute('data-sort-key');
+    await visit(p, '/v/cu/audit', /^Audit log$/);
+    await p.click('#audit-list th[data-sort-key="action"] > button');
+    await p.click('#audit-list th[data-sort-key="action"] > button');
+    const actions = await p
+      .locator('#audit-list tbody tr')
+      .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.sortAction ?? ''));
+    const actionSort = await p.locator('#audit-list th[data-sort-key="action"]').getAttribute('aria-sort');
+
+    // Assess
+    const matched = /^(\d+) of (\d+) matching jobs cancelled or asked to stop\.$/.exec(said);
+    expect(matched, said).not.toBeNull();
+    expect(Number(matched?.[1])).toBeGreaterThanOrEqual(2);
+    expect(jobSort).toBe('job');
+    expect(serverOrder.length).toBeGreaterThan(2);
+    expect(sortedIds).toEqual([...serverOrder].sort());
+    expect(sortedIds).not.toEqual(serverOrder);
+    expect(actionSort).toBe('descending');
+    expect(await p.locator('#audit-list th[aria-sort]').count()).toBe(1);
+    expect(actions).toContain('job.cancel_batch');
+    expect(actions).toEqual([...actions].sort().reverse());
+    await p.close();
+    expect(adminWatch.take()).toEqual([]);
   });
 
   // Needs the trading chain (gateway, Trading page risk kill banner and Reset), which does not exist yet.

@@ -10,6 +10,7 @@ import { initJobDetail, initJobsPage, liveJobsList } from './jobs.ts';
 import { type LiveTopic, startLive } from './live.ts';
 import { initLogin } from './login.ts';
 import { initMarketPanel } from './market.ts';
+import { sortableRows } from './sortable.ts';
 import { initSystemPage } from './system.ts';
 import { initTradingPage } from './trading.ts';
 
@@ -39,6 +40,10 @@ function main(): void {
   if (data.page === 'data') topics.push(...initDataPage(data));
   if (data.page === 'config') topics.push(...initConfigPage(data));
   if (data.page === 'explorer') initExplorerPage(data);
+  if (data.page === 'audit') {
+    const list = document.getElementById('audit-list');
+    if (list) sortableRows(list);
+  }
   if (data.page === 'trading') topics.push(...initTradingPage(data));
   startLive(topics, data.warm_path_degraded ?? false);
 }

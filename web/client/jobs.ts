@@ -9,6 +9,7 @@ import { api, describe, type PageData, toast } from './api.ts';
 import { initJobLog } from './job-log.ts';
 import { initJobSubmit } from './job-submit.ts';
 import { type Envelope, type LiveTopic, swapFromServer, throttle } from './live.ts';
+import { sortableRows } from './sortable.ts';
 
 interface JobRecordLite {
   job_id: string;
@@ -80,8 +81,54 @@ export function initJobsPage(data: PageData): LiveTopic[] {
     const seconds = Number((document.getElementById('sleep-seconds') as HTMLInputElement).value);
     submit(variety, 'system.sleep', { seconds }).catch((err: unknown) => toast(describe(err), 'error'));
   });
+  initCancelBatch();
   const scope = new URLSearchParams(window.location.search).get('scope') === 'var' ? variety : 'all';
   return [liveJobsList(`jobs:${scope}`)];
+}
+
+interface CancelBatchAnswer {
+  matched: number;
+  cancel_requested: number;
+  truncated: boolean;
+}
+
+/** `CancelBatchForm`: confirm, post `POST /api/jobs/cancel-batch`, say what happened (rows follow live). */
+function initCancelBatch(): void {
+  const form = document.getElementById('cancel-batch-form') as HTMLFormElement | null;
+  if (!form) return;
+  const result = document.getElementById('cancel-batch-result');
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value;
+    const kind = value('kind');
+    const status = value('status');
+    const all = value('scope') === 'all';
+    const body: Record<string, unknown> = { reason: value('reason') };
+    if (kind) body.kinds = [kind];
+    if (status) body.statuses = [status];
+    if (!all) body.var = form.dataset.variety;
+    const what = `every ${status || 'queued and running'} ${kind || ''} job${all ? '' : ` of ${form.dataset.variety?.toUpperCase()}`}`;
+    if (!window.confirm(`Cancel ${what.replace(/ {2,}/g, ' ')}?`)) return;
+    const button = form.querySelector<HTMLButtonElement>('button[type="submit"]');
+    if (button) button.disabled = true;
+    api<CancelBatchAnswer>('POST', '/api/jobs/cancel-batch', body)
+      .then((r) => {
+        const text =
+          r.matched === 0
+            ? 'No active job matched.'
+            : `${r.cancel_requested} of ${r.matched} matching jobs cancelled or asked to stop.${r.truncated ? ' More match: cancel again for the next 500.' : ''}`;
+        if (result) result.textContent = text;
+        toast(text);
+      })
+      .catch((err: unknown) => {
+        const text = describe(err);
+        if (result) result.textContent = `✖ ${text}`;
+        toast(text, 'error');
+      })
+      .finally(() => {
+        if (button) button.disabled = false;
+      });
+  });
 }
 
 /** Status shown as icon + text (never colour alone), as `JobStatusLabel` renders it. */
@@ -128,54 +175,6 @@ function applySummary(job: JobSummaryLite): boolean {
   }
   setRowProgress(row, job.pct, job.message);
   return true;
-}
-
-type SortDir = 'ascending' | 'descending';
-
-/**
- * Sortable headers of the tables inside `container` (control-chain §8 accessibility): a click on the button of a
- * `th[data-sort-key]` orders the shown rows by their `data-sort-<key>` (numbers when the `th` says
- * `data-sort-type="number"`), ascending first and reversed on a second click, and puts `aria-sort` on that `th` only.
- * The listener sits on the container, so rows the server re-renders into it keep working; `reapply` restores the
- * chosen order after such a swap (the server's order is Created, descending).
- */
-export function sortableRows(container: HTMLElement): { reapply(): void } {
-  let chosen: { key: string; dir: SortDir } | null = null;
-  const apply = (key: string, dir: SortDir) => {
-    const th = container.querySelector<HTMLTableCellElement>(`th[data-sort-key="${CSS.escape(key)}"]`);
-    const table = th?.closest('table');
-    const body = table?.tBodies[0];
-    if (!th || !table || !body) return;
-    const numeric = th.dataset.sortType === 'number';
-    const attr = `sort${key.charAt(0).toUpperCase()}${key.slice(1)}`;
-    const cellOf = (row: HTMLTableRowElement) => row.dataset[attr] ?? '';
-    const rows = Array.from(body.rows);
-    rows.sort((a, b) => {
-      const x = cellOf(a);
-      const y = cellOf(b);
-      const c = numeric ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0;
-      return dir === 'ascending' ? c : -c;
-    });
-    body.append(...rows);
-    for (const h of table.querySelectorAll<HTMLTableCellElement>('th[data-sort-key]')) {
-      if (h === th) h.setAttribute('aria-sort', dir);
-      else h.removeAttribute('aria-sort');
-    }
-  };
-  container.addEventListener('click', (ev) => {
-    const button = (ev.target as Element | null)?.closest('th[data-sort-key] > button');
-    const th = button?.parentElement;
-    const key = th?.dataset.sortKey;
-    if (!th || !key) return;
-    const dir: SortDir = th.getAttribute('aria-sort') === 'ascending' ? 'descending' : 'ascending';
-    chosen = { key, dir };
-    apply(key, dir);
-  });
-  return {
-    reapply() {
-      if (chosen) apply(chosen.key, chosen.dir);
-    },
-  };
 }
 
 /** The jobs table as `JobsTable` renders it (`#jobs-list`, `#jobs-kpis`), kept current from `topic`. */

@@ -1,10 +1,12 @@
 /**
  * `/v/{var}/audit` [operator] (control-chain §8, §9): filters in the URL (actor, action, target, time, outcome), the
- * entries newest first with cursor pages, and each entry's before/after in a `<details>` (no script needed).
+ * entries newest first with cursor pages (the shown page sorts by column, `client/sortable.ts`), and each entry's
+ * before/after in a `<details>` (no script needed).
  */
 import { AUDIT_OUTCOMES, type AuditEntry, type AuditOutcome } from '#shared/domain/control/audit.ts';
 import type { AuditPageModel } from '../routes/api-audit.ts';
 import { type ChromeContext, Layout } from './layout.tsx';
+import { SortHeader } from './sort-header.tsx';
 import { Time } from './time-text.tsx';
 
 /** Outcome as icon + text, never by colour alone. */
@@ -54,16 +56,16 @@ function Changes(props: { entry: AuditEntry }) {
 function AuditTable(props: { items: AuditEntry[]; variety: string; caption: string }) {
   if (props.items.length === 0) return <p class="empty">No audit entries match.</p>;
   return (
-    <table class="audit">
+    <table class="audit sortable">
       <caption>{props.caption}</caption>
       <thead>
         <tr>
-          <th scope="col">Time</th>
-          <th scope="col">Actor</th>
-          <th scope="col">Role</th>
-          <th scope="col">Action</th>
-          <th scope="col">Target</th>
-          <th scope="col">Outcome</th>
+          <SortHeader sortKey="time" label="Time" sort="descending" />
+          <SortHeader sortKey="actor" label="Actor" />
+          <SortHeader sortKey="role" label="Role" />
+          <SortHeader sortKey="action" label="Action" />
+          <SortHeader sortKey="target" label="Target" />
+          <SortHeader sortKey="outcome" label="Outcome" />
           <th scope="col">Reason</th>
           <th scope="col">IP</th>
           <th scope="col">Request id</th>
@@ -74,7 +76,15 @@ function AuditTable(props: { items: AuditEntry[]; variety: string; caption: stri
         {props.items.map((e) => {
           const actorId = `${e.actor.type}:${e.actor.id}`;
           return (
-            <tr data-audit-id={e.audit_id}>
+            <tr
+              data-audit-id={e.audit_id}
+              data-sort-time={e.ts}
+              data-sort-actor={actorId}
+              data-sort-role={e.role}
+              data-sort-action={e.action}
+              data-sort-target={e.target}
+              data-sort-outcome={e.outcome}
+            >
               <td>
                 <Time iso={e.ts} />
               </td>
@@ -159,11 +169,13 @@ export function AuditPage(props: { ctx: ChromeContext; model: AuditPageModel }) 
             <p class="muted" id="audit-window">
               From <Time iso={result.from} /> to <Time iso={result.to} />.
             </p>
-            <AuditTable
-              items={result.items}
-              variety={ctx.variety}
-              caption={`Audit entries, newest first (${result.items.length} shown)`}
-            />
+            <div id="audit-list">
+              <AuditTable
+                items={result.items}
+                variety={ctx.variety}
+                caption={`Audit entries, newest first (${result.items.length} shown)`}
+              />
+            </div>
             {result.items.length === 0 && result.next_cursor ? (
               <p class="muted">Nothing on this page; older entries may follow.</p>
             ) : null}

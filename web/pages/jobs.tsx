@@ -12,37 +12,19 @@ import {
   jobFieldId,
   selectOptions,
 } from '#shared/domain/control/job-form.ts';
+import { JOB_KINDS } from '#shared/domain/control/job-kinds/index.ts';
 import type { TimelineResult } from '#shared/domain/control/job-timeline.ts';
 import { JOB_STATUSES, type JobStatus, type JobSummary } from '#shared/domain/control/jobs.ts';
 import type { JobListResult } from '#shared/services/job-service.ts';
 import { JobTimeline } from './job-timeline.tsx';
 import { type ChromeContext, Layout } from './layout.tsx';
+import { SortHeader } from './sort-header.tsx';
 import { JobStatusLabel } from './state-label.tsx';
 import { Time } from './time-text.tsx';
 
 /** The jobs table; `#jobs-list` and the row/cell markers let the client update it live (`client/jobs.ts`). */
 export function JobsTable(props: { items: JobSummary[]; variety: string; caption: string }) {
   return <div id="jobs-list">{JobsTableBody(props)}</div>;
-}
-
-/**
- * A sortable column header (control-chain §8 accessibility): a `<button>` inside the `th`, which carries `aria-sort`
- * only while the rows are in its order. The rows arrive newest first, so Created starts `descending`;
- * `client/jobs.ts` sorts the shown rows by each row's `data-sort-<key>` and moves `aria-sort`.
- */
-function SortHeader(props: { sortKey: string; label: string; numeric?: boolean; sort?: 'ascending' | 'descending' }) {
-  return (
-    <th
-      scope="col"
-      data-sort-key={props.sortKey}
-      {...(props.numeric ? { 'data-sort-type': 'number' } : {})}
-      {...(props.sort ? { 'aria-sort': props.sort } : {})}
-    >
-      <button type="button" class="sort-button">
-        {props.label}
-      </button>
-    </th>
-  );
 }
 
 function JobsTableBody(props: { items: JobSummary[]; variety: string; caption: string }) {
@@ -165,6 +147,7 @@ export function JobsPage(props: JobsPageProps) {
             <input id="sleep-seconds" name="seconds" type="number" min={1} max={840} step={1} value="10" required />
             <button type="submit">Submit system.sleep</button>
           </form>
+          <CancelBatchForm variety={ctx.variety} />
         </section>
       ) : null}
 
@@ -215,6 +198,48 @@ export function JobsPage(props: JobsPageProps) {
         </nav>
       </section>
     </Layout>
+  );
+}
+
+/**
+ * Operators cancel many active jobs at once (`POST /api/jobs/cancel-batch`, ≤ 500 per call): a kind, the active
+ * statuses, this variety or all, and a required reason (recorded in the audit log). `client/jobs.ts` asks for
+ * confirmation, posts it and announces how many matched and were asked to stop in `#cancel-batch-result`.
+ */
+function CancelBatchForm(props: { variety: string }) {
+  return (
+    <>
+      <h3 id="cancel-batch-h">Cancel active jobs</h3>
+      <form id="cancel-batch-form" class="inline-form" aria-labelledby="cancel-batch-h" data-variety={props.variety}>
+        <label for="cb-kind">Kind</label>
+        <select id="cb-kind" name="kind">
+          <option value="">any kind</option>
+          {[...JOB_KINDS.keys()].map((k) => (
+            <option value={k}>{k}</option>
+          ))}
+        </select>
+        <label for="cb-status">Status</label>
+        <select id="cb-status" name="status">
+          <option value="">queued and running</option>
+          <option value="queued">queued</option>
+          <option value="running">running</option>
+        </select>
+        <label for="cb-scope">Variety</label>
+        <select id="cb-scope" name="scope">
+          <option value="var">{props.variety.toUpperCase()} only</option>
+          <option value="all">all varieties (and none)</option>
+        </select>
+        <label for="cb-reason">Reason</label>
+        <input id="cb-reason" name="reason" maxlength={500} required aria-describedby="cb-reason-help" />
+        <button type="submit" class="danger">
+          Cancel matching jobs
+        </button>
+      </form>
+      <p class="muted" id="cb-reason-help">
+        The reason is recorded in the audit log with each cancelled job. At most 500 jobs per click, oldest first.
+      </p>
+      <p id="cancel-batch-result" role="status" aria-live="polite" />
+    </>
   );
 }
 

@@ -332,6 +332,17 @@ describe('Audit page', () => {
     expect(html).toContain('<details><summary>Before / after');
     expect(html).toMatch(/data-outcome="denied"><span aria-hidden="true">⊘<\/span> Denied/);
     expect(html).toContain('href="/v/au/audit" aria-current="page"');
+    // Sortable columns: buttons in the headers, the server's order (time, newest first) marked, each row keyed.
+    expect(html).toContain(
+      '<th scope="col" data-sort-key="time" aria-sort="descending"><button type="button" class="sort-button">Time</button></th>',
+    );
+    for (const key of ['actor', 'role', 'action', 'target', 'outcome']) {
+      expect(html).toMatch(
+        new RegExp(`<th scope="col" data-sort-key="${key}"><button type="button" class="sort-button">`),
+      );
+    }
+    expect(html.match(/aria-sort=/g)).toHaveLength(1);
+    expect(html).toMatch(/<tr data-audit-id="[^"]+" data-sort-time="[^"]+Z" data-sort-actor="[a-z]+:[^"]+"/);
   });
 
   it('applies filters from the query string and pages with cursor links', async () => {

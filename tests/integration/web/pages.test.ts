@@ -129,6 +129,11 @@ describe('jobs pages', () => {
     expect(html).toContain('id="submit-selftest"');
     expect(html).toContain('id="sleep-form"');
     expect(html).toContain('<label for="sleep-seconds">');
+    // Batch cancel: every control labelled, the reason required, every kind offered.
+    expect(html).toContain('<form id="cancel-batch-form"');
+    for (const id of ['cb-kind', 'cb-status', 'cb-scope', 'cb-reason']) expect(html).toContain(`<label for="${id}">`);
+    expect(html).toMatch(/<input id="cb-reason" name="reason" maxlength="500" required=""/);
+    expect(html).toContain('<option value="data.main_l5">data.main_l5</option>');
     expect(html).toContain(`/v/cu/jobs/${jobId}`);
     expect(html).toContain('<th scope="col">Status</th>');
     expect(html).toContain('Queued');
@@ -143,6 +148,7 @@ describe('jobs pages', () => {
 
     // Assess
     expect(html).not.toContain('id="submit-selftest"');
+    expect(html).not.toContain('cancel-batch-form');
     expect(html).toContain(jobId);
   });
 
