@@ -5,6 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { API_TOKEN_ENV, checkApiCommand } from './api-client.ts';
 import { reportError } from './cli-support.ts';
+import { registerAccounts } from './commands/accounts.ts';
 import { registerAdmin } from './commands/admin.ts';
 import { registerBroadcaster } from './commands/broadcaster.ts';
 import { registerConfig } from './commands/config.ts';
@@ -93,6 +94,7 @@ registerTrading(program);
 registerAdmin(program);
 registerUsers(program);
 registerTokens(program);
+registerAccounts(program);
 registerBroadcaster(program);
 
 try {

@@ -4,7 +4,7 @@
  * market feed (DIFF client pointed at it through AUTH/NS/FILES discovery, as in production), the web console.
  * Everything it holds is durable under `$GHTRADER_HOME`; `stop()` shuts it down in reverse order within a few seconds.
  */
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
@@ -24,11 +24,12 @@ import { DiffClient } from '#shared/infra/diff/client.ts';
 import { loadDiffConfig, simDiffConfig } from '#shared/infra/diff/config.ts';
 import { type LocalEmulators, startEmulators } from '#shared/infra/local/emulators.ts';
 import type { Logger } from '#shared/log.ts';
+import { accountJobHandlers } from '#shared/services/account-verify.ts';
 import type { AuthService } from '#shared/services/auth-service.ts';
 import { loadDataCalendar } from '#shared/services/data/context.ts';
 import { followLogLevel, liveWsLimits } from '#shared/services/live-config.ts';
 import { type FeedConnection, MarketFeed } from '#shared/services/market-feed.ts';
-import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
+import { createAccountService, createRuntime, type Runtime } from '#shared/services/runtime.ts';
 import { broadcasterStatusFrom, StatusService, supervisorStatusFrom } from '#shared/services/status-service.ts';
 import { TicksPublisher } from '#shared/services/ticks-publisher.ts';
 import { createApp } from '#web/app.ts';
@@ -88,6 +89,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   for (const dir of ['dynamo', 'run', 'logs', 'secrets', 'state', 'artifacts']) {
     await mkdir(path.join(base.home, dir), { recursive: true });
   }
+  // The cursor key and the broker-account secrets live there: owner only, also for a home made by an older version.
+  await chmod(path.join(base.home, 'secrets'), 0o700);
   const external = Boolean(base.aws.dynamoEndpoint || base.aws.sqsEndpoint);
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
@@ -164,13 +167,23 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     }
 
     const simHandle = sim?.handle;
-    const data = await startLocalData({
-      rt,
-      env: opts.env,
-      diffConfig: () => (simHandle ? simDiffConfig(simHandle, opts.env) : loadDiffConfig(opts.env)),
-      log,
-    });
+    // The DIFF connection of this stack's jobs: the simulator (its dev token, discovery as in production), or the
+    // endpoints of the environment with `--no-sim`.
+    const diffConfig = () => (simHandle ? simDiffConfig(simHandle, opts.env) : loadDiffConfig(opts.env));
+    const data = await startLocalData({ rt, env: opts.env, diffConfig, log });
     cleanups.push(() => data.close());
+    // account.verify: credentials from the home's secret files, then the environment; broker login over `diffConfig`.
+    rt.addHandlers(
+      accountJobHandlers({
+        secrets: rt.secrets,
+        env: config.env,
+        states: rt.accountStates,
+        locks: rt.locks,
+        diffConfig,
+        calendar: shippedCalendar(),
+        clock: systemClock,
+      }),
+    );
 
     const runner = createLocalRunner(rt, { log });
     // SQS messages do not survive a restart locally; every job still queued gets a fresh message now.
@@ -229,6 +242,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       jobs: rt.jobs,
       configService: rt.configService,
       supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
+      accounts: createAccountService(rt, { simulatorBrokerId: simHandle?.brokerId ?? null }),
       live: rt.live,
       status,
       auth,

@@ -4,6 +4,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { JobWorker } from '#shared/services/job-worker.ts';
+import { lambdaAccountHandlers } from './lambda-accounts.ts';
 import { lambdaDataHandlers } from './lambda-data.ts';
 import { lambdaRuntime } from './lambda-runtime.ts';
 
@@ -27,7 +28,11 @@ export function createJobsWorkerHandler(worker: JobWorker): SqsHandler {
 }
 
 export const handler: SqsHandler = async (event, context) => {
-  // The data kinds run here too (QuestDB, S3, the DIFF secret; see lambda-data.ts), or fail naming what is missing.
-  const rt = await lambdaRuntime('jobs-worker', (r) => r.addHandlers(lambdaDataHandlers(r, process.env, r.log)));
+  // The data kinds run here too (QuestDB, S3, the DIFF secret; see lambda-data.ts), or fail naming what is missing;
+  // so does account.verify (the account secrets and the DIFF secret; see lambda-accounts.ts).
+  const rt = await lambdaRuntime('jobs-worker', (r) => {
+    r.addHandlers(lambdaDataHandlers(r, process.env, r.log));
+    r.addHandlers(lambdaAccountHandlers(r, process.env));
+  });
   return createJobsWorkerHandler(rt.worker('lambda'))(event, context);
 };

@@ -4,8 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
+import type { SecretStore } from '#shared/domain/control/secret-store.ts';
 import type { ArtifactStore } from '#shared/domain/data/artifacts.ts';
 import { S3ArtifactStore, s3ClientFor } from '#shared/infra/artifacts/s3.ts';
+import { secretsManagerClientFor } from '#shared/infra/aws/clients.ts';
+import { SecretsManagerSecretStore } from '#shared/infra/aws/secret-store.ts';
 import { createLogger } from '#shared/log.ts';
 import { followLogLevel } from '#shared/services/live-config.ts';
 import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
@@ -25,6 +28,7 @@ export async function lambdaRuntime(service: string, setup?: (rt: Runtime) => vo
     const rt = await createRuntime(config, log, {
       cursorSecret: config.auth.cursorSecret ?? randomBytes(32).toString('hex'),
       artifacts: lambdaArtifacts(config),
+      secrets: lambdaSecretStore(config),
     });
     followLogLevel(rt.live, log, config.logLevel);
     setup?.(rt);
@@ -44,4 +48,15 @@ export function lambdaArtifacts(config: AppConfig): ArtifactStore | null {
   const bucket = config.env.GHTRADER_ARTIFACTS_BUCKET?.trim();
   if (!bucket) return null;
   return new S3ArtifactStore({ client: s3ClientFor({ region: config.aws.region }), bucket });
+}
+
+/**
+ * The broker-account secret store of a Lambda container: Secrets Manager under `GHTRADER_ACCOUNT_SECRET_PREFIX`
+ * (`ghtrader/<stage>/accounts/`, set by CDK), or null without it: never files, since the task's file system is
+ * read-only and per container. Without a store the accounts API answers 503 and verifications read only the
+ * environment.
+ */
+export function lambdaSecretStore(config: AppConfig): SecretStore | null {
+  if (!config.accountSecretPrefix) return null;
+  return new SecretsManagerSecretStore(secretsManagerClientFor(config), config.accountSecretPrefix);
 }

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import * as z from 'zod';
+import { knownAccountProfiles } from './domain/control/accounts.ts';
 import { checkEnvironment } from './domain/control/config.ts';
 import { zodIssues } from './domain/control/validation.ts';
 import { ValidationFailedError } from './errors/control.ts';
@@ -40,6 +41,7 @@ export const EnvSchema = z.object({
   AWS_ENDPOINT_URL: url.optional(),
   AWS_ENDPOINT_URL_DYNAMODB: url.optional(),
   AWS_ENDPOINT_URL_SQS: url.optional(),
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: url.optional(),
   /** Set by the CDK stack in AWS; locally the queue URL is looked up by name. */
   GHTRADER_JOBS_QUEUE_URL: url.optional(),
   GHTRADER_JOBS_DLQ_URL: url.optional(),
@@ -73,6 +75,28 @@ export const EnvSchema = z.object({
    * distribution adds, so the API Gateway endpoints cannot be called around CloudFront (and its `X-Forwarded-For`).
    */
   GHTRADER_ORIGIN_SECRET: z.string().min(32).optional(),
+  /**
+   * Account profiles always known besides `default` (CSV, canonicalised, deduplicated; trading-chain §1), read where
+   * used (`knownAccountProfiles`); checked here so an entry that is no valid profile stops startup instead of a request.
+   */
+  GHTRADER_TQ_ACCOUNT_PROFILES: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        knownAccountProfiles({ GHTRADER_TQ_ACCOUNT_PROFILES: v });
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional(),
+  /**
+   * Set by CDK (`ghtrader/<stage>/accounts/`): broker-account secrets live in AWS Secrets Manager under this name
+   * prefix. Absent: in files under `$GHTRADER_HOME/secrets/accounts/` (the local stack).
+   */
+  GHTRADER_ACCOUNT_SECRET_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9/_+=.@-]{1,256}\/$/, 'a Secrets Manager name prefix ending in "/", e.g. ghtrader/prod/accounts/')
+    .optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -94,6 +118,7 @@ export interface AppConfig {
     region: string;
     dynamoEndpoint: string | undefined;
     sqsEndpoint: string | undefined;
+    secretsManagerEndpoint: string | undefined;
     jobsQueueUrl: string | undefined;
     jobsDlqUrl: string | undefined;
   };
@@ -122,6 +147,8 @@ export interface AppConfig {
   };
   /** Console hot-read cache lifetime in milliseconds (≤ 1000; 0 = off). */
   consoleCacheMs: number;
+  /** Secrets Manager name prefix of broker-account secrets; undefined -> files under `$GHTRADER_HOME`. */
+  accountSecretPrefix: string | undefined;
 }
 
 /** Parse the environment; throws `ValidationFailedError` naming every bad key, its value and the expectation. */
@@ -162,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       region: e.AWS_REGION,
       dynamoEndpoint: e.AWS_ENDPOINT_URL_DYNAMODB ?? e.AWS_ENDPOINT_URL,
       sqsEndpoint: e.AWS_ENDPOINT_URL_SQS ?? e.AWS_ENDPOINT_URL,
+      secretsManagerEndpoint: e.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? e.AWS_ENDPOINT_URL,
       jobsQueueUrl: e.GHTRADER_JOBS_QUEUE_URL,
       jobsDlqUrl: e.GHTRADER_JOBS_DLQ_URL,
     },
@@ -188,5 +216,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       originSecret: e.GHTRADER_ORIGIN_SECRET,
     },
     consoleCacheMs: e.GHTRADER_CONSOLE_CACHE_MS,
+    accountSecretPrefix: e.GHTRADER_ACCOUNT_SECRET_PREFIX,
   };
 }

@@ -25,6 +25,7 @@ import { requestId } from './middleware/request-id.ts';
 import { routeMetrics } from './middleware/route-metrics.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { wsRoutes } from './realtime/ws-route.ts';
+import { accountRoutes } from './routes/api-accounts.ts';
 import { auditRoutes } from './routes/api-audit.ts';
 import { authRoutes } from './routes/api-auth.ts';
 import { configRoutes } from './routes/api-config.ts';
@@ -73,6 +74,7 @@ export function createApp(given: AppDeps): Hono<WebEnv> {
   app.route('/api/audit', auditRoutes(deps));
   app.route('/api/observability', observabilityRoutes(deps));
   app.route('/api', desiredRoutes(deps));
+  app.route('/api', accountRoutes(deps));
   app.route('/ws', wsRoutes(deps));
   app.route('/', pageRoutes(deps, assets));
 

@@ -16,7 +16,7 @@ import { CONSOLE_BROADCASTER_ID } from '#shared/infra/aws/ws-broadcaster-lease.t
 import type { Logger } from '#shared/log.ts';
 import { AuthService } from '#shared/services/auth-service.ts';
 import { type LiveConfig, liveAuthLimits } from '#shared/services/live-config.ts';
-import type { Runtime } from '#shared/services/runtime.ts';
+import { createAccountService, type Runtime } from '#shared/services/runtime.ts';
 import {
   broadcasterStatusFrom,
   type RunnerStatusSource,
@@ -109,6 +109,9 @@ export function appDepsFromRuntime(rt: Runtime, o: DepsFromRuntimeOptions): AppD
     live: rt.live,
     // Desired state and supervisor telemetry (`/api/{gateway,strategy}/*`, the Trading page, supervisors in the SLO).
     supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
+    // Broker accounts: secrets in Secrets Manager (write-only here), verifications as jobs; the DIFF connection of a
+    // deployment is Shinny's, never the local simulator.
+    accounts: createAccountService(rt, { simulatorBrokerId: null }),
     broadcasterStats: readConsoleBroadcaster,
     // `GHTRADER_CONSOLE_CACHE_MS` is a restart key: the revision this container started with sets the lifetime.
     hot: new HotCache({ ttlMs: rt.live.overProcess('GHTRADER_CONSOLE_CACHE_MS', rt.config.consoleCacheMs), clock }),

@@ -15,6 +15,7 @@ import type { MarketFeedSource } from '#shared/domain/market/feed.ts';
 import type { Clock } from '#shared/domain/time.ts';
 import type { BroadcasterStats } from '#shared/infra/aws/broadcaster-stats.ts';
 import type { Logger } from '#shared/log.ts';
+import type { AccountService } from '#shared/services/account-service.ts';
 import type { AuthService, Principal } from '#shared/services/auth-service.ts';
 import type { ConfigService } from '#shared/services/config-service.ts';
 import type { DesiredService } from '#shared/services/desired-service.ts';
@@ -76,6 +77,11 @@ export interface AppDeps {
    * absent (a process that wires no desired-state service) -> those desired routes answer 503.
    */
   supervision?: SupervisionDeps;
+  /**
+   * Broker accounts behind `/api/accounts`, `/api/brokers` and the System page's Broker accounts panel; absent (a
+   * process that wires none) -> those routes answer 503 and the panel says so.
+   */
+  accounts?: AccountService;
 }
 
 /** The desired-state service and the supervisors' persisted telemetry. */

@@ -13,7 +13,16 @@
  * The colo broadcaster is not deployed here: the stack outputs its Management endpoint and a managed policy to attach
  * to the colo host's role.
  */
-import { type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpStage, LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -46,7 +55,15 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { ORIGIN_SECRET_HEADER, QUEUES, TABLE_IDS, type TableId, tableEnvVar } from '#shared/infra/aws/definitions.ts';
+import {
+  ACCOUNT_SECRET_PREFIX_ENV,
+  accountSecretPrefix,
+  ORIGIN_SECRET_HEADER,
+  QUEUES,
+  TABLE_IDS,
+  type TableId,
+  tableEnvVar,
+} from '#shared/infra/aws/definitions.ts';
 import { GhtraderFunction } from '../constructs/ghtrader-function.ts';
 import type { JobQueues } from '../constructs/job-queues.ts';
 import { staticAssetCommands } from '../constructs/static-assets.ts';
@@ -94,9 +111,11 @@ export const FORWARDED_HOST_FUNCTION_CODE = `function handler(event) {
  * - config: revisions and desired documents (`desired/<component>/<profile>`) are appended with a conditional put and
  *   read; never updated or deleted.
  * - audit: every route appends entries; the audit page reads them. Nothing may change or delete one.
- * - tradingState: read only — the supervisors' telemetry (desired status, the Trading and System pages, the SLO) and
- *   the AWS broadcaster's flushed counters (`/api/observability/ws`).
- * Not listed (no service of the app touches them): locks, migrationLedger, commands, riskKill, wsConnections.
+ * - tradingState: read only — the supervisors' telemetry (desired status, the Trading and System pages, the SLO),
+ *   the AWS broadcaster's flushed counters (`/api/observability/ws`) and each account's last verification.
+ * - locks: read only — who holds a gateway's lease `trade:account=<p>` (account delete and `account.verify` are
+ *   refused while it is held); the app never takes, renews or releases a lock.
+ * Not listed (no service of the app touches them): migrationLedger, commands, riskKill, wsConnections.
  */
 export const HTTP_API_TABLE_ACCESS: Partial<Record<TableId, TableAccess>> = {
   users: 'readWrite',
@@ -104,7 +123,20 @@ export const HTTP_API_TABLE_ACCESS: Partial<Record<TableId, TableAccess>> = {
   config: 'appendAndRead',
   audit: 'appendAndRead',
   tradingState: 'read',
+  locks: 'read',
 };
+
+/**
+ * What the HTTP API may do with broker-account secrets (`SecretsManagerSecretStore`): create a secret, replace its
+ * value and summary (`UpdateSecret`), delete it, and read its summary (`DescribeSecret`). Never `GetSecretValue`:
+ * passwords are write-only for the console; only the jobs worker reads them to log in.
+ */
+export const HTTP_API_ACCOUNT_SECRET_ACTIONS = [
+  'secretsmanager:CreateSecret',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:UpdateSecret',
+] as const;
 
 export interface ConsoleStackProps extends StackProps {
   settings: StageSettings;
@@ -208,6 +240,8 @@ export class ConsoleStack extends Stack {
         // A CloudFormation dynamic reference, resolved at deploy: the value never appears in the template.
         GHTRADER_CURSOR_SECRET: this.cursorSecret.secretValue.unsafeUnwrap(),
         GHTRADER_ORIGIN_SECRET: originSecretValue,
+        // Broker-account secrets (`ghtrader/<stage>/accounts/<profile>`), granted below.
+        [ACCOUNT_SECRET_PREFIX_ENV]: accountSecretPrefix(settings.stage),
       },
     });
 
@@ -330,6 +364,7 @@ export class ConsoleStack extends Stack {
     this.wsStage.node.addDependency(this.apiGatewayLogsRole.node.findChild('Account'));
 
     this.grantAccess(tables, queues);
+    this.grantAccountSecrets(settings.stage);
     // `GET /api/jobs/{id}/log` and `/log/download`: the jobs stack's read-only policy on `jobs/*` of the bucket.
     this.httpApiFunction.role.addManagedPolicy(props.jobLogReadPolicy);
     this.broadcasterPolicy = this.buildBroadcasterPolicy(name('ws-broadcaster'), tables.wsConnections, tables.users);
@@ -484,6 +519,37 @@ export class ConsoleStack extends Stack {
       'dynamodb:DeleteItem',
     ]);
     this.grantManageConnections(this.wsDefault.role);
+  }
+
+  /**
+   * `/api/accounts/*`: create, replace, delete and describe the secrets under `ghtrader/<stage>/accounts/` (a secret's
+   * ARN ends in a random suffix AWS appends, so the grant names the prefix), and `ListSecrets`, which IAM only grants
+   * on `*` (it cannot be scoped to a resource; the app filters by the name prefix).
+   */
+  private grantAccountSecrets(stage: string): void {
+    const role = this.httpApiFunction.role;
+    const secrets = this.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${accountSecretPrefix(stage)}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...HTTP_API_ACCOUNT_SECRET_ACTIONS], resources: [secrets] }),
+    );
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${accountSecretPrefix(stage)}*]`,
+      reason:
+        'One secret per broker-account profile, named at run time (ghtrader/<stage>/accounts/<profile>) and suffixed ' +
+        "by AWS with random characters; the grant covers this stage's account secrets only, and never their values",
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'secretsmanager:ListSecrets supports no resource-level permission (IAM requires "*"); it returns names and ' +
+        'descriptions, never values, and the app keeps only names under ghtrader/<stage>/accounts/',
+    });
   }
 
   /** `execute-api:ManageConnections` on this API's stage: `PostToConnection` and `DeleteConnection` only. */

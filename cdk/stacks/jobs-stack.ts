@@ -5,6 +5,7 @@
  * holding the Shinny DIFF credentials.
  */
 import {
+  ArnFormat,
   type CfnElement,
   Duration,
   RemovalPolicy,
@@ -20,7 +21,15 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { MAX_JOB_TIMEOUT_S, QUEUES, TABLE_IDS, type TableId, tableEnvVar } from '#shared/infra/aws/definitions.ts';
+import {
+  ACCOUNT_SECRET_PREFIX_ENV,
+  accountSecretPrefix,
+  MAX_JOB_TIMEOUT_S,
+  QUEUES,
+  TABLE_IDS,
+  type TableId,
+  tableEnvVar,
+} from '#shared/infra/aws/definitions.ts';
 import { AlarmTopic } from '../constructs/alarm-topic.ts';
 import { ArtifactsBucket } from '../constructs/artifacts-bucket.ts';
 import { GhtraderFunction } from '../constructs/ghtrader-function.ts';
@@ -147,7 +156,8 @@ export class JobsStack extends Stack {
 
     this.worker = new GhtraderFunction(this, 'JobsWorker', {
       ...common,
-      environment: dataEnvironment,
+      // account.verify reads the broker-account secrets under this prefix (see grantAccountSecrets).
+      environment: { ...dataEnvironment, [ACCOUNT_SECRET_PREFIX_ENV]: accountSecretPrefix(settings.stage) },
       entry: 'functions/jobs-worker.ts',
       functionName: name('jobs-worker'),
       description: 'Runs one job per SQS message from the jobs queue',
@@ -197,6 +207,7 @@ export class JobsStack extends Stack {
     });
 
     this.grantAccess(tables);
+    this.grantAccountSecrets(settings.stage);
 
     const topic = new AlarmTopic(this, 'Alarms', { topicName: name('alarms'), email: settings.alarmEmail }).topic;
     this.dlqAlarm = new QueueDepthAlarm(this, 'JobsDlqDepth', {
@@ -267,6 +278,33 @@ export class JobsStack extends Stack {
         'Data jobs write and read report and artifact objects under keys they build at run time (per symbol, day ' +
         'and build); S3 object permissions can only name them by a key pattern, here every object of the artifacts ' +
         'bucket and of no other bucket',
+    });
+  }
+
+  /**
+   * `account.verify` logs in with a profile's credentials: `GetSecretValue` on the secrets under
+   * `ghtrader/<stage>/accounts/` (the console's HTTP API writes them and cannot read them), nothing else of them.
+   */
+  private grantAccountSecrets(stage: string): void {
+    const secrets = this.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${accountSecretPrefix(stage)}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    // Its own statement (a Sid keeps CDK from merging it with the DIFF secret's grant of the same action).
+    this.worker.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ReadAccountSecrets',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [secrets],
+      }),
+    );
+    Validations.of(this.worker.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${accountSecretPrefix(stage)}*]`,
+      reason:
+        'account.verify reads the broker-account secret of the profile it checks; the secrets are named at run time ' +
+        "(ghtrader/<stage>/accounts/<profile>, plus the random suffix AWS appends), and only this stage's are granted",
     });
   }
 

@@ -138,13 +138,15 @@ export function print(json: boolean | undefined, value: unknown, text: () => str
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text()}\n`);
 }
 
-/** The whole of stdin: one trailing newline (`echo`, a heredoc) is not part of the password. */
-async function readPasswordFromStdin(): Promise<string> {
-  if (process.stdin.isTTY) {
-    throw new CliUsageError(
-      '--password-stdin reads the password from a pipe, e.g. `printf \'%s\' "$PW" | ghtrader users add NAME --role R --password-stdin`; without it a strong password is generated and printed once',
-    );
-  }
+const USERS_ADD_STDIN_HINT =
+  '--password-stdin reads the password from a pipe, e.g. `printf \'%s\' "$PW" | ghtrader users add NAME --role R --password-stdin`; without it a strong password is generated and printed once';
+
+/**
+ * The whole of stdin: one trailing newline (`echo`, a heredoc) is not part of the password. A terminal on stdin is
+ * refused with `ttyHint` (how to pipe it), so a password never has to be typed where it echoes.
+ */
+export async function readPasswordFromStdin(ttyHint: string = USERS_ADD_STDIN_HINT): Promise<string> {
+  if (process.stdin.isTTY) throw new CliUsageError(ttyHint);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks)

@@ -25,13 +25,3 @@ export function supervisorSettingsFrom(
     };
   };
 }
-
-/** `default` plus `GHTRADER_TQ_ACCOUNT_PROFILES` (CSV, canonicalised, deduplicated): profiles always looked at. */
-export function knownProfilesFrom(env: Readonly<Record<string, string | undefined>>, canon: (s: string) => string) {
-  const listed = (env.GHTRADER_TQ_ACCOUNT_PROFILES ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map(canon);
-  return [...new Set(['default', ...listed])];
-}

@@ -4,15 +4,15 @@
  * and the desired-updated hints from Redis. Used by `ghtrader supervisor` and `ghtrader up`.
  */
 import path from 'node:path';
+import { knownAccountProfiles } from '#shared/domain/control/accounts.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
-import { canonicalProfile } from '#shared/domain/market/symbols.ts';
 import { systemClock } from '#shared/domain/time.ts';
 import type { Logger } from '#shared/log.ts';
 import type { Runtime } from '#shared/services/runtime.ts';
 import { type ChildLauncher, cliChildCommand, ProcessChildLauncher } from './child-launcher.ts';
 import { type DesiredHints, subscribeDesiredHints } from './desired-hints.ts';
 import { HostLock } from './host-lock.ts';
-import { knownProfilesFrom, supervisorSettingsFrom } from './settings.ts';
+import { supervisorSettingsFrom } from './settings.ts';
 import { Supervisor } from './supervisor.ts';
 
 export interface SupervisorProcess {
@@ -57,7 +57,7 @@ export function createSupervisorProcess(o: SupervisorProcessOptions): Supervisor
     log,
     settings: supervisorSettingsFrom(rt.configService, rt.config.env),
     random: Math.random,
-    knownProfiles: knownProfilesFrom(rt.config.env, canonicalProfile),
+    knownProfiles: knownAccountProfiles(rt.config.env),
   });
   let hints: DesiredHints | null = null;
   if (rt.config.redis.enabled) {

@@ -110,6 +110,21 @@ export class LockHeldError extends ControlError {
   }
 }
 
+/**
+ * A stored secret that cannot be read back (not JSON, or not the shape we write). The message names the store and the
+ * offending keys, never a value; fix or re-upsert the account.
+ */
+export class SecretStoreInvalidError extends ControlError {
+  constructor(where: string, keys: string[]) {
+    super(
+      'secret_store_invalid',
+      500,
+      `stored account secret ${where} is unreadable (${keys.length > 0 ? `bad keys: ${keys.join(', ')}` : 'not a JSON object'}); replace it with \`ghtrader accounts upsert\``,
+      { details: { where, keys } },
+    );
+  }
+}
+
 /** Our lease on `key` was taken over or expired; the holder must stop committing work. */
 export class LockLostError extends ControlError {
   constructor(key: string, fence: number) {

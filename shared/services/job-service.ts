@@ -29,6 +29,7 @@ import {
   type JobSummary,
   summarizeJob,
 } from '../domain/control/jobs.ts';
+import type { LockStore } from '../domain/control/locks.ts';
 import type { Actor } from '../domain/control/roles.ts';
 import { parseOrThrow, zodIssues } from '../domain/control/validation.ts';
 import { VarietySchema } from '../domain/control/varieties.ts';
@@ -40,6 +41,7 @@ import {
   DependencyUnavailableError,
   JobNotCancellableError,
   KindNotSubmittableError,
+  LockHeldError,
   NotFoundError,
   ValidationFailedError,
 } from '../errors/control.ts';
@@ -131,6 +133,11 @@ export interface JobServiceDeps {
   configHead?: () => Promise<{ revision: number; config_hash: string }>;
   /** Job logs on the artifact store (§4.6); null or absent -> the log reads answer 503. */
   logs?: JobLogs | null;
+  /**
+   * Read-only lock view for kinds with `refuseWhileHeld` (a held key refuses the submission with 409 `lock_held`);
+   * absent -> submitting such a kind answers 503.
+   */
+  locks?: Pick<LockStore, 'holder'>;
 }
 
 export interface RequestContext {
@@ -227,6 +234,7 @@ export class JobService {
       );
     }
     const params = parsed.data as Record<string, unknown>;
+    await this.refuseWhileHeld(def.kind, def.refuseWhileHeld?.(params) ?? []);
     const identity = canonicalJson(def.identity ? def.identity(params) : params);
     const dedupeKey = dedupeKeyOf(def.kind, identity, sha256Hex);
 
@@ -284,6 +292,21 @@ export class JobService {
       return { job: record, deduped: false };
     }
     throw new DependencyUnavailableError('jobs table (dedupe contention; retry)');
+  }
+
+  /**
+   * 409 `lock_held` (naming each holder) when any of `keys` is held: a submit-time check only. The keys are read,
+   * never taken, waited for or preempted, so a holder that appears after this check is the handler's to notice.
+   */
+  private async refuseWhileHeld(kind: string, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const locks = this.deps.locks;
+    if (!locks) {
+      throw new DependencyUnavailableError(`lock store (job kind ${kind} checks ${keys.join(', ')} at submission)`);
+    }
+    const holders = await Promise.all(keys.map((k) => locks.holder(k)));
+    const conflicts = holders.flatMap((h) => (h ? [{ key: h.key, owner: h.owner, expires_at: h.expires_at }] : []));
+    if (conflicts.length > 0) throw new LockHeldError(conflicts);
   }
 
   async get(jobId: string): Promise<JobRecord> {

@@ -7,22 +7,27 @@ import path from 'node:path';
 import type { AppConfig } from '../config.ts';
 import { JobCounters } from '../domain/control/job-counters.ts';
 import type { WorkerInfo } from '../domain/control/jobs.ts';
+import type { SecretStore } from '../domain/control/secret-store.ts';
 import type { ArtifactStore } from '../domain/data/artifacts.ts';
 import { ulidGen } from '../domain/ids.ts';
 import { systemClock } from '../domain/time.ts';
 import { LocalArtifactStore } from '../infra/artifacts/local.ts';
+import { DynamoAccountStateStore } from '../infra/aws/account-state.ts';
 import { DynamoAuditLog } from '../infra/aws/audit-log.ts';
 import { lookupQueueUrls, type QueueUrls } from '../infra/aws/bootstrap.ts';
-import { type AwsClients, createAwsClients } from '../infra/aws/clients.ts';
+import { type AwsClients, createAwsClients, secretsManagerClientFor } from '../infra/aws/clients.ts';
 import { DynamoConfigStore } from '../infra/aws/config-store.ts';
 import { DynamoDesiredStore } from '../infra/aws/desired-store.ts';
 import { SqsJobQueue } from '../infra/aws/job-queue.ts';
 import { DynamoJobStore } from '../infra/aws/job-store.ts';
 import { DynamoLockStore } from '../infra/aws/lock-store.ts';
+import { SecretsManagerSecretStore } from '../infra/aws/secret-store.ts';
 import { DynamoSupervisorTelemetry } from '../infra/aws/supervisor-telemetry.ts';
+import { FileSecretStore } from '../infra/local/secret-store.ts';
 import { RedisJobEvents } from '../infra/redis/job-events.ts';
 import { RedisWarmPath } from '../infra/redis/warm-path.ts';
 import type { Logger } from '../log.ts';
+import { AccountService } from './account-service.ts';
 import { ConfigService } from './config-service.ts';
 import { DesiredService } from './desired-service.ts';
 import type { JobHandler, JobHandlers } from './job-handlers.ts';
@@ -60,6 +65,13 @@ export interface Runtime {
   desiredStore: DynamoDesiredStore;
   desired: DesiredService;
   supervisorTelemetry: DynamoSupervisorTelemetry;
+  /**
+   * Broker-account secrets (control-chain §2): files under `$GHTRADER_HOME/secrets/accounts/` locally, AWS Secrets
+   * Manager when `GHTRADER_ACCOUNT_SECRET_PREFIX` is set; null in a process that has neither (see `RuntimeOptions`).
+   */
+  secrets: SecretStore | null;
+  /** Per-profile account state in TradingState (`account#<profile>`: the last verification). */
+  accountStates: DynamoAccountStateStore;
   handlers: JobHandlers;
   /** Register more kinds' handlers (data chain, …) before workers start; a kind registered twice is an error. */
   addHandlers(more: JobHandlers): void;
@@ -80,6 +92,21 @@ export interface RuntimeOptions {
    * Lambda passes its S3 bucket, or null when the deployment names none.
    */
   artifacts?: ArtifactStore | null;
+  /**
+   * The broker-account secret store: default `secretStoreFor(config)`; Lambda passes the Secrets Manager store, or
+   * null when the deployment names no prefix (its file system is read-only and per container).
+   */
+  secrets?: SecretStore | null;
+}
+
+/**
+ * The secret store of a process: AWS Secrets Manager under `GHTRADER_ACCOUNT_SECRET_PREFIX` when it is set (a
+ * deployed stage, or an operator's shell pointed at one), else one 0600 file per profile under the home.
+ */
+export function secretStoreFor(config: AppConfig): SecretStore {
+  return config.accountSecretPrefix
+    ? new SecretsManagerSecretStore(secretsManagerClientFor(config), config.accountSecretPrefix)
+    : FileSecretStore.forHome(config.home);
 }
 
 export async function createRuntime(config: AppConfig, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -135,6 +162,8 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
       cursorSecret,
       counters,
       logs: jobLogs,
+      // Kinds that must not run beside a trading process are refused at submission while its lease is held.
+      locks,
       // Each job records the config revision it was submitted under (control-chain §4.1).
       configHead: () => configService.current(),
     },
@@ -150,6 +179,8 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
   const hostId = config.hostId ?? os.hostname();
   const desiredStore = new DynamoDesiredStore(clients.doc, config.tables.config);
   const supervisorTelemetry = new DynamoSupervisorTelemetry(clients.doc, config.tables.tradingState);
+  const secrets = opts.secrets === undefined ? secretStoreFor(config) : opts.secrets;
+  const accountStates = new DynamoAccountStateStore(clients.doc, config.tables.tradingState);
   const desired = new DesiredService({
     store: desiredStore,
     telemetry: supervisorTelemetry,
@@ -194,6 +225,8 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     desiredStore,
     desired,
     supervisorTelemetry,
+    secrets,
+    accountStates,
     handlers,
     addHandlers(more) {
       for (const [kind, h] of Object.entries(more)) {
@@ -242,7 +275,29 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     async close() {
       live.close();
       await warm.close();
+      secrets?.close();
       clients.destroy();
     },
   };
+}
+
+/**
+ * The account service of a composition root over its runtime (the API, the console and `ghtrader accounts`):
+ * `simulatorBrokerId` is the broker the local simulator serves when this process's DIFF connection points at it
+ * (`ghtrader up`), else null.
+ */
+export function createAccountService(rt: Runtime, o: { simulatorBrokerId: string | null }): AccountService {
+  return new AccountService({
+    secrets: rt.secrets,
+    states: rt.accountStates,
+    env: rt.config.env,
+    locks: rt.locks,
+    jobs: rt.jobs,
+    desired: rt.desired,
+    telemetry: rt.supervisorTelemetry,
+    audit: rt.audit,
+    clock: systemClock,
+    log: rt.log.child({ component: 'accounts' }),
+    simulatorBrokerId: o.simulatorBrokerId,
+  });
 }

@@ -387,6 +387,54 @@ describe('ConsoleStack', () => {
     expect(env.GHTRADER_JOBS_MAX_RECEIVE_COUNT).toBe('3');
   });
 
+  it('lets the http-api create, update, delete and describe only this stage’s account secrets, and never read one', () => {
+    // Prepare
+    const statements = statementsOf(built.console.httpApiFunction.role).filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('secretsmanager:')),
+    );
+    const accountArn = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':secretsmanager:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':secret:ghtrader/dev/accounts/*',
+        ],
+      ],
+    };
+
+    // Act
+    const grants = statements.map((s) => ({ actions: [s.Action].flat().sort(), resource: s.Resource }));
+    const env = resource(built.console.httpApiFunction.fn).Properties.Environment.Variables;
+
+    // Assess
+    expect(grants).toEqual([
+      {
+        actions: [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:DeleteSecret',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:UpdateSecret',
+        ],
+        resource: accountArn,
+      },
+      { actions: ['secretsmanager:ListSecrets'], resource: '*' },
+    ]);
+    expect(JSON.stringify(statementsOf(built.console.httpApiFunction.role))).not.toContain('GetSecretValue');
+    expect(env.GHTRADER_ACCOUNT_SECRET_PREFIX).toBe('ghtrader/dev/accounts/');
+    const others = [
+      built.console.wsAuthorizer,
+      built.console.wsConnect,
+      built.console.wsDisconnect,
+      built.console.wsDefault,
+    ];
+    for (const f of others) expect(JSON.stringify(statementsOf(f.role))).not.toContain('secretsmanager:');
+  });
+
   it('outputs the console URL, the Management endpoint of the ws stage and the broadcaster policy ARN', () => {
     // Prepare
     const wsApiId = logicalId(built.console.wsApi);
@@ -439,6 +487,8 @@ describe('ConsoleStack', () => {
       audit: appendAndRead,
       users: readWrite,
       tradingState: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+      // Read only: who holds a gateway's lease (account delete and verify are refused while it is held).
+      locks: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
     });
     expect(grants.audit).not.toContain('dynamodb:DeleteItem');
     expect(grants.audit).not.toContain('dynamodb:UpdateItem');

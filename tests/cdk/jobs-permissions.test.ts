@@ -182,6 +182,28 @@ describe('JobsStack permissions', () => {
     ]);
   });
 
+  it('lets the worker read the values of this stage’s account secrets only, and tells it their prefix', () => {
+    // Prepare
+    const accountStatements = statementsOf(built.jobs.worker).filter((s) =>
+      JSON.stringify(s.Resource).includes(':secret:ghtrader/'),
+    );
+    const env = template.toJSON().Resources[
+      built.jobs.getLogicalId(built.jobs.worker.fn.node.defaultChild as CfnElement)
+    ].Properties.Environment.Variables as Record<string, unknown>;
+
+    // Act
+    const granted = accountStatements.map((s) => ({ action: s.Action, resource: JSON.stringify(s.Resource) }));
+
+    // Assess
+    expect(granted).toEqual([
+      { action: 'secretsmanager:GetSecretValue', resource: expect.stringContaining(':secret:ghtrader/dev/accounts/*') },
+    ]);
+    expect(env.GHTRADER_ACCOUNT_SECRET_PREFIX).toBe('ghtrader/dev/accounts/');
+    for (const fn of [built.jobs.reconciler, built.jobs.dlqHandler]) {
+      expect(JSON.stringify(statementsOf(fn))).not.toContain('ghtrader/dev/accounts');
+    }
+  });
+
   it('keeps the reconciler and the jobs-dlq function away from the artifacts, their logs and the DIFF secret', () => {
     // Prepare
     const guarded = [built.jobs.artifactsBucket, built.jobs.artifactsAccessLogs, built.jobs.diffSecret];

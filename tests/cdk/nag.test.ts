@@ -86,6 +86,8 @@ describe('cdk-nag AwsSolutions checks', () => {
     const { jobs, console: web } = built;
     const bucketId = jobs.getLogicalId(jobs.artifactsBucket.node.defaultChild as CfnElement);
     const wsApiId = web.getLogicalId(web.wsApi.node.defaultChild as CfnElement);
+    const accountSecrets =
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:ghtrader/dev/accounts/*]';
     const connections = ['POST', 'DELETE'].map(
       (method) =>
         `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${wsApiId}>/ws/${method}/@connections/*]`,
@@ -103,6 +105,9 @@ describe('cdk-nag AwsSolutions checks', () => {
         `AwsSolutions-SMG4 @ ${jobs.diffSecret.node.path}`,
         `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*] @ ${jobs.worker.role.node.path}`,
         `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/jobs/*] @ ${jobs.jobLogReadPolicy.node.path}`,
+        `${accountSecrets} @ ${jobs.worker.role.node.path}`,
+        `${accountSecrets} @ ${web.httpApiFunction.role.node.path}`,
+        `AwsSolutions-IAM5[Resource::*] @ ${web.httpApiFunction.role.node.path}`,
         ...[web.httpApiFunction, web.wsAuthorizer, web.wsConnect, web.wsDisconnect, web.wsDefault].map(
           (fn) => `AwsSolutions-L1 @ ${fn.fn.node.path}`,
         ),

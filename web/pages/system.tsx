@@ -1,11 +1,13 @@
 /**
  * `/v/{var}/system`: every component's state (icon + text), the warm path, job counts, the SLO by plane, the live-update
- * counters and supervisor telemetry, per-route latency, and users/tokens.
+ * counters and supervisor telemetry, per-route latency, broker accounts (`accounts-panel.tsx`), and users/tokens.
  */
 import type { PublicToken, PublicUser } from '#shared/domain/control/auth.ts';
 import type { RouteMetricsSnapshot } from '#shared/domain/control/route-metrics.ts';
 import type { SloSnapshot } from '#shared/domain/control/slo.ts';
 import type { ComponentName, StatusSnapshot } from '#shared/domain/control/status.ts';
+import type { AccountsPanelModel } from '../routes/api-accounts.ts';
+import { AccountsPanel } from './accounts-panel.tsx';
 import { type ChromeContext, Layout } from './layout.tsx';
 import { SloSummary } from './slo-summary.tsx';
 import { StateLabel } from './state-label.tsx';
@@ -29,6 +31,8 @@ export interface SystemPageProps {
   /** Null when these lists are not shown (users: admins only). */
   users: PublicUser[] | null;
   tokens: PublicToken[];
+  /** The Broker accounts panel; null when this process wires no account service. */
+  accounts: AccountsPanelModel | null;
 }
 
 export function SystemPage(props: SystemPageProps) {
@@ -112,6 +116,8 @@ export function SystemPage(props: SystemPageProps) {
       <ControlPlane slo={props.slo.snapshot} />
 
       <RouteLatency routes={props.routes} />
+
+      <AccountsPanel model={props.accounts} role={ctx.user.role} variety={ctx.variety} />
 
       <section aria-labelledby="tokens-h" class="panel">
         <h2 id="tokens-h">{ctx.user.role === 'admin' ? 'API tokens (all users)' : 'Your API tokens'}</h2>

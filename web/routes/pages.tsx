@@ -32,6 +32,7 @@ import { TradingPage } from '../pages/trading.tsx';
 import { authMeta, principalOf } from '../request-info.ts';
 import { safeNextPath } from '../security/request-origin.ts';
 import type { StaticAssets } from '../static-assets.ts';
+import { loadAccountsPanel } from './api-accounts.ts';
 import { auditService, loadAuditPage } from './api-audit.ts';
 import { loadConfigPage } from './api-config.ts';
 import { DataChainOffError, loadOverview } from './api-data.ts';
@@ -224,11 +225,12 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
     const started = performance.now();
     const caller = callerOf(principalOf(c), authMeta(c, hops));
     const isAdmin = caller.role === 'admin';
-    const [ctx, slo, tokens, users] = await Promise.all([
+    const [ctx, slo, tokens, users, accounts] = await Promise.all([
       chrome(c, 'system'),
       loadSlo(deps),
       deps.auth.listTokens(caller, { limit: '100' }),
       isAdmin ? deps.auth.listUsers(caller, { limit: '100' }) : Promise.resolve(null),
+      loadAccountsPanel(deps.accounts, c.get('log')),
     ]);
     return render(
       c,
@@ -238,6 +240,7 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
         routes={routeMetricsOf(deps).snapshot()}
         tokens={tokens.items}
         users={users?.items ?? null}
+        accounts={accounts}
       />,
       started,
     );

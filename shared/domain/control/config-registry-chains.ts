@@ -25,7 +25,8 @@
  *   30): the code does not read that key at all — the page wait uses `GHTRADER_DIFF_READY_TIMEOUT_S` (default 60).
  * - Deployment wiring read by `shared/config.ts` / the composition roots: `GHTRADER_ARTIFACTS_BUCKET`,
  *   `GHTRADER_RESOURCE_PREFIX`, `GHTRADER_TABLE_<ID>` (table names), `GHTRADER_JOBS_QUEUE_URL` / `_DLQ_URL` (queues),
- *   `GHTRADER_REDIS_PREFIX`, `GHTRADER_REDIS_ENABLED`, `GHTRADER_CURSOR_SECRET`, `GHTRADER_LOG_STDOUT`.
+ *   `GHTRADER_REDIS_PREFIX`, `GHTRADER_REDIS_ENABLED`, `GHTRADER_CURSOR_SECRET`, `GHTRADER_LOG_STDOUT`,
+ *   `GHTRADER_ACCOUNT_SECRET_PREFIX` (the Secrets Manager name prefix of broker-account secrets, set by CDK).
  */
 import { bool, type ConfigKeyDef, float, int } from './config-keys.ts';
 

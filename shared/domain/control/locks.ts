@@ -47,6 +47,11 @@ export function isTradingLockKey(key: string): boolean {
   return key.startsWith('trade:');
 }
 
+/** The gateway's lease of an account profile (trading-chain §1): held while its broker session may be open. */
+export function gatewayLeaseKey(profile: string): string {
+  return `trade:account=${profile}`;
+}
+
 /** A source slot lease (`GHTRADER_MAX_PARALLEL_TQSDK_JOBS` of them), taken by source-bound job kinds (control-chain §4). */
 export function sourceSlotKey(n: number): string {
   return `source:slot=${n}`;

@@ -1,9 +1,10 @@
 /**
  * AWS SDK clients built from config. The same clients talk to dynalite/fauxqs locally, to localstack or moto in CI,
  * and to AWS in the cloud: only the endpoint differs (`AWS_ENDPOINT_URL`, or the per-service
- * `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS`).
+ * `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL_SECRETS_MANAGER`).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AppConfig } from '../../config.ts';
@@ -64,4 +65,21 @@ export function createAwsClients(config: AppConfig): AwsClients {
       sqs.destroy();
     },
   };
+}
+
+/**
+ * The Secrets Manager client of a process that keeps broker-account secrets there (`GHTRADER_ACCOUNT_SECRET_PREFIX`).
+ * Created only by such processes, so the local stack never builds one.
+ */
+export function secretsManagerClientFor(config: AppConfig): SecretsManagerClient {
+  return new SecretsManagerClient({
+    region: config.aws.region,
+    maxAttempts: 3,
+    requestHandler: {
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+    ...endpointOptions(config.aws.secretsManagerEndpoint),
+  });
 }

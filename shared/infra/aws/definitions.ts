@@ -170,6 +170,24 @@ export function tableEnvVar(id: TableId): string {
 }
 
 /**
+ * Broker-account secrets in AWS Secrets Manager (control-chain §2): one secret per account profile, named
+ * `ghtrader/<stage>/accounts/<profile>`. CDK derives the prefix from the stage, grants on it and passes it to the
+ * functions in `ACCOUNT_SECRET_PREFIX_ENV`, the way tables get `tableName` and `tableEnvVar`; a process without that
+ * variable keeps its secrets in files under `$GHTRADER_HOME/secrets/accounts/`.
+ */
+export function accountSecretPrefix(stage: string): string {
+  return `ghtrader/${stage}/accounts/`;
+}
+
+/** Environment variable through which a deployed function learns the account secrets' name prefix. */
+export const ACCOUNT_SECRET_PREFIX_ENV = 'GHTRADER_ACCOUNT_SECRET_PREFIX';
+
+/** The secret name of one profile under a prefix. */
+export function accountSecretName(prefix: string, profile: string): string {
+  return `${prefix}${profile}`;
+}
+
+/**
  * Partition-key prefix of the probe items `system.selftest` writes, reads and deletes in every table. The CDK
  * grants on tables the worker otherwise must not touch (Users, Config, ...) are limited to this prefix.
  */

@@ -28,6 +28,8 @@ export interface TestStackOptions {
   env?: Record<string, string>;
   maxReceiveCount?: number;
   runner?: boolean;
+  /** The runtime's (and the runner's) logger; default silent unless `GHTRADER_TEST_LOG_LEVEL` says otherwise. */
+  log?: Logger;
 }
 
 /** Fast job timings for tests (lease ≥ 3 × heartbeat, as the config requires). */
@@ -63,7 +65,7 @@ export async function createTestStack(opts: TestStackOptions = {}): Promise<Test
     visibilityTimeoutS: 5,
   });
   boot.destroy();
-  const log = createLogger({ service: 'test', level: process.env.GHTRADER_TEST_LOG_LEVEL ?? 'silent' });
+  const log = opts.log ?? createLogger({ service: 'test', level: process.env.GHTRADER_TEST_LOG_LEVEL ?? 'silent' });
   const rt = await createRuntime(config, log, { queueUrls });
   const stack: TestStack = {
     config,

@@ -15,6 +15,7 @@ import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import { createLogger } from '#shared/log.ts';
 import { AuthService, systemCaller } from '#shared/services/auth-service.ts';
 import { liveAuthLimits } from '#shared/services/live-config.ts';
+import { createAccountService } from '#shared/services/runtime.ts';
 import { StatusService } from '#shared/services/status-service.ts';
 import { type AppDeps, createApp } from '#web/app.ts';
 import type { WebEnv } from '#web/env.ts';
@@ -46,6 +47,13 @@ export interface WebStackOptions {
   realtime?: (auth: AuthService, stack: TestStack, hot: HotCache) => NonNullable<AppDeps['realtime']>;
   /** The app's hot-read cache (default: one with `GHTRADER_CONSOLE_CACHE_MS` on the system clock). */
   hot?: HotCache;
+  /**
+   * Wire the account service over this stack's runtime (`/api/accounts`, `/api/brokers`, the System page's panel), as
+   * `ghtrader up` does; `simulatorBrokerId` is the broker the DIFF connection's simulator serves (null: none).
+   */
+  accounts?: { simulatorBrokerId: string | null };
+  /** Keep the runtime's log lines too (job workers, services) in `logLines`, not only the app's. */
+  captureRuntimeLog?: boolean;
 }
 
 export interface RequestOptions extends RequestInit {
@@ -54,8 +62,6 @@ export interface RequestOptions extends RequestInit {
 }
 
 export class WebTestStack {
-  /** Every log line the app wrote, raw JSON text. */
-  readonly logLines: string[] = [];
   readonly app: Hono<WebEnv>;
   /** The deps `app` was built from. */
   readonly deps: AppDeps;
@@ -69,6 +75,8 @@ export class WebTestStack {
   private constructor(
     readonly stack: TestStack,
     opts: WebStackOptions,
+    /** Every log line the app wrote (and the runtime, with `captureRuntimeLog`), raw JSON text, in order. */
+    readonly logLines: string[] = [],
   ) {
     const { config, rt } = stack;
     const log = createLogger({
@@ -127,6 +135,7 @@ export class WebTestStack {
       ...(opts.market ? { market: opts.market } : {}),
       ...(opts.data ? { data: opts.data } : {}),
       ...(opts.realtime ? { realtime: opts.realtime(this.auth, stack, this.hot) } : {}),
+      ...(opts.accounts ? { accounts: createAccountService(rt, opts.accounts) } : {}),
     };
     this.app = createApp(this.deps);
   }
@@ -143,7 +152,19 @@ export class WebTestStack {
   }
 
   static async create(opts: WebStackOptions = {}): Promise<WebTestStack> {
-    return new WebTestStack(await createTestStack({ ...(opts.env ? { env: opts.env } : {}) }), opts);
+    const lines: string[] = [];
+    const runtimeLog = opts.captureRuntimeLog
+      ? createLogger({
+          service: 'runtime-test',
+          level: 'debug',
+          destination: { write: (l: string) => void lines.push(l) },
+        })
+      : undefined;
+    const stack = await createTestStack({
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(runtimeLog ? { log: runtimeLog } : {}),
+    });
+    return new WebTestStack(stack, opts, lines);
   }
 
   /** `app.request` with a socket address, like @hono/node-server provides. */

@@ -114,6 +114,21 @@ describe('loadConfig overrides', () => {
     expect(config.aws.sqsEndpoint).toBe('http://127.0.0.1:4566');
   });
 
+  it('keeps account secrets in files unless GHTRADER_ACCOUNT_SECRET_PREFIX names a Secrets Manager prefix', () => {
+    // Act
+    const local = loadConfig({});
+    const aws = loadConfig({
+      GHTRADER_ACCOUNT_SECRET_PREFIX: 'ghtrader/prod/accounts/',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4000',
+    });
+
+    // Assess
+    expect(local.accountSecretPrefix).toBeUndefined();
+    expect(aws.accountSecretPrefix).toBe('ghtrader/prod/accounts/');
+    expect(aws.aws.secretsManagerEndpoint).toBe('http://127.0.0.1:4000');
+  });
+
   it('lets AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS beat AWS_ENDPOINT_URL', () => {
     // Act
     const dynamoOnly = loadConfig({
@@ -241,6 +256,26 @@ describe('loadConfig rejections', () => {
 
     // Assess
     expect(err.message).toContain('GHTRADER_RESOURCE_PREFIX="bad prefix/"');
+  });
+
+  it('rejects an account secret prefix that does not end in "/" or holds a character Secrets Manager names cannot', () => {
+    // Act
+    const errors = [
+      rejection({ GHTRADER_ACCOUNT_SECRET_PREFIX: 'ghtrader/prod/accounts' }),
+      rejection({ GHTRADER_ACCOUNT_SECRET_PREFIX: 'ghtrader/pr od/' }),
+    ];
+
+    // Assess
+    for (const err of errors) expect(err.message).toContain('GHTRADER_ACCOUNT_SECRET_PREFIX');
+  });
+
+  it('rejects a GHTRADER_TQ_ACCOUNT_PROFILES entry that is no valid profile, naming it', () => {
+    // Act
+    const err = rejection({ GHTRADER_TQ_ACCOUNT_PROFILES: `alt_01,${'x'.repeat(33)}` });
+
+    // Assess
+    expect(err.message).toContain('GHTRADER_TQ_ACCOUNT_PROFILES');
+    expect(err.message).toContain('x'.repeat(33));
   });
 
   it('rejects a cursor secret shorter than 16 characters', () => {

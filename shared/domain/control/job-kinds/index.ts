@@ -1,7 +1,8 @@
 /**
- * The registry of job kinds: a closed set. Later issues add the data, model and account kinds here.
+ * The registry of job kinds: a closed set. Later issues add the model kinds here.
  */
 import type { z } from 'zod';
+import { ACCOUNT_JOB_KINDS } from './account.ts';
 import { DATA_JOB_KINDS } from './data.ts';
 import { systemSelftest, systemSleep } from './system.ts';
 import type { JobKindDef } from './types.ts';
@@ -9,7 +10,12 @@ import type { JobKindDef } from './types.ts';
 export type { JobKindDef } from './types.ts';
 export { defineJobKind } from './types.ts';
 
-const ALL: JobKindDef[] = [systemSelftest, systemSleep, ...DATA_JOB_KINDS] as unknown as JobKindDef[];
+const ALL: JobKindDef[] = [
+  systemSelftest,
+  systemSleep,
+  ...DATA_JOB_KINDS,
+  ...ACCOUNT_JOB_KINDS,
+] as unknown as JobKindDef[];
 
 function registry(kinds: JobKindDef[]): ReadonlyMap<string, JobKindDef> {
   const map = new Map<string, JobKindDef>();

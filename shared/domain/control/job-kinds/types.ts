@@ -21,6 +21,11 @@ export interface JobKindDef<S extends z.ZodType = z.ZodType> {
   timeoutS: number;
   /** False for internal kinds (fan-out segments) that only other jobs enqueue. */
   submittable: boolean;
+  /**
+   * Lock keys that must be free when the job is submitted (read, never taken, waited for or preempted): a held one is
+   * 409 `lock_held` naming its holder. For kinds that must not run beside a trading process (`account.verify`).
+   */
+  refuseWhileHeld?: (params: z.infer<S>) => string[];
   /** How long the job waits for its locks before failing `lock_timeout`; defaults to GHTRADER_LOCK_WAIT_TIMEOUT_S. */
   lockWaitS?: number;
 }

@@ -24,6 +24,7 @@ const SAMPLE_PARAMS: Record<string, unknown[]> = {
   ],
   'data.migrate': [{}, { apply: true, table: 'ghtrader_ticks_main_l5_v2' }],
   'data.l5_start': [{ var: 'cu' }, { var: 'ag', refresh: true }],
+  'account.verify': [{ account_profile: 'default' }, { account_profile: 'Alt-01', timeout_s: 60 }],
 };
 
 const kinds = [...JOB_KINDS.values()];
@@ -158,5 +159,52 @@ describe('system.selftest params', () => {
     // Assess
     expect(empty.success).toBe(true);
     expect(withArgv.success).toBe(false);
+  });
+});
+
+describe('account.verify params', () => {
+  const verify = () => {
+    const def = findJobKind('account.verify');
+    if (!def) throw new Error('account.verify is not registered');
+    return def;
+  };
+
+  it('canonicalises the profile and applies timeout_s 20', () => {
+    // Act
+    const parsed = verify().params.parse({ account_profile: ' Alt-01 ' });
+
+    // Assess
+    expect(parsed).toEqual({ account_profile: 'alt_01', timeout_s: 20 });
+  });
+
+  it.each([
+    ['timeout_s 0', { account_profile: 'a', timeout_s: 0 }, ['timeout_s']],
+    ['timeout_s 61', { account_profile: 'a', timeout_s: 61 }, ['timeout_s']],
+    ['no profile', {}, ['account_profile']],
+    ['a password (credentials never travel in job params)', { account_profile: 'a', password: 'x' }, []],
+  ])('rejects %s', (_what, params, path) => {
+    // Act
+    const r = verify().params.safeParse(params);
+
+    // Assess
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path).toEqual(path);
+  });
+
+  it('holds verify:account=<p>, refuses while trade:account=<p> is held, and dedupes per profile', () => {
+    // Prepare
+    const def = verify();
+    const a = def.params.parse({ account_profile: 'alt', timeout_s: 5 });
+    const b = def.params.parse({ account_profile: 'alt', timeout_s: 50 });
+
+    // Act
+    const locks = def.locks(a);
+    const guarded = def.refuseWhileHeld?.(a);
+
+    // Assess
+    expect(locks).toEqual(['verify:account=alt']);
+    expect(guarded).toEqual(['trade:account=alt']);
+    expect(def.identity?.(a)).toEqual(def.identity?.(b));
+    expect(def.sourceBound).toBe(true);
   });
 });
