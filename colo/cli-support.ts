@@ -11,7 +11,9 @@ import { ulidGen } from '#shared/domain/ids.ts';
 import { describeError, GhtraderError } from '#shared/errors/base.ts';
 import { ControlError } from '#shared/errors/control.ts';
 import { CalendarDataError, MarketError } from '#shared/errors/market.ts';
+import { ensureTables } from '#shared/infra/aws/bootstrap.ts';
 import { type AwsClients, createAwsClients } from '#shared/infra/aws/clients.ts';
+import { startEmulators } from '#shared/infra/local/emulators.ts';
 import { RedisWarmPath } from '#shared/infra/redis/warm-path.ts';
 import { createLogger, type Logger } from '#shared/log.ts';
 import { type Caller, systemCaller } from '#shared/services/auth-service.ts';
@@ -119,13 +121,45 @@ export async function attachCli(
   home: string | undefined,
 ): Promise<{ config: AppConfig; log: Logger; cursorSecret: string; stack: StackFile | null }> {
   const { config, stack } = await attachToStack(home);
-  const log = createLogger({
+  const log = cliStderrLogger(config);
+  const cursorSecret = config.auth.cursorSecret ?? (await persistentSecret(config.home, 'cursor.key'));
+  return { config, log, cursorSecret, stack };
+}
+
+/** A one-shot command's logger: stderr (stdout stays its output), with `info` raised to `warn`. */
+export function cliStderrLogger(config: Pick<AppConfig, 'logLevel'>): Logger {
+  return createLogger({
     service: 'cli',
     level: config.logLevel === 'info' ? 'warn' : config.logLevel,
     destination: pino.destination({ dest: 2, sync: true }),
   });
-  const cursorSecret = config.auth.cursorSecret ?? (await persistentSecret(config.home, 'cursor.key'));
-  return { config, log, cursorSecret, stack };
+}
+
+/**
+ * Run `fn` on the home's own embedded DynamoDB (and SQS), started for this command only, when no stack runs there:
+ * the configuration points at the emulators, the tables exist, and clients and emulators are closed afterwards.
+ */
+export async function withEmbeddedDynamo<T>(
+  env: Record<string, string | undefined>,
+  fn: (config: AppConfig, clients: AwsClients) => Promise<T>,
+): Promise<T> {
+  const emu = await startEmulators({ dynamoPath: path.join(loadConfig(env).home, 'dynamo') });
+  try {
+    const config = loadConfig({
+      ...env,
+      AWS_ENDPOINT_URL_DYNAMODB: emu.dynamoEndpoint,
+      AWS_ENDPOINT_URL_SQS: emu.sqsEndpoint,
+    });
+    const clients = createAwsClients(config);
+    try {
+      await ensureTables(clients.dynamo, config.tables);
+      return await fn(config, clients);
+    } finally {
+      clients.destroy();
+    }
+  } finally {
+    await emu.stop();
+  }
 }
 
 /** How long a command waits for Redis before dropping its queued warm-path messages (the writes are already stored). */

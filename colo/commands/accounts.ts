@@ -15,9 +15,7 @@
  * or the check could not run, 2 on bad input.
  */
 import os from 'node:os';
-import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { pino } from 'pino';
 import { ulid } from 'ulid';
 import * as z from 'zod';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
@@ -35,18 +33,25 @@ import { systemClock } from '#shared/domain/time.ts';
 import { LockHeldError } from '#shared/errors/control.ts';
 import { DynamoAccountStateStore } from '#shared/infra/aws/account-state.ts';
 import { DynamoAuditLog } from '#shared/infra/aws/audit-log.ts';
-import { ensureTables } from '#shared/infra/aws/bootstrap.ts';
-import { type AwsClients, createAwsClients } from '#shared/infra/aws/clients.ts';
+import type { AwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoLockStore } from '#shared/infra/aws/lock-store.ts';
 import { loadDiffConfig } from '#shared/infra/diff/config.ts';
-import { type LocalEmulators, startEmulators } from '#shared/infra/local/emulators.ts';
-import { createLogger, type Logger } from '#shared/log.ts';
+import type { Logger } from '#shared/log.ts';
 import type { AccountService, AccountSummary } from '#shared/services/account-service.ts';
 import { verifyAccount } from '#shared/services/account-verify.ts';
 import { appendAudit, auditWho } from '#shared/services/audit-append.ts';
 import { type Caller, systemCaller } from '#shared/services/auth-service.ts';
 import { createAccountService, createRuntime, secretStoreFor } from '#shared/services/runtime.ts';
-import { attachCli, CliUsageError, cliActor, homeEnv, reportError, withCliStores } from '../cli-support.ts';
+import {
+  attachCli,
+  CliUsageError,
+  cliActor,
+  cliStderrLogger,
+  homeEnv,
+  reportError,
+  withCliStores,
+  withEmbeddedDynamo,
+} from '../cli-support.ts';
 import { readLiveStack } from '../stack-file.ts';
 import { parseFlags, print, readPasswordFromStdin } from './users.ts';
 
@@ -249,34 +254,10 @@ async function withVerifyStores<T>(home: string | undefined, fn: (s: VerifyStore
     env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL_SQS || env.GHTRADER_JOBS_QUEUE_URL,
   );
   if (explicit || (await readLiveStack(base.home))) return withCliStores(home, fn);
-  const log = createLogger({
-    service: 'cli',
-    level: base.logLevel === 'info' ? 'warn' : base.logLevel,
-    destination: pino.destination({ dest: 2, sync: true }),
-  });
-  const emu: LocalEmulators = await startEmulators({ dynamoPath: path.join(base.home, 'dynamo') });
-  try {
-    const config = loadConfig({
-      ...env,
-      AWS_ENDPOINT_URL_DYNAMODB: emu.dynamoEndpoint,
-      AWS_ENDPOINT_URL_SQS: emu.sqsEndpoint,
-    });
-    const clients = createAwsClients(config);
-    try {
-      await ensureTables(clients.dynamo, config.tables);
-      return await fn({
-        config,
-        clients,
-        log,
-        caller: systemCaller('cli', cliActor(), ulidGen.next()),
-        publish: () => undefined,
-      });
-    } finally {
-      clients.destroy();
-    }
-  } finally {
-    await emu.stop();
-  }
+  const log = cliStderrLogger(base);
+  return withEmbeddedDynamo(env, (config, clients) =>
+    fn({ config, clients, log, caller: systemCaller('cli', cliActor(), ulidGen.next()), publish: () => undefined }),
+  );
 }
 
 /** `account verify`: the handler's `verifyAccount` under the `verify:account=<p>` lease, audited `account.verify`. */

@@ -12,14 +12,11 @@ import type { Command } from 'commander';
 import { loadConfig } from '#shared/config.ts';
 import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
 import { systemClock } from '#shared/domain/time.ts';
-import { ensureTables } from '#shared/infra/aws/bootstrap.ts';
-import { createAwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoMigrationLedger } from '#shared/infra/aws/migration-ledger.ts';
-import { startEmulators } from '#shared/infra/local/emulators.ts';
 import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
 import { BuildItems } from '#shared/services/data/build-items.ts';
 import type { Runtime } from '#shared/services/runtime.ts';
-import { CliUsageError, homeEnv, reportError } from '../cli-support.ts';
+import { CliUsageError, homeEnv, reportError, withEmbeddedDynamo } from '../cli-support.ts';
 import { readLiveStack } from '../stack-file.ts';
 import { contractCheckCommand } from './data-contract-check.ts';
 import { migrateCommand } from './data-migrate.ts';
@@ -381,17 +378,9 @@ async function migrate(
   await access(file).catch(() => {
     throw new CliUsageError(`no tick store at ${file}: \`ghtrader up\` creates it`);
   });
-  const emu = await startEmulators({ dynamoPath: path.join(base.home, 'dynamo') });
-  try {
-    const config = loadConfig({
-      ...env,
-      AWS_ENDPOINT_URL_DYNAMODB: emu.dynamoEndpoint,
-      AWS_ENDPOINT_URL_SQS: emu.sqsEndpoint,
-    });
-    const clients = createAwsClients(config);
+  return withEmbeddedDynamo(env, async (config, clients) => {
     const store = await openDuckDbTickStore({ path: file, storeIdBase: base.home });
     try {
-      await ensureTables(clients.dynamo, config.tables);
       const ledger = new DynamoMigrationLedger(clients.doc, config.tables.migrationLedger, systemClock);
       const r = await migrateCommand(
         { store, ledger },
@@ -405,9 +394,6 @@ async function migrate(
       return r as unknown as MigrateView;
     } finally {
       await store.close();
-      clients.destroy();
     }
-  } finally {
-    await emu.stop();
-  }
+  });
 }
