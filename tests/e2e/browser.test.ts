@@ -5,15 +5,15 @@
  * heading with no console error and no failed request, and goes live over `/ws`; a `system.sleep` submitted from the
  * Jobs page reaches `succeeded` on the page without a reload, and a jobs list row follows a job live; with the socket
  * cut, and with Redis stopped (a private redis-server; the badge says "warm path degraded"), the page polls every 2 s,
- * still sees a job finish and announces recovery (badge cleared within 5 s); a config value is changed and rolled
- * back (history shows both, another tab is told of the newer revision); a viewer sees no config edit or rollback
- * controls and gets 403 on an explorer run; an operator cancels jobs in a batch from the Jobs page, and the jobs and audit
- * tables sort by column; Tab reaches a visibly focused control. Every page of every variety passes
- * axe-core's WCAG 2.1 A/AA rules (names and labels, contrast, structure, ARIA; §13 item 28). A screenshot per page goes
- * to `test-artifacts/screenshots/<page>.png`.
+ * still sees a job finish and announces recovery (badge cleared within 5 s); a config value is changed and rolled back
+ * (history shows both, another tab is told of the newer revision); a viewer sees no config edit or rollback controls
+ * and gets 403 on an explorer run; an operator cancels jobs in a batch from the Jobs page, and the jobs and audit
+ * tables sort by column; an admin adds, verifies and deletes a broker account on the System page; Tab reaches a visibly
+ * focused control. Every page of every variety passes axe-core's WCAG 2.1 A/AA rules (names and labels, contrast,
+ * structure, ARIA; §13 item 28). A screenshot per page goes to `test-artifacts/screenshots/<page>.png`.
  *
- * Not covered: triggering and resetting a risk kill as operator (and a viewer refused) — the trading chain, its
- * gateway and the Trading page's risk kill banner do not exist yet.
+ * Not covered: triggering and resetting a risk kill as operator (and a viewer refused) — the trading chain, its gateway
+ * and the Trading page's risk kill banner do not exist yet.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -530,6 +530,44 @@ describe('the console in Chromium', () => {
     expect(await p.locator('#audit-list th[aria-sort]').count()).toBe(1);
     expect(actions).toContain('job.cancel_batch');
     expect(actions).toEqual([...actions].sort().reverse());
+    await p.close();
+    expect(adminWatch.take()).toEqual([]);
+  });
+
+  it('adds, verifies and deletes a broker account from the System page without the password ever coming back', async () => {
+    // Prepare: a page that accepts the delete confirmation
+    const p = await admin.newPage();
+    p.on('dialog', (d) => void d.accept());
+    const password = 'e2e-broker-password-7';
+    await visit(p, '/v/cu/system', /^System$/);
+
+    // Act: add (the page reloads with the new row) …
+    await p.fill('#account-profile', 'E2E Desk');
+    await p.fill('#account-broker', 'ghsim');
+    await p.fill('#account-id', 'e2eacct01');
+    await p.fill('#account-password', password);
+    await p.click('#account-form button[type="submit"]');
+    const row = p.locator('#accounts-table tr[data-profile="e2e_desk"]');
+    await row.waitFor({ timeout: 15_000 });
+    const rowText = (await row.textContent()) ?? '';
+    const html = await p.content();
+    // … verify (a job is submitted and linked) …
+    await p.click('button.verify-account[data-profile="e2e_desk"]');
+    await p.waitForSelector('#account-action-result a', { timeout: 10_000 });
+    const result = (await p.locator('#account-action-result').textContent()) ?? '';
+    const jobHref = await p.locator('#account-action-result a').getAttribute('href');
+    // … and delete (after the confirmation the page reloads without the row)
+    await p.click('button.delete-account[data-profile="e2e_desk"]');
+    await p.waitForSelector('#accounts-table tr[data-profile="e2e_desk"]', { state: 'detached', timeout: 15_000 });
+
+    // Assess
+    expect(rowText).toContain('ghsim');
+    expect(rowText).toContain('e2***01');
+    expect(html).not.toContain(password);
+    expect(html).not.toContain('e2eacct01');
+    expect(result).toMatch(/^Verification of e2e_desk (submitted as|is already running as) job [0-9A-Z]{26}$/);
+    expect(jobHref).toMatch(/^\/v\/cu\/jobs\/[0-9A-Z]{26}$/);
+    expect(await p.locator('#account-password').inputValue()).toBe('');
     await p.close();
     expect(adminWatch.take()).toEqual([]);
   });
