@@ -31,6 +31,7 @@ import {
 } from '../domain/control/jobs.ts';
 import type { LockStore } from '../domain/control/locks.ts';
 import type { Actor } from '../domain/control/roles.ts';
+import type { ComponentStatus } from '../domain/control/status.ts';
 import { parseOrThrow, zodIssues } from '../domain/control/validation.ts';
 import { VarietySchema } from '../domain/control/varieties.ts';
 import type { IdGen } from '../domain/ids.ts';
@@ -159,7 +160,11 @@ export interface SubmitResult {
   deduped: boolean;
 }
 
-export interface JobListResult {
+/**
+ * `GET /api/jobs` (control-chain §3.2): a page of jobs, exact active counts, and the status payload contract (§1)
+ * describing the read: `empty` when no job matches at all, else `ok`; read from the store, so never `stale`.
+ */
+export interface JobListResult extends ComponentStatus {
   items: JobSummary[];
   next_cursor: string | null;
   limit: number;
@@ -426,7 +431,19 @@ export class JobService {
     const q: ListJobsQuery = parseOrThrow(ListJobsQuerySchema, rawQuery, 'job list query');
     const filters = { status: q.status, kind: q.kind, var: q.var, q: q.q };
     const [counts, page] = await Promise.all([this.counts(), this.page(q, filters)]);
-    return { ...page, limit: q.limit, counts };
+    const none = page.items.length === 0 && page.next_cursor === null && q.cursor === undefined;
+    return {
+      state: none ? 'empty' : 'ok',
+      text: none
+        ? 'no job matches'
+        : `${page.items.length} jobs on this page; ${counts.running} running and ${counts.queued} queued in all`,
+      error: '',
+      updated_at: isoUtc(this.deps.clock.nowMs()),
+      stale: false,
+      ...page,
+      limit: q.limit,
+      counts,
+    };
   }
 
   /**
@@ -616,7 +633,7 @@ export class JobService {
     return this.kindViews;
   }
 
-  private async page(q: ListJobsQuery, filters: unknown): Promise<Omit<JobListResult, 'limit' | 'counts'>> {
+  private async page(q: ListJobsQuery, filters: unknown): Promise<Pick<JobListResult, 'items' | 'next_cursor'>> {
     if (q.q && ULID_RE.test(q.q)) {
       const job = await this.deps.store.get(q.q);
       return { items: job ? [summarizeJob(job)] : [], next_cursor: null };

@@ -115,6 +115,26 @@ describe('GET /api/jobs', () => {
     expect((await errorOf(abc)).code).toBe('validation_failed');
   });
 
+  it('describes the list with the status payload contract: ok with jobs, empty when nothing matches', async () => {
+    // Prepare
+    await web.send('POST', '/api/jobs', { kind: 'system.sleep', params: { seconds: 13 } }, web.bearer(operatorToken));
+
+    // Act
+    const some = (await (await web.request('/api/jobs', { headers: web.bearer(viewerToken) })).json()) as Record<
+      string,
+      unknown
+    >;
+    const none = (await (
+      await web.request('/api/jobs?kind=data.validate&var=ag', { headers: web.bearer(viewerToken) })
+    ).json()) as Record<string, unknown>;
+
+    // Assess
+    expect(some).toMatchObject({ state: 'ok', error: '', stale: false });
+    expect(some.text).toMatch(/^\d+ jobs on this page; \d+ running and \d+ queued in all$/);
+    expect(some.updated_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(none).toMatchObject({ state: 'empty', text: 'no job matches', error: '', stale: false, items: [] });
+  });
+
   it('pages with a signed cursor and answers 400 invalid_cursor when it is tampered with', async () => {
     // Prepare
     for (const seconds of [11, 12]) {
