@@ -30,10 +30,11 @@ import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
 import { type LocalEmulators, startEmulators } from '#shared/infra/local/emulators.ts';
 import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
 import { createLogger, silentLogger } from '#shared/log.ts';
+import type { AccountService } from '#shared/services/account-service.ts';
 import { AuthService, systemCaller } from '#shared/services/auth-service.ts';
 import { loadDataCalendar } from '#shared/services/data/context.ts';
 import { applyMigrations } from '#shared/services/data/migrate.ts';
-import type { Runtime } from '#shared/services/runtime.ts';
+import { createAccountService, type Runtime } from '#shared/services/runtime.ts';
 import { StatusService } from '#shared/services/status-service.ts';
 import { type AppDeps, createApp } from '#web/app.ts';
 import { createNodeRealtime, type NodeRealtime } from '#web/realtime/node.ts';
@@ -207,7 +208,9 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
   const log = process.env.BENCH_LOG_LEVEL
     ? createLogger({ service: 'bench', level: process.env.BENCH_LOG_LEVEL, destination: pino.destination(2) })
     : silentLogger();
-  const { config, rt } = await startBenchRuntime(emu, log);
+  // Its own home: the seeded broker-account secret files go there, never under the working directory.
+  const home = await mkdtemp(path.join(tmpdir(), 'ghtrader-bench-home-'));
+  const { config, rt } = await startBenchRuntime(emu, log, { GHTRADER_HOME: home });
   const auth = new AuthService({
     users: new DynamoUserStore(rt.clients.doc, config.tables.users),
     audit: rt.audit,
@@ -247,7 +250,11 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
   }
   const hot = new HotCache({ ttlMs: config.consoleCacheMs, clock: systemClock });
   const realtime = opts.realtime ? createNodeRealtime({ config, auth, log, hot }) : null;
+  // As under `ghtrader up`: desired state and supervisor telemetry (Trading, System) and broker accounts (System).
+  const accounts = createAccountService(rt, { simulatorBrokerId: 'ghsim' });
   const app = createApp({
+    supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
+    accounts,
     hot,
     config,
     jobs: rt.jobs,
@@ -274,6 +281,7 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
     await store?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
     await rt.close();
+    await rm(home, { recursive: true, force: true });
     await emu.stop();
   };
   try {
@@ -281,6 +289,7 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
     const seed = opts.seed ?? true;
     const jobIds = seed ? await seedJobs(rt) : [];
     const headRevision = seed ? await seedRevisions(rt) : (await rt.configService.head()).revision;
+    if (seed) await seedAccounts(accounts);
     const seedMs = performance.now() - t0;
     let users = 0;
     const login = async (role: Role) => {
@@ -299,5 +308,20 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
   } catch (err) {
     await close();
     throw err;
+  }
+}
+
+/** Broker accounts the System page lists (secret files under the bench runtime's home). */
+export const SEEDED_ACCOUNTS = 3;
+
+async function seedAccounts(accounts: AccountService): Promise<void> {
+  const caller = systemCaller('system', 'bench', ulidGen.next());
+  for (let i = 0; i < SEEDED_ACCOUNTS; i++) {
+    await accounts.upsert(caller, {
+      profile: `bench_${i}`,
+      broker_id: 'ghsim',
+      account_id: `bench-account-${i}`,
+      password: `bench-password-${i}`,
+    });
   }
 }
