@@ -5,11 +5,13 @@
  * `invalidateForChannel`). Processes without a feed (the HTTP API Lambda) are bounded by the lifetime alone.
  *
  * Cache keys are the route plus its query in a canonical order; tags are the realtime topics whose events make the
- * value stale (`jobs:all`, `job:<id>`, `config`, `audit`).
+ * value stale (`jobs:all`, `job:<id>`, `config`, `audit`), plus `accounts` for this app's own account writes.
  */
 import { HotCache } from '#shared/domain/control/hot-cache.ts';
+import type { Logger } from '#shared/log.ts';
 import type { AuditListResult, AuditService } from '#shared/services/audit-service.ts';
 import type { AppDeps } from './env.ts';
+import { loadAccountsPanel } from './routes/accounts-model.ts';
 
 export type HotDeps = AppDeps & { hot: HotCache };
 
@@ -70,5 +72,20 @@ export function hotAudit(deps: HotDeps, svc: AuditService): Pick<AuditService, '
       const q = (typeof query === 'object' && query !== null ? query : {}) as Record<string, string | undefined>;
       return deps.hot.get(queryKey('audit:list', q), ['audit'], () => svc.list(q));
     },
+  };
+}
+
+/**
+ * The System page's Broker accounts panel (secret listing, last verifications, gateway and strategy status of every
+ * profile). Stale after this app's account writes (`accounts`), any audited action elsewhere (account changes from
+ * the CLI, desired state, supervisor starts and stops: `audit`) and job changes (a verification ending: `jobs:all`);
+ * a component's heartbeat age is bounded by the cache lifetime (≤ 1 s).
+ */
+export function hotAccounts(deps: HotDeps) {
+  return {
+    panel: (log: Logger) =>
+      deps.hot.get('accounts:panel', ['accounts', 'audit', 'jobs:all'], () => loadAccountsPanel(deps.accounts, log)),
+    /** After this app changed an account (upsert, delete) or submitted a verification. */
+    changed: () => deps.hot.invalidate('accounts'),
   };
 }

@@ -10,7 +10,7 @@ import type { CredentialSource } from '#shared/domain/control/accounts.ts';
 import type { Role } from '#shared/domain/control/roles.ts';
 import { roleAtLeast } from '#shared/domain/control/roles.ts';
 import type { AccountSummary } from '#shared/services/account-service.ts';
-import type { AccountsPanelModel } from '../routes/api-accounts.ts';
+import type { AccountsPanelModel } from '../routes/accounts-model.ts';
 import { Time } from './time-text.tsx';
 import { COMPONENT_STATUS_LABEL } from './trading.tsx';
 

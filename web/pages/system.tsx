@@ -6,7 +6,7 @@ import type { PublicToken, PublicUser } from '#shared/domain/control/auth.ts';
 import type { RouteMetricsSnapshot } from '#shared/domain/control/route-metrics.ts';
 import type { SloSnapshot } from '#shared/domain/control/slo.ts';
 import type { ComponentName, StatusSnapshot } from '#shared/domain/control/status.ts';
-import type { AccountsPanelModel } from '../routes/api-accounts.ts';
+import type { AccountsPanelModel } from '../routes/accounts-model.ts';
 import { AccountsPanel } from './accounts-panel.tsx';
 import { type ChromeContext, Layout } from './layout.tsx';
 import { SloSummary } from './slo-summary.tsx';

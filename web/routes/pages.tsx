@@ -13,7 +13,7 @@ import { describeError } from '#shared/errors/base.ts';
 import { ControlError, NotFoundError } from '#shared/errors/control.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { WebEnv } from '../env.ts';
-import { type HotDeps, hotAudit, hotJobs } from '../hot-reads.ts';
+import { type HotDeps, hotAccounts, hotAudit, hotJobs } from '../hot-reads.ts';
 import { requireRole } from '../middleware/require-role.ts';
 import { routeMetricsOf } from '../middleware/route-metrics.ts';
 import { AuditPage } from '../pages/audit.tsx';
@@ -32,7 +32,6 @@ import { TradingPage } from '../pages/trading.tsx';
 import { authMeta, principalOf } from '../request-info.ts';
 import { safeNextPath } from '../security/request-origin.ts';
 import type { StaticAssets } from '../static-assets.ts';
-import { loadAccountsPanel } from './api-accounts.ts';
 import { auditService, loadAuditPage } from './api-audit.ts';
 import { loadConfigPage } from './api-config.ts';
 import { DataChainOffError, loadOverview } from './api-data.ts';
@@ -230,7 +229,7 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
       loadSlo(deps),
       deps.auth.listTokens(caller, { limit: '100' }),
       isAdmin ? deps.auth.listUsers(caller, { limit: '100' }) : Promise.resolve(null),
-      loadAccountsPanel(deps.accounts, c.get('log')),
+      hotAccounts(deps).panel(c.get('log')),
     ]);
     return render(
       c,
