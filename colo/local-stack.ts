@@ -24,7 +24,7 @@ import { DiffClient } from '#shared/infra/diff/client.ts';
 import { loadDiffConfig, simDiffConfig } from '#shared/infra/diff/config.ts';
 import { type LocalEmulators, startEmulators } from '#shared/infra/local/emulators.ts';
 import type { Logger } from '#shared/log.ts';
-import { accountJobHandlers } from '#shared/services/account-verify.ts';
+import { runtimeAccountJobHandlers } from '#shared/services/account-verify.ts';
 import type { AuthService } from '#shared/services/auth-service.ts';
 import { loadDataCalendar } from '#shared/services/data/context.ts';
 import { followLogLevel, liveWsLimits } from '#shared/services/live-config.ts';
@@ -173,17 +173,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const data = await startLocalData({ rt, env: opts.env, diffConfig, log });
     cleanups.push(() => data.close());
     // account.verify: credentials from the home's secret files, then the environment; broker login over `diffConfig`.
-    rt.addHandlers(
-      accountJobHandlers({
-        secrets: rt.secrets,
-        env: config.env,
-        states: rt.accountStates,
-        locks: rt.locks,
-        diffConfig,
-        calendar: shippedCalendar(),
-        clock: systemClock,
-      }),
-    );
+    rt.addHandlers(runtimeAccountJobHandlers(rt, { diffConfig, calendar: shippedCalendar() }));
 
     const runner = createLocalRunner(rt, { log });
     // SQS messages do not survive a restart locally; every job still queued gets a fresh message now.

@@ -8,9 +8,8 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
-import { systemClock } from '#shared/domain/time.ts';
 import { type DiffConfig, loadDiffConfig } from '#shared/infra/diff/config.ts';
-import { accountJobHandlers } from '#shared/services/account-verify.ts';
+import { runtimeAccountJobHandlers } from '#shared/services/account-verify.ts';
 import type { JobHandlers } from '#shared/services/job-handlers.ts';
 import type { Runtime } from '#shared/services/runtime.ts';
 import { diffEnvFromSecret } from './lambda-data.ts';
@@ -25,15 +24,7 @@ export function lambdaAccountHandlers(rt: Runtime, env: Record<string, string | 
     });
     return diff;
   };
-  return accountJobHandlers({
-    secrets: rt.secrets,
-    env: rt.config.env,
-    states: rt.accountStates,
-    locks: rt.locks,
-    diffConfig,
-    calendar: shippedCalendar(),
-    clock: systemClock,
-  });
+  return runtimeAccountJobHandlers(rt, { diffConfig, calendar: shippedCalendar() });
 }
 
 /** `loadDiffConfig` over the environment plus the DIFF credentials secret when the deployment names one. */

@@ -25,7 +25,7 @@ import { accountVerify } from '../domain/control/job-kinds/account.ts';
 import { gatewayLeaseKey, type LockStore } from '../domain/control/locks.ts';
 import type { SecretStore } from '../domain/control/secret-store.ts';
 import type { TradingCalendar } from '../domain/market/calendar/calendar.ts';
-import { type Clock, isoUtc } from '../domain/time.ts';
+import { type Clock, isoUtc, systemClock } from '../domain/time.ts';
 import type { BrokerSnapshot } from '../domain/trading/ports.ts';
 import { GhtraderError } from '../errors/base.ts';
 import { JobFailedError } from '../errors/control.ts';
@@ -34,6 +34,7 @@ import { DiffClient, type DiffClientOptions } from '../infra/diff/client.ts';
 import type { DiffConfig } from '../infra/diff/config.ts';
 import type { Logger } from '../log.ts';
 import { abortableSleep, type JobHandlers } from './job-handlers.ts';
+import type { Runtime } from './runtime.ts';
 
 /** How often the account node is looked for after the login resolved. */
 const SNAPSHOT_POLL_MS = 50;
@@ -314,4 +315,22 @@ export function accountJobHandlers(deps: AccountVerifyDeps): JobHandlers {
       );
     },
   };
+}
+
+/**
+ * `accountJobHandlers` over a composition root's runtime (its secret store, environment, account states and locks,
+ * the system clock): the local stack, the Lambda worker and the tests differ only in the DIFF connection.
+ */
+export function runtimeAccountJobHandlers(
+  rt: Pick<Runtime, 'secrets' | 'config' | 'accountStates' | 'locks'>,
+  o: Pick<AccountVerifyDeps, 'diffConfig' | 'calendar' | 'diffClientOptions'>,
+): JobHandlers {
+  return accountJobHandlers({
+    secrets: rt.secrets,
+    env: rt.config.env,
+    states: rt.accountStates,
+    locks: rt.locks,
+    clock: systemClock,
+    ...o,
+  });
 }

@@ -14,24 +14,23 @@ import { silentLogger } from '#shared/log.ts';
 import {
   type CliRun,
   ConsoleClient,
+  explain,
+  homeCli,
+  lastJson,
   type RunningStack,
   runCli,
-  runCliWithInput,
   startUp,
   until,
 } from './support/ghtrader-process.ts';
 
-const json = (r: CliRun) => JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
-const explain = (r: CliRun) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+const json = (r: CliRun) => lastJson(r);
 
 describe('ghtrader accounts / account verify against a running stack', () => {
   let home: string;
   let stack: RunningStack;
   let admin: ConsoleClient;
 
-  const cli = (args: string[]): Promise<CliRun> => runCli([...args, '--home', home], {}, 60_000);
-  const cliInput = (args: string[], input: string): Promise<CliRun> =>
-    runCliWithInput([...args, '--home', home], input, {}, 60_000);
+  const { cli, cliInput } = homeCli(() => home);
 
   beforeAll(async () => {
     home = await mkdtemp(path.join(tmpdir(), 'ghtrader-e2e-accounts-'));

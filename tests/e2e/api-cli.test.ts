@@ -13,6 +13,8 @@ import {
   type CliRun,
   ConsoleClient,
   createApiToken,
+  explain,
+  lastJson,
   type RunningStack,
   runCli,
   startUp,
@@ -20,8 +22,7 @@ import {
 
 const KEY = 'GHTRADER_MAIN_L5_TOTAL_WORKERS';
 
-const json = (r: CliRun) => JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
-const explain = (r: CliRun) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+const json = (r: CliRun) => lastJson(r);
 
 interface Job {
   job_id: string;

@@ -8,15 +8,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, ConsoleClient, type RunningStack, runCli, startUp } from './support/ghtrader-process.ts';
+import {
+  type CliRun,
+  ConsoleClient,
+  explain,
+  lastJson,
+  type RunningStack,
+  runCli,
+  startUp,
+} from './support/ghtrader-process.ts';
 
 type Run = CliRun;
 
 const KEY = 'GHTRADER_MAIN_L5_TOTAL_WORKERS';
 const ENV_ONLY_MESSAGE = 'config_key_not_writable:GHTRADER_QUESTDB_PG_PASSWORD:env_only';
 
-const json = (r: Run) => JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
-const explain = (r: Run) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+const json = (r: CliRun) => lastJson(r);
 
 describe('ghtrader config … against a running stack', () => {
   let home: string;

@@ -13,11 +13,9 @@ import { TABLES } from '#shared/domain/data/tick-columns.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import { cstDayOf } from '#shared/domain/market/cst.ts';
 import { DUCKDB_DIALECT } from '#shared/infra/tickstore/duckdb.ts';
-import { type RunningStack, runCli, startUp } from './support/ghtrader-process.ts';
+import { lastJson, type RunningStack, runCli, startUp } from './support/ghtrader-process.ts';
 
 const cli = runCli;
-
-const lastJson = (text: string) => JSON.parse(text.trim().split('\n').pop() as string) as Record<string, unknown>;
 
 /** A schedule start a few trading days back, so the build stays small. */
 function recentStart(days: number): string {
@@ -56,18 +54,18 @@ describe('ghtrader data … against a running stack', () => {
 
     // Assert
     expect(schedule.code, schedule.stdout + schedule.stderr).toBe(0);
-    expect(lastJson(schedule.stdout)).toMatchObject({ ok: true, relation: 'initial' });
+    expect(lastJson(schedule)).toMatchObject({ ok: true, relation: 'initial' });
     expect(build.code, build.stdout + build.stderr).toBe(0);
-    const b = lastJson(build.stdout);
+    const b = lastJson(build);
     expect(b).toMatchObject({ ok: true, status: 'promoted', mode: 'update' });
     expect(b.days_total as number).toBeGreaterThanOrEqual(3);
     expect(b.rows_total as number).toBeGreaterThan(20_000 * (b.days_total as number));
     expect(again.code, again.stdout + again.stderr).toBe(0);
-    expect(lastJson(again.stdout)).toMatchObject({ ok: true, status: 'promoted', days_total: 0, rows_total: 0 });
+    expect(lastJson(again)).toMatchObject({ ok: true, status: 'promoted', days_total: 0, rows_total: 0 });
     expect(validate.code, validate.stdout + validate.stderr).toBe(0);
-    expect(lastJson(validate.stdout)).toMatchObject({ ok: true });
+    expect(lastJson(validate)).toMatchObject({ ok: true });
     expect(migrate.code, migrate.stdout + migrate.stderr).toBe(0);
-    expect(lastJson(migrate.stdout)).toMatchObject({ ok: true, mode: 'dry_run', migrations: [] });
+    expect(lastJson(migrate)).toMatchObject({ ok: true, mode: 'dry_run', migrations: [] });
     expect(bad.code).toBe(2);
   }, 300_000);
 });
@@ -122,7 +120,7 @@ describe('a tick table without the provenance columns', () => {
     );
     expect(cols.filter((c) => provenance.includes(c))).toEqual([]);
     expect(migrate.code, migrate.stdout + migrate.stderr).toBe(0);
-    expect(lastJson(migrate.stdout)).toMatchObject({ ok: true, mode: 'apply' });
+    expect(lastJson(migrate)).toMatchObject({ ok: true, mode: 'apply' });
     expect(up.banner.url).toMatch(/^http:/);
   }, 120_000);
 });

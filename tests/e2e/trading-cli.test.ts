@@ -12,7 +12,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, ConsoleClient, type RunningStack, runCli, startUp } from './support/ghtrader-process.ts';
+import {
+  type CliRun,
+  ConsoleClient,
+  explain,
+  lastJson,
+  type RunningStack,
+  runCli,
+  startUp,
+} from './support/ghtrader-process.ts';
 
 const HOST = 'e2e-unsupervised-host';
 const MODES_MESSAGE = /"idle"\|"paper"\|"sim"\|"live_monitor"\|"live_trade"/;
@@ -21,8 +29,7 @@ interface CliJson extends Record<string, unknown> {
   error: { code: string; message: string; details: Record<string, unknown> };
   desired_updated_by: string;
 }
-const json = (r: CliRun) => JSON.parse(r.stdout.trim().split('\n').pop() as string) as CliJson;
-const explain = (r: CliRun) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+const json = (r: CliRun) => lastJson<CliJson>(r);
 
 describe('ghtrader gateway / strategy against a running stack', () => {
   let home: string;

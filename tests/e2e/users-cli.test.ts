@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CliRun,
   ConsoleClient,
+  explain,
+  homeCli,
+  lastJson,
   type RunningStack,
-  runCli,
-  runCliWithInput,
   startUp,
   until,
 } from './support/ghtrader-process.ts';
@@ -37,17 +38,14 @@ interface AuditItem {
 
 const PASSWORD = 'e2e correct horse battery';
 
-const json = (r: CliRun) => JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
-const explain = (r: CliRun) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+const json = (r: CliRun) => lastJson(r);
 
 describe('ghtrader users / tokens against a running stack', () => {
   let home: string;
   let stack: RunningStack;
   let admin: ConsoleClient;
 
-  const cli = (args: string[]): Promise<CliRun> => runCli([...args, '--home', home], {}, 60_000);
-  const cliInput = (args: string[], input: string): Promise<CliRun> =>
-    runCliWithInput([...args, '--home', home], input, {}, 60_000);
+  const { cli, cliInput } = homeCli(() => home);
 
   /** The audit entries of `action` on `target`, once the API lists at least one. */
   const audited = (action: string, target: string): Promise<AuditItem[]> =>

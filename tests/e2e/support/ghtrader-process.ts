@@ -173,6 +173,27 @@ export interface CliRun {
   stderr: string;
 }
 
+/** The last line a command printed on stdout, parsed (with `--json`, the command's one JSON document). */
+export function lastJson<T = Record<string, unknown>>(r: { stdout: string }): T {
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as T;
+}
+
+/** A failed expectation's context: exit code, stdout and stderr of the run. */
+export function explain(r: CliRun): string {
+  return `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+}
+
+/** `runCli` / `runCliWithInput` with `--home <home()>` appended and a 60 s timeout, for suites on one stack's home. */
+export function homeCli(home: () => string): {
+  cli(args: string[]): Promise<CliRun>;
+  cliInput(args: string[], input: string): Promise<CliRun>;
+} {
+  return {
+    cli: (args) => runCli([...args, '--home', home()], {}, 60_000),
+    cliInput: (args, input) => runCliWithInput([...args, '--home', home()], input, {}, 60_000),
+  };
+}
+
 /** Run the built `ghtrader` with `args` (this run's Redis prefix, plus `env`); SIGKILL and reject past the timeout. */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<CliRun> {
   return spawnCli(args, null, env, timeoutMs);

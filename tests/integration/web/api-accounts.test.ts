@@ -12,10 +12,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimulatorHandle } from '#colo/sim/server.ts';
 import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
-import { systemClock } from '#shared/domain/time.ts';
 import { simDiffConfig } from '#shared/infra/diff/config.ts';
 import { accountSecretsDir } from '#shared/infra/local/secret-store.ts';
-import { accountJobHandlers } from '#shared/services/account-verify.ts';
+import { runtimeAccountJobHandlers } from '#shared/services/account-verify.ts';
 import { CAL, startSim } from '../diff/support.ts';
 import { waitFor } from '../support/stack.ts';
 import { type BrowserSession, errorOf, ORIGIN, type TestUser, WebTestStack } from './support.ts';
@@ -82,14 +81,9 @@ beforeAll(async () => {
   );
   await redis.psubscribe(`${config.redis.prefix}*`);
   rt.addHandlers(
-    accountJobHandlers({
-      secrets: rt.secrets,
-      env: config.env,
-      states: rt.accountStates,
-      locks: rt.locks,
+    runtimeAccountJobHandlers(rt, {
       diffConfig: () => simDiffConfig(sim, { GHTRADER_DIFF_BACKOFF_BASE_MS: '50' }),
       calendar: CAL,
-      clock: systemClock,
       diffClientOptions: { httpRetryDelayMs: () => 20 },
     }),
   );
