@@ -233,6 +233,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       configService: rt.configService,
       supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
       accounts: createAccountService(rt, { simulatorBrokerId: simHandle?.brokerId ?? null }),
+      commands: rt.commands,
       live: rt.live,
       status,
       auth,

@@ -112,6 +112,8 @@ export function appDepsFromRuntime(rt: Runtime, o: DepsFromRuntimeOptions): AppD
     // Broker accounts: secrets in Secrets Manager (write-only here), verifications as jobs; the DIFF connection of a
     // deployment is Shinny's, never the local simulator.
     accounts: createAccountService(rt, { simulatorBrokerId: null }),
+    // Gateway commands: DynamoDB (durable) then the Redis stream; the colo gateway polls the table (a kill needs no Redis).
+    commands: rt.commands,
     broadcasterStats: readConsoleBroadcaster,
     // `GHTRADER_CONSOLE_CACHE_MS` is a restart key: the revision this container started with sets the lifetime.
     hot: new HotCache({ ttlMs: rt.live.overProcess('GHTRADER_CONSOLE_CACHE_MS', rt.config.consoleCacheMs), clock }),

@@ -17,6 +17,7 @@ import type { BroadcasterStats } from '#shared/infra/aws/broadcaster-stats.ts';
 import type { Logger } from '#shared/log.ts';
 import type { AccountService } from '#shared/services/account-service.ts';
 import type { AuthService, Principal } from '#shared/services/auth-service.ts';
+import type { CommandService } from '#shared/services/command-service.ts';
 import type { ConfigService } from '#shared/services/config-service.ts';
 import type { DesiredService } from '#shared/services/desired-service.ts';
 import type { JobService } from '#shared/services/job-service.ts';
@@ -82,6 +83,11 @@ export interface AppDeps {
    * process that wires none) -> those routes answer 503 and the panel says so.
    */
   accounts?: AccountService;
+  /**
+   * Operator commands to gateways behind `POST /api/gateway/command`, `/api/trading/risk-kill` and
+   * `GET /api/gateway/commands`; absent -> those routes answer 503.
+   */
+  commands?: CommandService;
 }
 
 /** The desired-state service and the supervisors' persisted telemetry. */

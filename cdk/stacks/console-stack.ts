@@ -115,7 +115,11 @@ export const FORWARDED_HOST_FUNCTION_CODE = `function handler(event) {
  *   the AWS broadcaster's flushed counters (`/api/observability/ws`) and each account's last verification.
  * - locks: read only — who holds a gateway's lease `trade:account=<p>` (account delete and `account.verify` are
  *   refused while it is held); the app never takes, renews or releases a lock.
- * Not listed (no service of the app touches them): migrationLedger, commands, riskKill, wsConnections.
+ * - commands: append and read — operator commands (`POST /api/gateway/command`, `/api/trading/risk-kill`) are put
+ *   conditionally on a new `command_id`, and the history reads them; never updated or deleted.
+ * - riskKill: read only — the durable risk-kill state (the audit's `before`, `GET /api/trading/risk-kill`); only the
+ *   colo gateway writes it.
+ * Not listed (no service of the app touches them): migrationLedger, wsConnections.
  */
 export const HTTP_API_TABLE_ACCESS: Partial<Record<TableId, TableAccess>> = {
   users: 'readWrite',
@@ -124,6 +128,8 @@ export const HTTP_API_TABLE_ACCESS: Partial<Record<TableId, TableAccess>> = {
   audit: 'appendAndRead',
   tradingState: 'read',
   locks: 'read',
+  commands: 'appendAndRead',
+  riskKill: 'read',
 };
 
 /**

@@ -123,6 +123,11 @@ export interface Caller {
   meta: AuthMeta;
 }
 
+/** A service's minimum role for `caller`: 403 `forbidden` naming the role needed (the routes check it first too). */
+export function requireCallerRole(caller: Pick<Caller, 'role'>, need: Role): void {
+  if (!roleAtLeast(caller.role, need)) throw new ForbiddenError(need, caller.role);
+}
+
 export function callerOf(p: Principal, meta: AuthMeta): Caller {
   return {
     actor: {
@@ -723,7 +728,7 @@ export class AuthService {
   }
 
   private assertAdmin(caller: Caller): void {
-    if (!roleAtLeast(caller.role, 'admin')) throw new ForbiddenError('admin', caller.role);
+    requireCallerRole(caller, 'admin');
   }
 
   private async cachedUser(userId: string): Promise<UserRecord | null> {

@@ -27,13 +27,12 @@ import {
   isEnvOnlyKey,
 } from '../domain/control/config-registry.ts';
 import { decodeCursor, encodeCursor } from '../domain/control/cursor.ts';
-import { roleAtLeast } from '../domain/control/roles.ts';
 import { parseOrThrow } from '../domain/control/validation.ts';
 import { type Clock, isoUtc } from '../domain/time.ts';
-import { ConfigRevisionConflictError, ForbiddenError, InvalidCursorError, NotFoundError } from '../errors/control.ts';
+import { ConfigRevisionConflictError, InvalidCursorError, NotFoundError } from '../errors/control.ts';
 import type { Logger } from '../log.ts';
 import { appendAudit, auditWho } from './audit-append.ts';
-import type { Caller } from './auth-service.ts';
+import { type Caller, requireCallerRole } from './auth-service.ts';
 
 /** Redis channel (under the warm-path prefix) of `config.revision` events. */
 export const CONFIG_UPDATES_CHANNEL = 'config:updates';
@@ -184,7 +183,7 @@ export class ConfigService {
 
   /** Set (or with `null` remove) keys, all or nothing; no change writes nothing and returns the head. */
   async set(caller: Caller, input: unknown, defaultReason = 'api_set'): Promise<WriteResult> {
-    requireAdmin(caller);
+    requireCallerRole(caller, 'admin');
     const req = parseOrThrow(ConfigSetRequestSchema, input, 'config set request');
     return this.write(caller, 'set', req.reason ?? defaultReason, req.expected_revision, (head) =>
       applyValues(head.snapshot, req.values),
@@ -193,7 +192,7 @@ export class ConfigService {
 
   /** A new revision whose snapshot equals revision R's (history is never rewritten). Unknown R -> 404. */
   async rollback(caller: Caller, input: unknown): Promise<WriteResult> {
-    requireAdmin(caller);
+    requireCallerRole(caller, 'admin');
     const req = parseOrThrow(ConfigRollbackRequestSchema, input, 'config rollback request');
     const target = await this.getRevision(req.revision);
     const r = await this.write(
@@ -209,7 +208,7 @@ export class ConfigService {
 
   /** Store every managed key present in the environment as one revision (`import_env`). */
   async importEnv(caller: Caller, reason = 'import_env'): Promise<WriteResult> {
-    requireAdmin(caller);
+    requireCallerRole(caller, 'admin');
     const values: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.deps.env)) {
       if (v === undefined || v.trim() === '' || isEnvOnlyKey(k)) continue;
@@ -222,7 +221,7 @@ export class ConfigService {
 
   /** Remove keys that are no longer managed (retired or unknown) from the snapshot (`prune`). */
   async prune(caller: Caller, reason = 'prune'): Promise<WriteResult> {
-    requireAdmin(caller);
+    requireCallerRole(caller, 'admin');
     return this.write(caller, 'prune', reason, undefined, (head) => {
       const next: Record<string, string> = { ...head.snapshot };
       for (const k of unmanagedKeys(head.snapshot)) delete next[k];
@@ -351,9 +350,6 @@ export class ConfigService {
 }
 
 /** Config writes are admin only (control-chain §2), whichever door the caller came through. */
-function requireAdmin(caller: Caller): void {
-  if (!roleAtLeast(caller.role, 'admin')) throw new ForbiddenError('admin', caller.role);
-}
 
 function historyItem(r: ConfigRevision): HistoryItem {
   return {

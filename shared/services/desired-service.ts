@@ -29,7 +29,6 @@ import {
   type RiskCaps,
   type StrategyDesired,
 } from '../domain/control/desired.ts';
-import { roleAtLeast } from '../domain/control/roles.ts';
 import type { ComponentStatus } from '../domain/control/supervisor.ts';
 import type { ComponentTelemetry, SupervisorTelemetryStore } from '../domain/control/supervisor-telemetry.ts';
 import { parseOrThrow } from '../domain/control/validation.ts';
@@ -38,14 +37,13 @@ import { describeError } from '../errors/base.ts';
 import {
   AlreadyRunningError,
   DesiredRevisionConflictError,
-  ForbiddenError,
   NoDesiredError,
   ValidationFailedError,
 } from '../errors/control.ts';
 import type { WarmPath } from '../infra/redis/warm-path.ts';
 import type { Logger } from '../log.ts';
 import { appendAudit, auditWho } from './audit-append.ts';
-import type { Caller } from './auth-service.ts';
+import { type Caller, requireCallerRole } from './auth-service.ts';
 import type { ConfigService } from './config-service.ts';
 
 const MAX_WRITE_TRIES = 3;
@@ -107,7 +105,7 @@ export class DesiredService {
 
   /** `POST /api/<kind>/desired`: a new revision of the whole document (absent fields take their defaults). */
   async write(caller: Caller, kind: ComponentKind, input: unknown): Promise<DesiredWriteResult> {
-    requireOperator(caller);
+    requireCallerRole(caller, 'operator');
     const req = parseOrThrow(DesiredWriteRequestSchema, input, `desired ${kind} request`);
     const profile = req.account_profile;
     const head = await this.deps.store.head(kind, profile);
@@ -133,7 +131,7 @@ export class DesiredService {
    * then the operator's way to clear it: a new revision).
    */
   async start(caller: Caller, kind: ComponentKind, input: unknown): Promise<DesiredWriteResult> {
-    requireOperator(caller);
+    requireCallerRole(caller, 'operator');
     const req = parseOrThrow(DesiredStartRequestSchema, input, `${kind} start request`);
     const profile = req.account_profile;
     const head = await this.deps.store.head(kind, profile);
@@ -193,7 +191,7 @@ export class DesiredService {
    * supervisor reported a process for it (starting, running, degraded or stopping).
    */
   async stop(caller: Caller, kind: ComponentKind, input: unknown): Promise<DesiredStopResult> {
-    requireOperator(caller);
+    requireCallerRole(caller, 'operator');
     const req = parseOrThrow(DesiredStopRequestSchema, input, `${kind} stop request`);
     const profile = req.account_profile;
     const [head, sup] = await Promise.all([
@@ -381,6 +379,3 @@ function hostOf(rec: DesiredRecord): string {
 }
 
 /** Desired writes need the operator role (control-chain §2), whichever door the caller came through. */
-function requireOperator(caller: Caller): void {
-  if (!roleAtLeast(caller.role, 'operator')) throw new ForbiddenError('operator', caller.role);
-}

@@ -489,8 +489,14 @@ describe('ConsoleStack', () => {
       tradingState: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
       // Read only: who holds a gateway's lease (account delete and verify are refused while it is held).
       locks: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+      // Operator commands are appended (conditional put on a new id) and read for the history, never changed.
+      commands: appendAndRead,
+      // Read only: only the colo gateway writes the risk-kill record.
+      riskKill: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
     });
     expect(grants.audit).not.toContain('dynamodb:DeleteItem');
+    expect(grants.commands).not.toContain('dynamodb:UpdateItem');
+    expect(grants.riskKill).not.toContain('dynamodb:PutItem');
     expect(grants.audit).not.toContain('dynamodb:UpdateItem');
   });
 

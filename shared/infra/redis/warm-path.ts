@@ -28,6 +28,12 @@ export interface WarmPathOptions {
   commandTimeoutMs?: number;
 }
 
+/** One Redis stream entry: its id (`<ms>-<seq>`) and its field/value pairs. */
+export interface StreamEntry {
+  id: string;
+  fields: Record<string, string>;
+}
+
 /** Port: the warm path as the rest of the system sees it. */
 export interface WarmPath {
   readonly prefix: string;
@@ -37,6 +43,13 @@ export interface WarmPath {
   set(key: string, value: string, ttlS?: number): Promise<void>;
   get(key: string): Promise<string | null>;
   del(key: string): Promise<void>;
+  /**
+   * `XADD <prefix><stream> MAXLEN ~ <maxLenApprox> * field value …`: append one entry and return its id. Throws when
+   * Redis is disabled or unavailable (like `set`): the caller decides whether the durable sink alone is enough.
+   */
+  xadd(stream: string, fields: Record<string, string>, maxLenApprox: number): Promise<string>;
+  /** `XRANGE <prefix><stream> <start> <end> [COUNT n]`: entries oldest first (default the whole stream). */
+  xrange(stream: string, start?: string, end?: string, count?: number): Promise<StreamEntry[]>;
   /** Ping now and update the status (the probe loop does this periodically). */
   probe(): Promise<WarmPathStatus>;
   /** Wait up to `timeoutMs` for the first connection, then probe: a starting process reports the real state. */
@@ -158,6 +171,29 @@ export class RedisWarmPath implements WarmPath {
 
   async del(key: string): Promise<void> {
     await this.require().del(`${this.prefix}${key}`);
+  }
+
+  async xadd(stream: string, fields: Record<string, string>, maxLenApprox: number): Promise<string> {
+    if (!Number.isInteger(maxLenApprox) || maxLenApprox < 1) {
+      throw new RangeError(`xadd ${stream}: MAXLEN must be an integer ≥ 1, got ${maxLenApprox}`);
+    }
+    const pairs = Object.entries(fields).flat();
+    if (pairs.length === 0) throw new RangeError(`xadd ${stream}: an entry needs at least one field`);
+    const id = await this.require().xadd(`${this.prefix}${stream}`, 'MAXLEN', '~', maxLenApprox, '*', ...pairs);
+    // Only NOMKSTREAM (not used here) makes XADD answer nil.
+    if (id === null) throw new Error(`xadd ${stream}: Redis returned no entry id`);
+    return id;
+  }
+
+  async xrange(stream: string, start = '-', end = '+', count?: number): Promise<StreamEntry[]> {
+    const c = this.require();
+    const key = `${this.prefix}${stream}`;
+    const raw = count === undefined ? await c.xrange(key, start, end) : await c.xrange(key, start, end, 'COUNT', count);
+    return raw.map(([id, flat]) => {
+      const fields: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+      return { id, fields };
+    });
   }
 
   async close(): Promise<void> {

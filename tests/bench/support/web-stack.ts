@@ -255,6 +255,7 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
   const app = createApp({
     supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
     accounts,
+    commands: rt.commands,
     hot,
     config,
     jobs: rt.jobs,

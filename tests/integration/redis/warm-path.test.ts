@@ -61,6 +61,23 @@ describe('RedisWarmPath with nothing listening', () => {
     }
   });
 
+  it('rejects xadd and xrange within 2 s instead of queueing them', async () => {
+    // Prepare
+    const warm = warmPath(`redis://127.0.0.1:${await freePort()}`);
+
+    // Act
+    const outcomes = await Promise.all([
+      timed(warm.xadd('commands:p', { a: '1' }, 100)),
+      timed(warm.xrange('commands:p')),
+    ]);
+
+    // Assess
+    for (const { result, ms } of outcomes) {
+      expect(result.status).toBe('rejected');
+      expect(ms).toBeLessThan(2_000);
+    }
+  });
+
   it('drops publishes without throwing', async () => {
     // Prepare
     const warm = warmPath(`redis://127.0.0.1:${await freePort()}`);
@@ -168,6 +185,95 @@ describe('RedisWarmPath with a server up', () => {
   });
 });
 
+describe('RedisWarmPath streams with a server up', () => {
+  let server: RedisServerProcess;
+  let raw: Redis;
+  beforeAll(async () => {
+    server = new RedisServerProcess(await freePort());
+    await server.start();
+    raw = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await raw.connect();
+  });
+  afterAll(async () => {
+    raw?.disconnect();
+    await server?.stop('SIGTERM');
+  });
+
+  it('appends under the prefix and reads the entries back in order with their ids', async () => {
+    // Prepare
+    const warm = warmPath(server.url);
+    await statusBecomes(warm, (s) => !s.degraded, 3_000, 'the warm path to connect');
+
+    // Act
+    const id1 = await warm.xadd('commands:rt', { command: '{"a":1}', type: 'kill' }, 100);
+    const id2 = await warm.xadd('commands:rt', { command: '{"a":2}', type: 'flatten' }, 100);
+    const entries = await warm.xrange('commands:rt');
+    const rawLen = await raw.xlen(`${PREFIX}commands:rt`);
+    const unprefixed = await raw.exists('commands:rt');
+
+    // Assess
+    expect(id1).toMatch(/^\d+-\d+$/);
+    expect(entries).toEqual([
+      { id: id1, fields: { command: '{"a":1}', type: 'kill' } },
+      { id: id2, fields: { command: '{"a":2}', type: 'flatten' } },
+    ]);
+    expect(rawLen).toBe(2);
+    expect(unprefixed).toBe(0);
+  });
+
+  it('reads a range after an exclusive start and bounded by a count', async () => {
+    // Prepare
+    const warm = warmPath(server.url);
+    await statusBecomes(warm, (s) => !s.degraded, 3_000, 'the warm path to connect');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await warm.xadd('range', { i: String(i) }, 100));
+
+    // Act
+    const firstTwo = await warm.xrange('range', '-', '+', 2);
+    const afterSecond = await warm.xrange('range', `(${ids[1]}`);
+    const between = await warm.xrange('range', ids[1] ?? '', ids[3] ?? '');
+    const missing = await warm.xrange('range-none');
+
+    // Assess
+    expect(firstTwo.map((e) => e.fields.i)).toEqual(['0', '1']);
+    expect(afterSecond.map((e) => e.id)).toEqual(ids.slice(2));
+    expect(between.map((e) => e.fields.i)).toEqual(['1', '2', '3']);
+    expect(missing).toEqual([]);
+  });
+
+  it('keeps the stream near its MAXLEN ~ bound', async () => {
+    // Prepare
+    const warm = warmPath(server.url);
+    await statusBecomes(warm, (s) => !s.degraded, 3_000, 'the warm path to connect');
+
+    // Act
+    let last = '';
+    for (let i = 0; i < 300; i++) last = await warm.xadd('bounded', { i: String(i) }, 100);
+    const len = await raw.xlen(`${PREFIX}bounded`);
+    const tail = await warm.xrange('bounded', last);
+
+    // Assess: approximate trimming drops whole macro nodes, so the length lands in [100, 300) but never grows to 300.
+    expect(len).toBeGreaterThanOrEqual(100);
+    expect(len).toBeLessThan(300);
+    expect(tail).toEqual([{ id: last, fields: { i: '299' } }]);
+  });
+
+  it('refuses an entry without fields or a MAXLEN below 1 before talking to Redis', async () => {
+    // Prepare
+    const warm = warmPath(server.url);
+    await statusBecomes(warm, (s) => !s.degraded, 3_000, 'the warm path to connect');
+
+    // Act
+    const empty = warm.xadd('refused', {}, 100);
+    const zero = warm.xadd('refused', { a: '1' }, 0);
+
+    // Assess
+    await expect(empty).rejects.toThrow(/at least one field/);
+    await expect(zero).rejects.toThrow(/MAXLEN must be an integer/);
+    expect(await raw.exists(`${PREFIX}refused`)).toBe(0);
+  });
+});
+
 describe('RedisWarmPath across a Redis outage', () => {
   it('reports the outage within a few probes and detects recovery on its own after a restart', async () => {
     // Prepare
@@ -213,12 +319,18 @@ describe('RedisWarmPath turned off', () => {
     // Act
     const probed = await warm.probe();
     const set = await timed(warm.set('k', 'v'));
+    const xadd = await timed(warm.xadd('commands:p', { a: '1' }, 100));
+    const xrange = await timed(warm.xrange('commands:p'));
 
     // Assess
     expect(probed).toMatchObject({ degraded: true, reason: 'redis_disabled', error: 'GHTRADER_REDIS_ENABLED=false' });
     expect(warm.status()).toBe(probed);
     expect(set.result.status).toBe('rejected');
     expect(set.result.status === 'rejected' && String(set.result.reason)).toMatch(/disabled/);
+    expect(xadd.result.status === 'rejected' && String(xadd.result.reason)).toMatch(
+      /Redis warm path is disabled \(GHTRADER_REDIS_ENABLED=false\)/,
+    );
+    expect(xrange.result.status === 'rejected' && String(xrange.result.reason)).toMatch(/disabled/);
     expect(() => warm.publish('job.status', {})).not.toThrow();
   });
 });
