@@ -17,6 +17,7 @@ import { startEmulators } from '#shared/infra/local/emulators.ts';
 import { RedisWarmPath } from '#shared/infra/redis/warm-path.ts';
 import { createLogger, type Logger } from '#shared/log.ts';
 import { type Caller, systemCaller } from '#shared/services/auth-service.ts';
+import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
 import { persistentSecret } from './secrets.ts';
 import { readLiveStack, type StackFile, stackEnv } from './stack-file.ts';
 
@@ -159,6 +160,30 @@ export async function withEmbeddedDynamo<T>(
     }
   } finally {
     await emu.stop();
+  }
+}
+
+/** How long a runtime-backed write waits for Redis before going on without the warm path (its write is DynamoDB). */
+const RUNTIME_SETTLE_MS = 1_000;
+
+/**
+ * Attach to the stack under `--home`, wire the runtime (the API's wiring, logs on stderr) and run `fn` as the CLI
+ * caller (`cli:<os-user>@<host>`, admin, one request id per command); the runtime is closed afterwards. A write
+ * (`writes`) gives Redis 1 s to come up first, so its warm-path mirror, hint or stream entry goes out; without Redis
+ * the write still succeeds (the service logs or reports what it skipped).
+ */
+export async function withCliRuntime<T>(
+  home: string | undefined,
+  writes: boolean,
+  fn: (rt: Runtime, caller: Caller) => Promise<T>,
+): Promise<T> {
+  const { config, log, cursorSecret } = await attachCli(home);
+  const rt = await createRuntime(config, log, { cursorSecret });
+  try {
+    if (writes) await rt.warm.settle(RUNTIME_SETTLE_MS);
+    return await fn(rt, systemCaller('cli', cliActor(), ulidGen.next()));
+  } finally {
+    await rt.close();
   }
 }
 

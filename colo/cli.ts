@@ -10,6 +10,7 @@ import { registerAdmin } from './commands/admin.ts';
 import { registerBroadcaster } from './commands/broadcaster.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerData } from './commands/data.ts';
+import { registerGatewayCommand } from './commands/gateway-command.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerSupervisor } from './commands/supervisor.ts';
@@ -91,6 +92,7 @@ registerData(program);
 registerSim(program);
 registerSupervisor(program);
 registerTrading(program);
+registerGatewayCommand(program);
 registerAdmin(program);
 registerUsers(program);
 registerTokens(program);
@@ -101,7 +103,15 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    // --help and --version end here with code 0; usage errors (already printed by commander) exit 2.
+    // --help and --version end here with code 0; usage errors (already printed by commander on stderr) exit 2, and
+    // with --json also print the §11 error object on stdout (commander stops before it knows the option's value, so
+    // the argument list is asked).
+    if (err.exitCode !== 0 && process.argv.includes('--json')) {
+      const message = err.message.replace(/^error: /, '');
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: 'bad_input', message, details: { commander_code: err.code } } })}\n`,
+      );
+    }
     process.exit(err.exitCode === 0 ? 0 : 2);
   }
   reportError(err, Boolean(program.opts<{ json?: boolean }>().json));

@@ -234,6 +234,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
       accounts: createAccountService(rt, { simulatorBrokerId: simHandle?.brokerId ?? null }),
       commands: rt.commands,
+      consoleStatus: rt.consoleStatus,
       live: rt.live,
       status,
       auth,

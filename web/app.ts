@@ -28,7 +28,9 @@ import { wsRoutes } from './realtime/ws-route.ts';
 import { accountRoutes } from './routes/api-accounts.ts';
 import { auditRoutes } from './routes/api-audit.ts';
 import { authRoutes } from './routes/api-auth.ts';
+import { commandRoutes } from './routes/api-commands.ts';
 import { configRoutes } from './routes/api-config.ts';
+import { consoleStatusRoutes } from './routes/api-console-status.ts';
 import { dataRoutes } from './routes/api-data.ts';
 import { desiredRoutes } from './routes/api-desired.ts';
 import { explorerRoutes } from './routes/api-explorer.ts';
@@ -75,6 +77,8 @@ export function createApp(given: AppDeps): Hono<WebEnv> {
   app.route('/api/observability', observabilityRoutes(deps));
   app.route('/api', desiredRoutes(deps));
   app.route('/api', accountRoutes(deps));
+  app.route('/api', commandRoutes(deps));
+  app.route('/api', consoleStatusRoutes(deps));
   app.route('/ws', wsRoutes(deps));
   app.route('/', pageRoutes(deps, assets));
 

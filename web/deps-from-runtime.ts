@@ -114,6 +114,7 @@ export function appDepsFromRuntime(rt: Runtime, o: DepsFromRuntimeOptions): AppD
     accounts: createAccountService(rt, { simulatorBrokerId: null }),
     // Gateway commands: DynamoDB (durable) then the Redis stream; the colo gateway polls the table (a kill needs no Redis).
     commands: rt.commands,
+    consoleStatus: rt.consoleStatus,
     broadcasterStats: readConsoleBroadcaster,
     // `GHTRADER_CONSOLE_CACHE_MS` is a restart key: the revision this container started with sets the lifetime.
     hot: new HotCache({ ttlMs: rt.live.overProcess('GHTRADER_CONSOLE_CACHE_MS', rt.config.consoleCacheMs), clock }),

@@ -19,6 +19,7 @@ import type { AccountService } from '#shared/services/account-service.ts';
 import type { AuthService, Principal } from '#shared/services/auth-service.ts';
 import type { CommandService } from '#shared/services/command-service.ts';
 import type { ConfigService } from '#shared/services/config-service.ts';
+import type { ConsoleStatusService } from '#shared/services/console-status.ts';
 import type { DesiredService } from '#shared/services/desired-service.ts';
 import type { JobService } from '#shared/services/job-service.ts';
 import type { LiveConfig } from '#shared/services/live-config.ts';
@@ -88,6 +89,8 @@ export interface AppDeps {
    * `GET /api/gateway/commands`; absent -> those routes answer 503.
    */
   commands?: CommandService;
+  /** `GET /api/trading/console/status`; absent -> 503. */
+  consoleStatus?: ConsoleStatusService;
 }
 
 /** The desired-state service and the supervisors' persisted telemetry. */

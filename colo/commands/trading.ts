@@ -23,20 +23,15 @@ import {
   GATEWAY_MODES,
   STRATEGY_MODES,
 } from '#shared/domain/control/desired.ts';
-import { ulidGen } from '#shared/domain/ids.ts';
-import { type Caller, systemCaller } from '#shared/services/auth-service.ts';
+import type { Caller } from '#shared/services/auth-service.ts';
 import type { ComponentStatusView, DesiredService } from '#shared/services/desired-service.ts';
-import { createRuntime } from '#shared/services/runtime.ts';
 import { desiredFormFields, type FormField } from '#web/routes/trading-model.ts';
-import { attachCli, CliUsageError, cliActor, reportError } from '../cli-support.ts';
+import { CliUsageError, reportError, withCliRuntime } from '../cli-support.ts';
 
 interface Global {
   home?: string;
   json?: boolean;
 }
-
-/** How long a write waits for Redis before going on without the warm-path mirror (the write itself is DynamoDB). */
-const REDIS_SETTLE_MS = 1_000;
 
 const MODES: Record<ComponentKind, readonly string[]> = { gateway: GATEWAY_MODES, strategy: STRATEGY_MODES };
 
@@ -48,7 +43,7 @@ export function componentCommand(program: Command, kind: ComponentKind): Command
     .command(kind)
     .description(
       kind === 'gateway'
-        ? 'the trading gateway of an account profile: desired state, start, stop, status'
+        ? 'the trading gateway of an account profile: desired state, start, stop, status, commands'
         : 'the strategy runner of an account profile: desired state, start, stop, status',
     );
 }
@@ -59,17 +54,8 @@ interface DesiredCli {
 }
 
 /** Attach to the stack under `--home`, wire the runtime (the API's wiring) and run `fn`; logs go to stderr. */
-async function withDesiredService<T>(home: string | undefined, writes: boolean, fn: (c: DesiredCli) => Promise<T>) {
-  const { config, log, cursorSecret } = await attachCli(home);
-  const rt = await createRuntime(config, log, { cursorSecret });
-  try {
-    // A write mirrors the document to Redis and publishes the hint: give the connection a moment to come up. Without
-    // Redis the write still succeeds (the service logs the skipped mirror) and supervisors read DynamoDB on their poll.
-    if (writes) await rt.warm.settle(REDIS_SETTLE_MS);
-    return await fn({ service: rt.desired, caller: systemCaller('cli', cliActor(), ulidGen.next()) });
-  } finally {
-    await rt.close();
-  }
+function withDesiredService<T>(home: string | undefined, writes: boolean, fn: (c: DesiredCli) => Promise<T>) {
+  return withCliRuntime(home, writes, (rt, caller) => fn({ service: rt.desired, caller }));
 }
 
 /** One document flag: its option, the field it sets and how its text becomes a value. */

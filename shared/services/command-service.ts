@@ -19,6 +19,7 @@
  * (the trading chain's gateway state), history items carry `result: null` and the answer says why.
  */
 import type { AuditLog } from '../domain/control/audit.ts';
+import { ProfileSchema } from '../domain/control/desired.ts';
 import { parseOrThrow } from '../domain/control/validation.ts';
 import type { IdGen } from '../domain/ids.ts';
 import { type Clock, isoUtc } from '../domain/time.ts';
@@ -188,8 +189,9 @@ export class CommandService {
     };
   }
 
-  /** The durable risk-kill state of a profile (viewer). */
-  async riskKillStatus(profile: string): Promise<RiskKillStatus> {
+  /** The durable risk-kill state of a profile (viewer); the profile is canonicalised here as at every door. */
+  async riskKillStatus(rawProfile: string): Promise<RiskKillStatus> {
+    const profile = parseOrThrow(ProfileSchema, rawProfile, 'account profile');
     const rec = await this.deps.riskKill.get(profile);
     const killed = rec?.state === 'KILLED';
     return {
@@ -232,12 +234,14 @@ export class CommandService {
       issued_by: caller.actor.name,
       source,
     });
-    const before = type === 'kill' || type === 'reset_risk_kill' ? await this.riskKillBefore(profile) : null;
+    // The audit's `before`, read beside the durable write (never in front of a kill).
+    const beforeRead = type === 'kill' || type === 'reset_risk_kill' ? this.riskKillBefore(profile) : null;
     if (!(await deps.commands.put(cmd))) {
       // A fresh ULID that already exists means the id source repeated itself: never deliver a second command.
       throw new Error(`command ${cmd.command_id} already exists for ${profile}; the id source repeated an id`);
     }
     const { delivery, note } = await this.stream(cmd);
+    const before = beforeRead ? await beforeRead : null;
     await appendAudit(deps.audit, deps.log, {
       ...auditWho(caller),
       action: 'gateway.command',

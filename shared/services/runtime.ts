@@ -32,6 +32,7 @@ import type { Logger } from '../log.ts';
 import { AccountService } from './account-service.ts';
 import { CommandService } from './command-service.ts';
 import { ConfigService } from './config-service.ts';
+import { ConsoleStatusService } from './console-status.ts';
 import { DesiredService } from './desired-service.ts';
 import type { JobHandler, JobHandlers } from './job-handlers.ts';
 import { JobLogs } from './job-log.ts';
@@ -79,6 +80,8 @@ export interface Runtime {
   commandStore: DynamoCommandStore;
   riskKillStore: DynamoRiskKillStore;
   commands: CommandService;
+  /** `GET /api/trading/console/status`: desired, supervisors, the risk-kill record and the warm path per profile. */
+  consoleStatus: ConsoleStatusService;
   handlers: JobHandlers;
   /** Register more kinds' handlers (data chain, …) before workers start; a kind registered twice is an error. */
   addHandlers(more: JobHandlers): void;
@@ -210,6 +213,14 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     ids: ulidGen,
     log: log.child({ component: 'commands' }),
   });
+  const consoleStatus = new ConsoleStatusService({
+    desired,
+    commands,
+    telemetry: supervisorTelemetry,
+    warm: () => warm.status(),
+    env: config.env,
+    clock,
+  });
   // The head this process starts with (revision 1 is put if the log is empty): `restart` keys are read from it now.
   await live.fresh();
   const recovery = new JobRecovery({
@@ -248,6 +259,7 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     commandStore,
     riskKillStore,
     commands,
+    consoleStatus,
     handlers,
     addHandlers(more) {
       for (const [kind, h] of Object.entries(more)) {

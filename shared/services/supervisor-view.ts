@@ -5,7 +5,11 @@
  * since its last tick.
  */
 import type { SupervisorsInput } from '../domain/control/slo.ts';
-import type { ComponentTelemetry, SupervisorTelemetryStore } from '../domain/control/supervisor-telemetry.ts';
+import {
+  type ComponentTelemetry,
+  restartsTotal,
+  type SupervisorTelemetryStore,
+} from '../domain/control/supervisor-telemetry.ts';
 
 export interface SupervisorsOverview {
   input: SupervisorsInput;
@@ -21,10 +25,7 @@ export async function supervisorsOverview(
   nowMs: number,
 ): Promise<SupervisorsOverview> {
   const [hosts, components] = await Promise.all([telemetry.listHosts(), telemetry.listComponents()]);
-  const restarts = components.reduce(
-    (sum, c) => sum + Object.values(c.restart_reasons_total).reduce((a, b) => a + b, 0),
-    0,
-  );
+  const restarts = components.reduce((sum, c) => sum + restartsTotal(c), 0);
   return {
     input: {
       hosts: hosts

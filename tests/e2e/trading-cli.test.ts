@@ -3,7 +3,9 @@
  * (control-chain §6.1, §11, acceptance 26 through the CLI): a desired document set and then changed field by field,
  * start twice (the second exits 1 with `already_running`), stop (`was_running:false`, idempotent), bad input exits 2
  * with the service's message (an unknown mode names the allowed modes), a stale `--expected-revision` exits 1, and the
- * HTTP API sees the CLI's revisions, audited with actor type `cli`.
+ * HTTP API sees the CLI's revisions, audited with actor type `cli`. `gateway command` and `risk-kill status|activate|
+ * reset` (trading-chain §7.3, §8) store commands the console lists with `source: "cli"` (audited `gateway.command`,
+ * actor type `cli`), refuse bad params / unknown types / a missing `--reason` with exit 2, and read the risk kill.
  *
  * The CLI runs with `GHTRADER_HOST_ID` of a host no supervisor manages, so the stack's own supervisor (which would try
  * to launch the not-yet-built `gateway run`) leaves these documents alone and the outcomes are deterministic.
@@ -24,6 +26,9 @@ import {
 
 const HOST = 'e2e-unsupervised-host';
 const MODES_MESSAGE = /"idle"\|"paper"\|"sim"\|"live_monitor"\|"live_trade"/;
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const TYPES_MESSAGE =
+  /"cancel_all"\|"flatten"\|"set_target"\|"clear_target"\|"disarm_live"\|"kill"\|"reset_risk_kill"\|"ack_reconciliation"/;
 
 interface CliJson extends Record<string, unknown> {
   error: { code: string; message: string; details: Record<string, unknown> };
@@ -233,5 +238,146 @@ describe('ghtrader gateway / strategy against a running stack', () => {
     expect(strategyStart.code, explain(strategyStart)).toBe(2);
     expect(json(strategyStart).error.code).toBe('no_desired');
     expect(json(status)).toMatchObject({ desired_revision: null, component_status: 'not_initialized' });
+  });
+
+  it('gateway command stores a command the console lists with source cli, audited; bad input exits 2', async () => {
+    // Act
+    const kill = await cli([
+      'gateway',
+      'command',
+      '--account',
+      'E2E Cmd',
+      '--type',
+      'kill',
+      '--param',
+      'reason=drill',
+      '--json',
+    ]);
+    const flatten = await cli([
+      'gateway',
+      'command',
+      '--account',
+      'e2e_cmd',
+      '--type',
+      'flatten',
+      '--param',
+      'symbols=["SHFE.cu2502"]',
+    ]);
+    const badTarget = await cli([
+      'gateway',
+      'command',
+      '--account',
+      'e2e_cmd',
+      '--type',
+      'set_target',
+      '--param',
+      'symbol=SHFE.cu2502',
+      '--param',
+      'target=1.5',
+      '--json',
+    ]);
+    const unknownType = await cli(['gateway', 'command', '--account', 'e2e_cmd', '--type', 'nope']);
+    const both = await cli([
+      'gateway',
+      'command',
+      '--account',
+      'e2e_cmd',
+      '--type',
+      'kill',
+      '--param',
+      'reason=a',
+      '--params-json',
+      '{"reason":"b"}',
+    ]);
+    const history = await admin.request('GET', '/api/gateway/commands?account_profile=e2e_cmd');
+    const audit = await admin.request('GET', '/api/audit?action=gateway.command&target=gateway:e2e_cmd');
+
+    // Assess
+    expect(kill.code, explain(kill)).toBe(0);
+    const issued = json(kill);
+    expect(issued).toMatchObject({ account_profile: 'e2e_cmd', type: 'kill', delivery: 'durable_and_stream' });
+    expect(issued.command_id).toMatch(ULID);
+    expect(flatten.code, explain(flatten)).toBe(0);
+    expect(flatten.stdout).toMatch(/^command [0-9A-HJKMNP-TV-Z]{26} \(flatten\) for e2e_cmd: durable_and_stream\n$/);
+    expect(badTarget.code, explain(badTarget)).toBe(2);
+    expect(json(badTarget).error.code).toBe('validation_failed');
+    expect(json(badTarget).error.message).toContain('target');
+    expect(unknownType.code, explain(unknownType)).toBe(2);
+    expect(unknownType.stderr).toMatch(TYPES_MESSAGE);
+    expect(both.code, explain(both)).toBe(2);
+    expect(both.stderr).toContain('not both');
+    expect(history.status, history.text).toBe(200);
+    const items = (
+      history.json as {
+        items: { command_id: string; type: string; params: unknown; source: string; issued_by: string }[];
+      }
+    ).items;
+    // Newest first: the refused ones wrote nothing.
+    expect(items.map((i) => i.type)).toEqual(['flatten', 'kill']);
+    expect(items[1]).toMatchObject({
+      command_id: issued.command_id,
+      params: { reason: 'drill' },
+      source: 'cli',
+    });
+    expect(items[0]).toMatchObject({ params: { symbols: ['SHFE.cu2502'] }, source: 'cli' });
+    for (const i of items) expect(i.issued_by).toMatch(/^cli:[^@]+@/);
+    expect(audit.status, audit.text).toBe(200);
+    const entries = (
+      audit.json as { items: { actor: { type: string }; reason: string | null; after: { command_id: string } }[] }
+    ).items;
+    const killEntry = entries.find((e) => e.after.command_id === issued.command_id);
+    expect(killEntry).toMatchObject({
+      actor: { type: 'cli' },
+      reason: 'drill',
+      after: { type: 'kill', source: 'cli', delivery: 'durable_and_stream' },
+    });
+    expect(entries.map((e) => e.actor.type)).toEqual(['cli', 'cli']);
+  });
+
+  it('risk-kill status reads the durable record; activate needs --reason; reset sends reset_risk_kill', async () => {
+    // Act
+    const status = await cli(['risk-kill', 'status', '--account', 'E2E Kill', '--json']);
+    const statusText = await cli(['risk-kill', 'status', '--account', 'e2e_kill']);
+    const noReason = await cli(['risk-kill', 'activate', '--account', 'e2e_kill']);
+    const noReasonJson = await cli(['risk-kill', 'activate', '--account', 'e2e_kill', '--json']);
+    const blank = await cli(['risk-kill', 'activate', '--account', 'e2e_kill', '--reason', ' ', '--json']);
+    const activate = await cli(['risk-kill', 'activate', '--account', 'e2e_kill', '--reason', 'e2e drill']);
+    const reset = await cli(['risk-kill', 'reset', '--account', 'e2e_kill', '--reason', 'x', '--json']);
+    const history = await admin.request('GET', '/api/gateway/commands?account_profile=e2e_kill');
+    const apiStatus = await admin.request('GET', '/api/trading/risk-kill?account_profile=e2e_kill');
+
+    // Assess
+    expect(status.code, explain(status)).toBe(0);
+    expect(json(status)).toMatchObject({
+      account_profile: 'e2e_kill',
+      risk_kill_active: false,
+      state: 'ACTIVE',
+      revision: 0,
+      source: 'dynamodb',
+    });
+    // The console reads the same record (nothing executes the kill before a gateway runs).
+    expect(apiStatus.status, apiStatus.text).toBe(200);
+    expect(apiStatus.json).toMatchObject({ account_profile: 'e2e_kill', risk_kill_active: false, revision: 0 });
+    expect(statusText.code, explain(statusText)).toBe(0);
+    expect(statusText.stdout).toContain('risk kill e2e_kill: ACTIVE (revision 0)');
+    expect(noReason.code, explain(noReason)).toBe(2);
+    expect(noReason.stderr).toContain("required option '--reason <text>' not specified");
+    // A usage error commander catches still answers --json with the §11 error object on stdout.
+    expect(noReasonJson.code, explain(noReasonJson)).toBe(2);
+    expect(json(noReasonJson).error).toMatchObject({
+      code: 'bad_input',
+      message: "required option '--reason <text>' not specified",
+    });
+    expect(blank.code, explain(blank)).toBe(2);
+    expect(activate.code, explain(activate)).toBe(0);
+    expect(activate.stdout).toMatch(/^command [0-9A-HJKMNP-TV-Z]{26} \(kill\) for e2e_kill: durable_and_stream\n$/);
+    expect(reset.code, explain(reset)).toBe(0);
+    expect(json(reset)).toMatchObject({ account_profile: 'e2e_kill', type: 'reset_risk_kill' });
+    expect(json(reset).command_id).toMatch(ULID);
+    expect(history.status, history.text).toBe(200);
+    expect((history.json as { items: { type: string; params: unknown }[] }).items).toMatchObject([
+      { type: 'reset_risk_kill', params: { note: 'x' } },
+      { type: 'kill', params: { reason: 'e2e drill' } },
+    ]);
   });
 });

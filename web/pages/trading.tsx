@@ -1,18 +1,36 @@
 /**
- * `/v/{var}/trading` (control-chain §8, §6): the profile selector; the live-state section, which says plainly that no
- * gateway state exists yet (the trading chain's processes are not built, so no positions, orders or PnL are shown);
- * a gateway and a strategy card each with the desired document (every field, revision, author, reason) and the
- * supervisor's record (component status, restarts, last action and reason, backoff deadline with a countdown, crash
- * loop banner `role=alert`), and for operators the desired form generated from the document schema (`live_trade` only
- * after `I_UNDERSTAND`, a required reason, the rendered revision as `expected_desired_revision`), Start, and Stop behind
- * a confirmation dialog. Viewers get no forms or buttons (the API answers 403 anyway). The client script
- * (`client/trading.ts`) posts the forms and re-renders `#trading-<kind>-state` on live messages.
+ * `/v/{var}/trading` (control-chain §8, §6): the profile selector; the Risk kill section (the durable record as the
+ * gateway wrote it, state as icon and text, a `role=alert` banner with trigger, reason, since and by while KILLED) with,
+ * for operators, Kill and Reset forms (required reason, confirmation dialog); the live-state section, which says
+ * plainly that no gateway state exists yet (the trading chain's processes are not built, so no positions, orders or PnL
+ * are shown); a gateway and a strategy card each with the desired document (every field, revision, author, reason) and
+ * the supervisor's record (component status, restarts, last action and reason, backoff deadline with a countdown,
+ * crash loop banner `role=alert`), and for operators the desired form generated from the document schema
+ * (`live_trade` only after `I_UNDERSTAND`, a required reason, the rendered revision as `expected_desired_revision`),
+ * Start, and Stop behind a confirmation dialog; the Commands section with, for operators, the command form (type plus
+ * the parameter fields generated from the params schemas, behind a confirmation dialog) and, for everyone, the command
+ * history with the gateway's results where it reported any. Viewers get no forms or buttons (the API answers 403
+ * anyway). Without a command service the two command sections say so. The client script (`client/trading.ts`) posts
+ * the forms and re-renders `#trading-<kind>-state`, `#trading-risk-kill-state` and `#trading-commands-history`.
  */
 import type { ComponentStatus } from '#shared/domain/control/supervisor.ts';
 import type { ComponentTelemetry } from '#shared/domain/control/supervisor-telemetry.ts';
+import type { CommandHistory, CommandHistoryItem, RiskKillStatus } from '#shared/services/command-service.ts';
 import type { ComponentStatusView } from '#shared/services/desired-service.ts';
-import { CONFIRM_LIVE, countdownText } from '../client/trading.ts';
-import type { FieldGroup, FormField, TradingComponentModel, TradingPageModel } from '../routes/trading-model.ts';
+import { CONFIRM_LIVE, countdownText, NO_GATEWAY_STATE } from '../client/trading.ts';
+import {
+  COMMAND_PARAM_FIELDS,
+  type CommandParamField,
+  type FieldGroup,
+  FORM_COMMAND_TYPES,
+  type FormCommandType,
+  type FormField,
+  type Loaded,
+  PAGE_HISTORY_LIMIT,
+  type TradingCommandsModel,
+  type TradingComponentModel,
+  type TradingPageModel,
+} from '../routes/trading-model.ts';
 import { type ChromeContext, Layout } from './layout.tsx';
 import { Time } from './time-text.tsx';
 
@@ -22,8 +40,8 @@ export interface TradingPageProps {
   canOperate: boolean;
 }
 
-/** The trading chain is not built: nothing on this page may pretend to be gateway state. */
-export const NO_GATEWAY_STATE = 'no gateway state yet: the trading chain (gateway and strategy processes) is not built';
+/** The trading chain is not built: nothing on this page may pretend to be gateway state (shared with the client). */
+export { NO_GATEWAY_STATE };
 
 export const COMPONENT_STATUS_LABEL: Record<ComponentStatus, { icon: string; text: string; tone: string }> = {
   not_initialized: { icon: '○', text: 'Not initialized', tone: 'empty' },
@@ -486,6 +504,485 @@ function ComponentCard(props: { model: TradingComponentModel; canOperate: boolea
   );
 }
 
+export const RISK_KILL_LABEL: Record<RiskKillStatus['state'], { icon: string; text: string; tone: string }> = {
+  ACTIVE: { icon: '✓', text: 'ACTIVE: no risk kill', tone: 'ok' },
+  KILLED: { icon: '✖', text: 'KILLED: risk kill active', tone: 'error' },
+};
+
+/** What a command form's type does (trading-chain §8), shown as the type's help. */
+const COMMAND_HELP: Record<FormCommandType, string> = {
+  cancel_all: 'cancel every alive order on the account',
+  flatten:
+    'executor target 0 for the symbols (empty: every symbol with a position); sets operator overrides of 0 until cleared',
+  clear_target: 'remove the operator override of the symbol (empty: every override); strategy targets apply again',
+  set_target:
+    "operator override of a symbol's target position (clamped by the gateway's limits; needs full permission)",
+  disarm_live: 'desired mode becomes live_monitor and confirm_live is cleared; effective at once',
+  ack_reconciliation: 'acknowledge the reconciliation difference the gateway reported (its diff_hash), with a note',
+};
+
+/** How to fill a parameter, by name (the bounds and which types need it are added from the schema). */
+const PARAM_HINT: Record<string, string> = {
+  symbols: 'comma-separated execution symbols, e.g. SHFE.cu2502, SHFE.au2506',
+  symbol: 'an execution symbol, e.g. SHFE.cu2502',
+  target: 'target net position in lots (long > 0, short < 0)',
+  diff_hash: 'the diff_hash the gateway reported (hex)',
+  note: 'why (kept with the command and the audit entry)',
+};
+
+function CommandsOff(props: { id: string; message: string }) {
+  return (
+    <p class="form-error" id={props.id}>
+      <span aria-hidden="true">✖</span> Not available: {props.message}.
+    </p>
+  );
+}
+
+function ReadFailed(props: { id: string; what: string; error: string }) {
+  return (
+    <p class="form-error" id={props.id}>
+      <span aria-hidden="true">✖</span> {props.what} could not be read: {props.error}
+    </p>
+  );
+}
+
+function RiskKillBanner(props: { rk: RiskKillStatus }) {
+  const { rk } = props;
+  return (
+    <p class="badge badge-error trading-alert" role="alert" id="trading-risk-kill-banner">
+      <span aria-hidden="true">✖</span> <strong>Risk kill active</strong> on <code>{rk.account_profile}</code>: trigger{' '}
+      <code>{rk.trigger ?? 'unknown'}</code>, reason “{rk.reason || 'none given'}”, since <Time iso={rk.killed_at} />,
+      by <code>{rk.killed_by ?? 'unknown'}</code>. The gateway only reduces positions (orders cancelled, targets 0)
+      until an operator resets the kill; desired state is unchanged.
+    </p>
+  );
+}
+
+/** The durable record (re-rendered by the client after a post and on the gateway's live messages). */
+function RiskKillState(props: { commands: TradingCommandsModel }) {
+  const { commands } = props;
+  if (!commands.wired) {
+    return (
+      <div id="trading-risk-kill-state">
+        <CommandsOff id="trading-risk-kill-off" message={commands.message} />
+      </div>
+    );
+  }
+  if (!commands.riskKill.ok) {
+    return (
+      <div id="trading-risk-kill-state">
+        <ReadFailed id="trading-risk-kill-read-error" what="The risk-kill record" error={commands.riskKill.error} />
+      </div>
+    );
+  }
+  const rk = commands.riskKill.value;
+  const label = RISK_KILL_LABEL[rk.state];
+  return (
+    <div id="trading-risk-kill-state">
+      {rk.risk_kill_active ? <RiskKillBanner rk={rk} /> : null}
+      <p>
+        State:{' '}
+        <span class={`state state-${label.tone}`} id="trading-risk-kill-status" data-risk-kill-state={rk.state}>
+          <span aria-hidden="true">{label.icon}</span> {label.text}
+        </span>{' '}
+        <span class="muted" id="trading-risk-kill-text">
+          {rk.text}
+        </span>
+      </p>
+      <table id="trading-risk-kill-record">
+        <caption>
+          Durable risk-kill record (DynamoDB; only the gateway writes it), revision {rk.revision}, read{' '}
+          <Time iso={rk.generated_at} />
+        </caption>
+        <tbody>
+          <tr>
+            <th scope="row">Trigger (last kill)</th>
+            <td data-col="trigger">{rk.trigger ?? '—'}</td>
+          </tr>
+          <tr>
+            <th scope="row">Reason (last kill)</th>
+            <td data-col="reason">{rk.reason || '—'}</td>
+          </tr>
+          <tr>
+            <th scope="row">Last killed</th>
+            <td data-col="killed">
+              <Time iso={rk.killed_at} />
+              {rk.killed_by ? <> by {rk.killed_by}</> : null}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Last reset</th>
+            <td data-col="reset">
+              <Time iso={rk.reset_at} />
+              {rk.reset_by ? <> by {rk.reset_by}</> : null}
+              {rk.reset_note ? <> — “{rk.reset_note}”</> : null}
+            </td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function RiskKillForm(props: { action: 'kill' | 'reset'; profile: string }) {
+  const kill = props.action === 'kill';
+  const id = kill ? 'trading-kill' : 'trading-reset';
+  const errorId = `${id}-error`;
+  return (
+    <div class="trading-actions">
+      <form
+        id={`${id}-form`}
+        class="trading-form"
+        data-risk-kill-action={props.action}
+        aria-labelledby={`${id}-h`}
+        aria-describedby={`${id}-help ${errorId}`}
+        novalidate
+      >
+        <h3 id={`${id}-h`}>{kill ? 'Kill' : 'Reset risk kill'}</h3>
+        <p class="muted" id={`${id}-help`}>
+          {kill
+            ? 'Sends the command kill (trigger operator): the gateway cancels every alive order, sets every target to 0 and trades reduce-only until a reset. Desired state is not changed.'
+            : 'Sends the command reset_risk_kill: the gateway sets the record back to ACTIVE (accepted in every mode, also while disconnected); a limit still breached kills again, visibly.'}
+        </p>
+        <div class="field">
+          <label for={`${id}-reason`}>Reason (required)</label>
+          <input
+            id={`${id}-reason`}
+            name="reason"
+            required
+            maxlength={500}
+            autocomplete="off"
+            aria-describedby={errorId}
+          />
+        </div>
+        <button type="submit" class={kill ? 'danger' : undefined} aria-haspopup="dialog">
+          <span aria-hidden="true">{kill ? '✖' : '↺'}</span> {kill ? 'Kill…' : 'Reset risk kill…'}
+        </button>
+      </form>
+      <p class="form-error" id={errorId} role="alert" hidden />
+      <dialog id={`${id}-dialog`} aria-labelledby={`${id}-dialog-h`}>
+        <form method="dialog">
+          <h3 id={`${id}-dialog-h`}>
+            {kill ? 'Trigger a risk kill on ' : 'Reset the risk kill of '}
+            <code>{props.profile}</code>?
+          </h3>
+          <p>
+            {kill
+              ? 'The gateway cancels every alive order and flattens every position, then only reduces until an operator resets the kill.'
+              : 'The gateway resumes trading on targets it receives after the reset; targets and overrides received before it are discarded.'}
+          </p>
+          <p>
+            Reason: “<span data-confirm-reason></span>”
+          </p>
+          <div class="actions">
+            <button type="submit" value="confirm" class={kill ? 'danger' : undefined}>
+              {kill ? `Kill ${props.profile}` : `Reset ${props.profile}`}
+            </button>{' '}
+            <button type="button" value="cancel">
+              Cancel
+            </button>
+          </div>
+        </form>
+      </dialog>
+    </div>
+  );
+}
+
+function RiskKillSection(props: {
+  commands: TradingCommandsModel;
+  profile: string;
+  canCommand: boolean;
+  role: string;
+}) {
+  return (
+    <section aria-labelledby="trading-risk-kill-h" class="panel" id="trading-risk-kill">
+      <h2 id="trading-risk-kill-h">
+        Risk kill · <code>{props.profile}</code>
+      </h2>
+      <RiskKillState commands={props.commands} />
+      {props.canCommand ? (
+        <>
+          <RiskKillForm action="kill" profile={props.profile} />
+          <RiskKillForm action="reset" profile={props.profile} />
+          <div id="trading-risk-kill-result" role="status" aria-live="polite" />
+        </>
+      ) : props.commands.wired ? (
+        <p class="muted" id="trading-risk-kill-viewer-note">
+          <span aria-hidden="true">ⓘ</span> Kill and reset need the operator role; you are signed in as {props.role}.
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function paramHelp(f: CommandParamField): string {
+  const parts = [PARAM_HINT[f.name] ?? ''];
+  if (f.min !== undefined || f.max !== undefined) parts.push(`${f.min ?? '…'} to ${f.max ?? '…'}`);
+  if (f.maxLength !== undefined) parts.push(`at most ${f.maxLength} characters`);
+  parts.push(f.usedBy.map((u) => `${u.type}: ${u.required ? 'required' : 'optional'}`).join(', '));
+  return parts.filter(Boolean).join('; ');
+}
+
+function CommandParamControl(props: { f: CommandParamField; first: FormCommandType }) {
+  const { f } = props;
+  const id = `trading-command-p-${f.name}`;
+  const used = f.usedBy.some((u) => u.type === props.first);
+  const common = {
+    id,
+    name: f.name,
+    'data-param': f.name,
+    'data-kind': f.kind,
+    'aria-describedby': `${id}-help trading-command-error`,
+    autocomplete: 'off',
+  };
+  return (
+    // The wrapper carries `hidden` (a `.field` would override it with its own display rule).
+    <div
+      data-param-field={f.name}
+      data-types={f.usedBy.map((u) => u.type).join(' ')}
+      data-required-for={f.usedBy
+        .filter((u) => u.required)
+        .map((u) => u.type)
+        .join(' ')}
+      hidden={!used}
+    >
+      <div class="field">
+        <label for={id}>
+          <code>{f.name}</code>
+        </label>
+        {f.kind === 'integer' ? (
+          <input
+            type="number"
+            {...common}
+            step="1"
+            min={f.min === undefined ? undefined : String(f.min)}
+            max={f.max === undefined ? undefined : String(f.max)}
+            inputmode="numeric"
+          />
+        ) : (
+          <input
+            type="text"
+            {...common}
+            spellcheck={false}
+            maxlength={f.maxLength}
+            size={f.kind === 'list' ? 40 : 24}
+          />
+        )}
+        <span class="muted field-help" id={`${id}-help`}>
+          {paramHelp(f)}
+        </span>
+      </div>
+    </div>
+  );
+}
+
+function CommandForm(props: { profile: string }) {
+  const first = FORM_COMMAND_TYPES[0];
+  return (
+    <div class="trading-actions">
+      <form
+        id="trading-command-form"
+        class="trading-form"
+        aria-labelledby="trading-command-h"
+        aria-describedby="trading-command-help trading-command-error"
+        novalidate
+      >
+        <h3 id="trading-command-h">Send a command</h3>
+        <p class="muted" id="trading-command-help">
+          The command is written to the DynamoDB commands table and the Redis command stream; the gateway of{' '}
+          <code>{props.profile}</code> executes each command once. Kill and reset are in the Risk kill section.
+        </p>
+        <div class="field">
+          <label for="trading-command-type">Command</label>
+          <select
+            id="trading-command-type"
+            name="type"
+            aria-describedby="trading-command-type-help trading-command-error"
+          >
+            {FORM_COMMAND_TYPES.map((t) => (
+              <option value={t} selected={t === first} data-help={COMMAND_HELP[t]}>
+                {t}
+              </option>
+            ))}
+          </select>
+          <span class="muted field-help" id="trading-command-type-help">
+            {COMMAND_HELP[first]}
+          </span>
+        </div>
+        {COMMAND_PARAM_FIELDS.map((f) => (
+          <CommandParamControl f={f} first={first} />
+        ))}
+        <button type="submit" class="danger" aria-haspopup="dialog">
+          <span aria-hidden="true">➤</span> Send command…
+        </button>
+      </form>
+      <p class="form-error" id="trading-command-error" role="alert" hidden />
+      <dialog id="trading-command-dialog" aria-labelledby="trading-command-dialog-h">
+        <form method="dialog">
+          <h3 id="trading-command-dialog-h">
+            Send <code data-confirm-type></code> to the gateway of <code>{props.profile}</code>?
+          </h3>
+          <p data-confirm-help />
+          <p>
+            Parameters: <code data-confirm-params></code>
+          </p>
+          <div class="actions">
+            <button type="submit" value="confirm" class="danger">
+              Send
+            </button>{' '}
+            <button type="button" value="cancel">
+              Cancel
+            </button>
+          </div>
+        </form>
+      </dialog>
+      <div id="trading-command-result" role="status" aria-live="polite" />
+    </div>
+  );
+}
+
+function paramsSummary(params: Record<string, unknown>): string {
+  const parts = Object.entries(params).map(([k, v]) => {
+    const text = Array.isArray(v) ? v.join(', ') : typeof v === 'string' ? v : JSON.stringify(v);
+    return `${k}=${text}`;
+  });
+  return parts.length === 0 ? '—' : parts.join('; ');
+}
+
+/** The gateway's result statuses as icon + tone (the status text is always shown too); others are `?`. */
+const RESULT_TONE: Record<string, { tone: string; icon: string }> = {
+  ok: { tone: 'ok', icon: '✓' },
+  accepted: { tone: 'ok', icon: '✓' },
+  executed: { tone: 'ok', icon: '✓' },
+  duplicate: { tone: 'empty', icon: '≡' },
+  rejected: { tone: 'error', icon: '✖' },
+  failed: { tone: 'error', icon: '✖' },
+  command_outcome_unknown: { tone: 'warn', icon: '⚠' },
+};
+
+function CommandResultCell(props: { item: CommandHistoryItem }) {
+  const r = props.item.result;
+  if (!r) {
+    return (
+      <td data-col="result" class="muted">
+        <span aria-hidden="true">○</span> no result reported
+      </td>
+    );
+  }
+  const tone = RESULT_TONE[r.status] ?? { tone: 'unknown', icon: '?' };
+  return (
+    <td data-col="result">
+      <span class={`state state-${tone.tone}`} data-result-status={r.status}>
+        <span aria-hidden="true">{tone.icon}</span> {r.status}
+      </span>
+      {r.reason ? <span class="muted"> ({r.reason})</span> : null}
+    </td>
+  );
+}
+
+function HistoryTable(props: { history: CommandHistory }) {
+  const { history } = props;
+  if (history.items.length === 0) {
+    return (
+      <p class="empty" id="trading-commands-empty">
+        No commands sent to <code>{history.account_profile}</code> yet.
+      </p>
+    );
+  }
+  return (
+    <table id="trading-commands-table">
+      <caption>
+        Newest {history.items.length} commands for <code>{history.account_profile}</code>, newest first (at most{' '}
+        {PAGE_HISTORY_LIMIT} here; <code>GET /api/gateway/commands</code> gives up to 500)
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Time</th>
+          <th scope="col">Type</th>
+          <th scope="col">Parameters</th>
+          <th scope="col">Issued by</th>
+          <th scope="col">Source</th>
+          <th scope="col">Result</th>
+          <th scope="col">Command id</th>
+        </tr>
+      </thead>
+      <tbody>
+        {history.items.map((i) => (
+          <tr data-command-id={i.command_id} data-type={i.type}>
+            <td data-col="time">
+              <Time iso={i.issued_at} />
+            </td>
+            <td data-col="type">
+              <code>{i.type}</code>
+            </td>
+            <td data-col="params">{paramsSummary(i.params)}</td>
+            <td data-col="issued_by">{i.issued_by}</td>
+            <td data-col="source">{i.source}</td>
+            <CommandResultCell item={i} />
+            <td data-col="command_id">
+              <code>{i.command_id}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The command history (re-rendered by the client after a post and on the gateway's live messages). */
+function CommandHistoryBlock(props: { history: Loaded<CommandHistory> }) {
+  const { history } = props;
+  return (
+    <div id="trading-commands-history">
+      <h3>Command history</h3>
+      {history.ok ? (
+        <>
+          <HistoryTable history={history.value} />
+          {history.value.results_source === 'none' ? (
+            <p class="muted" id="trading-commands-results-note">
+              <span aria-hidden="true">ⓘ</span> Results come from the gateway's state ({NO_GATEWAY_STATE}), so every
+              command shows “no result reported” until a gateway reports it.
+            </p>
+          ) : null}
+        </>
+      ) : (
+        <ReadFailed id="trading-commands-read-error" what="The command history" error={history.error} />
+      )}
+    </div>
+  );
+}
+
+function CommandsSection(props: {
+  commands: TradingCommandsModel;
+  profile: string;
+  canCommand: boolean;
+  role: string;
+}) {
+  const { commands } = props;
+  return (
+    <section aria-labelledby="trading-commands-h" class="panel" id="trading-commands">
+      <h2 id="trading-commands-h">
+        Commands · <code>{props.profile}</code>
+      </h2>
+      {commands.wired ? (
+        <>
+          {props.canCommand ? (
+            <CommandForm profile={props.profile} />
+          ) : (
+            <p class="muted" id="trading-commands-viewer-note">
+              <span aria-hidden="true">ⓘ</span> Sending commands needs the operator role; you are signed in as{' '}
+              {props.role}.
+            </p>
+          )}
+          <CommandHistoryBlock history={commands.history} />
+        </>
+      ) : (
+        <CommandsOff id="trading-commands-off" message={commands.message} />
+      )}
+    </section>
+  );
+}
+
 function ProfileSelector(props: { variety: string; profile: string; profiles: string[] }) {
   return (
     <section aria-labelledby="trading-profile-h" class="panel">
@@ -525,26 +1022,35 @@ export function TradingPage(props: TradingPageProps) {
   const { ctx, model } = props;
   const v = ctx.variety;
   const canOperate = props.canOperate && model.available;
+  const canCommand = props.canOperate && model.commands.wired;
   return (
     <Layout
       title={`Trading · ${model.profile} · ${v.toUpperCase()}`}
       ctx={ctx}
-      pageData={{ page: 'trading', profile: model.profile, can_operate: canOperate, available: model.available }}
+      pageData={{
+        page: 'trading',
+        profile: model.profile,
+        can_operate: canOperate,
+        available: model.available,
+        commands_wired: model.commands.wired,
+        can_command: canCommand,
+      }}
     >
       <h1>Trading</h1>
       <p>
         Account profile <code id="trading-current-profile">{model.profile}</code>, variety {v.toUpperCase()}.
       </p>
       <ProfileSelector variety={v} profile={model.profile} profiles={model.profiles} />
+      <RiskKillSection commands={model.commands} profile={model.profile} canCommand={canCommand} role={ctx.user.role} />
       <section aria-labelledby="trading-live-h" class="panel placeholder" id="trading-live">
         <h2 id="trading-live-h">Positions, orders, targets and PnL</h2>
         <p id="trading-no-state">
           <span aria-hidden="true">○</span> {NO_GATEWAY_STATE}.
         </p>
         <p class="muted">
-          Mode and effective mode, risk kill, positions, alive orders, targets, PnL, command history and events come
-          from the gateway's own state, which the trading chain's processes will write. Until then this page shows only
-          the desired documents and the supervisors' records below.
+          Mode and effective mode, positions, alive orders, targets, PnL, command results and events come from the
+          gateway's own state, which the trading chain's processes will write. Until then this page shows the durable
+          risk-kill record above, and the desired documents, the supervisors' records and the commands sent below.
         </p>
       </section>
       {model.available ? (
@@ -565,6 +1071,7 @@ export function TradingPage(props: TradingPageProps) {
           <span aria-hidden="true">✖</span> Desired state unavailable: {model.message}.
         </p>
       )}
+      <CommandsSection commands={model.commands} profile={model.profile} canCommand={canCommand} role={ctx.user.role} />
     </Layout>
   );
 }

@@ -6,6 +6,12 @@
  * desired forms' fields generated from the zod document schemas (via JSON Schema, never hand-written), with the
  * effective risk caps as the limits' ceilings. No positions, orders or PnL exist here: the trading chain's processes
  * that would report them are not built, and the page says so.
+ *
+ * Commands (control-chain §6.1, trading-chain §7.3, §8): the durable risk-kill record and the newest commands of the
+ * profile, read from the CommandService (the same reads as `GET /api/trading/risk-kill` and `GET /api/gateway/commands`)
+ * in parallel with the reads above; each read that fails is shown as its error in its section, so the Kill form stays
+ * on the page whatever else is down. The Commands form's parameter fields come from the commands' zod params schemas
+ * (via JSON Schema). Without a CommandService the sections say it is not wired here, with or without supervision.
  */
 import * as z from 'zod';
 import { resolveConfig } from '#shared/domain/control/config.ts';
@@ -16,6 +22,9 @@ import {
   ProfileSchema,
 } from '#shared/domain/control/desired.ts';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
+import { COMMAND_PARAMS, type GatewayCommandType } from '#shared/domain/trading/commands.ts';
+import { describeError } from '#shared/errors/base.ts';
+import type { CommandHistory, RiskKillStatus } from '#shared/services/command-service.ts';
 import type { ComponentStatusView } from '#shared/services/desired-service.ts';
 import type { SupervisionDeps } from '../env.ts';
 import type { HotDeps } from '../hot-reads.ts';
@@ -59,6 +68,14 @@ export interface TradingComponentModel {
   form: FieldGroup[];
 }
 
+/** A read that either answered or failed (its message shown in place of the data). */
+export type Loaded<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** The page's commands part: the risk-kill record and the command history, or why there is none. */
+export type TradingCommandsModel =
+  | { wired: false; message: string }
+  | { wired: true; riskKill: Loaded<RiskKillStatus>; history: Loaded<CommandHistory> };
+
 export type TradingPageModel =
   | {
       available: true;
@@ -66,13 +83,45 @@ export type TradingPageModel =
       profiles: string[];
       gateway: TradingComponentModel;
       strategy: TradingComponentModel;
+      commands: TradingCommandsModel;
       generatedAtMs: number;
     }
-  | { available: false; profile: string; profiles: string[]; message: string };
+  | { available: false; profile: string; profiles: string[]; message: string; commands: TradingCommandsModel };
 
 /** The console without a desired-state service (a process that wires none): the page says so, and nothing else. */
 export const SUPERVISION_OFF_MESSAGE =
   'the desired-state service is not wired in this process (the console was started without supervision); start it with ghtrader up';
+
+/** The console without a command service: the Risk kill and Commands sections say so. */
+export const COMMANDS_OFF_MESSAGE =
+  'the command service is not wired in this process, so no command or risk kill can be sent or read here; start the console with ghtrader up';
+
+/** Commands the page's history shows (the API gives up to 500). */
+export const PAGE_HISTORY_LIMIT = 20;
+
+/** The Commands form's types; `kill` and `reset_risk_kill` have their own forms in the Risk kill section. */
+export const FORM_COMMAND_TYPES = [
+  'cancel_all',
+  'flatten',
+  'clear_target',
+  'set_target',
+  'disarm_live',
+  'ack_reconciliation',
+] as const satisfies readonly GatewayCommandType[];
+export type FormCommandType = (typeof FORM_COMMAND_TYPES)[number];
+
+/** One parameter control of the Commands form, shared by every type whose params have it. */
+export interface CommandParamField {
+  name: string;
+  kind: 'list' | 'integer' | 'string';
+  /** The form's types using this param, in form order, and whether each requires it. */
+  usedBy: { type: FormCommandType; required: boolean }[];
+  /** The pattern of the value (of each item, for a list). */
+  pattern?: string;
+  min?: number;
+  max?: number;
+  maxLength?: number;
+}
 
 /** Risk caps a desired gateway's limits must stay under (`checkGatewayDesired`), as form ceilings. */
 const CAP_KEYS: Record<string, string> = {
@@ -83,6 +132,7 @@ const CAP_KEYS: Record<string, string> = {
 
 interface JsonSchemaNode {
   type?: string;
+  additionalProperties?: boolean;
   enum?: unknown[];
   anyOf?: JsonSchemaNode[];
   properties?: Record<string, JsonSchemaNode>;
@@ -102,6 +152,51 @@ const jsonSchemas = new Map<ComponentKind, JsonSchemaNode>(
     z.toJSONSchema(desiredInputSchema(k), { io: 'input', unrepresentable: 'throw' }) as JsonSchemaNode,
   ]),
 );
+
+/**
+ * The Commands form's parameter fields from the commands' params schemas (JSON Schema of the zod schemas), one per
+ * parameter name in first-use order; a schema shape the form cannot offer throws here (a bug to fix, never a field
+ * silently left out).
+ */
+function commandParamFields(): CommandParamField[] {
+  const byName = new Map<string, CommandParamField>();
+  for (const type of FORM_COMMAND_TYPES) {
+    const node = z.toJSONSchema(COMMAND_PARAMS[type], { io: 'input', unrepresentable: 'throw' }) as JsonSchemaNode;
+    const required = new Set(node.required ?? []);
+    for (const [name, p] of Object.entries(node.properties ?? {})) {
+      const use = { type, required: required.has(name) };
+      const known = byName.get(name);
+      if (known) {
+        known.usedBy.push(use);
+        continue;
+      }
+      const base = { name, usedBy: [use] };
+      if (p.type === 'array' && p.items?.type === 'string') {
+        byName.set(name, { ...base, kind: 'list', ...(p.items.pattern ? { pattern: p.items.pattern } : {}) });
+      } else if (p.type === 'integer') {
+        const max = bound(p.maximum);
+        byName.set(name, {
+          ...base,
+          kind: 'integer',
+          ...(p.minimum === undefined ? {} : { min: p.minimum }),
+          ...(max === undefined ? {} : { max }),
+        });
+      } else if (p.type === 'string') {
+        byName.set(name, {
+          ...base,
+          kind: 'string',
+          ...(p.pattern ? { pattern: p.pattern } : {}),
+          ...(p.maxLength ? { maxLength: p.maxLength } : {}),
+        });
+      } else {
+        throw new Error(`command form: no control for ${type}.${name} (${JSON.stringify(p)})`);
+      }
+    }
+  }
+  return [...byName.values()];
+}
+
+export const COMMAND_PARAM_FIELDS: readonly CommandParamField[] = commandParamFields();
 
 /** The profile in `?profile=` (canonicalised like every other door; absent or empty -> `default`). */
 export function profileParam(raw: string | undefined): string {
@@ -224,18 +319,50 @@ async function riskCaps(deps: HotDeps): Promise<Record<string, number>> {
   );
 }
 
+/** A read as `Loaded`: its failure is logged and shown in its section instead of failing the page. */
+async function loaded<T>(deps: HotDeps, what: string, read: Promise<T>): Promise<Loaded<T>> {
+  try {
+    return { ok: true, value: await read };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    deps.log.warn({ err: describeError(err), read: what }, 'trading_page.read_failed');
+    return { ok: false, error };
+  }
+}
+
+/** The risk-kill record and the newest commands of `profile`, read in parallel (two single-partition reads). */
+async function loadCommands(deps: HotDeps, profile: string): Promise<TradingCommandsModel> {
+  const svc = deps.commands;
+  if (!svc) return { wired: false, message: COMMANDS_OFF_MESSAGE };
+  const [riskKill, history] = await Promise.all([
+    loaded(deps, 'risk_kill', svc.riskKillStatus(profile)),
+    loaded(deps, 'command_history', svc.history({ account_profile: profile, limit: String(PAGE_HISTORY_LIMIT) })),
+  ]);
+  return { wired: true, riskKill, history };
+}
+
 export async function loadTradingPage(
   deps: HotDeps,
   query: Record<string, string | undefined>,
 ): Promise<TradingPageModel> {
   const profile = profileParam(query.profile);
+  const commandsRead = loadCommands(deps, profile);
   const s = deps.supervision;
-  if (!s) return { available: false, profile, profiles: [profile], message: SUPERVISION_OFF_MESSAGE };
-  const [gateway, strategy, profiles, caps] = await Promise.all([
+  if (!s) {
+    return {
+      available: false,
+      profile,
+      profiles: [profile],
+      message: SUPERVISION_OFF_MESSAGE,
+      commands: await commandsRead,
+    };
+  }
+  const [gateway, strategy, profiles, caps, commands] = await Promise.all([
     s.desired.status('gateway', { account_profile: profile }),
     s.desired.status('strategy', { account_profile: profile }),
     knownProfiles(s, profile),
     riskCaps(deps),
+    commandsRead,
   ]);
   const component = (view: ComponentStatusView): TradingComponentModel => ({
     kind: view.component,
@@ -253,6 +380,7 @@ export async function loadTradingPage(
     profiles,
     gateway: component(gateway),
     strategy: component(strategy),
+    commands,
     generatedAtMs: deps.clock.nowMs(),
   };
 }

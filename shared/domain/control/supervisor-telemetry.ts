@@ -63,6 +63,11 @@ export const HostTelemetrySchema = z.object({
 });
 export type HostTelemetry = z.infer<typeof HostTelemetrySchema>;
 
+/** Restarts of a component over its record's life (the sum of `restart_reasons_total`); 0 without a record. */
+export function restartsTotal(t: Pick<ComponentTelemetry, 'restart_reasons_total'> | null): number {
+  return Object.values(t?.restart_reasons_total ?? {}).reduce((a, b) => a + b, 0);
+}
+
 /** The memory part of a component record (what a restarted supervisor resumes from). */
 export function memoryOf(t: ComponentTelemetry | null): ComponentMemory {
   if (!t) return initialMemory();

@@ -119,7 +119,14 @@ export function buildGatewayCommand(o: {
   issued_by: string;
   source: CommandSource;
 }): GatewayCommand {
-  const params = parseOrThrow(COMMAND_PARAMS[o.type], o.params ?? {}, `${o.type} params`) as Record<string, unknown>;
+  // Wrapped so an issue's path is the request's (`params.target`), as the API's 400 names it.
+  const { params } = parseOrThrow(
+    z.object({ params: COMMAND_PARAMS[o.type] }),
+    { params: o.params ?? {} },
+    `${o.type} command`,
+  ) as {
+    params: Record<string, unknown>;
+  };
   return parseGatewayCommand({ ...o, params, issued_at_ns: o.issued_at_ns.toString() });
 }
 
@@ -141,7 +148,7 @@ export type RiskKillRequest = z.infer<typeof RiskKillRequestSchema>;
 
 /** Bounds of `GET /api/gateway/commands?limit` (control-chain §3.1: clamped, never refused). */
 export const COMMAND_HISTORY_DEFAULT_LIMIT = 50;
-export const COMMAND_HISTORY_MAX_LIMIT = 500;
+export const COMMAND_HISTORY_MAX_LIMIT = 200;
 
 /** `GET /api/gateway/commands?account_profile&limit`. */
 export const CommandHistoryQuerySchema = z.object({

@@ -256,6 +256,7 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
     supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
     accounts,
     commands: rt.commands,
+    consoleStatus: rt.consoleStatus,
     hot,
     config,
     jobs: rt.jobs,

@@ -1,30 +1,40 @@
 /**
  * The Trading page `/v/{var}/trading` (control-chain §8, §6.1, §6.3) over the real stores: the app is the shared web
- * test app plus the desired-state service and the supervisor telemetry store (as `ghtrader up` wires it). A viewer sees
- * the desired documents and supervisor records with no forms or buttons; an operator gets the schema-typed forms,
- * Start and Stop (behind a dialog); a desired document posted through the page's API path (cookie + CSRF) shows up on
- * the page; a crash loop and a backoff seeded through the telemetry store render as an alert banner and a countdown;
- * an unknown profile renders `not_initialized`; and the live-state section says the trading chain is not built.
+ * test app plus the desired-state service, the supervisor telemetry store and the command service (as `ghtrader up`
+ * wires them). A viewer sees the desired documents and supervisor records with no forms or buttons; an operator gets
+ * the schema-typed forms, Start and Stop (behind a dialog); a desired document posted through the page's API path
+ * (cookie + CSRF) shows up on the page; a crash loop and a backoff seeded through the telemetry store render as an
+ * alert banner and a countdown; an unknown profile renders `not_initialized`; and the live-state section says the
+ * trading chain is not built. Commands: an operator gets the Kill and Reset forms and the command form (types and
+ * parameter fields from the schemas, behind dialogs), a viewer only the command history, which lists commands posted
+ * through the page's API path with "no result reported"; a KILLED record written as the gateway writes it renders a
+ * `role=alert` banner with trigger, reason and author, its state in text and icon; without a command service both
+ * sections say so.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_MODES, STRATEGY_MODES } from '#shared/domain/control/desired.ts';
 import { initialMemory } from '#shared/domain/control/supervisor.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { isoUtc } from '#shared/domain/time.ts';
-import { countdownText } from '#web/client/trading.ts';
+import { applyKill } from '#shared/domain/trading/risk-kill.ts';
+import { countdownText, DURABLE_ONLY_TEXT, issuedText } from '#web/client/trading.ts';
 import { NO_GATEWAY_STATE } from '#web/pages/trading.tsx';
+import { COMMANDS_OFF_MESSAGE, FORM_COMMAND_TYPES } from '#web/routes/trading-model.ts';
 import { type BrowserSession, errorOf, ORIGIN, WebTestStack } from './support.ts';
 
 let web: WebTestStack;
-let app: ReturnType<WebTestStack['supervisedApp']>;
+let app: ReturnType<WebTestStack['appWith']>;
 let viewer: BrowserSession;
 let operator: BrowserSession;
 
 beforeAll(async () => {
   web = await WebTestStack.create();
   const { rt } = web.stack;
-  // The same app with the desired-state service and supervisor telemetry, as `ghtrader up` wires it.
-  app = web.supervisedApp();
+  // The same app with the desired-state service, supervisor telemetry and commands, as `ghtrader up` wires it.
+  app = web.appWith({
+    supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
+    commands: rt.commands,
+  });
   viewer = await web.login(await web.createUser('viewer'));
   operator = await web.login(await web.createUser('operator'));
   await rt.warm.settle(2_000);
@@ -325,5 +335,177 @@ describe('Trading page', () => {
     expect(html).toContain('desired-state service is not wired');
     expect(html).not.toContain('id="trading-gateway-form"');
     expect(html).toContain(NO_GATEWAY_STATE);
+  });
+  it('gives an operator the Kill and Reset forms and the command form, each behind a confirmation dialog', async () => {
+    // Prepare
+    const p = profile('cmdop');
+
+    // Act
+    const html = await page(`/v/cu/trading?profile=${p}`, operator);
+
+    // Assess: the risk kill, ACTIVE without a record, as icon and text
+    const rk = section(html, 'trading-risk-kill');
+    expect(rk).toMatch(/data-risk-kill-state="ACTIVE"><span aria-hidden="true">✓<\/span> ACTIVE: no risk kill/);
+    expect(rk).not.toContain('role="alert" id="trading-risk-kill-banner"');
+    for (const id of ['trading-kill', 'trading-reset']) {
+      expect(rk, id).toMatch(new RegExp(`id="${id}-form"[^>]*data-risk-kill-action="(kill|reset)"`));
+      expect(rk, id).toMatch(new RegExp(`id="${id}-reason"[^>]*required`));
+      expect(rk, id).toMatch(new RegExp(`<dialog id="${id}-dialog"`));
+      expect(rk, id).toMatch(new RegExp(`id="${id}-error" role="alert" hidden`));
+    }
+    expect(rk).toMatch(/aria-haspopup="dialog"[^>]*>[\s\S]*?Kill…/);
+    expect(rk).toContain('Reset risk kill…');
+    expect(rk).toContain('id="trading-risk-kill-result"');
+    // The command form: the types, and the parameter fields of each from the params schemas
+    const cmd = section(html, 'trading-commands');
+    const select = cmd.slice(cmd.indexOf('id="trading-command-type"'), cmd.indexOf('</select>'));
+    expect([...select.matchAll(/<option value="([a-z_]+)"/g)].map((m) => m[1])).toEqual([...FORM_COMMAND_TYPES]);
+    expect(select).not.toMatch(/value="(kill|reset_risk_kill)"/);
+    expect(cmd).toMatch(/data-param-field="symbols" data-types="flatten" data-required-for="" hidden/);
+    expect(cmd).toMatch(
+      /data-param-field="symbol" data-types="clear_target set_target" data-required-for="set_target"/,
+    );
+    expect(cmd).toMatch(/data-param-field="target" data-types="set_target"/);
+    expect(cmd).toMatch(/id="trading-command-p-target"[^>]*data-kind="integer"[^>]*min="-10000" max="10000"/);
+    expect(cmd).toMatch(
+      /data-param-field="diff_hash" data-types="ack_reconciliation" data-required-for="ack_reconciliation"/,
+    );
+    expect(cmd).toMatch(/data-param-field="note" data-types="ack_reconciliation"/);
+    expect(cmd).toMatch(/<dialog id="trading-command-dialog"/);
+    expect(cmd).toMatch(/id="trading-command-error" role="alert" hidden/);
+    expect(cmd).toContain('id="trading-commands-empty"');
+    expect(cmd).not.toContain('id="trading-commands-viewer-note"');
+    expect(html).toContain('"can_command":true');
+    // Every id on the page is unique (labels, aria-describedby and the client's lookups rely on it).
+    const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+  });
+
+  it('lists commands posted through the page API path for a viewer, with no form or button', async () => {
+    // Prepare: an operator's commands, posted as the page's client posts them (cookie + CSRF)
+    const p = profile('cmdview');
+    const a = await post('/api/gateway/command', { account_profile: p, type: 'cancel_all', params: {} }, operator);
+    const b = await post(
+      '/api/gateway/command',
+      { account_profile: p, type: 'set_target', params: { symbol: 'SHFE.cu2502', target: 2 } },
+      operator,
+    );
+    const bad = await post(
+      '/api/gateway/command',
+      { account_profile: p, type: 'set_target', params: { symbol: 'SHFE.cu2502', target: 1.5 } },
+      operator,
+    );
+    const denied = await post('/api/trading/risk-kill', { account_profile: p, action: 'kill', reason: 'x' }, viewer);
+    expect([a.status, b.status, bad.status, denied.status]).toEqual([202, 202, 400, 403]);
+    const [first, second] = [(await a.json()) as { command_id: string }, (await b.json()) as { command_id: string }];
+
+    // Act
+    const html = await page(`/v/cu/trading?profile=${p}`, viewer);
+
+    // Assess: newest first, params summarised, no result reported (no gateway reports any yet)
+    const hist = section(html, 'trading-commands-history');
+    const rows = [...hist.matchAll(/<tr data-command-id="([0-9A-Z]{26})" data-type="([a-z_]+)"/g)];
+    expect(rows.map((m) => [m[1], m[2]])).toEqual([
+      [second.command_id, 'set_target'],
+      [first.command_id, 'cancel_all'],
+    ]);
+    expect(hist).toContain('<td data-col="params">symbol=SHFE.cu2502; target=2</td>');
+    expect(hist).toMatch(/<td data-col="issued_by">operator-/);
+    expect(hist).toContain('<td data-col="source">api</td>');
+    expect(hist.match(/no result reported/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(hist).toContain(NO_GATEWAY_STATE);
+    expect(hist).toContain('<th scope="col">Result</th>');
+    // No form, dialog or button of the commands part for a viewer
+    for (const id of [
+      'trading-kill-form',
+      'trading-reset-form',
+      'trading-kill-dialog',
+      'trading-command-form',
+      'trading-command-dialog',
+      'trading-command-type',
+    ]) {
+      expect(html, id).not.toContain(`id="${id}"`);
+    }
+    expect(section(html, 'trading-risk-kill')).not.toContain('<button');
+    expect(section(html, 'trading-commands')).not.toContain('<button');
+    expect(html).toContain('id="trading-risk-kill-viewer-note"');
+    expect(html).toContain('id="trading-commands-viewer-note"');
+    expect(html).toContain('"can_command":false');
+  });
+
+  it('renders a KILLED record as a role=alert banner with trigger, reason, since and by, in text not colour only', async () => {
+    // Prepare: a kill written as the gateway writes it
+    const p = profile('killed');
+    const killedAtMs = Date.now() - 90_000;
+    const rec = applyKill(p, null, {
+      trigger: 'max_daily_loss',
+      reason: 'daily loss 6200 > 5000',
+      details: { baseline_balance: 1_000_000, balance: 993_800, max_daily_loss: 5_000 },
+      at_ns: BigInt(killedAtMs) * 1_000_000n,
+      by: 'gateway',
+      fence: 2,
+    });
+    if (!rec) throw new Error('test setup: applyKill answered null');
+    expect(await web.stack.rt.riskKillStore.put(rec)).toBe(true);
+
+    // Act
+    const html = await page(`/v/ag/trading?profile=${p}`, viewer);
+    const opHtml = await page(`/v/ag/trading?profile=${p}`, operator);
+
+    // Assess
+    const state = section(html, 'trading-risk-kill-state');
+    const banner = state.slice(state.indexOf('<p class="badge badge-error trading-alert" role="alert"'));
+    expect(banner).toMatch(/^<p class="badge badge-error trading-alert" role="alert" id="trading-risk-kill-banner">/);
+    expect(banner).toContain('<strong>Risk kill active</strong>');
+    expect(banner).toContain('<code>max_daily_loss</code>');
+    expect(banner).toContain('daily loss 6200 &gt; 5000');
+    expect(banner).toContain(`<time datetime="${isoUtc(killedAtMs)}">`);
+    expect(banner).toContain('by <code>gateway</code>');
+    expect(state).toMatch(/data-risk-kill-state="KILLED"><span aria-hidden="true">✖<\/span> KILLED: risk kill active/);
+    expect(state).toContain('revision 1');
+    // The operator sees the same banner and the Reset form next to it.
+    expect(section(opHtml, 'trading-risk-kill')).toContain('id="trading-risk-kill-banner"');
+    expect(section(opHtml, 'trading-risk-kill')).toContain('id="trading-reset-form"');
+  });
+
+  it('says the command service is not wired when it is absent, and keeps commands without supervision', async () => {
+    // Act: the shared test app wires neither; an app with commands only still offers them
+    const off = await (await web.request('/v/cu/trading', { headers: { cookie: operator.cookie } })).text();
+    const onlyCommands = web.appWith({ commands: web.stack.rt.commands });
+    const res = await onlyCommands.request(`${ORIGIN}/v/cu/trading`, { headers: { cookie: operator.cookie } });
+    const html = await res.text();
+
+    // Assess
+    for (const id of ['trading-risk-kill-off', 'trading-commands-off']) {
+      expect(off, id).toContain(`id="${id}"`);
+    }
+    expect(off).toContain(COMMANDS_OFF_MESSAGE);
+    expect(off).not.toContain('id="trading-kill-form"');
+    expect(off).not.toContain('id="trading-command-form"');
+    expect(res.status).toBe(200);
+    expect(html).toContain('id="trading-off"');
+    expect(html).toContain('id="trading-kill-form"');
+    expect(html).toContain('id="trading-command-form"');
+    expect(html).not.toContain(COMMANDS_OFF_MESSAGE);
+  });
+
+  it('words the answer to a command plainly, durable_only included', () => {
+    // Act
+    const base = {
+      command_id: '01JAAAAAAAAAAAAAAAAAAAAAAA',
+      account_profile: 'main',
+      type: 'kill',
+      issued_at: '2025-01-02T03:04:05.678Z',
+    };
+    const both = issuedText({ ...base, delivery: 'durable_and_stream', delivery_note: '' });
+    const durable = issuedText({ ...base, delivery: 'durable_only', delivery_note: 'warm path degraded' });
+
+    // Assess
+    expect(both).toContain('Command 01JAAAAAAAAAAAAAAAAAAAAAAA (kill) for main');
+    expect(both).toContain('DynamoDB and the Redis command stream');
+    expect(both).not.toContain(DURABLE_ONLY_TEXT);
+    expect(durable).toContain(`${DURABLE_ONLY_TEXT} (warm path degraded)`);
+    expect(DURABLE_ONLY_TEXT).toBe('Redis is down: the gateway picks it up from DynamoDB within 2 s');
+    for (const t of [both, durable]) expect(t).toContain(`no result will show here yet (${NO_GATEWAY_STATE})`);
   });
 });

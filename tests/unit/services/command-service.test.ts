@@ -279,7 +279,7 @@ describe('CommandService.history', () => {
 
     // Assess
     expect(h.items.map((i) => i.command_id)).toEqual([b.command_id, a.command_id]);
-    expect(h.limit).toBe(500);
+    expect(h.limit).toBe(200);
     expect(h.results_source).toBe('none');
     expect(h.items[0]?.result).toBeNull();
     expect(h.state).toBe('ok');

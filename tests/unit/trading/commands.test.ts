@@ -78,7 +78,7 @@ describe('gateway command params per type', () => {
     );
 
     // Assess
-    expect(built).toMatch(/kill params/);
+    expect(built).toMatch(/kill command at params/);
     expect(built).toMatch(/"bogus"/);
     expect(parsed).toMatch(/at params/);
     expect(parsed).toMatch(/"symbols"/);
@@ -96,7 +96,7 @@ describe('gateway command params per type', () => {
     );
 
     // Assess
-    expect(built).toMatch(/kill params at reason/);
+    expect(built).toMatch(/kill command at params\.reason/);
     expect(parsed).toMatch(/at params\.reason/);
   });
 
@@ -110,7 +110,7 @@ describe('gateway command params per type', () => {
     const msg = validationMessage(() => build('set_target', { symbol: 'SHFE.cu2502', target }));
 
     // Assess
-    expect(msg).toMatch(/set_target params at target/);
+    expect(msg).toMatch(/set_target command at params\.target/);
   });
 
   it.each(['SHFE.cu2513', 'SHFE.cu2500', 'cu2502', 'SHFE.zn2502', 'KQ.m@SHFE.cu', 'DCE.cu2502'])(
@@ -122,9 +122,9 @@ describe('gateway command params per type', () => {
       const flatten = validationMessage(() => build('flatten', { symbols: ['SHFE.cu2502', symbol] }));
 
       // Assess
-      expect(target).toMatch(/at symbol: expected an execution symbol SHFE\./);
-      expect(clear).toMatch(/at symbol/);
-      expect(flatten).toMatch(/at symbols\.1/);
+      expect(target).toMatch(/at params\.symbol: expected an execution symbol SHFE\./);
+      expect(clear).toMatch(/at params\.symbol/);
+      expect(flatten).toMatch(/at params\.symbols\.1/);
     },
   );
 
@@ -134,8 +134,8 @@ describe('gateway command params per type', () => {
     const empty = validationMessage(() => build('flatten', { symbols: [] }));
 
     // Assess
-    expect(repeated).toMatch(/at symbols: symbols must not repeat/);
-    expect(empty).toMatch(/at symbols/);
+    expect(repeated).toMatch(/at params\.symbols: symbols must not repeat/);
+    expect(empty).toMatch(/at params\.symbols/);
   });
 
   it('rejects an ack_reconciliation diff_hash that is not hex', () => {
@@ -143,7 +143,7 @@ describe('gateway command params per type', () => {
     const msg = validationMessage(() => build('ack_reconciliation', { diff_hash: 'XYZ12345', note: 'n' }));
 
     // Assess
-    expect(msg).toMatch(/at diff_hash/);
+    expect(msg).toMatch(/at params\.diff_hash/);
   });
 });
 
