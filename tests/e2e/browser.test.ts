@@ -9,11 +9,12 @@
  * (history shows both, another tab is told of the newer revision); a viewer sees no config edit or rollback controls
  * and gets 403 on an explorer run; an operator cancels jobs in a batch from the Jobs page, and the jobs and audit
  * tables sort by column; an admin adds, verifies and deletes a broker account on the System page; Tab reaches a visibly
- * focused control. Every page of every variety passes axe-core's WCAG 2.1 A/AA rules (names and labels, contrast,
+ * focused control; an operator sends a kill and a reset from the Trading page (both reach the command history) while a
+ * viewer gets no such control and a 403. Every page of every variety passes axe-core's WCAG 2.1 A/AA rules (names and labels, contrast,
  * structure, ARIA; §13 item 28). A screenshot per page goes to `test-artifacts/screenshots/<page>.png`.
  *
- * Not covered: triggering and resetting a risk kill as operator (and a viewer refused) — the trading chain, its gateway
- * and the Trading page's risk kill banner do not exist yet.
+ * Not covered: the gateway executing the kill and the reset (`risk_kill_active` true, then false) — the gateway process
+ * arrives with the trading chain (issue 6).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -572,8 +573,64 @@ describe('the console in Chromium', () => {
     expect(adminWatch.take()).toEqual([]);
   });
 
-  // Needs the trading chain (gateway, Trading page risk kill banner and Reset), which does not exist yet.
-  it.todo('triggers and resets a risk kill as operator, and refuses both to a viewer');
+  it('sends a kill and a reset from the Trading page as operator; a viewer gets neither control and a 403', async () => {
+    // Prepare: an operator-or-better page (the admin) and a viewer of its own
+    const p = await admin.newPage();
+    await visit(p, '/v/cu/trading?profile=e2e_rk', /^Trading$/);
+    const created = await apiCall(p, 'POST', '/api/users', {
+      username: 'e2e-viewer-rk',
+      password: 'viewer-password-456',
+      role: 'viewer',
+    });
+    expect(created.status).toBe(201);
+
+    // Act: Kill with a reason, confirmed in the dialog …
+    await p.fill('#trading-kill-reason', 'e2e drill');
+    await p.click('#trading-kill-form button[type="submit"]');
+    await p.click('#trading-kill-dialog button[value="confirm"]');
+    await p.waitForSelector('#trading-risk-kill-result:has-text("kill")', { timeout: 10_000 });
+    const killResult = (await p.locator('#trading-risk-kill-result').textContent()) ?? '';
+    // … then Reset
+    await p.fill('#trading-reset-reason', 'e2e checked');
+    await p.click('#trading-reset-form button[type="submit"]');
+    await p.click('#trading-reset-dialog button[value="confirm"]');
+    await p.waitForSelector('#trading-risk-kill-result:has-text("reset_risk_kill")', { timeout: 10_000 });
+    await p.waitForSelector('#trading-commands-table tr[data-type="reset_risk_kill"]', { timeout: 10_000 });
+    const history = await p.locator('#trading-commands-table tbody tr').evaluateAll((rows) =>
+      rows.map((r) => (r as HTMLElement).dataset.type),
+    );
+    // The viewer: no kill, reset or command form, and the API refuses a reset
+    const ctx = await browser.newContext({ baseURL: stack.banner.url, viewport: { width: 1280, height: 900 } });
+    const viewerWatch = watch(ctx);
+    viewerWatch.allow('/api/trading/risk-kill');
+    const v = await ctx.newPage();
+    await v.goto('/login');
+    await v.fill('#login-username', 'e2e-viewer-rk');
+    await v.fill('#login-password', 'viewer-password-456');
+    await v.click('#login-form button[type="submit"]');
+    await v.waitForURL('**/v/cu/dashboard');
+    await visit(v, '/v/cu/trading?profile=e2e_rk', /^Trading$/);
+    const viewerControls = await v.locator('#trading-kill-form, #trading-reset-form, #trading-command-form').count();
+    const viewerHistory = await v.locator('#trading-commands-table tbody tr').count();
+    const refused = await apiCall(v, 'POST', '/api/trading/risk-kill', {
+      account_profile: 'e2e_rk',
+      action: 'reset',
+      reason: 'not mine to reset',
+    });
+
+    // Assess: both commands are on their sinks and in the history, newest first. Executing them (the gateway's
+    // risk_kill_active) is the trading chain's part; nothing here pretends it happened.
+    expect(killResult).toMatch(/[0-9A-HJKMNP-TV-Z]{26}/);
+    expect(history.slice(0, 2)).toEqual(['reset_risk_kill', 'kill']);
+    expect(viewerControls).toBe(0);
+    expect(viewerHistory).toBe(2);
+    expect(refused.status).toBe(403);
+    expect(refused.json).toMatchObject({ error: { code: 'forbidden' } });
+    expect(viewerWatch.take()).toEqual([]);
+    await ctx.close();
+    await p.close();
+    expect(adminWatch.take()).toEqual([]);
+  });
 
   it('reaches a visibly focused control with Tab on the dashboard', async () => {
     // Prepare

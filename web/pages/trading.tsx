@@ -708,7 +708,7 @@ function RiskKillSection(props: {
         </>
       ) : props.commands.wired ? (
         <p class="muted" id="trading-risk-kill-viewer-note">
-          <span aria-hidden="true">ⓘ</span> Kill and reset need the operator role; you are signed in as {props.role}.
+          <span aria-hidden="true">ℹ</span> Kill and reset need the operator role; you are signed in as {props.role}.
         </p>
       ) : null}
     </section>
@@ -940,7 +940,7 @@ function CommandHistoryBlock(props: { history: Loaded<CommandHistory> }) {
           <HistoryTable history={history.value} />
           {history.value.results_source === 'none' ? (
             <p class="muted" id="trading-commands-results-note">
-              <span aria-hidden="true">ⓘ</span> Results come from the gateway's state ({NO_GATEWAY_STATE}), so every
+              <span aria-hidden="true">ℹ</span> Results come from the gateway's state ({NO_GATEWAY_STATE}), so every
               command shows “no result reported” until a gateway reports it.
             </p>
           ) : null}
@@ -970,7 +970,7 @@ function CommandsSection(props: {
             <CommandForm profile={props.profile} />
           ) : (
             <p class="muted" id="trading-commands-viewer-note">
-              <span aria-hidden="true">ⓘ</span> Sending commands needs the operator role; you are signed in as{' '}
+              <span aria-hidden="true">ℹ</span> Sending commands needs the operator role; you are signed in as{' '}
               {props.role}.
             </p>
           )}
@@ -1057,7 +1057,7 @@ export function TradingPage(props: TradingPageProps) {
         <>
           {canOperate ? null : (
             <p class="muted" id="trading-viewer-note">
-              <span aria-hidden="true">ⓘ</span> Changing desired state, Start and Stop need the operator role; you are
+              <span aria-hidden="true">ℹ</span> Changing desired state, Start and Stop need the operator role; you are
               signed in as {ctx.user.role}.
             </p>
           )}
