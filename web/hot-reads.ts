@@ -12,6 +12,7 @@ import type { Logger } from '#shared/log.ts';
 import type { AuditListResult, AuditService } from '#shared/services/audit-service.ts';
 import type { AppDeps } from './env.ts';
 import { loadAccountsPanel } from './routes/accounts-model.ts';
+import { knownProfiles } from './routes/trading-model.ts';
 
 export type HotDeps = AppDeps & { hot: HotCache };
 
@@ -26,6 +27,38 @@ export function queryKey(name: string, query: Record<string, string | undefined>
     .filter((e): e is [string, string] => e[1] !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `${name}?${new URLSearchParams(entries).toString()}`;
+}
+
+/** A profile whose durable risk kill is active, as the chrome's risk-kill badge shows it. */
+export interface ActiveRiskKill {
+  account_profile: string;
+  trigger: string | null;
+  reason: string;
+  killed_at: string | null;
+}
+
+/** Profiles the chrome's risk-kill badge checks at most (the known ones: `default` and those with desired state). */
+const RISK_KILL_BADGE_MAX_PROFILES = 100;
+
+/**
+ * The chrome's risk-kill badge (control-chain §8): the known profiles (`default`, then each with a desired document)
+ * whose durable risk-kill record is KILLED; null without a command service. Stale on audited actions (commands, and
+ * the gateway's audited kills and resets) and after ≤ 1 s whatever happens.
+ */
+export function hotRiskKills(deps: HotDeps) {
+  return {
+    active: () => deps.hot.get('risk-kill:active', ['audit'], () => loadActiveRiskKills(deps)),
+  };
+}
+
+async function loadActiveRiskKills(deps: AppDeps): Promise<ActiveRiskKill[] | null> {
+  const svc = deps.commands;
+  if (!svc) return null;
+  const profiles = deps.supervision ? await knownProfiles(deps.supervision, 'default') : ['default'];
+  const states = await Promise.all(profiles.slice(0, RISK_KILL_BADGE_MAX_PROFILES).map((p) => svc.riskKillStatus(p)));
+  return states
+    .filter((s) => s.risk_kill_active)
+    .map((s) => ({ account_profile: s.account_profile, trigger: s.trigger, reason: s.reason, killed_at: s.killed_at }));
 }
 
 /** Cached job reads, shared by `/api/jobs` and the pages. */

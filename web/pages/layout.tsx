@@ -7,6 +7,7 @@ import type { Child } from 'hono/jsx';
 import { type Role, roleAtLeast } from '#shared/domain/control/roles.ts';
 import type { ComponentStatus, StatusSnapshot } from '#shared/domain/control/status.ts';
 import { VARIETIES, type Variety } from '#shared/domain/control/varieties.ts';
+import type { ActiveRiskKill } from '../hot-reads.ts';
 import { Document } from './document.tsx';
 import { PageData } from './page-data.tsx';
 
@@ -33,6 +34,11 @@ export interface ChromeContext {
   assets: { css: string; js: string };
   /** The session's CSRF token (null for bearer callers, who never use pages' actions). */
   csrfToken: string | null;
+  /**
+   * Profiles whose durable risk kill is active (the risk-kill badge); null when no command service is wired,
+   * `unavailable` when the read failed (the badge then says the state is unknown). Absent: no badge.
+   */
+  riskKills?: ActiveRiskKill[] | null | 'unavailable';
 }
 
 export interface LayoutProps {
@@ -71,6 +77,7 @@ export function Layout(props: LayoutProps) {
             <div class="badges">
               <ComponentBadge id="data-badge" label="Data" status={ctx.status?.components.tickstore} />
               <ComponentBadge id="supervisor-badge" label="Supervisor" status={ctx.status?.components.supervisor} />
+              <RiskKillBadge variety={ctx.variety} kills={ctx.riskKills} />
               <p id="warm-path-badge" class="badge badge-warn" hidden={!degraded}>
                 <span aria-hidden="true">⚠</span> Warm path degraded
                 <span id="warm-path-reasons" class="muted">
@@ -123,6 +130,35 @@ export function Layout(props: LayoutProps) {
         />
       </body>
     </Document>
+  );
+}
+
+/**
+ * The risk-kill badge (§8): every known profile whose durable kill is active, each linking to its Trading page, as
+ * `role=alert`; "unknown" when the records could not be read (never shown as "no kill"); nothing when none is active.
+ */
+function RiskKillBadge(props: { variety: Variety; kills: ActiveRiskKill[] | null | 'unavailable' | undefined }) {
+  const { kills } = props;
+  if (kills === 'unavailable') {
+    return (
+      <p id="risk-kill-badge" class="badge badge-warn" data-risk-kill="unknown">
+        <span aria-hidden="true">⚠</span> Risk kill: state unknown (the risk-kill records could not be read)
+      </p>
+    );
+  }
+  if (!kills || kills.length === 0) return null;
+  return (
+    <p id="risk-kill-badge" class="badge badge-error" role="alert" data-risk-kill="active">
+      <span aria-hidden="true">✖</span> Risk kill active:{' '}
+      {kills.map((k, i) => (
+        <>
+          {i > 0 ? ', ' : ''}
+          <a href={`/v/${props.variety}/trading?profile=${encodeURIComponent(k.account_profile)}`} title={k.reason}>
+            {k.account_profile}
+          </a>
+        </>
+      ))}
+    </p>
   );
 }
 

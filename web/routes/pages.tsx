@@ -13,7 +13,7 @@ import { describeError } from '#shared/errors/base.ts';
 import { ControlError, NotFoundError } from '#shared/errors/control.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { WebEnv } from '../env.ts';
-import { type HotDeps, hotAccounts, hotAudit, hotJobs } from '../hot-reads.ts';
+import { type HotDeps, hotAccounts, hotAudit, hotJobs, hotRiskKills } from '../hot-reads.ts';
 import { requireRole } from '../middleware/require-role.ts';
 import { routeMetricsOf } from '../middleware/route-metrics.ts';
 import { AuditPage } from '../pages/audit.tsx';
@@ -49,6 +49,7 @@ type Rendered = { toString(): string | Promise<string> };
 export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
   const jobs = hotJobs(deps);
+  const riskKills = hotRiskKills(deps);
   const hops = deps.config.auth.trustedProxyHops;
 
   const hrefs = async () => ({ css: await assets.href('app.css'), js: await assets.href('app.js') });
@@ -62,18 +63,23 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
 
   const chrome = async (c: Context<WebEnv>, section: SectionId): Promise<ChromeContext> => {
     const p = principalOf(c);
+    const [statusRead, killsRead] = await Promise.allSettled([deps.status.snapshot(), riskKills.active()]);
     let status: StatusSnapshot | null = null;
-    try {
-      status = await deps.status.snapshot();
-    } catch (err) {
+    if (statusRead.status === 'fulfilled') status = statusRead.value;
+    else {
       // Shown on the page as "status unavailable"; the page itself still renders.
-      c.get('log').error({ err: describeError(err) }, 'status.snapshot_failed');
+      c.get('log').error({ err: describeError(statusRead.reason) }, 'status.snapshot_failed');
+    }
+    if (killsRead.status === 'rejected') {
+      // Shown as "risk-kill state unknown"; never as "no kill".
+      c.get('log').error({ err: describeError(killsRead.reason) }, 'risk_kill.badge_read_failed');
     }
     return {
       variety: c.req.param('var') as Variety,
       section,
       user: { username: p.username, role: p.role },
       status,
+      riskKills: killsRead.status === 'fulfilled' ? killsRead.value : 'unavailable',
       assets: await hrefs(),
       csrfToken: p.session?.csrfToken ?? null,
     };

@@ -21,6 +21,7 @@ import {
   desiredInputSchema,
   ProfileSchema,
 } from '#shared/domain/control/desired.ts';
+import { restartsTotal } from '#shared/domain/control/supervisor-telemetry.ts';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
 import { COMMAND_PARAMS, type GatewayCommandType } from '#shared/domain/trading/commands.ts';
 import { describeError } from '#shared/errors/base.ts';
@@ -299,10 +300,6 @@ export function desiredFormFields(
   return [{ name: null, fields: top }, ...groups];
 }
 
-function restartsOf(view: ComponentStatusView): number {
-  return Object.values(view.supervisor?.restart_reasons_total ?? {}).reduce((a, b) => a + b, 0);
-}
-
 /** `default` first, then every profile with a desired document, then the one asked for if it is new. */
 export async function knownProfiles(s: SupervisionDeps, current: string): Promise<string[]> {
   const indexed = await s.telemetry.indexedProfiles();
@@ -367,7 +364,7 @@ export async function loadTradingPage(
   const component = (view: ComponentStatusView): TradingComponentModel => ({
     kind: view.component,
     status: view,
-    restarts: restartsOf(view),
+    restarts: restartsTotal(view.supervisor),
     form: desiredFormFields(
       view.component,
       view.desired as unknown as Record<string, unknown> | null,

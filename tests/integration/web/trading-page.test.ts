@@ -17,6 +17,7 @@ import { initialMemory } from '#shared/domain/control/supervisor.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { isoUtc } from '#shared/domain/time.ts';
 import { applyKill } from '#shared/domain/trading/risk-kill.ts';
+import { systemCaller } from '#shared/services/auth-service.ts';
 import { countdownText, DURABLE_ONLY_TEXT, issuedText } from '#web/client/trading.ts';
 import { NO_GATEWAY_STATE } from '#web/pages/trading.tsx';
 import { COMMANDS_OFF_MESSAGE, FORM_COMMAND_TYPES } from '#web/routes/trading-model.ts';
@@ -466,6 +467,41 @@ describe('Trading page', () => {
     // The operator sees the same banner and the Reset form next to it.
     expect(section(opHtml, 'trading-risk-kill')).toContain('id="trading-risk-kill-banner"');
     expect(section(opHtml, 'trading-risk-kill')).toContain('id="trading-reset-form"');
+  });
+
+  it('shows the chrome risk-kill badge on every page while a known profile is killed, linking its Trading page', async () => {
+    // Prepare: a profile the console knows (it has a desired document), not killed yet
+    const { rt } = web.stack;
+    const p = profile('badge');
+    await rt.desired.write(systemCaller('cli', 'cli:test@host', ulidGen.next()), 'gateway', {
+      account_profile: p,
+      desired: { mode: 'idle', host_id: 'no-such-host' },
+    });
+    web.hot.invalidate('audit');
+    const before = await page('/v/cu/dashboard', viewer);
+    const rec = applyKill(p, null, { trigger: 'operator', reason: 'badge drill', at_ns: 1n, by: 'ops', fence: 1 });
+    if (!rec) throw new Error('test setup: applyKill answered null');
+    expect(await rt.riskKillStore.put(rec)).toBe(true);
+    web.hot.invalidate('audit');
+
+    // Act
+    const dashboard = await page('/v/cu/dashboard', viewer);
+    const jobs = await page('/v/au/jobs', operator);
+
+    // Assess: absent before; then an alert with icon and text naming the profile, on any page and variety
+    expect(before).not.toContain(`profile=${p}"`);
+    for (const [html, v] of [
+      [dashboard, 'cu'],
+      [jobs, 'au'],
+    ] as const) {
+      const badge = html.slice(
+        html.indexOf('id="risk-kill-badge"') - 60,
+        html.indexOf('</p>', html.indexOf('id="risk-kill-badge"')),
+      );
+      expect(badge).toContain('class="badge badge-error" role="alert"');
+      expect(badge).toContain('<span aria-hidden="true">✖</span> Risk kill active:');
+      expect(badge).toContain(`<a href="/v/${v}/trading?profile=${p}" title="badge drill">${p}</a>`);
+    }
   });
 
   it('says the command service is not wired when it is absent, and keeps commands without supervision', async () => {
