@@ -8,8 +8,11 @@
  * value stale (`jobs:all`, `job:<id>`, `config`, `audit`), plus `accounts` for this app's own account writes.
  */
 import { HotCache } from '#shared/domain/control/hot-cache.ts';
+import { parseOrThrow } from '#shared/domain/control/validation.ts';
+import { DependencyUnavailableError } from '#shared/errors/control.ts';
 import type { Logger } from '#shared/log.ts';
 import type { AuditListResult, AuditService } from '#shared/services/audit-service.ts';
+import { ConsoleStatusQuerySchema } from '#shared/services/console-status.ts';
 import type { AppDeps } from './env.ts';
 import { loadAccountsPanel } from './routes/accounts-model.ts';
 import { knownProfiles } from './routes/trading-model.ts';
@@ -59,6 +62,24 @@ async function loadActiveRiskKills(deps: AppDeps): Promise<ActiveRiskKill[] | nu
   return states
     .filter((s) => s.risk_kill_active)
     .map((s) => ({ account_profile: s.account_profile, trigger: s.trigger, reason: s.reason, killed_at: s.killed_at }));
+}
+
+/**
+ * `GET /api/trading/console/status` per (canonical profile, variety): stale on the profile's gateway and strategy
+ * events (state, supervisor records) and on audited actions (desired writes, commands), else after ≤ 1 s (the warm
+ * path's own state has no event). A bad query is parsed (400) before any cache lookup.
+ */
+export function hotConsoleStatus(deps: HotDeps) {
+  return {
+    status: (query: Record<string, string | undefined>) => {
+      const svc = deps.consoleStatus;
+      if (!svc) throw new DependencyUnavailableError('the console status service (not wired in this process)');
+      const q = parseOrThrow(ConsoleStatusQuerySchema, query, 'console status query');
+      const p = q.account_profile;
+      const key = queryKey('trading:console-status', { account_profile: p, var: q.var });
+      return deps.hot.get(key, [`gateway:${p}`, `strategy:${p}`, 'audit'], () => svc.status(q));
+    },
+  };
 }
 
 /** Cached job reads, shared by `/api/jobs` and the pages. */

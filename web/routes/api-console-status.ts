@@ -3,20 +3,18 @@
  * of one account profile from `ConsoleStatusService` (desired state, the supervisors' records, the durable risk-kill
  * record and the warm path; the trading processes' own state is `state_source: "none"` until the trading chain wires
  * it). An unknown profile is 200 with `not_initialized` components; a bad `var` or profile is 400; without the
- * service wired, 503 `dependency_unavailable`.
+ * service wired, 503 `dependency_unavailable`. Through the ≤ 1 s hot cache (`hotConsoleStatus`): consoles poll it.
  */
 import { Hono } from 'hono';
-import { DependencyUnavailableError } from '#shared/errors/control.ts';
-import type { AppDeps, WebEnv } from '../env.ts';
+import type { WebEnv } from '../env.ts';
+import { type HotDeps, hotConsoleStatus } from '../hot-reads.ts';
 import { requireRole } from '../middleware/require-role.ts';
 
-export function consoleStatusRoutes(deps: AppDeps): Hono<WebEnv> {
+export function consoleStatusRoutes(deps: HotDeps): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
-  app.get('/trading/console/status', requireRole(deps, 'viewer'), async (c) => {
-    if (!deps.consoleStatus) {
-      throw new DependencyUnavailableError('the console status service (not wired in this process)');
-    }
-    return c.json(await deps.consoleStatus.status(c.req.query()), 200, { 'cache-control': 'no-store' });
-  });
+  const hot = hotConsoleStatus(deps);
+  app.get('/trading/console/status', requireRole(deps, 'viewer'), async (c) =>
+    c.json(await hot.status(c.req.query()), 200, { 'cache-control': 'no-store' }),
+  );
   return app;
 }
