@@ -596,9 +596,9 @@ describe('the console in Chromium', () => {
     await p.click('#trading-reset-dialog button[value="confirm"]');
     await p.waitForSelector('#trading-risk-kill-result:has-text("reset_risk_kill")', { timeout: 10_000 });
     await p.waitForSelector('#trading-commands-table tr[data-type="reset_risk_kill"]', { timeout: 10_000 });
-    const history = await p.locator('#trading-commands-table tbody tr').evaluateAll((rows) =>
-      rows.map((r) => (r as HTMLElement).dataset.type),
-    );
+    const history = await p
+      .locator('#trading-commands-table tbody tr')
+      .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.type));
     // The viewer: no kill, reset or command form, and the API refuses a reset
     const ctx = await browser.newContext({ baseURL: stack.banner.url, viewport: { width: 1280, height: 900 } });
     const viewerWatch = watch(ctx);
