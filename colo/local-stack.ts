@@ -4,6 +4,7 @@
  * market feed (DIFF client pointed at it through AUTH/NS/FILES discovery, as in production), the web console.
  * Everything it holds is durable under `$GHTRADER_HOME`; `stop()` shuts it down in reverse order within a few seconds.
  */
+
 import { chmod, mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
@@ -32,6 +33,7 @@ import { type FeedConnection, MarketFeed } from '#shared/services/market-feed.ts
 import { createAccountService, createRuntime, type Runtime } from '#shared/services/runtime.ts';
 import { broadcasterStatusFrom, StatusService, supervisorStatusFrom } from '#shared/services/status-service.ts';
 import { TicksPublisher } from '#shared/services/ticks-publisher.ts';
+import { tradingControl } from '#shared/services/trading-control.ts';
 import { createApp } from '#web/app.ts';
 import { authServiceFor } from '#web/deps-from-runtime.ts';
 import { createNodeRealtime } from '#web/realtime/node.ts';
@@ -233,8 +235,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       configService: rt.configService,
       supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
       accounts: createAccountService(rt, { simulatorBrokerId: simHandle?.brokerId ?? null }),
-      commands: rt.commands,
-      consoleStatus: rt.consoleStatus,
+      commands: tradingControl(rt).commands,
+      consoleStatus: tradingControl(rt).consoleStatus,
       live: rt.live,
       status,
       auth,

@@ -4,6 +4,7 @@
  * `AuthService`). `ghtrader up` adds its local runner, simulator feed, data chain and `/ws` hub on top of the same
  * services.
  */
+
 import type { AppConfig } from '#shared/config.ts';
 import type { AuditLog } from '#shared/domain/control/audit.ts';
 import { HotCache } from '#shared/domain/control/hot-cache.ts';
@@ -23,6 +24,7 @@ import {
   StatusService,
   supervisorStatusFrom,
 } from '#shared/services/status-service.ts';
+import { tradingControl } from '#shared/services/trading-control.ts';
 import type { AppDeps } from './env.ts';
 
 export interface AuthServiceInputs {
@@ -113,8 +115,8 @@ export function appDepsFromRuntime(rt: Runtime, o: DepsFromRuntimeOptions): AppD
     // deployment is Shinny's, never the local simulator.
     accounts: createAccountService(rt, { simulatorBrokerId: null }),
     // Gateway commands: DynamoDB (durable) then the Redis stream; the colo gateway polls the table (a kill needs no Redis).
-    commands: rt.commands,
-    consoleStatus: rt.consoleStatus,
+    commands: tradingControl(rt).commands,
+    consoleStatus: tradingControl(rt).consoleStatus,
     broadcasterStats: readConsoleBroadcaster,
     // `GHTRADER_CONSOLE_CACHE_MS` is a restart key: the revision this container started with sets the lifetime.
     hot: new HotCache({ ttlMs: rt.live.overProcess('GHTRADER_CONSOLE_CACHE_MS', rt.config.consoleCacheMs), clock }),

@@ -19,11 +19,13 @@
  * `--params-json '{…}'` gives them all as one object instead (not both). Exit 0 ok, 2 bad input (unknown type naming
  * the allowed ones, the service's `validation_failed` naming the field, a missing `--reason`), 1 failure.
  */
+
 import type { Command } from 'commander';
 import { ProfileSchema } from '#shared/domain/control/desired.ts';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
 import { GATEWAY_COMMAND_TYPES } from '#shared/domain/trading/commands.ts';
 import type { CommandIssued, RiskKillStatus } from '#shared/services/command-service.ts';
+import { tradingControl } from '#shared/services/trading-control.ts';
 import { CliUsageError, parseParams, reportError, withCliRuntime } from '../cli-support.ts';
 import { componentCommand } from './trading.ts';
 
@@ -102,7 +104,11 @@ export function registerGatewayCommand(program: Command): void {
         // The type and the params are the service's to check (the API's messages: validation_failed naming the field).
         const params = commandParams(o.param, o.paramsJson);
         await withCliRuntime(g().home, true, async (rt, caller) => {
-          const r = await rt.commands.issue(caller, { account_profile: o.account, type: o.type, params }, 'cli');
+          const r = await tradingControl(rt).commands.issue(
+            caller,
+            { account_profile: o.account, type: o.type, params },
+            'cli',
+          );
           print(g().json, r, () => issuedText(r));
         });
       })().catch(fail),
@@ -122,7 +128,7 @@ export function registerGatewayCommand(program: Command): void {
       (async () => {
         const profile = parseOrThrow(ProfileSchema, o.account, 'account profile');
         await withCliRuntime(g().home, false, async (rt) => {
-          const s = await rt.commands.riskKillStatus(profile);
+          const s = await tradingControl(rt).commands.riskKillStatus(profile);
           print(g().json, s, () => riskKillText(s));
         });
       })().catch(fail),
@@ -147,7 +153,7 @@ export function registerGatewayCommand(program: Command): void {
         (async () => {
           const reason = reasonOf(o.reason);
           await withCliRuntime(g().home, true, async (rt, caller) => {
-            const r = await rt.commands.riskKill(
+            const r = await tradingControl(rt).commands.riskKill(
               caller,
               { account_profile: o.account, action: action === 'activate' ? 'kill' : 'reset', reason },
               'cli',

@@ -16,13 +16,11 @@ import { DynamoAccountStateStore } from '../infra/aws/account-state.ts';
 import { DynamoAuditLog } from '../infra/aws/audit-log.ts';
 import { lookupQueueUrls, type QueueUrls } from '../infra/aws/bootstrap.ts';
 import { type AwsClients, createAwsClients, secretsManagerClientFor } from '../infra/aws/clients.ts';
-import { DynamoCommandStore } from '../infra/aws/command-store.ts';
 import { DynamoConfigStore } from '../infra/aws/config-store.ts';
 import { DynamoDesiredStore } from '../infra/aws/desired-store.ts';
 import { SqsJobQueue } from '../infra/aws/job-queue.ts';
 import { DynamoJobStore } from '../infra/aws/job-store.ts';
 import { DynamoLockStore } from '../infra/aws/lock-store.ts';
-import { DynamoRiskKillStore } from '../infra/aws/risk-kill-store.ts';
 import { SecretsManagerSecretStore } from '../infra/aws/secret-store.ts';
 import { DynamoSupervisorTelemetry } from '../infra/aws/supervisor-telemetry.ts';
 import { FileSecretStore } from '../infra/local/secret-store.ts';
@@ -30,9 +28,7 @@ import { RedisJobEvents } from '../infra/redis/job-events.ts';
 import { RedisWarmPath } from '../infra/redis/warm-path.ts';
 import type { Logger } from '../log.ts';
 import { AccountService } from './account-service.ts';
-import { CommandService } from './command-service.ts';
 import { ConfigService } from './config-service.ts';
-import { ConsoleStatusService } from './console-status.ts';
 import { DesiredService } from './desired-service.ts';
 import type { JobHandler, JobHandlers } from './job-handlers.ts';
 import { JobLogs } from './job-log.ts';
@@ -76,12 +72,6 @@ export interface Runtime {
   secrets: SecretStore | null;
   /** Per-profile account state in TradingState (`account#<profile>`: the last verification). */
   accountStates: DynamoAccountStateStore;
-  /** Operator commands to gateways (the durable commands table + the Redis stream) and the risk-kill record. */
-  commandStore: DynamoCommandStore;
-  riskKillStore: DynamoRiskKillStore;
-  commands: CommandService;
-  /** `GET /api/trading/console/status`: desired, supervisors, the risk-kill record and the warm path per profile. */
-  consoleStatus: ConsoleStatusService;
   handlers: JobHandlers;
   /** Register more kinds' handlers (data chain, …) before workers start; a kind registered twice is an error. */
   addHandlers(more: JobHandlers): void;
@@ -202,25 +192,6 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     log: log.child({ component: 'desired' }),
     hostId,
   });
-  const commandStore = new DynamoCommandStore(clients.doc, config.tables.commands);
-  const riskKillStore = new DynamoRiskKillStore(clients.doc, config.tables.riskKill);
-  const commands = new CommandService({
-    commands: commandStore,
-    riskKill: riskKillStore,
-    audit,
-    warm,
-    clock,
-    ids: ulidGen,
-    log: log.child({ component: 'commands' }),
-  });
-  const consoleStatus = new ConsoleStatusService({
-    desired,
-    commands,
-    telemetry: supervisorTelemetry,
-    warm: () => warm.status(),
-    env: config.env,
-    clock,
-  });
   // The head this process starts with (revision 1 is put if the log is empty): `restart` keys are read from it now.
   await live.fresh();
   const recovery = new JobRecovery({
@@ -256,10 +227,6 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
     supervisorTelemetry,
     secrets,
     accountStates,
-    commandStore,
-    riskKillStore,
-    commands,
-    consoleStatus,
     handlers,
     addHandlers(more) {
       for (const [kind, h] of Object.entries(more)) {

@@ -8,6 +8,7 @@
  * them in the server's thread, as `ghtrader up` does. A bench file using `worker` must call `emulatorsWorkerMain()`
  * when it runs as that worker (`isEmulatorsWorker()`).
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -36,6 +37,7 @@ import { loadDataCalendar } from '#shared/services/data/context.ts';
 import { applyMigrations } from '#shared/services/data/migrate.ts';
 import { createAccountService, type Runtime } from '#shared/services/runtime.ts';
 import { StatusService } from '#shared/services/status-service.ts';
+import { tradingControl } from '#shared/services/trading-control.ts';
 import { type AppDeps, createApp } from '#web/app.ts';
 import { createNodeRealtime, type NodeRealtime } from '#web/realtime/node.ts';
 import { startBenchRuntime } from './runtime.ts';
@@ -255,8 +257,8 @@ export async function startWebBench(opts: WebBenchOptions): Promise<WebBench> {
   const app = createApp({
     supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
     accounts,
-    commands: rt.commands,
-    consoleStatus: rt.consoleStatus,
+    commands: tradingControl(rt).commands,
+    consoleStatus: tradingControl(rt).consoleStatus,
     hot,
     config,
     jobs: rt.jobs,

@@ -8,6 +8,7 @@
  * profiles are canonicalised; with Redis unreachable the command still lands in DynamoDB (`durable_only`); the
  * risk-kill status follows the durable record; a process without the service answers 503.
  */
+
 import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import type { AuditEntry } from '#shared/domain/control/audit.ts';
 import { isoUtc } from '#shared/domain/time.ts';
 import { applyKill } from '#shared/domain/trading/risk-kill.ts';
 import type { CommandHistory, CommandIssued, RiskKillStatus } from '#shared/services/command-service.ts';
+import { tradingControl } from '#shared/services/trading-control.ts';
 import type { WebEnv } from '#web/env.ts';
 import { freePort } from '../redis/redis-server.ts';
 import { type BrowserSession, errorOf, ORIGIN, type TestUser, WebTestStack } from './support.ts';
@@ -33,7 +35,7 @@ beforeAll(async () => {
   web = await WebTestStack.create();
   const { rt } = web.stack;
   // The shared test app plus the command service, as `ghtrader up` wires it.
-  app = web.appWith({ commands: rt.commands });
+  app = web.appWith({ commands: tradingControl(rt).commands });
   operator = await web.createUser('operator');
   operatorToken = await web.token(operator);
   operatorSession = await web.login(operator);
@@ -65,7 +67,7 @@ const auditOf = async (pred: (e: AuditEntry) => boolean): Promise<AuditEntry[]> 
   (await web.stack.rt.audit.listDay(isoUtc(Date.now()).slice(0, 10), 500)).filter(pred);
 
 /** Every command of a profile in the durable table (newest first). */
-const stored = (p: string) => web.stack.rt.commandStore.recent(p, 100);
+const stored = (p: string) => tradingControl(web.stack.rt).commandStore.recent(p, 100);
 
 /** A KILLED record written as the gateway writes it (only the gateway writes risk-kill records). */
 async function seedKilled(p: string, reason = 'seeded loss'): Promise<void> {
@@ -78,7 +80,7 @@ async function seedKilled(p: string, reason = 'seeded loss'): Promise<void> {
     fence: 3,
   });
   if (!rec) throw new Error('test setup: applyKill answered null for a fresh profile');
-  expect(await web.stack.rt.riskKillStore.put(rec)).toBe(true);
+  expect(await tradingControl(web.stack.rt).riskKillStore.put(rec)).toBe(true);
 }
 
 describe('POST /api/gateway/command [operator]', () => {
@@ -105,7 +107,7 @@ describe('POST /api/gateway/command [operator]', () => {
       delivery_note: '',
     });
     // The durable sink: the envelope as the gateway reads it
-    const item = await web.stack.rt.commandStore.get(p, issued.command_id);
+    const item = await tradingControl(web.stack.rt).commandStore.get(p, issued.command_id);
     expect(item).toMatchObject({
       command_id: issued.command_id,
       type: 'flatten',
@@ -187,7 +189,7 @@ describe('POST /api/gateway/command [operator]', () => {
     // Assess
     expect(res.status).toBe(202);
     expect(issued.account_profile).toBe('main_acct');
-    expect(await web.stack.rt.commandStore.get('main_acct', issued.command_id)).toMatchObject({
+    expect(await tradingControl(web.stack.rt).commandStore.get('main_acct', issued.command_id)).toMatchObject({
       account_profile: 'main_acct',
       params: {},
     });
@@ -257,8 +259,12 @@ describe('POST /api/trading/risk-kill [operator]', () => {
     const k = (await kill.json()) as CommandIssued;
     expect(r).toMatchObject({ type: 'reset_risk_kill', account_profile: p, delivery: 'durable_and_stream' });
     expect(k).toMatchObject({ type: 'kill', account_profile: p, delivery: 'durable_and_stream' });
-    expect(await web.stack.rt.commandStore.get(p, r.command_id)).toMatchObject({ params: { note: 'checked, flat' } });
-    expect(await web.stack.rt.commandStore.get(p, k.command_id)).toMatchObject({ params: { reason: 'panic button' } });
+    expect(await tradingControl(web.stack.rt).commandStore.get(p, r.command_id)).toMatchObject({
+      params: { note: 'checked, flat' },
+    });
+    expect(await tradingControl(web.stack.rt).commandStore.get(p, k.command_id)).toMatchObject({
+      params: { reason: 'panic button' },
+    });
     const streamIds = (await web.stack.rt.warm.xrange(`commands:${p}`)).map(
       (e) => (JSON.parse(e.fields.command ?? '{}') as { command_id: string }).command_id,
     );
@@ -410,7 +416,7 @@ describe('with Redis unreachable (acceptance 22)', () => {
   beforeAll(async () => {
     // Nothing listens on this port: the warm path is degraded, DynamoDB is fine.
     down = await WebTestStack.create({ env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}` } });
-    downApp = down.appWith({ commands: down.stack.rt.commands });
+    downApp = down.appWith({ commands: tradingControl(down.stack.rt).commands });
     token = await down.token(await down.createUser('operator'));
     await down.stack.rt.warm.probe();
   });
@@ -444,7 +450,7 @@ describe('with Redis unreachable (acceptance 22)', () => {
       const issued = (await res.json()) as CommandIssued;
       expect(issued.delivery).toBe('durable_only');
       expect(issued.delivery_note).toContain('the gateway polls DynamoDB');
-      expect(await down.stack.rt.commandStore.get(p, issued.command_id)).toMatchObject({
+      expect(await tradingControl(down.stack.rt).commandStore.get(p, issued.command_id)).toMatchObject({
         command_id: issued.command_id,
       });
     }

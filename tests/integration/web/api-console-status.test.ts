@@ -5,11 +5,13 @@
  * query is 400, no credentials 401, no service 503; with Redis unreachable the payload is `warn` with
  * `console:redis_unavailable`. The trading processes' own state is `state_source: "none"` and null, never invented.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { applyKill } from '#shared/domain/trading/risk-kill.ts';
 import { systemCaller } from '#shared/services/auth-service.ts';
 import type { ConsoleStatus } from '#shared/services/console-status.ts';
+import { tradingControl } from '#shared/services/trading-control.ts';
 import { freePort } from '../redis/redis-server.ts';
 import { ORIGIN, WebTestStack } from './support.ts';
 
@@ -21,8 +23,8 @@ function wired(w: WebTestStack) {
   const { rt } = w.stack;
   return w.appWith({
     supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
-    commands: rt.commands,
-    consoleStatus: rt.consoleStatus,
+    commands: tradingControl(rt).commands,
+    consoleStatus: tradingControl(rt).consoleStatus,
   });
 }
 
@@ -83,7 +85,7 @@ describe('GET /api/trading/console/status', () => {
       fence: 1,
     });
     if (!killed) throw new Error('applyKill returned null for a fresh profile');
-    expect(await rt.riskKillStore.put(killed)).toBe(true);
+    expect(await tradingControl(rt).riskKillStore.put(killed)).toBe(true);
 
     // Act
     const all = await status(app, '?account_profile=desk_a');

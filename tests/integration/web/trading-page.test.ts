@@ -11,6 +11,7 @@
  * `role=alert` banner with trigger, reason and author, its state in text and icon; without a command service both
  * sections say so.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_MODES, STRATEGY_MODES } from '#shared/domain/control/desired.ts';
 import { initialMemory } from '#shared/domain/control/supervisor.ts';
@@ -18,6 +19,7 @@ import { ulidGen } from '#shared/domain/ids.ts';
 import { isoUtc } from '#shared/domain/time.ts';
 import { applyKill } from '#shared/domain/trading/risk-kill.ts';
 import { systemCaller } from '#shared/services/auth-service.ts';
+import { tradingControl } from '#shared/services/trading-control.ts';
 import { countdownText, DURABLE_ONLY_TEXT, issuedText } from '#web/client/trading.ts';
 import { NO_GATEWAY_STATE } from '#web/pages/trading.tsx';
 import { COMMANDS_OFF_MESSAGE, FORM_COMMAND_TYPES } from '#web/routes/trading-model.ts';
@@ -34,7 +36,7 @@ beforeAll(async () => {
   // The same app with the desired-state service, supervisor telemetry and commands, as `ghtrader up` wires it.
   app = web.appWith({
     supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
-    commands: rt.commands,
+    commands: tradingControl(rt).commands,
   });
   viewer = await web.login(await web.createUser('viewer'));
   operator = await web.login(await web.createUser('operator'));
@@ -447,7 +449,7 @@ describe('Trading page', () => {
       fence: 2,
     });
     if (!rec) throw new Error('test setup: applyKill answered null');
-    expect(await web.stack.rt.riskKillStore.put(rec)).toBe(true);
+    expect(await tradingControl(web.stack.rt).riskKillStore.put(rec)).toBe(true);
 
     // Act
     const html = await page(`/v/ag/trading?profile=${p}`, viewer);
@@ -481,7 +483,7 @@ describe('Trading page', () => {
     const before = await page('/v/cu/dashboard', viewer);
     const rec = applyKill(p, null, { trigger: 'operator', reason: 'badge drill', at_ns: 1n, by: 'ops', fence: 1 });
     if (!rec) throw new Error('test setup: applyKill answered null');
-    expect(await rt.riskKillStore.put(rec)).toBe(true);
+    expect(await tradingControl(rt).riskKillStore.put(rec)).toBe(true);
     web.hot.invalidate('audit');
 
     // Act
@@ -507,7 +509,7 @@ describe('Trading page', () => {
   it('says the command service is not wired when it is absent, and keeps commands without supervision', async () => {
     // Act: the shared test app wires neither; an app with commands only still offers them
     const off = await (await web.request('/v/cu/trading', { headers: { cookie: operator.cookie } })).text();
-    const onlyCommands = web.appWith({ commands: web.stack.rt.commands });
+    const onlyCommands = web.appWith({ commands: tradingControl(web.stack.rt).commands });
     const res = await onlyCommands.request(`${ORIGIN}/v/cu/trading`, { headers: { cookie: operator.cookie } });
     const html = await res.text();
 
