@@ -413,17 +413,7 @@ function DesiredForm(props: { model: TradingComponentModel }) {
             </fieldset>
           ),
         )}
-        <div class="field">
-          <label for={`trading-${kind}-reason`}>Reason (required)</label>
-          <input
-            id={`trading-${kind}-reason`}
-            name="reason"
-            required
-            maxlength={500}
-            autocomplete="off"
-            aria-describedby={errorId}
-          />
-        </div>
+        <ReasonField id={`trading-${kind}-reason`} errorId={errorId} />
         <input type="hidden" name="expected_desired_revision" value={String(view.desired_revision ?? 0)} />
         <button type="submit">Save desired {kind}</button>
       </form>
@@ -472,16 +462,33 @@ function Actions(props: { model: TradingComponentModel }) {
             placeholder="ui_stop"
             autocomplete="off"
           />
-          <div class="actions">
-            <button type="submit" value="confirm" class="danger">
-              Stop {kind}
-            </button>{' '}
-            <button type="button" value="cancel">
-              Cancel
-            </button>
-          </div>
+          <ConfirmActions label={`Stop ${kind}`} danger />
         </form>
       </dialog>
+    </div>
+  );
+}
+
+/** A form's required reason (≤ 500 characters; the audit entry's reason), its errors announced through `errorId`. */
+function ReasonField(props: { id: string; errorId: string }) {
+  return (
+    <div class="field">
+      <label for={props.id}>Reason (required)</label>
+      <input id={props.id} name="reason" required maxlength={500} autocomplete="off" aria-describedby={props.errorId} />
+    </div>
+  );
+}
+
+/** A confirmation dialog's buttons: the confirming submit (`value="confirm"`, red when destructive) and Cancel. */
+function ConfirmActions(props: { label: string; danger?: boolean }) {
+  return (
+    <div class="actions">
+      <button type="submit" value="confirm" class={props.danger ? 'danger' : undefined}>
+        {props.label}
+      </button>{' '}
+      <button type="button" value="cancel">
+        Cancel
+      </button>
     </div>
   );
 }
@@ -644,17 +651,7 @@ function RiskKillForm(props: { action: 'kill' | 'reset'; profile: string }) {
             ? 'Sends the command kill (trigger operator): the gateway cancels every alive order, sets every target to 0 and trades reduce-only until a reset. Desired state is not changed.'
             : 'Sends the command reset_risk_kill: the gateway sets the record back to ACTIVE (accepted in every mode, also while disconnected); a limit still breached kills again, visibly.'}
         </p>
-        <div class="field">
-          <label for={`${id}-reason`}>Reason (required)</label>
-          <input
-            id={`${id}-reason`}
-            name="reason"
-            required
-            maxlength={500}
-            autocomplete="off"
-            aria-describedby={errorId}
-          />
-        </div>
+        <ReasonField id={`${id}-reason`} errorId={errorId} />
         <button type="submit" class={kill ? 'danger' : undefined} aria-haspopup="dialog">
           <span aria-hidden="true">{kill ? '✖' : '↺'}</span> {kill ? 'Kill…' : 'Reset risk kill…'}
         </button>
@@ -674,14 +671,7 @@ function RiskKillForm(props: { action: 'kill' | 'reset'; profile: string }) {
           <p>
             Reason: “<span data-confirm-reason></span>”
           </p>
-          <div class="actions">
-            <button type="submit" value="confirm" class={kill ? 'danger' : undefined}>
-              {kill ? `Kill ${props.profile}` : `Reset ${props.profile}`}
-            </button>{' '}
-            <button type="button" value="cancel">
-              Cancel
-            </button>
-          </div>
+          <ConfirmActions label={kill ? `Kill ${props.profile}` : `Reset ${props.profile}`} danger={kill} />
         </form>
       </dialog>
     </div>
@@ -826,14 +816,7 @@ function CommandForm(props: { profile: string }) {
           <p>
             Parameters: <code data-confirm-params></code>
           </p>
-          <div class="actions">
-            <button type="submit" value="confirm" class="danger">
-              Send
-            </button>{' '}
-            <button type="button" value="cancel">
-              Cancel
-            </button>
-          </div>
+          <ConfirmActions label="Send" danger />
         </form>
       </dialog>
       <div id="trading-command-result" role="status" aria-live="polite" />

@@ -183,21 +183,8 @@ describe('RedisWarmPath with a server up', () => {
       sub.disconnect();
     }
   });
-});
 
-describe('RedisWarmPath streams with a server up', () => {
-  let server: RedisServerProcess;
-  let raw: Redis;
-  beforeAll(async () => {
-    server = new RedisServerProcess(await freePort());
-    await server.start();
-    raw = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await raw.connect();
-  });
-  afterAll(async () => {
-    raw?.disconnect();
-    await server?.stop('SIGTERM');
-  });
+  // Streams (`XADD`/`XRANGE`, the commands' fast sink) on the same server.
 
   it('appends under the prefix and reads the entries back in order with their ids', async () => {
     // Prepare

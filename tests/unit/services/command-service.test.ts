@@ -5,7 +5,6 @@
  * covered for real in `tests/integration/trading/` and `tests/integration/web/api-commands.test.ts`.
  */
 import { describe, expect, it } from 'vitest';
-import type { AuditEntry, AuditInput, AuditLog } from '#shared/domain/control/audit.ts';
 import type { Role } from '#shared/domain/control/roles.ts';
 import type { CommandStore, GatewayCommand } from '#shared/domain/trading/commands.ts';
 import { parseGatewayCommand } from '#shared/domain/trading/commands.ts';
@@ -15,7 +14,7 @@ import type { WarmPathStatus } from '#shared/infra/redis/warm-path.ts';
 import { silentLogger } from '#shared/log.ts';
 import type { Caller } from '#shared/services/auth-service.ts';
 import { CommandService, type CommandServiceDeps } from '#shared/services/command-service.ts';
-import { ManualClock } from './support/in-memory-ports.ts';
+import { ManualClock, RecordingAudit } from './support/in-memory-ports.ts';
 
 const T0 = Date.UTC(2026, 10, 20, 1, 2, 3, 456);
 const OK: WarmPathStatus = { degraded: false, reason: null, error: '', last_ok_at: null, checked_at: '' };
@@ -41,17 +40,6 @@ class MemoryCommands implements CommandStore {
   }
   async recent(p: string, limit: number): Promise<GatewayCommand[]> {
     return (await this.after(p, null, 10_000)).reverse().slice(0, limit);
-  }
-}
-
-class RecordingAudit implements AuditLog {
-  readonly entries: AuditInput[] = [];
-  async append(entry: AuditInput): Promise<AuditEntry> {
-    this.entries.push(entry);
-    return { ...entry, audit_id: String(this.entries.length), ts: new Date(0).toISOString() };
-  }
-  async listDay(): Promise<AuditEntry[]> {
-    return [];
   }
 }
 

@@ -1,25 +1,13 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#shared/config.ts';
-import type { AuditEntry, AuditInput, AuditLog } from '#shared/domain/control/audit.ts';
 import type { Role } from '#shared/domain/control/roles.ts';
 import { silentLogger } from '#shared/log.ts';
 import type { Principal } from '#shared/services/auth-service.ts';
 import type { WebEnv } from '#web/env.ts';
 import { handleError } from '#web/errors.ts';
 import { requireRole } from '#web/middleware/require-role.ts';
-
-/** An in-memory audit port: unit tests check what the middleware appends, not DynamoDB. */
-class RecordingAudit implements AuditLog {
-  readonly entries: AuditInput[] = [];
-  async append(entry: AuditInput): Promise<AuditEntry> {
-    this.entries.push(entry);
-    return { ...entry, audit_id: String(this.entries.length), ts: new Date(0).toISOString() };
-  }
-  async listDay(): Promise<AuditEntry[]> {
-    return [];
-  }
-}
+import { RecordingAudit } from '../services/support/in-memory-ports.ts';
 
 function principal(role: Role): Principal {
   return { userId: 'U1', username: 'ann', role, via: 'session', tokenId: null, tokenExpiresAt: null, session: null };

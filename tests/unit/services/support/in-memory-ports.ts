@@ -1,8 +1,9 @@
 /**
- * In-memory implementations of the job ports (`JobStore`, `JobQueue`, `LockStore`, `JobEvents`) for unit tests of
- * the worker's decisions. Each transition applies the same condition and the same writes as the DynamoDB adapters
+ * In-memory implementations of the job ports (`JobStore`, `JobQueue`, `LockStore`, `JobEvents`) and the audit log
+ * for unit tests of the worker's and services' decisions. Each transition applies the same condition and the same writes as the DynamoDB adapters
  * in `shared/infra/aws/` (which the integration tests cover for real); every call is recorded for assertions.
  */
+import type { AuditEntry, AuditInput, AuditLog } from '#shared/domain/control/audit.ts';
 import type { JobEvent, JobEvents } from '#shared/domain/control/job-events.ts';
 import type { JobQueue } from '#shared/domain/control/job-queue.ts';
 import type {
@@ -17,6 +18,18 @@ import type {
 import type { JobAttempt, JobErrorInfo, JobMessage, JobProgress, JobRecord } from '#shared/domain/control/jobs.ts';
 import type { AcquireResult, Lease, LockHolder, LockOwner, LockStore } from '#shared/domain/control/locks.ts';
 import { type Clock, isoUtc } from '#shared/domain/time.ts';
+
+/** An in-memory audit port: unit tests check what is appended, not DynamoDB. */
+export class RecordingAudit implements AuditLog {
+  readonly entries: AuditInput[] = [];
+  async append(entry: AuditInput): Promise<AuditEntry> {
+    this.entries.push(entry);
+    return { ...entry, audit_id: String(this.entries.length), ts: new Date(0).toISOString() };
+  }
+  async listDay(): Promise<AuditEntry[]> {
+    return [];
+  }
+}
 
 /** A clock tests move by hand. */
 export class ManualClock implements Clock {
