@@ -25,7 +25,6 @@ import type { IdGen } from '../domain/ids.ts';
 import { type Clock, isoUtc } from '../domain/time.ts';
 import {
   buildGatewayCommand,
-  COMMAND_HISTORY_DEFAULT_LIMIT,
   COMMAND_STREAM_MAXLEN,
   type CommandDelivery,
   CommandHistoryQuerySchema,
@@ -151,7 +150,7 @@ export class CommandService {
   /** `GET /api/gateway/commands`: this profile's newest commands (the commands table) with the gateway's results. */
   async history(query: unknown): Promise<CommandHistory> {
     const q = parseOrThrow(CommandHistoryQuerySchema, query, 'command history query');
-    const limit = q.limit ?? COMMAND_HISTORY_DEFAULT_LIMIT;
+    const limit = q.limit;
     const profile = q.account_profile;
     const [cmds, results] = await Promise.all([
       this.deps.commands.recent(profile, limit),

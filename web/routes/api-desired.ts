@@ -4,10 +4,13 @@
  * risk caps, optimistic concurrency, audit and the warm-path hint all live in the DesiredService; the status carries
  * desired, its revision and the supervisor's persisted view (`state_source: "none"` until the trading chain's
  * processes write state). `GET /api/gateway/list` [viewer]: that status for every known profile (`default`, then each
- * with a desired document, at most 100). Without the service (a deployment that wires none) every route answers 503.
+ * with a desired document; `limit` default 200, clamped to 1..500). Without the service (a deployment that wires none) every route answers 503.
  */
 import { type Context, Hono } from 'hono';
+import * as z from 'zod';
 import { COMPONENT_KINDS, type ComponentKind } from '#shared/domain/control/desired.ts';
+import { clampedLimit } from '#shared/domain/control/job-requests.ts';
+import { parseOrThrow } from '#shared/domain/control/validation.ts';
 import { DependencyUnavailableError } from '#shared/errors/control.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { DesiredService } from '#shared/services/desired-service.ts';
@@ -15,8 +18,8 @@ import type { AppDeps, WebEnv } from '../env.ts';
 import { requireRole } from '../middleware/require-role.ts';
 import { knownProfiles } from './trading-model.ts';
 
-/** Profiles `GET /api/gateway/list` answers at most (§3.1 list bound). */
-const GATEWAY_LIST_MAX = 100;
+/** `GET /api/gateway/list?limit` (control-chain §3.1: default 200, clamped to 1..500). */
+const GatewayListQuerySchema = z.object({ limit: clampedLimit({ default: 200, min: 1, max: 500 }) });
 
 import { readJson } from '../request-body.ts';
 import { authMeta, principalOf } from '../request-info.ts';
@@ -35,10 +38,11 @@ export function desiredRoutes(deps: AppDeps): Hono<WebEnv> {
     if (!deps.supervision)
       throw new DependencyUnavailableError('the desired-state service (not wired in this process)');
     const s = deps.supervision;
+    const { limit } = parseOrThrow(GatewayListQuerySchema, c.req.query(), 'gateway list query');
     const profiles = await knownProfiles(s, 'default');
-    const shown = profiles.slice(0, GATEWAY_LIST_MAX);
+    const shown = profiles.slice(0, limit);
     const items = await Promise.all(shown.map((p) => s.desired.status('gateway', { account_profile: p })));
-    return c.json({ items, truncated: profiles.length > shown.length });
+    return c.json({ items, limit, truncated: profiles.length > shown.length });
   });
 
   for (const kind of COMPONENT_KINDS satisfies readonly ComponentKind[]) {

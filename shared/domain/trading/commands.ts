@@ -9,6 +9,7 @@
  */
 import * as z from 'zod';
 import { ProfileSchema } from '../control/desired.ts';
+import { clampedLimit } from '../control/job-requests.ts';
 import { parseOrThrow } from '../control/validation.ts';
 
 export const GATEWAY_COMMAND_TYPES = [
@@ -146,18 +147,13 @@ export const RiskKillRequestSchema = z.strictObject({
 });
 export type RiskKillRequest = z.infer<typeof RiskKillRequestSchema>;
 
-/** Bounds of `GET /api/gateway/commands?limit` (control-chain §3.1: clamped, never refused). */
-export const COMMAND_HISTORY_DEFAULT_LIMIT = 50;
-export const COMMAND_HISTORY_MAX_LIMIT = 200;
+/** `GET /api/gateway/commands?limit` (control-chain §3.1: default 50, clamped to 1..200, never refused). */
+export const COMMAND_HISTORY_LIMIT = { default: 50, min: 1, max: 200 } as const;
 
 /** `GET /api/gateway/commands?account_profile&limit`. */
 export const CommandHistoryQuerySchema = z.object({
   account_profile: ProfileSchema.default('default'),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'limit must be a non-negative integer')
-    .transform((s) => Math.min(COMMAND_HISTORY_MAX_LIMIT, Math.max(1, Number(s))))
-    .optional(),
+  limit: clampedLimit(COMMAND_HISTORY_LIMIT),
 });
 
 /** How a command reached the gateway's sinks: both, or DynamoDB only (Redis down; the gateway polls it every 1 s). */

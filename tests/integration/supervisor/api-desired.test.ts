@@ -196,4 +196,20 @@ describe('GET /api/gateway/list', () => {
     expect(body.items.find((i) => i.account_profile === p)).toMatchObject({ desired: { mode: 'paper' } });
     expect((await app.request(`${ORIGIN}/api/gateway/list`)).status).toBe(401);
   });
+
+  it('clamps limit to 1..500 (default 200) and refuses a non-integer', async () => {
+    // Act
+    const dflt = (await (await get('/api/gateway/list')).json()) as { limit: number };
+    const one = await get('/api/gateway/list?limit=0');
+    const huge = (await (await get('/api/gateway/list?limit=999999')).json()) as { limit: number };
+    const bad = await get('/api/gateway/list?limit=abc');
+
+    // Assess
+    expect(dflt.limit).toBe(200);
+    const oneBody = (await one.json()) as { items: unknown[]; limit: number; truncated: boolean };
+    expect(oneBody).toMatchObject({ limit: 1, truncated: true });
+    expect(oneBody.items).toHaveLength(1);
+    expect(huge.limit).toBe(500);
+    expect(bad.status).toBe(400);
+  });
 });
