@@ -8,11 +8,14 @@
  *   `status: error`);
  * - `GET /api/data/ticks?symbol&from_ns&to_ns&max_points`: chart points of ≤ 7 days, evenly downsampled.
  * `var` other than cu, au, ag and any other bad parameter -> 400 `validation_failed`; a process without the data
- * chain -> 503 `dependency_unavailable`.
+ * chain -> 503 `dependency_unavailable`. Every answer but the ticks carries the §1 status payload (`state`, `text`,
+ * `error` code, `updated_at`, `stale`; an unreadable section's `{code, message}` is `error_detail`), and readiness the
+ * quality contract too (`status-contract.ts`).
  */
 import { type Context, Hono } from 'hono';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
 import { type Variety, VarietySchema } from '#shared/domain/control/varieties.ts';
+import { isoUtc } from '#shared/domain/time.ts';
 import { ControlError } from '#shared/errors/control.ts';
 import {
   chartTicks,
@@ -24,6 +27,7 @@ import {
   validationSummary,
 } from '#shared/services/data/data-api.ts';
 import { type DataOverview, type DataViewDeps, dataOverview } from '#shared/services/data/data-view.ts';
+import { withReadinessStatus, withSectionStatus, withSectionsStatus } from '#shared/services/data/status-contract.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { requireRole } from '../middleware/require-role.ts';
 
@@ -68,15 +72,55 @@ function logged<T extends { var: string; status?: string; error?: unknown }>(c: 
 export function dataRoutes(deps: AppDeps): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
   const viewer = requireRole(deps, 'viewer');
-  app.get('/coverage', viewer, async (c) => c.json(logged(c, await coverageDays(requireData(deps), c.req.query()))));
-  app.get('/schedule', viewer, async (c) => c.json(logged(c, await scheduleDetail(requireData(deps), c.req.query()))));
-  app.get('/validation/summary', viewer, async (c) =>
-    c.json(logged(c, await validationSummary(requireData(deps), c.req.query()))),
-  );
-  app.get('/validation/gaps', viewer, async (c) =>
-    c.json(logged(c, await validationGaps(requireData(deps), c.req.query()))),
-  );
-  app.get('/reports', viewer, async (c) => c.json(logged(c, await latestReports(requireData(deps), c.req.query()))));
+  // The §1 status payload on every status-like answer (`status-contract.ts`): read from the stores per request.
+  const now = () => isoUtc(deps.clock.nowMs());
+  app.get('/coverage', viewer, async (c) => {
+    const body = logged(c, await coverageDays(requireData(deps), c.req.query()));
+    return c.json(withSectionStatus(body, (b) => `${b.days.length} days of ${b.symbol}, ${b.from}..${b.to}`, now()));
+  });
+  app.get('/schedule', viewer, async (c) => {
+    const body = logged(c, await scheduleDetail(requireData(deps), c.req.query()));
+    return c.json(
+      withSectionStatus(
+        body,
+        (b) =>
+          b.status === 'ok'
+            ? `${b.symbol} schedule ${b.data.start}..${b.data.end}: ${b.data.segments.length} segments, ${b.data.rolls.length} rolls`
+            : '',
+        now(),
+      ),
+    );
+  });
+  app.get('/validation/summary', viewer, async (c) => {
+    const body = logged(c, await validationSummary(requireData(deps), c.req.query()));
+    return c.json(
+      withSectionStatus(
+        body,
+        (b) =>
+          b.status === 'ok'
+            ? `last validation of ${b.symbol}: ${b.data.overall_state}; ${b.data.recent.validated_days} validated days (${b.data.recent.gap_days} with gaps, ${b.data.recent.missing_days} missing) in the newest ${b.days}`
+            : '',
+        now(),
+      ),
+    );
+  });
+  app.get('/validation/gaps', viewer, async (c) => {
+    const body = logged(c, await validationGaps(requireData(deps), c.req.query()));
+    return c.json(
+      withSectionStatus(
+        body,
+        (b) => (b.status === 'ok' ? `${b.data.items.length} of ${b.data.issues_total} issue days of ${b.symbol}` : ''),
+        now(),
+      ),
+    );
+  });
+  app.get('/reports', viewer, async (c) => {
+    const body = await latestReports(requireData(deps), c.req.query());
+    for (const [step, s] of Object.entries(body.steps)) {
+      if (s.status === 'error') logged(c, { var: body.var, status: 'error', error: { step, ...s.error } });
+    }
+    return c.json(withSectionsStatus(body, body.steps, `reports of ${body.symbol} by step`, now()));
+  });
   app.get('/ticks', viewer, async (c) => c.json(await chartTicks(requireData(deps), c.req.query())));
   app.get('/quality/readiness', viewer, async (c) => {
     const r = await dataReadiness(requireData(deps), c.req.query());
@@ -86,7 +130,7 @@ export function dataRoutes(deps: AppDeps): Hono<WebEnv> {
     ] as const) {
       if (s.status === 'error') logged(c, { var: r.var, status: 'error', error: { section: name, ...s.error } });
     }
-    return c.json(r);
+    return c.json(withReadinessStatus(r, now()));
   });
   app.get('/:var/overview', requireRole(deps, 'viewer'), async (c) => {
     const variety = parseOrThrow(VarietySchema, c.req.param('var'), 'variety');

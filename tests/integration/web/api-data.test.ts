@@ -98,13 +98,28 @@ async function expect400(url: string, mentions: string): Promise<void> {
   expect(err.message).toContain(mentions);
 }
 
+/** The §1 status payload fields every status-like data answer carries (`status-contract.ts`). */
+function contract(body: unknown): { state: string; text: string; error: string; updated_at: string; stale: boolean } {
+  return body as { state: string; text: string; error: string; updated_at: string; stale: boolean };
+}
+
 describe('GET /api/data/coverage', () => {
   it('lists every day of the coverage with its status, gaps and validation state', async () => {
     // Act
     const body = await getJson<CoverageResponse>('/api/data/coverage?var=cu');
 
-    // Assess
-    expect(body).toMatchObject({ var: 'cu', symbol: CU, status: 'ok', to: day(9) });
+    // Assess (with the §1 status payload)
+    expect(body).toMatchObject({
+      var: 'cu',
+      symbol: CU,
+      status: 'ok',
+      to: day(9),
+      state: 'ok',
+      error: '',
+      stale: false,
+    });
+    expect(contract(body).text).toMatch(new RegExp(`^\\d+ days of KQ\\.m@SHFE\\.cu, .*\\.\\.${day(9)}$`));
+    expect(contract(body).updated_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     const byDay = new Map(body.days.map((d) => [d.trading_day, d]));
     expect(byDay.get(day(0))).toEqual({
       trading_day: day(0),
@@ -147,6 +162,7 @@ describe('GET /api/data/coverage', () => {
     expect(body.status).toBe('none');
     expect(body.message).toContain('no schedule and no stored ticks');
     expect(body.days).toEqual([]);
+    expect(contract(body)).toMatchObject({ state: 'empty', text: body.message, error: '' });
   });
 
   it('answers 400 for a bad variety, a bad date, a reversed or too long range', async () => {
@@ -238,8 +254,15 @@ describe('GET /api/data/validation/*', () => {
     const ag = await getJson<ValidationSummaryResponse>('/api/data/validation/gaps?var=ag');
 
     // Assess
-    expect(au).toMatchObject({ status: 'error', error: { code: 'report_invalid' } });
-    expect(ag).toMatchObject({ status: 'none' });
+    expect(au).toMatchObject({
+      status: 'error',
+      state: 'error',
+      error: 'report_invalid',
+      error_detail: { code: 'report_invalid' },
+      stale: false,
+    });
+    expect((au as unknown as { text: string }).text).toMatch(/^unreadable: /);
+    expect(ag).toMatchObject({ status: 'none', state: 'empty', error: '', stale: false });
   });
 
   it('answers the gap days worst first up to limit, clamping numeric limits and refusing others', async () => {
@@ -278,6 +301,7 @@ describe('GET /api/data/reports', () => {
     ]);
     expect(body.steps.validation.status).toBe('ok');
     expect(body.steps.build).toMatchObject({ status: 'none' });
+    expect(contract(body)).toMatchObject({ state: 'ok', error: '', stale: false });
     const l = limited.steps.schedule;
     if (l.status !== 'ok') throw new Error(JSON.stringify(limited));
     expect(l.data.history.map((r) => r.key)).toEqual(['reports/main_schedule/cu_20260116T103000000_J1.json']);
@@ -396,6 +420,17 @@ describe('GET /api/data/quality/readiness', () => {
       { layer: 'field_quality', state: 'warn', reason_code: 'l5_null_rate', action_hint: 'L5 null rate 2.1% above 1%' },
     ]);
     expect(r.field_quality).toMatchObject({ status: 'ok', data: { status: 'warn', score: 0.93 } });
+    // The status and quality contracts: the worst layer speaks for the whole.
+    expect(r).toMatchObject({
+      error: 'gap_gt30_block',
+      reason_code: 'gap_gt30_block',
+      engineering_state: 'ok',
+      policy_state: 'error',
+      source_state: 'warn',
+      overall_state: 'error',
+      stale: false,
+    });
+    expect((r as unknown as { text: string }).text).toMatch(/^policy error \(gap_gt30_block\): /);
   });
 
   it('says unknown, with the command to run, for layers that never ran; unreadable reports are errors', async () => {
@@ -409,6 +444,10 @@ describe('GET /api/data/quality/readiness', () => {
     ]);
     expect(ag.layers[0]?.action_hint).toBe('run ghtrader data validate --var ag');
     expect(ag.layers[3]?.action_hint).toBe('run ghtrader data field-quality --var ag');
+    expect(ag).toMatchObject({ error: '', reason_code: 'never_validated', policy_state: 'unknown' });
+    expect((ag as unknown as { text: string }).text).toBe(
+      'engineering unknown (never_validated): run ghtrader data validate --var ag',
+    );
     const au = await getJson<Readiness>('/api/data/quality/readiness?var=au');
     expect(au.state).toBe('error');
     expect(au.layers[0]).toMatchObject({ state: 'error', reason_code: 'report_invalid' });
