@@ -6,7 +6,7 @@
  */
 import type { PipelineStage, StageState } from '#shared/domain/control/pipeline.ts';
 import type { MarketJson } from '../routes/api-market.ts';
-import type { DashboardModel, Guardrail } from '../routes/dashboard-model.ts';
+import type { DashboardModel, DashboardTrading, Guardrail } from '../routes/dashboard-model.ts';
 import { DataActions } from './data.tsx';
 import { JobsTable } from './jobs.tsx';
 import { type ChromeContext, Layout } from './layout.tsx';
@@ -47,6 +47,44 @@ function Stage(props: { s: PipelineStage; variety: string }) {
         </a>
       ) : null}
     </li>
+  );
+}
+
+/**
+ * The `default` profile's trading KPI: a risk kill first (icon and text), else the desired mode; the effective mode
+ * is the gateway's to report (trading chain), so the note says which this is.
+ */
+function TradingKpi(props: { t: DashboardTrading; variety: string }) {
+  const { t } = props;
+  if (!t.ok) {
+    return (
+      <dd id="kpi-trading">
+        —<span class="kpi-note">{t.why}</span>
+      </dd>
+    );
+  }
+  const link = `/v/${props.variety}/trading?profile=${encodeURIComponent(t.profile)}`;
+  if (t.riskKillActive) {
+    return (
+      <dd id="kpi-trading" data-risk-kill="active">
+        <span class="state state-error">
+          <span aria-hidden="true">✖</span> Risk kill active
+        </span>
+        <span class="kpi-note">
+          <a href={link}>{t.profile}</a>: {t.riskKillReason}
+        </span>
+      </dd>
+    );
+  }
+  return (
+    <dd id="kpi-trading">
+      {t.desiredMode ?? '—'}
+      <span class="kpi-note">
+        {t.desiredMode === null ? 'no desired gateway for ' : 'desired for '}
+        <a href={link}>{t.profile}</a>; gateway {t.componentStatus.replaceAll('_', ' ')} (the effective mode arrives
+        with the trading chain)
+      </span>
+    </dd>
   );
 }
 
@@ -98,9 +136,7 @@ export function DashboardPage(props: {
           </div>
           <div>
             <dt>Trading mode</dt>
-            <dd>
-              —<span class="kpi-note">no gateway yet (trading chain)</span>
-            </dd>
+            <TradingKpi t={model.trading} variety={ctx.variety} />
           </div>
           <div>
             <dt>Today's PnL</dt>

@@ -16,10 +16,12 @@ import {
 import type { SloSnapshot } from '#shared/domain/control/slo.ts';
 import type { Variety } from '#shared/domain/control/varieties.ts';
 import { cstDayOf } from '#shared/domain/market/cst.ts';
+import { describeError } from '#shared/errors/base.ts';
+import type { Logger } from '#shared/log.ts';
 import type { DataOverview, Section } from '#shared/services/data/data-view.ts';
 import type { JobListResult } from '#shared/services/job-service.ts';
 import type { WebEnv } from '../env.ts';
-import { type HotDeps, hotJobs } from '../hot-reads.ts';
+import { type HotDeps, hotConsoleStatus, hotJobs } from '../hot-reads.ts';
 import { loadOverview } from './api-data.ts';
 import { sloCollectorOf } from './api-observability.ts';
 
@@ -50,6 +52,38 @@ export interface DashboardModel {
   slo: { snapshot: SloSnapshot | null; error: string | null };
   /** Why the data chain's figures are absent (no data chain in this process), or null. */
   dataOff: string | null;
+  /** The `default` profile's trading KPI from the console status (desired mode, risk kill), or why it is absent. */
+  trading: DashboardTrading;
+}
+
+export type DashboardTrading =
+  | {
+      ok: true;
+      profile: string;
+      desiredMode: string | null;
+      componentStatus: string;
+      riskKillActive: boolean;
+      riskKillReason: string;
+    }
+  | { ok: false; why: string };
+
+/** The trading KPI: `default`'s console status through the hot cache; a failed read is shown, never a mode. */
+async function loadTradingKpi(deps: HotDeps, variety: Variety, log: Logger): Promise<DashboardTrading> {
+  if (!deps.consoleStatus) return { ok: false, why: 'the console status service is not wired in this process' };
+  try {
+    const st = await hotConsoleStatus(deps).status({ account_profile: 'default', var: variety });
+    return {
+      ok: true,
+      profile: st.account_profile,
+      desiredMode: st.gateway.desired_mode,
+      componentStatus: st.gateway.component_status,
+      riskKillActive: st.risk_kill_active,
+      riskKillReason: st.risk_kill_reason,
+    };
+  } catch (err) {
+    log.warn({ err: describeError(err) }, 'dashboard.trading_read_failed');
+    return { ok: false, why: `unreadable: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }
 
 /** Managed keys shown as guardrails, with their labels (resolved for this variety). */
@@ -104,12 +138,13 @@ export async function loadDashboard(c: Context<WebEnv>, deps: HotDeps, variety: 
     ? (data: NonNullable<HotDeps['data']>) =>
         deps.hot.get(`data:overview:${variety}`, [`jobs:${variety}`, 'jobs:all'], () => loadOverview(c, data, variety))
     : null;
-  const [newest, lastJobs, overview, head, slo] = await Promise.all([
+  const [newest, lastJobs, overview, head, slo, trading] = await Promise.all([
     jobs.list({ limit: '20' }),
     Promise.all(kinds.map((kind) => jobs.list({ kind, var: variety, limit: '1' }))),
     deps.data && overviewOf ? overviewOf(deps.data) : Promise.resolve(null),
     deps.hot.get('config:head', ['config'], () => deps.configService.head()),
     loadSlo(deps),
+    loadTradingKpi(deps, variety, c.get('log')),
   ]);
   const last = Object.fromEntries(kinds.map((k, i) => [k, lastJobs[i]?.items[0] ?? null])) as Record<
     StageJobKind,
@@ -178,5 +213,6 @@ export async function loadDashboard(c: Context<WebEnv>, deps: HotDeps, variety: 
     config: { revision: head.revision, config_hash: head.config_hash },
     slo,
     dataOff: deps.data ? null : 'the data chain is not running in this process',
+    trading,
   };
 }

@@ -37,6 +37,7 @@ beforeAll(async () => {
   app = web.appWith({
     supervision: { desired: rt.desired, telemetry: rt.supervisorTelemetry },
     commands: tradingControl(rt).commands,
+    consoleStatus: tradingControl(rt).consoleStatus,
   });
   viewer = await web.login(await web.createUser('viewer'));
   operator = await web.login(await web.createUser('operator'));
@@ -545,5 +546,38 @@ describe('Trading page', () => {
     expect(durable).toContain(`${DURABLE_ONLY_TEXT} (warm path degraded)`);
     expect(DURABLE_ONLY_TEXT).toBe('Redis is down: the gateway picks it up from DynamoDB within 2 s');
     for (const t of [both, durable]) expect(t).toContain(`no result will show here yet (${NO_GATEWAY_STATE})`);
+  });
+
+  it('shows the default profile on the dashboard: its desired mode, then its risk kill first (icon and text)', async () => {
+    // Prepare: a desired gateway for default on a host no supervisor runs
+    const { rt } = web.stack;
+    await rt.desired.write(systemCaller('cli', 'cli:test@host', ulidGen.next()), 'gateway', {
+      account_profile: 'default',
+      desired: { mode: 'paper', host_id: 'no-such-host' },
+    });
+    web.hot.invalidate('audit');
+    const desired = await page('/v/cu/dashboard', viewer);
+    const rec = applyKill('default', null, {
+      trigger: 'operator',
+      reason: 'kpi drill',
+      at_ns: 1n,
+      by: 'ops',
+      fence: 1,
+    });
+    if (!rec) throw new Error('test setup: applyKill answered null');
+    expect(await tradingControl(rt).riskKillStore.put(rec)).toBe(true);
+    web.hot.invalidate('audit');
+
+    // Act
+    const killed = await page('/v/cu/dashboard', viewer);
+
+    // Assess
+    const kpi = (html: string) =>
+      html.slice(html.indexOf('id="kpi-trading"'), html.indexOf('</dd>', html.indexOf('id="kpi-trading"')));
+    expect(kpi(desired)).toContain('paper');
+    expect(kpi(desired)).toContain('desired for <a href="/v/cu/trading?profile=default">default</a>');
+    expect(kpi(desired)).toContain('the effective mode arrives');
+    expect(kpi(killed)).toContain('<span aria-hidden="true">✖</span> Risk kill active');
+    expect(kpi(killed)).toContain('kpi drill');
   });
 });
