@@ -39,8 +39,11 @@ export interface SupervisorComponentSummary {
 export interface ConsoleStatus {
   account_profile: string;
   var?: Variety;
-  /** `GHTRADER_LIVE_ENABLED` as this process sees it (the gateway's host decides for itself). */
-  live_enabled: boolean;
+  /**
+   * `GHTRADER_LIVE_ENABLED` as the gateway reports it (only the gateway's host decides); null until a gateway reports
+   * state: this process's own environment says nothing about that host.
+   */
+  live_enabled: boolean | null;
   state: 'ok' | 'warn' | 'error';
   text: string;
   error: string;
@@ -87,7 +90,6 @@ export interface ConsoleStatusDeps {
   commands: Pick<CommandService, 'riskKillStatus'>;
   telemetry: Pick<SupervisorTelemetryStore, 'listHosts'>;
   warm: () => WarmPathStatus;
-  env: Readonly<Record<string, string | undefined>>;
   clock: Clock;
 }
 
@@ -153,7 +155,7 @@ export class ConsoleStatusService {
     return {
       account_profile: profile,
       ...(q.var ? { var: q.var } : {}),
-      live_enabled: this.deps.env.GHTRADER_LIVE_ENABLED === 'true',
+      live_enabled: null,
       state,
       text: reasons.length === 0 ? 'healthy' : reasons.map((r) => r.text).join('; '),
       error: rk.risk_kill_active ? 'risk_kill_active' : '',

@@ -42,7 +42,6 @@ export function tradingControl(rt: Runtime): TradingControl {
     commands,
     telemetry: rt.supervisorTelemetry,
     warm: () => warm.status(),
-    env: config.env,
     clock: systemClock,
   });
   const tc = { commandStore, riskKillStore, commands, consoleStatus };

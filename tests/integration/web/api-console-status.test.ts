@@ -52,6 +52,8 @@ describe('GET /api/trading/console/status', () => {
     expect(code).toBe(200);
     expect(body).toMatchObject({
       account_profile: 'nobody_here',
+      // Only the gateway's host knows; nothing has reported.
+      live_enabled: null,
       state: 'ok',
       text: 'healthy',
       error: '',
