@@ -11,6 +11,11 @@ interface Status {
   warm_path_reasons: string[];
 }
 
+/**
+ * `ghtrader up` with a private Redis stopped and restarted (control-chain §13 item 22): status says the warm path is
+ * degraded, jobs still run, a console kill still lands in DynamoDB (`delivery: "durable_only"`), and after recovery
+ * commands take the Redis stream again.
+ */
 describe('ghtrader up with its Redis going away and coming back', () => {
   let home: string;
   let redis: PrivateRedis;
@@ -49,6 +54,16 @@ describe('ghtrader up with its Redis going away and coming back', () => {
       10_000,
       'degraded status',
     );
+    // A kill from the console still lands: DynamoDB only (the gateway polls it), said so in the answer (§13 item 22).
+    const kill = await admin.request('POST', '/api/trading/risk-kill', {
+      account_profile: 'default',
+      action: 'kill',
+      reason: 'redis outage drill',
+    });
+    const consoleStatus = (await admin.request('GET', '/api/trading/console/status')).json as {
+      state: string;
+      warm_path_reasons: string[];
+    };
     const submitted = await admin.request('POST', '/api/jobs', { kind: 'system.selftest', params: {} });
     const id = (submitted.json as { job: { job_id: string } }).job.job_id;
     const done = await until(
@@ -74,7 +89,30 @@ describe('ghtrader up with its Redis going away and coming back', () => {
       'recovery',
     );
 
+    // … and once it is back, a command takes the stream again.
+    const afterwards = await until(
+      async () => {
+        const r = await admin.request('POST', '/api/gateway/command', {
+          account_profile: 'default',
+          type: 'cancel_all',
+        });
+        return (r.json as { delivery: string }).delivery === 'durable_and_stream' ? r : null;
+      },
+      10_000,
+      'a command on the stream after recovery',
+    );
+    const history = (await admin.request('GET', '/api/gateway/commands?account_profile=default')).json as {
+      items: { command_id: string; type: string }[];
+    };
+
     // Assess
+    expect(kill.status, kill.text).toBe(202);
+    expect(kill.json).toMatchObject({ type: 'kill', delivery: 'durable_only' });
+    expect(consoleStatus.state).toBe('warn');
+    expect(consoleStatus.warm_path_reasons[0]).toMatch(/^console:redis_(unavailable|ping_failed)$/);
+    expect(afterwards.status).toBe(202);
+    expect(history.items.map((i) => i.type).slice(-1)).toEqual(['kill']);
+    expect(history.items.map((i) => i.command_id)).toContain((kill.json as { command_id: string }).command_id);
     expect(degraded.components.redis?.state).toBe('warn');
     expect(degraded.components.redis?.text).toMatch(/^warm path degraded/);
     expect(degraded.warm_path_reasons[0]).toMatch(/^console:redis_(unavailable|ping_failed)$/);
