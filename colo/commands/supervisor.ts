@@ -1,19 +1,41 @@
 /**
- * `ghtrader supervisor [--host-id H] [--standby] [--broadcaster-endpoint URL] [--json]` (control-chain §6.2, §7, §11):
- * the per-host supervisor of the gateway and strategy processes (and, with `--broadcaster-endpoint`, the console's AWS
+ * `ghtrader supervisor [--host-id H] [--standby] [--once] [--broadcaster-endpoint URL] [--json]` (control-chain §6.2,
+ * §7, §11): the per-host supervisor of the gateway and strategy processes (and, with `--broadcaster-endpoint`, the console's AWS
  * live-update broadcaster), against the running local stack (or `AWS_ENDPOINT_URL`). A second supervisor for the
  * same host exits 1 with `lease_held:<owner>`; `--standby` waits for the lease instead. SIGTERM/SIGINT stop it
  * (children get SIGTERM, never SIGKILL) and exit 0. With `--json` one line `{host_id, lease_key, owner, fencing_token,
- * pid}` is printed once the lease is held.
+ * pid}` is printed once the lease is held. `--once` prints what one reconcile pass would do for the host and exits 0,
+ * changing nothing (`supervisor/plan.ts`: a supervisor owns its children, so a pass that then exited would stop what it
+ * started).
  */
 import type { Command } from 'commander';
+import { knownAccountProfiles } from '#shared/domain/control/accounts.ts';
 import { HostIdSchema } from '#shared/domain/control/desired.ts';
+import { systemClock } from '#shared/domain/time.ts';
 import { followLogLevel } from '#shared/services/live-config.ts';
 import { createRuntime } from '#shared/services/runtime.ts';
 import { ManagementEndpointSchema, startBroadcasterProcess } from '../broadcaster-process.ts';
-import { attachToStack, CliUsageError, cliLogger, reportError } from '../cli-support.ts';
+import { attachToStack, CliUsageError, cliLogger, cliStderrLogger, reportError } from '../cli-support.ts';
 import { persistentSecret } from '../secrets.ts';
+import { planOnce, type SupervisorPlan } from '../supervisor/plan.ts';
+import { supervisorSettingsFrom } from '../supervisor/settings.ts';
 import { createSupervisorProcess } from '../supervisor/start.ts';
+
+/** The plan as lines: the host's state, then one line per (component, profile). */
+function planText(plan: SupervisorPlan): string {
+  const lines = [`supervisor plan for host ${plan.host_id}: ${plan.note}`];
+  for (const i of plan.items) {
+    const desired =
+      i.desired_mode === null
+        ? 'no desired document'
+        : `desired ${i.desired_mode} (revision ${i.desired_revision}, host ${i.desired_host_id})`;
+    const lease = i.lease_holder ? `; lease held by ${i.lease_holder}` : '';
+    lines.push(
+      `  ${i.component}:${i.account_profile}  ${desired}; recorded ${i.recorded_state}${lease} -> ${i.action}${i.reason ? ` (${i.reason})` : ''}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 export function registerSupervisor(program: Command): void {
   program
@@ -22,10 +44,14 @@ export function registerSupervisor(program: Command): void {
     .option('--host-id <id>', 'the host id desired documents name (default $GHTRADER_HOST_ID or the hostname)')
     .option('--standby', 'wait for the host lease instead of exiting when another supervisor holds it')
     .option(
+      '--once',
+      'print what one reconcile pass would do for this host and exit, changing nothing (no lease, no process started or stopped)',
+    )
+    .option(
       '--broadcaster-endpoint <url>',
       'also run the console’s AWS live-update broadcaster (lease broadcaster:console) to this Management API endpoint',
     )
-    .action(async (o: { hostId?: string; standby?: boolean; broadcasterEndpoint?: string }) => {
+    .action(async (o: { hostId?: string; standby?: boolean; once?: boolean; broadcasterEndpoint?: string }) => {
       const g = program.opts<{ home?: string; json?: boolean }>();
       const json = Boolean(g.json);
       try {
@@ -37,10 +63,31 @@ export function registerSupervisor(program: Command): void {
         if (endpoint && !endpoint.success) {
           throw new CliUsageError(`--broadcaster-endpoint: ${endpoint.error.issues[0]?.message ?? 'not a URL'}`);
         }
+        if (o.once && (o.standby || endpoint)) {
+          throw new CliUsageError('--once only reports: it takes no --standby or --broadcaster-endpoint');
+        }
         const { config } = await attachToStack(g.home);
-        const log = cliLogger(config, 'supervisor');
+        // A report goes to stdout alone (its logs to stderr); the long-running supervisor logs to stdout as a service.
+        const log = o.once ? cliStderrLogger(config) : cliLogger(config, 'supervisor');
         const cursorSecret = config.auth.cursorSecret ?? (await persistentSecret(config.home, 'cursor.key'));
         const rt = await createRuntime(config, log, { cursorSecret });
+        if (o.once) {
+          try {
+            const plan = await planOnce({
+              hostId: o.hostId ?? rt.hostId,
+              locks: rt.locks,
+              desired: rt.desiredStore,
+              telemetry: rt.supervisorTelemetry,
+              settings: supervisorSettingsFrom(rt.configService, rt.config.env),
+              knownProfiles: knownAccountProfiles(rt.config.env),
+              clock: systemClock,
+            });
+            process.stdout.write(json ? `${JSON.stringify(plan)}\n` : planText(plan));
+          } finally {
+            await rt.close();
+          }
+          return;
+        }
         // A long-running process: its log level follows `GHTRADER_LOG_LEVEL` in each config revision.
         followLogLevel(rt.live, log, config.logLevel);
         const hostId = o.hostId ?? rt.hostId;

@@ -380,4 +380,25 @@ describe('ghtrader gateway / strategy against a running stack', () => {
       { type: 'kill', params: { reason: 'e2e drill' } },
     ]);
   });
+
+  it('supervisor --once reports the pass for a host no supervisor runs, changing nothing', async () => {
+    // Act
+    const plan = await cli(['supervisor', '--once', '--json']);
+    const text = await cli(['supervisor', '--once']);
+    const both = await cli(['supervisor', '--once', '--standby']);
+
+    // Assess
+    expect(plan.code, explain(plan)).toBe(0);
+    const body = json(plan) as unknown as {
+      host_id: string;
+      active_supervisor: unknown;
+      items: { component: string; account_profile: string; action: string }[];
+    };
+    expect(body.host_id).toBe(HOST);
+    expect(body.active_supervisor).toBeNull();
+    expect(body.items.map((i) => `${i.component}:${i.account_profile}`)).toContain('gateway:e2e_desk');
+    expect(text.code, explain(text)).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^supervisor plan for host ${HOST}: no supervisor holds this host`));
+    expect(both.code, explain(both)).toBe(2);
+  });
 });
