@@ -14,17 +14,12 @@
  */
 
 import type { DesiredStore } from '#shared/domain/control/desired.ts';
-import {
-  COMPONENT_KINDS,
-  type ComponentKind,
-  isActive,
-  launchArgs,
-  parseDesired,
-} from '#shared/domain/control/desired.ts';
-import type { LockStore } from '#shared/domain/control/locks.ts';
+import { COMPONENT_KINDS, type ComponentKind } from '#shared/domain/control/desired.ts';
+import { componentLeaseKey, type LockStore } from '#shared/domain/control/locks.ts';
 import {
   type ComponentStatus,
   decide,
+  desiredViewOf,
   type SupervisorAction,
   type SupervisorSettings,
 } from '#shared/domain/control/supervisor.ts';
@@ -70,10 +65,6 @@ export interface PlanDeps {
   clock: Clock;
 }
 
-function tradingLeaseKey(component: ComponentKind, profile: string): string {
-  return component === 'gateway' ? `trade:account=${profile}` : `trade:strategy:account=${profile}`;
-}
-
 /** The plan of one reconcile pass for `deps.hostId` (read only). */
 export async function planOnce(deps: PlanDeps): Promise<SupervisorPlan> {
   const leaseKey = `supervisor:host=${deps.hostId}`;
@@ -95,10 +86,9 @@ export async function planOnce(deps: PlanDeps): Promise<SupervisorPlan> {
         const [rec, stored, holder] = await Promise.all([
           deps.desired.head(component, profile),
           deps.telemetry.getComponent(component, profile),
-          deps.locks.holder(tradingLeaseKey(component, profile)),
+          deps.locks.holder(componentLeaseKey(component, profile)),
         ]);
-        const doc = rec ? parseDesired(component, rec.desired) : null;
-        const mine = rec !== null && doc !== null && doc.host_id === deps.hostId;
+        const { doc, view: desired } = desiredViewOf(component, profile, rec, deps.hostId);
         const memory = memoryOf(stored);
         const base = {
           component,
@@ -112,15 +102,6 @@ export async function planOnce(deps: PlanDeps): Promise<SupervisorPlan> {
         if (hostLease) {
           return { ...base, action: 'none', reason: 'managed_by_active_supervisor', status: memory.state };
         }
-        const desired =
-          mine && rec && doc
-            ? {
-                revision: rec.revision,
-                active: isActive(component, doc),
-                launch_key: launchArgs(component, profile, doc).join(' '),
-                action: rec.action,
-              }
-            : null;
         const d = decide({
           component,
           desired,

@@ -13,21 +13,14 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { AuditLog } from '#shared/domain/control/audit.ts';
-import {
-  COMPONENT_KINDS,
-  type ComponentKind,
-  type DesiredStore,
-  isActive,
-  launchArgs,
-  parseDesired,
-} from '#shared/domain/control/desired.ts';
-import type { Lease, LockStore } from '#shared/domain/control/locks.ts';
+import { COMPONENT_KINDS, type ComponentKind, type DesiredStore, launchArgs } from '#shared/domain/control/desired.ts';
+import { componentLeaseKey, type Lease, type LockStore } from '#shared/domain/control/locks.ts';
 import {
   type ChildView,
   type ComponentMemory,
   type Decision,
-  type DesiredView,
   decide,
+  desiredViewOf,
   type ExitInfo,
   MAX_STARTS_PER_TICK,
   type SupervisorSettings,
@@ -364,8 +357,7 @@ export class Supervisor {
   private async reconcile(component: ComponentKind, profile: string): Promise<boolean> {
     const key = `${component}:${profile}`;
     const rec = await this.deps.desired.head(component, profile);
-    const doc = rec ? parseDesired(component, rec.desired) : null;
-    const mine = rec !== null && doc !== null && doc.host_id === this.deps.hostId;
+    const { doc, mine, view: desired } = desiredViewOf(component, profile, rec, this.deps.hostId);
     let slot = this.slots.get(key);
     if (!mine && !slot?.child) {
       // Another host's document (or none): nothing of ours to manage, and not ours to report.
@@ -391,15 +383,6 @@ export class Supervisor {
     const settings = this.settings;
     if (!settings) throw new Error('supervisor settings not resolved');
     const now = this.deps.clock.nowMs();
-    const desired: DesiredView | null =
-      mine && rec && doc
-        ? {
-            revision: rec.revision,
-            active: isActive(component, doc),
-            launch_key: launchArgs(component, profile, doc).join(' '),
-            action: rec.action,
-          }
-        : null;
     slot.desiredRevision = rec?.revision ?? null;
     const child = slot.child;
     let childView: ChildView = { kind: 'none' };
@@ -609,8 +592,7 @@ export class Supervisor {
 
   /** The component's trading lease when a process this supervisor did not start holds it. */
   private async externalHolder(component: ComponentKind, profile: string): Promise<string | null> {
-    const key = component === 'gateway' ? `trade:account=${profile}` : `trade:strategy:account=${profile}`;
-    const holder = await this.deps.locks.holder(key);
+    const holder = await this.deps.locks.holder(componentLeaseKey(component, profile));
     return holder ? holder.owner : null;
   }
 

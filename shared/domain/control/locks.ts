@@ -52,6 +52,11 @@ export function gatewayLeaseKey(profile: string): string {
   return `trade:account=${profile}`;
 }
 
+/** The trading lease of a supervised component: the gateway's, or the strategy runner's `trade:strategy:account=<p>`. */
+export function componentLeaseKey(component: 'gateway' | 'strategy', profile: string): string {
+  return component === 'gateway' ? gatewayLeaseKey(profile) : `trade:strategy:account=${profile}`;
+}
+
 /** A source slot lease (`GHTRADER_MAX_PARALLEL_TQSDK_JOBS` of them), taken by source-bound job kinds (control-chain §4). */
 export function sourceSlotKey(n: number): string {
   return `source:slot=${n}`;

@@ -14,7 +14,14 @@
  * - Stop is SIGTERM only; past `stop_grace_s` the decision raises `stop_timeout` once (never a kill).
  */
 import * as z from 'zod';
-import type { ComponentKind } from './desired.ts';
+import {
+  type ComponentKind,
+  type DesiredDoc,
+  type DesiredRecord,
+  isActive,
+  launchArgs,
+  parseDesired,
+} from './desired.ts';
 
 export const COMPONENT_STATUSES = [
   'not_initialized',
@@ -114,6 +121,30 @@ export interface DesiredView {
   launch_key: string;
   /** Which write produced this revision (`start` is an operator start). */
   action: 'desired' | 'start' | 'stop';
+}
+
+/**
+ * A profile's desired head as this host's supervisor sees it: the parsed document, whether it names this host, and
+ * the `DesiredView` the decision takes (null when there is no document or it names another host).
+ */
+export function desiredViewOf(
+  component: ComponentKind,
+  profile: string,
+  rec: DesiredRecord | null,
+  hostId: string,
+): { doc: DesiredDoc | null; mine: boolean; view: DesiredView | null } {
+  const doc = rec ? parseDesired(component, rec.desired) : null;
+  const mine = rec !== null && doc !== null && doc.host_id === hostId;
+  const view =
+    mine && rec && doc
+      ? {
+          revision: rec.revision,
+          active: isActive(component, doc),
+          launch_key: launchArgs(component, profile, doc).join(' '),
+          action: rec.action,
+        }
+      : null;
+  return { doc, mine, view };
 }
 
 export interface DecisionInput {
