@@ -13,13 +13,14 @@ import { type SimulatorHandle, startSimulator } from '#colo/sim/server.ts';
 import { silentLogger } from '#shared/log.ts';
 import {
   type CliRun,
-  ConsoleClient,
+  type ConsoleClient,
   explain,
   homeCli,
   lastJson,
   type RunningStack,
   runCli,
-  startUp,
+  startLoggedIn,
+  stopSuite,
   until,
 } from './support/ghtrader-process.ts';
 
@@ -33,17 +34,10 @@ describe('ghtrader accounts / account verify against a running stack', () => {
   const { cli, cliInput } = homeCli(() => home);
 
   beforeAll(async () => {
-    home = await mkdtemp(path.join(tmpdir(), 'ghtrader-e2e-accounts-'));
-    stack = await startUp(home, ['--no-demo'], 40_000);
-    if (!stack.banner.login_url) throw new Error(`no login url in banner: ${stack.output()}`);
-    admin = new ConsoleClient(stack.banner.url);
-    await admin.loginOneTime(stack.banner.login_url);
+    ({ home, stack, admin } = await startLoggedIn('accounts', ['--no-demo'], 40_000));
   }, 60_000);
 
-  afterAll(async () => {
-    if (stack?.child.exitCode === null) await stack.stop();
-    await rm(home, { recursive: true, force: true });
-  });
+  afterAll(() => stopSuite(stack, home));
 
   it('stores a piped password in a 0600 file the console lists and verifies, and never prints it', async () => {
     // Act

@@ -4,20 +4,19 @@
  * does for the same errors, and their writes are seen by the direct mode; bad URLs, missing tokens and commands
  * without API routes exit 2.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CliRun,
-  ConsoleClient,
+  type ConsoleClient,
   createApiToken,
   explain,
   lastJson,
   type RunningStack,
   runCli,
-  startUp,
+  startLoggedIn,
+  stopSuite,
 } from './support/ghtrader-process.ts';
 
 const KEY = 'GHTRADER_MAIN_L5_TOTAL_WORKERS';
@@ -54,20 +53,13 @@ describe('ghtrader --api …: jobs and config through the HTTP API', () => {
     runCli(['--api', url, ...args], { GHTRADER_API_TOKEN: token, GHTRADER_HOME: path.join(home, 'nowhere') }, 60_000);
 
   beforeAll(async () => {
-    home = await mkdtemp(path.join(tmpdir(), 'ghtrader-e2e-api-cli-'));
-    stack = await startUp(home, ['--no-demo', '--no-sim'], 30_000);
-    if (!stack.banner.login_url) throw new Error(`no login url in banner: ${stack.output()}`);
-    admin = new ConsoleClient(stack.banner.url);
-    await admin.loginOneTime(stack.banner.login_url);
+    ({ home, stack, admin } = await startLoggedIn('api-cli', ['--no-demo', '--no-sim'], 30_000));
     [operatorToken, adminToken] = await Promise.all([
       createApiToken(admin, 'e2e-api-cli-operator', 'operator'),
       createApiToken(admin, 'e2e-api-cli-admin', 'admin'),
     ]);
   }, 40_000);
-  afterAll(async () => {
-    if (stack?.child.exitCode === null) await stack.stop();
-    await rm(home, { recursive: true, force: true });
-  });
+  afterAll(() => stopSuite(stack, home));
 
   it('runs jobs kinds, submit --wait, list, show, logs, cancel and cancel-batch with the direct mode’s output', async () => {
     // Act

@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsoleClient, type RunningStack, startUp, until } from './support/ghtrader-process.ts';
+import { type ConsoleClient, type RunningStack, startLoggedIn, stopSuite, until } from './support/ghtrader-process.ts';
 import { freePort, PrivateRedis } from './support/redis-server.ts';
 
 interface Status {
@@ -23,19 +20,14 @@ describe('ghtrader up with its Redis going away and coming back', () => {
   let admin: ConsoleClient;
 
   beforeAll(async () => {
-    home = await mkdtemp(path.join(os.tmpdir(), 'ghtrader-e2e-redis-'));
     redis = new PrivateRedis(await freePort());
     await redis.start();
-    stack = await startUp(home, ['--no-demo'], 20_000, { REDIS_URL: redis.url });
-    admin = new ConsoleClient(stack.banner.url);
-    if (!stack.banner.login_url) throw new Error('no login url');
-    await admin.loginOneTime(stack.banner.login_url);
+    ({ home, stack, admin } = await startLoggedIn('redis', ['--no-demo'], 20_000, { REDIS_URL: redis.url }));
   });
 
   afterAll(async () => {
-    if (stack?.child.exitCode === null) await stack.stop();
+    await stopSuite(stack, home);
     await redis?.stop();
-    await rm(home, { recursive: true, force: true });
   });
 
   const status = async () => (await admin.request('GET', '/api/status')).json as Status;

@@ -10,18 +10,16 @@
  * The CLI runs with `GHTRADER_HOST_ID` of a host no supervisor manages, so the stack's own supervisor (which would try
  * to launch the not-yet-built `gateway run`) leaves these documents alone and the outcomes are deterministic.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CliRun,
-  ConsoleClient,
+  type ConsoleClient,
   explain,
   lastJson,
   type RunningStack,
   runCli,
-  startUp,
+  startLoggedIn,
+  stopSuite,
 } from './support/ghtrader-process.ts';
 
 const HOST = 'e2e-unsupervised-host';
@@ -45,15 +43,9 @@ describe('ghtrader gateway / strategy against a running stack', () => {
     runCli([...args, '--home', home], { GHTRADER_HOST_ID: HOST }, 60_000);
 
   beforeAll(async () => {
-    home = await mkdtemp(path.join(tmpdir(), 'ghtrader-e2e-trading-'));
-    stack = await startUp(home, ['--no-demo', '--no-sim'], 30_000);
-    admin = new ConsoleClient(stack.banner.url);
-    await admin.loginOneTime(stack.banner.login_url as string);
+    ({ home, stack, admin } = await startLoggedIn('trading', ['--no-demo', '--no-sim'], 30_000));
   }, 40_000);
-  afterAll(async () => {
-    if (stack?.child.exitCode === null) await stack.stop();
-    if (home) await rm(home, { recursive: true, force: true });
-  });
+  afterAll(() => stopSuite(stack, home));
 
   it('sets the desired gateway, changes it field by field, and refuses a stale expected revision', async () => {
     // Act

@@ -4,9 +4,6 @@
  * tokens work as bearers until revoked, bad flags exit 2 naming the flag, and every action is audited with actor type
  * `cli`, exactly as the API's own `AuthService` records it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CliRun,
@@ -15,7 +12,8 @@ import {
   homeCli,
   lastJson,
   type RunningStack,
-  startUp,
+  startLoggedIn,
+  stopSuite,
   until,
 } from './support/ghtrader-process.ts';
 
@@ -70,16 +68,9 @@ describe('ghtrader users / tokens against a running stack', () => {
   };
 
   beforeAll(async () => {
-    home = await mkdtemp(path.join(tmpdir(), 'ghtrader-e2e-users-'));
-    stack = await startUp(home, ['--no-demo', '--no-sim'], 30_000);
-    if (!stack.banner.login_url) throw new Error(`no login url in banner: ${stack.output()}`);
-    admin = new ConsoleClient(stack.banner.url);
-    await admin.loginOneTime(stack.banner.login_url);
+    ({ home, stack, admin } = await startLoggedIn('users', ['--no-demo', '--no-sim'], 30_000));
   }, 40_000);
-  afterAll(async () => {
-    if (stack?.child.exitCode === null) await stack.stop();
-    await rm(home, { recursive: true, force: true });
-  });
+  afterAll(() => stopSuite(stack, home));
 
   it('adds users with a generated password shown once or a piped one, both of which log in; a duplicate is refused', async () => {
     // Act

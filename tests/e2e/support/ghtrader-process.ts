@@ -4,6 +4,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -253,4 +255,32 @@ export async function createApiToken(
   const r = await owner.request('POST', '/api/auth/tokens', { name, role, expires_in_days: 1 });
   if (r.status !== 201) throw new Error(`token create answered ${r.status}: ${r.text}`);
   return (r.json as { token: string }).token;
+}
+
+/** A suite's own `ghtrader up` in a new temporary home, with the admin logged in through the banner's one-time link. */
+export interface SuiteStack {
+  home: string;
+  stack: RunningStack;
+  admin: ConsoleClient;
+}
+
+/** Start `ghtrader up <args>` in `$TMPDIR/ghtrader-e2e-<name>-*` and log the admin in (for a suite's `beforeAll`). */
+export async function startLoggedIn(
+  name: string,
+  args: string[],
+  timeoutMs?: number,
+  env: Record<string, string> = {},
+): Promise<SuiteStack> {
+  const home = await mkdtemp(path.join(tmpdir(), `ghtrader-e2e-${name}-`));
+  const stack = await startUp(home, args, timeoutMs, env);
+  if (!stack.banner.login_url) throw new Error(`no login url in banner: ${stack.output()}`);
+  const admin = new ConsoleClient(stack.banner.url);
+  await admin.loginOneTime(stack.banner.login_url);
+  return { home, stack, admin };
+}
+
+/** Stop a suite's stack if it still runs and remove its home (for a suite's `afterAll`; either may be unset). */
+export async function stopSuite(stack: RunningStack | undefined, home: string | undefined): Promise<void> {
+  if (stack?.child.exitCode === null) await stack.stop();
+  if (home) await rm(home, { recursive: true, force: true });
 }
