@@ -6,14 +6,25 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
 export const MAX_BODY_BYTES = 256 * 1024;
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Bodies over 256 KiB are refused (413 `payload_too_large`), by `Content-Length` or while streaming. */
+/** Methods a Fetch `Request` never carries a body for (its constructor refuses one). */
+const BODILESS_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * Bodies over 256 KiB are refused (413 `payload_too_large`), by `Content-Length` or while streaming.
+ *
+ * GET and HEAD skip the check: their `Request.body` is always null, and asking for it is what makes
+ * `@hono/node-server` build the full undici `Request` (with an `AbortController` and a finalizer) that its lightweight
+ * request otherwise avoids, which costs every read of the API and the pages an allocation-heavy object that outlives
+ * the young generation.
+ */
 export function limitBody(): MiddlewareHandler<WebEnv> {
-  return bodyLimit({
+  const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
       throw new PayloadTooLargeError(MAX_BODY_BYTES);
     },
   });
+  return (c, next) => (BODILESS_METHODS.has(c.req.method) ? next() : limit(c, next));
 }
 
 /**

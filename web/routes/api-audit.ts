@@ -8,7 +8,7 @@ import type { Variety } from '#shared/domain/control/varieties.ts';
 import { ControlError, MethodNotAllowedError } from '#shared/errors/control.ts';
 import { type AuditListResult, AuditService } from '#shared/services/audit-service.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
-import { type HotDeps, hotAudit } from '../hot-reads.ts';
+import { type HotDeps, hotAudit, hotJson } from '../hot-reads.ts';
 import { requireRole } from '../middleware/require-role.ts';
 
 /** The audit reader over the app's audit log, signing cursors with the deployment's cursor secret. */
@@ -20,7 +20,7 @@ export function auditRoutes(deps: HotDeps): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
   const svc = hotAudit(deps, auditService(deps));
 
-  app.get('/', requireRole(deps, 'operator'), async (c) => c.json(await svc.list(c.req.query())));
+  app.get('/', requireRole(deps, 'operator'), async (c) => hotJson(c, await svc.list(c.req.query())));
 
   // Identity first (an anonymous write is still 401), then 405 for any method but GET.
   app.all('/', requireRole(deps, 'viewer'), (c) => {

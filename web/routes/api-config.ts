@@ -10,7 +10,7 @@ import { ControlError, NotFoundError, ValidationFailedError } from '#shared/erro
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { ConfigService, EffectiveView, HistoryItem, SchemaItem } from '#shared/services/config-service.ts';
 import type { WebEnv } from '../env.ts';
-import { type HotDeps, hotConfig } from '../hot-reads.ts';
+import { type HotDeps, hotConfig, hotJson } from '../hot-reads.ts';
 import { requireRole } from '../middleware/require-role.ts';
 import { readJson } from '../request-body.ts';
 import { authMeta, principalOf } from '../request-info.ts';
@@ -134,11 +134,11 @@ export function configRoutes(deps: HotDeps): Hono<WebEnv> {
   const svc = deps.configService;
   const hot = hotConfig(deps);
 
-  app.get('/effective', requireRole(deps, 'viewer'), async (c) => c.json(await hot.effective(c.req.query())));
+  app.get('/effective', requireRole(deps, 'viewer'), async (c) => hotJson(c, await hot.effective(c.req.query())));
 
   app.get('/schema', requireRole(deps, 'viewer'), (c) => c.json({ items: svc.schema(c.req.query()) }));
 
-  app.get('/history', requireRole(deps, 'viewer'), async (c) => c.json(await hot.history(c.req.query())));
+  app.get('/history', requireRole(deps, 'viewer'), async (c) => hotJson(c, await hot.history(c.req.query())));
 
   app.get('/revisions/:n', requireRole(deps, 'viewer'), async (c) => c.json(await svc.getRevision(revisionParam(c))));
 

@@ -7,14 +7,14 @@
  */
 import { Hono } from 'hono';
 import type { WebEnv } from '../env.ts';
-import { type HotDeps, hotConsoleStatus } from '../hot-reads.ts';
+import { type HotDeps, hotConsoleStatus, hotJson } from '../hot-reads.ts';
 import { requireRole } from '../middleware/require-role.ts';
 
 export function consoleStatusRoutes(deps: HotDeps): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
   const hot = hotConsoleStatus(deps);
   app.get('/trading/console/status', requireRole(deps, 'viewer'), async (c) =>
-    c.json(await hot.status(c.req.query()), 200, { 'cache-control': 'no-store' }),
+    hotJson(c, await hot.status(c.req.query()), { 'cache-control': 'no-store' }),
   );
   return app;
 }

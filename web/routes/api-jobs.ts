@@ -3,7 +3,7 @@ import { type Context, Hono } from 'hono';
 import { describeError } from '#shared/errors/base.ts';
 import { NotFoundError } from '#shared/errors/control.ts';
 import type { WebEnv } from '../env.ts';
-import { type HotDeps, hotJobs } from '../hot-reads.ts';
+import { type HotDeps, hotJobs, hotJson } from '../hot-reads.ts';
 import { requireRole } from '../middleware/require-role.ts';
 import { readJson } from '../request-body.ts';
 import { jobRequestContext } from '../request-info.ts';
@@ -28,12 +28,12 @@ export function jobRoutes(deps: HotDeps): Hono<WebEnv> {
     return c.json(r, r.deduped ? 200 : 201);
   });
 
-  app.get('/', requireRole(deps, 'viewer'), async (c) => c.json(await jobs.list(c.req.query())));
+  app.get('/', requireRole(deps, 'viewer'), async (c) => hotJson(c, await jobs.list(c.req.query())));
 
   // Registered before `/:id` so the literal paths win. `?var&from&to&hours`: `hours` (24, 1..168) ending at `to`, or
   // `from`..`to`; a longer window is clamped to 168 h, never refused; the answer names the window used (`from`, `to`,
   // `hours`, `clamped`).
-  app.get('/timeline', requireRole(deps, 'viewer'), async (c) => c.json(await jobs.timeline(c.req.query())));
+  app.get('/timeline', requireRole(deps, 'viewer'), async (c) => hotJson(c, await jobs.timeline(c.req.query())));
 
   app.get('/kinds', requireRole(deps, 'viewer'), (c) => c.json({ items: deps.jobs.kinds() }));
 
@@ -50,9 +50,9 @@ export function jobRoutes(deps: HotDeps): Hono<WebEnv> {
     }
   });
 
-  app.get('/:id', requireRole(deps, 'viewer'), async (c) => c.json(await jobs.get(jobIdParam(c))));
+  app.get('/:id', requireRole(deps, 'viewer'), async (c) => hotJson(c, await jobs.get(jobIdParam(c))));
 
-  app.get('/:id/progress', requireRole(deps, 'viewer'), async (c) => c.json(await jobs.progress(jobIdParam(c))));
+  app.get('/:id/progress', requireRole(deps, 'viewer'), async (c) => hotJson(c, await jobs.progress(jobIdParam(c))));
 
   // `?max_bytes` clamps to [1024, 1 MiB] (non-numeric 400); `?attempt` the job never had is 404.
   app.get('/:id/log', requireRole(deps, 'viewer'), async (c) =>
