@@ -14,6 +14,10 @@
  * no ack here: success means the command is stored (and streamed), never that a gateway received or executed it.
  * Results appear in the gateway's state and in `GET /api/gateway/commands` once a gateway reports them.
  *
+ * With `--api URL` the three doors are asked of the HTTP API instead, as the owner of `GHTRADER_API_TOKEN`
+ * (`CommandsSource`): the same answers and exit codes; the envelope then says `source: "api"` and the audit entry
+ * names the token, as for any API caller.
+ *
  * Params: each `--param k=v` value is taken as JSON when it parses (numbers, booleans, `["SHFE.cu2502"]`), else as
  * the plain string (`--param reason=drill`); quote a string that looks like JSON (`--param 'note="42"'`).
  * `--params-json '{…}'` gives them all as one object instead (not both). Exit 0 ok, 2 bad input (unknown type naming
@@ -24,14 +28,45 @@ import type { Command } from 'commander';
 import { ProfileSchema } from '#shared/domain/control/desired.ts';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
 import { GATEWAY_COMMAND_TYPES } from '#shared/domain/trading/commands.ts';
-import type { CommandIssued, RiskKillStatus } from '#shared/services/command-service.ts';
+import type { Caller } from '#shared/services/auth-service.ts';
+import type { CommandIssued, CommandService, RiskKillStatus } from '#shared/services/command-service.ts';
 import { tradingControl } from '#shared/services/trading-control.ts';
+import { type ApiClient, allowApi, apiClient } from '../api-client.ts';
 import { CliUsageError, parseParams, reportError, withCliRuntime } from '../cli-support.ts';
-import { componentCommand } from './trading.ts';
+import { componentCommand, type Global } from './trading.ts';
 
-interface Global {
-  home?: string;
-  json?: boolean;
+type Body = Record<string, unknown>;
+
+/**
+ * Where `gateway command` and `risk-kill` get their answers: the CommandService with the store credentials (as the
+ * CLI caller, `source: "cli"`), or the HTTP API (`--api`) as the token's owner.
+ */
+export interface CommandsSource {
+  issue(body: Body): Promise<CommandIssued>;
+  riskKill(body: Body): Promise<CommandIssued>;
+  riskKillStatus(profile: string): Promise<RiskKillStatus>;
+}
+
+function storeCommands(service: CommandService, caller: Caller): CommandsSource {
+  return {
+    issue: (body) => service.issue(caller, body, 'cli'),
+    riskKill: (body) => service.riskKill(caller, body, 'cli'),
+    riskKillStatus: (profile) => service.riskKillStatus(profile),
+  };
+}
+
+function apiCommands(api: ApiClient): CommandsSource {
+  return {
+    issue: (body) => api.post<CommandIssued>('/api/gateway/command', body),
+    riskKill: (body) => api.post<CommandIssued>('/api/trading/risk-kill', body),
+    riskKillStatus: (profile) => api.get<RiskKillStatus>('/api/trading/risk-kill', { account_profile: profile }),
+  };
+}
+
+/** Run `fn` with the commands of the stack under `--home`, or of the API at `--api`. */
+function withCommands<T>(g: Global, writes: boolean, fn: (src: CommandsSource) => Promise<T>): Promise<T> {
+  if (g.api !== undefined) return fn(apiCommands(apiClient(g.api)));
+  return withCliRuntime(g.home, writes, (rt, caller) => fn(storeCommands(tradingControl(rt).commands, caller)));
 }
 
 const NO_ACK_NOTE =
@@ -82,7 +117,7 @@ export function registerGatewayCommand(program: Command): void {
   const g = (): Global => program.opts<Global>();
   const fail = (e: unknown) => reportError(e, Boolean(g().json));
 
-  componentCommand(program, 'gateway')
+  const command = componentCommand(program, 'gateway')
     .command('command')
     .summary(
       'send an operator command (kill, flatten, set_target, …) to the gateway: stored (+ Redis stream), no gateway ack yet',
@@ -103,12 +138,8 @@ export function registerGatewayCommand(program: Command): void {
       (async () => {
         // The type and the params are the service's to check (the API's messages: validation_failed naming the field).
         const params = commandParams(o.param, o.paramsJson);
-        await withCliRuntime(g().home, true, async (rt, caller) => {
-          const r = await tradingControl(rt).commands.issue(
-            caller,
-            { account_profile: o.account, type: o.type, params },
-            'cli',
-          );
+        await withCommands(g(), true, async (src) => {
+          const r = await src.issue({ account_profile: o.account, type: o.type, params });
           print(g().json, r, () => issuedText(r));
         });
       })().catch(fail),
@@ -120,22 +151,23 @@ export function registerGatewayCommand(program: Command): void {
       'the risk kill of an account profile: status, activate (command kill), reset (command reset_risk_kill)',
     );
 
-  riskKill
+  const status = riskKill
     .command('status')
     .description('the durable risk-kill record of an account profile (ACTIVE at revision 0 when none was recorded)')
     .requiredOption('--account <profile>', 'account profile')
     .action((o: { account: string }) =>
       (async () => {
         const profile = parseOrThrow(ProfileSchema, o.account, 'account profile');
-        await withCliRuntime(g().home, false, async (rt) => {
-          const s = await tradingControl(rt).commands.riskKillStatus(profile);
+        await withCommands(g(), false, async (src) => {
+          const s = await src.riskKillStatus(profile);
           print(g().json, s, () => riskKillText(s));
         });
       })().catch(fail),
     );
 
+  allowApi(command, status);
   for (const action of ['activate', 'reset'] as const) {
-    riskKill
+    const cmd = riskKill
       .command(action)
       .summary(
         action === 'activate'
@@ -152,15 +184,16 @@ export function registerGatewayCommand(program: Command): void {
       .action((o: { account: string; reason: string }) =>
         (async () => {
           const reason = reasonOf(o.reason);
-          await withCliRuntime(g().home, true, async (rt, caller) => {
-            const r = await tradingControl(rt).commands.riskKill(
-              caller,
-              { account_profile: o.account, action: action === 'activate' ? 'kill' : 'reset', reason },
-              'cli',
-            );
+          await withCommands(g(), true, async (src) => {
+            const r = await src.riskKill({
+              account_profile: o.account,
+              action: action === 'activate' ? 'kill' : 'reset',
+              reason,
+            });
             print(g().json, r, () => issuedText(r));
           });
         })().catch(fail),
       );
+    allowApi(cmd);
   }
 }

@@ -12,6 +12,10 @@
  * carried over, so every `live_trade` write takes `--confirm-live I_UNDERSTAND` again. Unless `--expected-revision`
  * is given, the write expects the revision it was based on, so a concurrent change is a conflict (exit 1), never lost.
  *
+ * With `--api URL` the same four commands ask those routes of the HTTP API as the owner of `GHTRADER_API_TOKEN`
+ * (`DesiredSource`): the same answers and exit codes, the default reasons become `api_desired`, `api_start` and
+ * `api_stop`, and a document that names no host gets the API's host.
+ *
  * The `gateway` and `strategy` command groups are created once by `componentCommand` and shared: the trading chain
  * adds `gateway run` / `gateway command` / `strategy run` next to these through the same function.
  */
@@ -24,13 +28,20 @@ import {
   STRATEGY_MODES,
 } from '#shared/domain/control/desired.ts';
 import type { Caller } from '#shared/services/auth-service.ts';
-import type { ComponentStatusView, DesiredService } from '#shared/services/desired-service.ts';
+import type {
+  ComponentStatusView,
+  DesiredService,
+  DesiredStopResult,
+  DesiredWriteResult,
+} from '#shared/services/desired-service.ts';
 import { desiredFormFields, type FormField } from '#web/routes/trading-model.ts';
+import { type ApiClient, allowApi, apiClient } from '../api-client.ts';
 import { CliUsageError, reportError, withCliRuntime } from '../cli-support.ts';
 
-interface Global {
+export interface Global {
   home?: string;
   json?: boolean;
+  api?: string;
 }
 
 const MODES: Record<ComponentKind, readonly string[]> = { gateway: GATEWAY_MODES, strategy: STRATEGY_MODES };
@@ -48,14 +59,48 @@ export function componentCommand(program: Command, kind: ComponentKind): Command
     );
 }
 
-interface DesiredCli {
-  service: DesiredService;
-  caller: Caller;
+type Body = Record<string, unknown>;
+
+/**
+ * Where `gateway|strategy desired|start|stop|status` get their answers: the DesiredService with the store credentials
+ * (as the CLI caller), or the HTTP API (`--api`) as the token's owner.
+ */
+export interface DesiredSource {
+  /** Prefix of the default reasons: `cli_start` directly, `api_start` through the API (as the API itself defaults). */
+  readonly origin: 'cli' | 'api';
+  status(kind: ComponentKind, profile: string): Promise<ComponentStatusView>;
+  write(kind: ComponentKind, body: Body): Promise<DesiredWriteResult>;
+  start(kind: ComponentKind, body: Body): Promise<DesiredWriteResult>;
+  stop(kind: ComponentKind, body: Body): Promise<DesiredStopResult>;
 }
 
-/** Attach to the stack under `--home`, wire the runtime (the API's wiring) and run `fn`; logs go to stderr. */
-function withDesiredService<T>(home: string | undefined, writes: boolean, fn: (c: DesiredCli) => Promise<T>) {
-  return withCliRuntime(home, writes, (rt, caller) => fn({ service: rt.desired, caller }));
+function storeDesired(service: DesiredService, caller: Caller): DesiredSource {
+  return {
+    origin: 'cli',
+    status: (kind, profile) => service.status(kind, { account_profile: profile }),
+    write: (kind, body) => service.write(caller, kind, body),
+    start: (kind, body) => service.start(caller, kind, body),
+    stop: (kind, body) => service.stop(caller, kind, body),
+  };
+}
+
+function apiDesired(api: ApiClient): DesiredSource {
+  return {
+    origin: 'api',
+    status: (kind, profile) => api.get<ComponentStatusView>(`/api/${kind}/status`, { account_profile: profile }),
+    write: (kind, body) => api.post<DesiredWriteResult>(`/api/${kind}/desired`, body),
+    start: (kind, body) => api.post<DesiredWriteResult>(`/api/${kind}/start`, body),
+    stop: (kind, body) => api.post<DesiredStopResult>(`/api/${kind}/stop`, body),
+  };
+}
+
+/**
+ * Run `fn` with the desired state of the stack under `--home` (its runtime wired as the API wires it; logs on
+ * stderr), or of the API at `--api`.
+ */
+function withDesired<T>(g: Global, writes: boolean, fn: (src: DesiredSource) => Promise<T>): Promise<T> {
+  if (g.api !== undefined) return fn(apiDesired(apiClient(g.api)));
+  return withCliRuntime(g.home, writes, (rt, caller) => fn(storeDesired(rt.desired, caller)));
 }
 
 /** One document flag: its option, the field it sets and how its text becomes a value. */
@@ -94,7 +139,7 @@ export function documentFlags(kind: ComponentKind): FieldFlag[] {
             : field.kind === 'list'
               ? `${field.name}, comma-separated (empty clears)`
               : field.name === 'host_id'
-                ? 'host_id: the supervisor host that runs it (default: the stored one, else this host)'
+                ? 'host_id: the supervisor host that runs it (default: the stored one, else this host; with --api, the API host)'
                 : `${field.name}${field.default === undefined ? '' : ` (default ${JSON.stringify(field.default)})`}`;
       return { option: new Option(`${flag} ${what}`, help), field };
     }),
@@ -247,21 +292,24 @@ function registerComponent(program: Command, kind: ComponentKind): void {
       (s: string, acc: string[]) => [...acc, s],
       [],
     )
-    .option('--reason <text>', `recorded with the revision and audit entry (default cli_desired)`)
+    .option(
+      '--reason <text>',
+      'recorded with the revision and audit entry (default cli_desired; api_desired with --api)',
+    )
     .option('--expected-revision <n>', 'fail with desired_revision_conflict (exit 1) unless the head is revision N');
   addDocumentOptions(desired, kind);
   desired.action((o: Opts) =>
-    withDesiredService(g().home, true, async ({ service, caller }) => {
+    withDesired(g(), true, async (src) => {
       const given = givenFields(kind, o);
       const expected = expectedOf(o);
       const reason = reasonOf(o);
-      const head = await service.status(kind, { account_profile: account(o) });
+      const head = await src.status(kind, account(o));
       const doc = mergedDocument(kind, head.account_profile, head.desired, given);
-      const r = await service.write(caller, kind, {
+      const r = await src.write(kind, {
         account_profile: account(o),
         desired: doc,
         expected_desired_revision: expected ?? head.desired_revision ?? 0,
-        reason: reason.reason ?? 'cli_desired',
+        reason: reason.reason ?? `${src.origin}_desired`,
       });
       print(
         g().json,
@@ -279,18 +327,18 @@ function registerComponent(program: Command, kind: ComponentKind): void {
         : 'make desired run with the stored symbols and model (409 already_running -> exit 1)',
     )
     .requiredOption('--account <profile>', 'account profile')
-    .option('--reason <text>', 'recorded with the revision and audit entry (default cli_start)');
+    .option('--reason <text>', 'recorded with the revision and audit entry (default cli_start; api_start with --api)');
   if (kind === 'gateway') addDocumentOptions(start, kind, ['mode', 'confirm_live']);
   start.action((o: Opts) =>
-    withDesiredService(g().home, true, async ({ service, caller }) => {
+    withDesired(g(), true, async (src) => {
       const given = givenFields(kind, o);
-      const reason = reasonOf(o).reason ?? 'cli_start';
+      const reason = reasonOf(o).reason ?? `${src.origin}_start`;
       let desiredDoc: Record<string, unknown> | undefined;
       if (given.length > 0) {
-        const head = await service.status(kind, { account_profile: account(o) });
+        const head = await src.status(kind, account(o));
         desiredDoc = mergedDocument(kind, head.account_profile, head.desired, given);
       }
-      const r = await service.start(caller, kind, {
+      const r = await src.start(kind, {
         account_profile: account(o),
         ...(desiredDoc ? { desired: desiredDoc } : {}),
         reason,
@@ -304,16 +352,16 @@ function registerComponent(program: Command, kind: ComponentKind): void {
     }).catch(fail),
   );
 
-  group
+  const stop = group
     .command('stop')
     .description('make desired idle (idempotent); says whether a supervisor reported it running')
     .requiredOption('--account <profile>', 'account profile')
-    .option('--reason <text>', 'recorded with the revision and audit entry (default cli_stop)')
+    .option('--reason <text>', 'recorded with the revision and audit entry (default cli_stop; api_stop with --api)')
     .action((o: Opts) =>
-      withDesiredService(g().home, true, async ({ service, caller }) => {
-        const r = await service.stop(caller, kind, {
+      withDesired(g(), true, async (src) => {
+        const r = await src.stop(kind, {
           account_profile: account(o),
-          reason: reasonOf(o).reason ?? 'cli_stop',
+          reason: reasonOf(o).reason ?? `${src.origin}_stop`,
         });
         print(
           g().json,
@@ -324,16 +372,18 @@ function registerComponent(program: Command, kind: ComponentKind): void {
       }).catch(fail),
     );
 
-  group
+  const status = group
     .command('status')
     .description(`desired ${kind} document, its revision and the supervisor's record (no process state yet)`)
     .requiredOption('--account <profile>', 'account profile')
     .action((o: Opts) =>
-      withDesiredService(g().home, false, async ({ service }) => {
-        const v = await service.status(kind, { account_profile: account(o) });
+      withDesired(g(), false, async (src) => {
+        const v = await src.status(kind, account(o));
         print(g().json, v, () => statusText(v));
       }).catch(fail),
     );
+
+  allowApi(desired, start, stop, status);
 }
 
 export function registerTrading(program: Command): void {

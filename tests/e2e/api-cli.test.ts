@@ -1,5 +1,5 @@
 /**
- * `ghtrader --api URL jobs|config …` against a running `ghtrader up --no-demo --no-sim` (control-chain §11): the same
+ * `ghtrader --api URL jobs|config|gateway|strategy|risk-kill …` against a running `ghtrader up --no-demo --no-sim` (control-chain §11): the same
  * commands through the HTTP API with `GHTRADER_API_TOKEN` as bearer print what the direct mode prints, exit as it
  * does for the same errors, and their writes are seen by the direct mode; bad URLs, missing tokens and commands
  * without API routes exit 2.
@@ -22,6 +22,11 @@ import {
 const KEY = 'GHTRADER_MAIN_L5_TOTAL_WORKERS';
 
 const json = (r: CliRun) => lastJson(r);
+/** An answer without its `generated_at` (two reads a moment apart). */
+const ungenerated = (r: CliRun) => {
+  const { generated_at: _, ...rest } = json(r) as Record<string, unknown>;
+  return rest;
+};
 
 interface Job {
   job_id: string;
@@ -190,6 +195,92 @@ describe('ghtrader --api …: jobs and config through the HTTP API', () => {
     expect(json(rollback)).toMatchObject({ rollback_to: rev - 1, changed: true });
     expect(diff.code, explain(diff)).toBe(0);
     expect(json(diff)).toMatchObject({ from: rev - 1, to: rev, changes: [{ key: KEY, after: '7' }] });
+  });
+
+  it('drives desired state, gateway commands and the risk kill as the token’s owner, as the direct mode does', async () => {
+    // Prepare: a viewer token, and a profile of this test's own
+    const viewerToken = await createApiToken(admin, 'e2e-api-cli-viewer', 'viewer');
+    const P = 'e2e_api';
+
+    // Act: desired state through the API, read back by both modes
+    const desired = await viaApi(['gateway', 'desired', '--account', P, '--mode', 'paper', '--json'], operatorToken);
+    const [statusApi, statusDirect, startAgain, strategyStatus] = await Promise.all([
+      viaApi(['gateway', 'status', '--account', P, '--json'], viewerToken),
+      direct(['gateway', 'status', '--account', P, '--json']),
+      viaApi(['gateway', 'start', '--account', P, '--json'], operatorToken),
+      viaApi(['strategy', 'status', '--account', P, '--json'], viewerToken),
+    ]);
+    const stop = await viaApi(['gateway', 'stop', '--account', P, '--reason', 'e2e done', '--json'], operatorToken);
+
+    // Assert: the API's default reason, the same status either way, 409 -> exit 1, stop idempotent and idle
+    expect(desired.code, explain(desired)).toBe(0);
+    expect(json(desired)).toMatchObject({ account_profile: P, desired_revision: 1, desired: { mode: 'paper' } });
+    expect(statusApi.code, explain(statusApi)).toBe(0);
+    expect(json(statusApi)).toMatchObject({
+      desired_revision: 1,
+      desired_reason: 'api_desired',
+      desired: { mode: 'paper' },
+    });
+    expect(ungenerated(statusApi)).toEqual(ungenerated(statusDirect));
+    expect(startAgain.code, explain(startAgain)).toBe(1);
+    expect(json(startAgain)).toMatchObject({ error: { code: 'already_running' } });
+    expect(strategyStatus.code, explain(strategyStatus)).toBe(0);
+    expect(json(strategyStatus)).toMatchObject({ component: 'strategy', account_profile: P, desired_revision: null });
+    expect(stop.code, explain(stop)).toBe(0);
+    expect(json(stop)).toMatchObject({ desired_revision: 2, desired: { mode: 'idle' }, was_running: false });
+
+    // Act: commands and the risk kill through the API; a viewer's and bad input's refusals
+    const [target, kill, viewerKill, badType] = await Promise.all([
+      viaApi(
+        [
+          'gateway',
+          'command',
+          '--account',
+          P,
+          '--type',
+          'set_target',
+          '--param',
+          'symbol=SHFE.cu2502',
+          '--param',
+          'target=2',
+          '--json',
+        ],
+        operatorToken,
+      ),
+      viaApi(['risk-kill', 'activate', '--account', P, '--reason', 'e2e drill', '--json'], operatorToken),
+      viaApi(['risk-kill', 'reset', '--account', P, '--reason', 'not mine', '--json'], viewerToken),
+      viaApi(['gateway', 'command', '--account', P, '--type', 'nope', '--json'], operatorToken),
+    ]);
+    const [killStatusApi, killStatusDirect, badTypeDirect] = await Promise.all([
+      viaApi(['risk-kill', 'status', '--account', P, '--json'], viewerToken),
+      direct(['risk-kill', 'status', '--account', P, '--json']),
+      direct(['gateway', 'command', '--account', P, '--type', 'nope', '--json']),
+    ]);
+    const history = await admin.request('GET', `/api/gateway/commands?account_profile=${P}`);
+
+    // Assert: stored with source api; the record is read the same way; refusals exit as the direct mode's do
+    expect(target.code, explain(target)).toBe(0);
+    expect(json(target)).toMatchObject({ account_profile: P, type: 'set_target' });
+    expect(kill.code, explain(kill)).toBe(0);
+    expect(json(kill)).toMatchObject({ account_profile: P, type: 'kill' });
+    expect(viewerKill.code, explain(viewerKill)).toBe(2);
+    expect(json(viewerKill)).toMatchObject({ error: { code: 'forbidden' } });
+    expect(badType.code, explain(badType)).toBe(2);
+    expect(badTypeDirect.code, explain(badTypeDirect)).toBe(2);
+    expect(json(badType)).toEqual(json(badTypeDirect));
+    expect(killStatusApi.code, explain(killStatusApi)).toBe(0);
+    expect(ungenerated(killStatusApi)).toEqual(ungenerated(killStatusDirect));
+    // The gateway alone executes a kill and writes the record: until one runs, the profile stays ACTIVE.
+    expect(json(killStatusApi)).toMatchObject({ state: 'ACTIVE', risk_kill_active: false });
+    const items = (history.json as { items: { command_id: string; type: string; source: string }[] }).items;
+    // Sent at once, so either may be newer.
+    const byId = (a: string[], b: string[]) => ((a[0] as string) < (b[0] as string) ? -1 : 1);
+    expect(items.map((i) => [i.command_id, i.type, i.source]).sort(byId)).toEqual(
+      [
+        [(json(kill) as { command_id: string }).command_id, 'kill', 'api'],
+        [(json(target) as { command_id: string }).command_id, 'set_target', 'api'],
+      ].sort(byId),
+    );
   });
 
   it('refuses a missing or unknown token, a bad URL and commands without API routes; names an unreachable API', async () => {
