@@ -13,8 +13,16 @@
  * those of the running stack, else those the environment names (`AWS_ENDPOINT_URL*`, a deployed stage), else the
  * home's own embedded DynamoDB, started for the run. Exit 0 when the account logged in, 1 when it did not (`ok: false`)
  * or the check could not run, 2 on bad input.
+ *
+ * With `--api URL` (as the owner of `GHTRADER_API_TOKEN`): `accounts list|upsert|delete` ask `/api/accounts*` (the
+ * password still comes from stdin only and goes in the POST body, as the console sends it), and `account verify`
+ * submits the `account.verify` job (`POST /api/accounts/{p}/verify`), follows it every 1 s and prints its result as
+ * the inline run does; a job that fails exits 1 with the job's error code and message (`account_not_configured`,
+ * `broker_unreachable`, …), and one that has not ended within the timeout plus {@link VERIFY_QUEUE_MARGIN_S} s exits 1
+ * naming the job, which keeps running.
  */
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, Option } from 'commander';
 import { ulid } from 'ulid';
 import * as z from 'zod';
@@ -27,9 +35,11 @@ import {
 } from '#shared/domain/control/accounts.ts';
 import { ProfileSchema } from '#shared/domain/control/desired.ts';
 import { accountVerifyLockKey, VERIFY_TIMEOUT_S } from '#shared/domain/control/job-kinds/account.ts';
+import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import { systemClock } from '#shared/domain/time.ts';
+import { GhtraderError } from '#shared/errors/base.ts';
 import { LockHeldError } from '#shared/errors/control.ts';
 import { DynamoAccountStateStore } from '#shared/infra/aws/account-state.ts';
 import { DynamoAuditLog } from '#shared/infra/aws/audit-log.ts';
@@ -37,11 +47,19 @@ import type { AwsClients } from '#shared/infra/aws/clients.ts';
 import { DynamoLockStore } from '#shared/infra/aws/lock-store.ts';
 import { loadDiffConfig } from '#shared/infra/diff/config.ts';
 import type { Logger } from '#shared/log.ts';
-import type { AccountService, AccountSummary } from '#shared/services/account-service.ts';
+import type {
+  AccountDeleteResult,
+  AccountListResult,
+  AccountService,
+  AccountSummary,
+  AccountUpsertResult,
+} from '#shared/services/account-service.ts';
 import { verifyAccount } from '#shared/services/account-verify.ts';
 import { appendAudit, auditWho } from '#shared/services/audit-append.ts';
 import { type Caller, systemCaller } from '#shared/services/auth-service.ts';
+import type { SubmitResult } from '#shared/services/job-service.ts';
 import { createAccountService, createRuntime, secretStoreFor } from '#shared/services/runtime.ts';
+import { type ApiClient, allowApi, apiClient, seg } from '../api-client.ts';
 import {
   attachCli,
   CliUsageError,
@@ -58,6 +76,7 @@ import { parseFlags, print, readPasswordFromStdin } from './users.ts';
 interface Global {
   home?: string;
   json?: boolean;
+  api?: string;
 }
 
 const profileFlag = z.string({ error: 'required (the account profile, e.g. default or alt_01)' }).pipe(ProfileSchema);
@@ -65,18 +84,49 @@ const profileFlag = z.string({ error: 'required (the account profile, e.g. defau
 const STDIN_HINT =
   'the broker password is read from stdin only, e.g. `printf \'%s\' "$PW" | ghtrader accounts upsert --account P --broker B --account-id A`';
 
-/** Attach to the stack under `--home`, wire the runtime (the API's wiring) and run `fn` as the CLI caller. */
-async function withAccounts<T>(
-  home: string | undefined,
-  fn: (c: { accounts: AccountService; caller: Caller }) => Promise<T>,
-): Promise<T> {
-  const { config, log, cursorSecret } = await attachCli(home);
+type Body = Record<string, unknown>;
+
+/**
+ * Where `accounts list|upsert|delete` get their answers: the AccountService with the store credentials (as the CLI
+ * caller), or the HTTP API (`--api`) as the token's owner.
+ */
+export interface AccountsSource {
+  list(): Promise<AccountListResult>;
+  upsert(body: Body): Promise<AccountUpsertResult>;
+  delete(body: Body): Promise<AccountDeleteResult>;
+}
+
+function storeAccounts(accounts: AccountService, caller: Caller): AccountsSource {
+  return {
+    list: () => accounts.list(),
+    upsert: (body) => accounts.upsert(caller, body),
+    delete: (body) => accounts.delete(caller, body),
+  };
+}
+
+function apiAccounts(api: ApiClient): AccountsSource {
+  return {
+    list: () => api.get<AccountListResult>('/api/accounts'),
+    upsert: (body) => api.post<AccountUpsertResult>('/api/accounts/upsert', body),
+    delete: (body) => api.post<AccountDeleteResult>('/api/accounts/delete', body),
+  };
+}
+
+/**
+ * Run `fn` with the accounts of the stack under `--home` (its runtime wired as the API wires it, as the CLI caller),
+ * or of the API at `--api`.
+ */
+async function withAccounts<T>(g: Global, fn: (src: AccountsSource) => Promise<T>): Promise<T> {
+  if (g.api !== undefined) return fn(apiAccounts(apiClient(g.api)));
+  const { config, log, cursorSecret } = await attachCli(g.home);
   const rt = await createRuntime(config, log, { cursorSecret });
   try {
-    return await fn({
-      accounts: createAccountService(rt, { simulatorBrokerId: null }),
-      caller: systemCaller('cli', cliActor(), ulidGen.next()),
-    });
+    return await fn(
+      storeAccounts(
+        createAccountService(rt, { simulatorBrokerId: null }),
+        systemCaller('cli', cliActor(), ulidGen.next()),
+      ),
+    );
   } finally {
     await rt.close();
   }
@@ -109,13 +159,13 @@ export function registerAccounts(program: Command): void {
     .command('accounts')
     .description('broker accounts of the account profiles: list, upsert, delete (admin, audited as cli:<user>@<host>)');
 
-  accounts
+  const list = accounts
     .command('list')
     .description('every known profile: where its credentials come from, broker, masked account id, last verify')
     .action(async () => {
       try {
-        await withAccounts(g().home, async ({ accounts: svc }) => {
-          const r = await svc.list();
+        await withAccounts(g(), async (src) => {
+          const r = await src.list();
           print(g().json, r, () =>
             [...r.items.map(accountLine), ...(r.truncated ? ['(more profiles than shown)'] : [])].join('\n'),
           );
@@ -125,7 +175,7 @@ export function registerAccounts(program: Command): void {
       }
     });
 
-  accounts
+  const upsert = accounts
     .command('upsert')
     .description('store the broker credentials of a profile; the password is read from stdin')
     .option('--account <profile>', 'the account profile (canonicalised: "Alt-01" -> alt_01)')
@@ -147,8 +197,8 @@ export function registerAccounts(program: Command): void {
         const password = parseFlags(z.object({ stdin: AccountPasswordSchema }), {
           stdin: await readPasswordFromStdin(STDIN_HINT),
         }).stdin;
-        await withAccounts(g().home, async ({ accounts: svc, caller }) => {
-          const r = await svc.upsert(caller, {
+        await withAccounts(g(), async (src) => {
+          const r = await src.upsert({
             profile: flags['--account'],
             broker_id: flags['--broker'],
             account_id: flags['--account-id'],
@@ -166,15 +216,15 @@ export function registerAccounts(program: Command): void {
       }
     });
 
-  accounts
+  const del = accounts
     .command('delete')
     .description("delete a profile's stored credentials (refused while its gateway holds trade:account=<p>)")
     .option('--account <profile>', 'the account profile')
     .action(async (o: { account?: string }) => {
       try {
         const { '--account': profile } = parseFlags(z.object({ '--account': profileFlag }), { '--account': o.account });
-        await withAccounts(g().home, async ({ accounts: svc, caller }) => {
-          const r = await svc.delete(caller, { profile });
+        await withAccounts(g(), async (src) => {
+          const r = await src.delete({ profile });
           print(g().json, r, () => `deleted the stored credentials of ${r.profile}`);
         });
       } catch (e) {
@@ -183,7 +233,7 @@ export function registerAccounts(program: Command): void {
     });
 
   const account = program.command('account').description('one broker account: verify');
-  account
+  const verify = account
     .command('verify')
     .description(
       "log in to a profile's broker account with a monitor-only session and print its balance (works without ghtrader up)",
@@ -210,13 +260,19 @@ export function registerAccounts(program: Command): void {
           }),
           { '--account': o.account, '--timeout-s': o.timeoutS },
         );
-        const r = await verifyInline(g().home, flags['--account'], flags['--timeout-s']);
+        const api = g().api;
+        const r =
+          api === undefined
+            ? await verifyInline(g().home, flags['--account'], flags['--timeout-s'])
+            : await verifyViaApi(apiClient(api), flags['--account'], flags['--timeout-s']);
         print(g().json, r, () => verifyText(r));
         if (!r.ok) process.exitCode = 1;
       } catch (e) {
         fail(e);
       }
     });
+
+  allowApi(list, upsert, del, verify);
 }
 
 function verifyText(r: AccountVerifyResult): string {
@@ -232,6 +288,43 @@ function verifyText(r: AccountVerifyResult): string {
         ]
       : []),
   ].join('\n');
+}
+
+/** How long `account verify --api` waits for the job beyond its own timeout (queueing, the lease, the state write). */
+const VERIFY_QUEUE_MARGIN_S = 120;
+
+/** The `account.verify` job did not succeed, or did not end in time: a failure (exit 1) with the job's own code. */
+export class VerifyJobError extends GhtraderError {
+  readonly area = 'cli';
+}
+
+/**
+ * `account verify --api`: submit the `account.verify` job through the API and follow it every 1 s; its result is the
+ * inline run's (`AccountVerifyResult`).
+ */
+async function verifyViaApi(api: ApiClient, profile: string, timeoutS: number): Promise<AccountVerifyResult> {
+  const submitted = await api.post<SubmitResult>(`/api/accounts/${seg(profile)}/verify`, { timeout_s: timeoutS });
+  let job: JobRecord = submitted.job;
+  const waitS = timeoutS + VERIFY_QUEUE_MARGIN_S;
+  const deadline = Date.now() + waitS * 1000;
+  while (!isTerminal(job.status)) {
+    if (Date.now() > deadline) {
+      throw new VerifyJobError(
+        'verify_wait_timeout',
+        `the account.verify job ${job.job_id} has not ended after ${waitS} s (status ${job.status}); it keeps running: ` +
+          `\`ghtrader --api ${api.base} jobs show ${job.job_id}\``,
+        { details: { job_id: job.job_id, status: job.status } },
+      );
+    }
+    await sleep(1_000);
+    job = await api.get<JobRecord>(`/api/jobs/${seg(job.job_id)}`);
+  }
+  if (job.status === 'succeeded' && job.result) return job.result as unknown as AccountVerifyResult;
+  throw new VerifyJobError(
+    job.error?.code ?? `job_${job.status}`,
+    `the account.verify job ${job.job_id} ${job.status}: ${job.error?.message ?? 'no error recorded'}`,
+    { details: { job_id: job.job_id, status: job.status } },
+  );
 }
 
 interface VerifyStores {

@@ -76,6 +76,12 @@ export interface BrokerListResult {
   items: { broker_id: string; source: BrokerSource }[];
 }
 
+/** `POST /api/accounts/delete` and `ghtrader accounts delete`. */
+export interface AccountDeleteResult {
+  profile: string;
+  deleted: true;
+}
+
 export interface AccountUpsertResult {
   account: AccountSummary;
   created: boolean;
@@ -175,7 +181,7 @@ export class AccountService {
    * only: nothing is preempted); 404 when no secret is stored (credentials from the environment are not ours to
    * delete).
    */
-  async delete(caller: Caller, body: unknown): Promise<{ profile: string; deleted: true }> {
+  async delete(caller: Caller, body: unknown): Promise<AccountDeleteResult> {
     requireRole(caller.role, 'admin');
     const { profile } = parseOrThrow(AccountDeleteSchema, body, 'account delete');
     const secrets = this.store();

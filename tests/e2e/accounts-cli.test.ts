@@ -3,7 +3,8 @@
  * against a running `ghtrader up --no-demo` (with its SHFE simulator, whose broker `ghsim` serves the account
  * `ghsim`/`ghsim`), the CLI's secrets are the ones the console lists and verifies, actions are audited as `cli`, and the
  * password never reaches the output; without any stack, `account verify` still logs in (the home's embedded DynamoDB,
- * the environment's credentials and DIFF endpoints) and exits 0, 1 or 2 by the outcome.
+ * the environment's credentials and DIFF endpoints) and exits 0, 1 or 2 by the outcome. With `--api`, the same
+ * commands go through the HTTP API as the token's owner, and `account verify` follows the `account.verify` job.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,11 +15,13 @@ import { silentLogger } from '#shared/log.ts';
 import {
   type CliRun,
   type ConsoleClient,
+  createApiToken,
   explain,
   homeCli,
   lastJson,
   type RunningStack,
   runCli,
+  runCliWithInput,
   startLoggedIn,
   stopSuite,
   until,
@@ -150,6 +153,70 @@ describe('ghtrader accounts / account verify against a running stack', () => {
         ['account.verify', 'cli'],
       ]),
     );
+  });
+
+  it('lists, upserts, verifies (following the job) and deletes through the API as the token’s owner', async () => {
+    // Prepare: tokens, and the API mode with no store credentials (a home that holds no stack)
+    const [adminToken, operatorToken] = await Promise.all([
+      createApiToken(admin, 'e2e-accounts-admin', 'admin'),
+      createApiToken(admin, 'e2e-accounts-operator', 'operator'),
+    ]);
+    const env = (token: string) => ({ GHTRADER_API_TOKEN: token, GHTRADER_HOME: path.join(home, 'nowhere') });
+    const viaApi = (args: string[], token: string) => runCli(['--api', stack.banner.url, ...args], env(token), 90_000);
+    const viaApiInput = (args: string[], input: string, token: string) =>
+      runCliWithInput(['--api', stack.banner.url, ...args], input, env(token), 90_000);
+
+    // Act
+    const [upsert, wrong, refused] = await Promise.all([
+      viaApiInput(
+        ['accounts', 'upsert', '--account', 'via-api', '--broker', 'ghsim', '--account-id', 'ghsim', '--json'],
+        'ghsim',
+        adminToken,
+      ),
+      viaApiInput(
+        ['accounts', 'upsert', '--account', 'via_api_bad', '--broker', 'ghsim', '--account-id', 'ghsim', '--json'],
+        'not-the-password',
+        adminToken,
+      ),
+      viaApiInput(
+        ['accounts', 'upsert', '--account', 'nope', '--broker', 'ghsim', '--account-id', 'ghsim', '--json'],
+        'ghsim',
+        operatorToken,
+      ),
+    ]);
+    const [listApi, listDirect, good, bad] = await Promise.all([
+      viaApi(['accounts', 'list', '--json'], operatorToken),
+      cli(['accounts', 'list', '--json']),
+      viaApi(['account', 'verify', '--account', 'via_api', '--json'], operatorToken),
+      viaApi(['account', 'verify', '--account', 'via_api_bad', '--json'], operatorToken),
+    ]);
+    const deleted = await viaApi(['accounts', 'delete', '--account', 'via_api_bad', '--json'], adminToken);
+
+    // Assert
+    expect(upsert.code, explain(upsert)).toBe(0);
+    expect(json(upsert)).toMatchObject({ created: true, account: { profile: 'via_api', account_id_masked: '***' } });
+    expect(wrong.code, explain(wrong)).toBe(0);
+    expect(refused.code, explain(refused)).toBe(2);
+    expect(json(refused)).toMatchObject({ error: { code: 'forbidden' } });
+    expect(listApi.code, explain(listApi)).toBe(0);
+    const profiles = (r: CliRun) => (json(r) as { items: { profile: string }[] }).items.map((i) => i.profile);
+    expect(profiles(listApi)).toEqual(profiles(listDirect));
+    expect(profiles(listApi)).toEqual(expect.arrayContaining(['via_api', 'via_api_bad']));
+    expect(good.code, explain(good)).toBe(0);
+    expect(json(good)).toMatchObject({
+      profile: 'via_api',
+      ok: true,
+      broker_id: 'ghsim',
+      snapshot: { balance: expect.any(Number) },
+    });
+    expect(bad.code, explain(bad)).toBe(1);
+    expect(json(bad)).toMatchObject({ ok: false, error: expect.stringMatching(/^diff_login_failed: .*402/) });
+    expect(deleted.code, explain(deleted)).toBe(0);
+    expect(json(deleted)).toEqual({ profile: 'via_api_bad', deleted: true });
+    for (const r of [upsert, wrong, refused, listApi, good, bad, deleted]) {
+      expect(r.stdout + r.stderr).not.toContain('not-the-password');
+      expect(r.stdout + r.stderr).not.toContain(adminToken);
+    }
   });
 });
 
