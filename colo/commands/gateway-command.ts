@@ -18,16 +18,17 @@
  * (`CommandsSource`): the same answers and exit codes; the envelope then says `source: "api"` and the audit entry
  * names the token, as for any API caller.
  *
- * Params: each `--param k=v` value is taken as JSON when it parses (numbers, booleans, `["SHFE.cu2502"]`), else as
- * the plain string (`--param reason=drill`); quote a string that looks like JSON (`--param 'note="42"'`).
+ * Params: a `--param k=v` value that the type's field accepts as text stays text (`--param note=2024`); any other
+ * value is taken as JSON when it parses (numbers, booleans, `["SHFE.cu2502"]`), else as the plain string.
  * `--params-json '{…}'` gives them all as one object instead (not both). Exit 0 ok, 2 bad input (unknown type naming
  * the allowed ones, the service's `validation_failed` naming the field, a missing `--reason`), 1 failure.
  */
 
 import type { Command } from 'commander';
+import type * as z from 'zod';
 import { ProfileSchema } from '#shared/domain/control/desired.ts';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
-import { GATEWAY_COMMAND_TYPES } from '#shared/domain/trading/commands.ts';
+import { COMMAND_PARAMS, GATEWAY_COMMAND_TYPES } from '#shared/domain/trading/commands.ts';
 import type { Caller } from '#shared/services/auth-service.ts';
 import type { CommandIssued, CommandService, RiskKillStatus } from '#shared/services/command-service.ts';
 import { tradingControl } from '#shared/services/trading-control.ts';
@@ -88,9 +89,28 @@ function riskKillText(s: RiskKillStatus): string {
   return lines.join('\n');
 }
 
-/** The params object from `--param k=v ...` or `--params-json` (one of them; none means `{}`). */
-export function commandParams(pairs: string[], paramsJson: string | undefined): Record<string, unknown> {
-  if (paramsJson === undefined) return parseParams(pairs);
+/**
+ * `--param k=v ...` for a command type: a value the type's field `k` accepts as text stays text (`note=2024`,
+ * `diff_hash=12345678`, which the JSON rule would turn into numbers and the service then refuse); any other value is
+ * read as JSON when it parses (`target=2`, `symbols=["SHFE.cu2502"]`), else as text. Unknown types and fields keep
+ * the JSON rule: the service names them.
+ */
+export function typedParams(type: string, pairs: string[]): Record<string, unknown> {
+  const schema = (COMMAND_PARAMS as Record<string, z.ZodObject | undefined>)[type];
+  const out = parseParams(pairs);
+  for (const pair of pairs) {
+    const i = pair.indexOf('=');
+    const key = pair.slice(0, i);
+    const raw = pair.slice(i + 1);
+    const field = schema?.shape[key];
+    if (field && typeof out[key] !== 'string' && field.safeParse(raw).success) out[key] = raw;
+  }
+  return out;
+}
+
+/** The params object from `--param k=v ...` (`typedParams`) or `--params-json` (one of them; none means `{}`). */
+export function commandParams(type: string, pairs: string[], paramsJson: string | undefined): Record<string, unknown> {
+  if (paramsJson === undefined) return typedParams(type, pairs);
   if (pairs.length > 0) throw new CliUsageError('give the params either as --param k=v or as --params-json, not both');
   let parsed: unknown;
   try {
@@ -129,7 +149,7 @@ export function registerGatewayCommand(program: Command): void {
     .requiredOption('--type <type>', `command type: one of ${GATEWAY_COMMAND_TYPES.join(', ')}`)
     .option(
       '--param <k=v>',
-      'a parameter (repeatable); a value that parses as JSON is taken as JSON, e.g. target=2, symbols=["SHFE.cu2502"]',
+      'a parameter (repeatable): text where the field takes text (note=2024), else JSON when it parses, e.g. target=2, symbols=["SHFE.cu2502"]',
       collect,
       [],
     )
@@ -137,7 +157,7 @@ export function registerGatewayCommand(program: Command): void {
     .action((o: { account: string; type: string; param: string[]; paramsJson?: string }) =>
       (async () => {
         // The type and the params are the service's to check (the API's messages: validation_failed naming the field).
-        const params = commandParams(o.param, o.paramsJson);
+        const params = commandParams(o.type, o.param, o.paramsJson);
         await withCommands(g(), true, async (src) => {
           const r = await src.issue({ account_profile: o.account, type: o.type, params });
           print(g().json, r, () => issuedText(r));
