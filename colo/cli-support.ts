@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import type * as z from 'zod';
 import { type AppConfig, loadConfig } from '#shared/config.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import { describeError, GhtraderError } from '#shared/errors/base.ts';
@@ -109,6 +110,24 @@ export function parseParams(pairs: string[]): Record<string, unknown> {
       // Not JSON: a plain string value, which is what `--param var=cu` means.
       out[key] = raw;
     }
+  }
+  return out;
+}
+
+/**
+ * `parseParams` for a params schema: a value that the schema's field `k` accepts as text stays text (`note=2024`,
+ * `diff_hash=12345678`, which the JSON rule would turn into numbers the service then refuses); any other value follows
+ * the JSON rule. Without a schema, or for a field it does not have, the JSON rule alone (the service names the field).
+ */
+export function parseParamsFor(schema: z.ZodType | undefined, pairs: string[]): Record<string, unknown> {
+  const out = parseParams(pairs);
+  const shape = schema && 'shape' in schema ? (schema.shape as Record<string, z.ZodType | undefined>) : {};
+  for (const pair of pairs) {
+    const i = pair.indexOf('=');
+    const key = pair.slice(0, i);
+    const raw = pair.slice(i + 1);
+    const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
+    if (field && typeof out[key] !== 'string' && field.safeParse(raw).success) out[key] = raw;
   }
   return out;
 }

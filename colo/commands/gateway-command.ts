@@ -33,7 +33,7 @@ import type { Caller } from '#shared/services/auth-service.ts';
 import type { CommandIssued, CommandService, RiskKillStatus } from '#shared/services/command-service.ts';
 import { tradingControl } from '#shared/services/trading-control.ts';
 import { type ApiClient, allowApi, apiClient } from '../api-client.ts';
-import { CliUsageError, parseParams, reportError, withCliRuntime } from '../cli-support.ts';
+import { CliUsageError, parseParamsFor, reportError, withCliRuntime } from '../cli-support.ts';
 import { componentCommand, type Global } from './trading.ts';
 
 type Body = Record<string, unknown>;
@@ -89,28 +89,11 @@ function riskKillText(s: RiskKillStatus): string {
   return lines.join('\n');
 }
 
-/**
- * `--param k=v ...` for a command type: a value the type's field `k` accepts as text stays text (`note=2024`,
- * `diff_hash=12345678`, which the JSON rule would turn into numbers and the service then refuse); any other value is
- * read as JSON when it parses (`target=2`, `symbols=["SHFE.cu2502"]`), else as text. Unknown types and fields keep
- * the JSON rule: the service names them.
- */
-export function typedParams(type: string, pairs: string[]): Record<string, unknown> {
-  const schema = (COMMAND_PARAMS as Record<string, z.ZodObject | undefined>)[type];
-  const out = parseParams(pairs);
-  for (const pair of pairs) {
-    const i = pair.indexOf('=');
-    const key = pair.slice(0, i);
-    const raw = pair.slice(i + 1);
-    const field = schema?.shape[key];
-    if (field && typeof out[key] !== 'string' && field.safeParse(raw).success) out[key] = raw;
-  }
-  return out;
-}
-
-/** The params object from `--param k=v ...` (`typedParams`) or `--params-json` (one of them; none means `{}`). */
+/** The params object from `--param k=v ...` (`parseParamsFor` the type's schema) or `--params-json` (one of them; none means `{}`). */
 export function commandParams(type: string, pairs: string[], paramsJson: string | undefined): Record<string, unknown> {
-  if (paramsJson === undefined) return typedParams(type, pairs);
+  if (paramsJson === undefined) {
+    return parseParamsFor((COMMAND_PARAMS as Record<string, z.ZodType | undefined>)[type], pairs);
+  }
   if (pairs.length > 0) throw new CliUsageError('give the params either as --param k=v or as --params-json, not both');
   let parsed: unknown;
   try {

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
+import { findJobKind } from '#shared/domain/control/job-kinds/index.ts';
 import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
 import type { JobLogTail } from '#shared/services/job-log.ts';
@@ -18,7 +19,7 @@ import type {
 } from '#shared/services/job-service.ts';
 import { createRuntime, type Runtime } from '#shared/services/runtime.ts';
 import { type ApiClient, allowApi, apiClient, seg } from '../api-client.ts';
-import { attachToStack, CliUsageError, cliActor, cliLogger, parseParams, reportError } from '../cli-support.ts';
+import { attachToStack, CliUsageError, cliActor, cliLogger, parseParamsFor, reportError } from '../cli-support.ts';
 import { persistentSecret } from '../secrets.ts';
 
 interface Global {
@@ -176,13 +177,17 @@ export function registerJobs(program: Command): void {
   jobs
     .command('submit <kind>')
     .description('submit a job; a duplicate of an active job returns that job')
-    .option('--param <k=v...>', 'a parameter (repeatable); JSON values are parsed', [])
+    .option(
+      '--param <k=v...>',
+      'a parameter (repeatable): text where the kind takes text, else JSON when it parses (seconds=2)',
+      [],
+    )
     .option('--params-json <json>', 'all parameters as one JSON object')
     .option('--note <text>', 'a note stored with the job')
     .option('--wait', 'wait until the job ends; exit 1 if it failed or was cancelled')
     .action((kind: string, o: { param: string[]; paramsJson?: string; note?: string; wait?: boolean }) =>
       withJobs(g(), async (src) => {
-        let params: Record<string, unknown> = parseParams(o.param);
+        let params: Record<string, unknown> = parseParamsFor(findJobKind(kind)?.params, o.param);
         if (o.paramsJson) {
           try {
             params = { ...JSON.parse(o.paramsJson), ...params };

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CliUsageError } from '#colo/cli-support.ts';
-import { commandParams, typedParams } from '#colo/commands/gateway-command.ts';
+import { CliUsageError, parseParamsFor } from '#colo/cli-support.ts';
+import { commandParams } from '#colo/commands/gateway-command.ts';
+import { findJobKind } from '#shared/domain/control/job-kinds/index.ts';
 import { COMMAND_PARAMS } from '#shared/domain/trading/commands.ts';
+
+/** `--param` pairs alone (no --params-json). */
+const typedParams = (type: string, pairs: string[]) => commandParams(type, pairs, undefined);
 
 describe('gateway command --param', () => {
   it('keeps text where the field takes text, even when it would parse as JSON', () => {
@@ -31,5 +35,21 @@ describe('gateway command --param', () => {
     expect(() => commandParams('kill', [], '[1]')).toThrow(/must be a JSON object/);
     expect(() => commandParams('kill', [], '{')).toThrow(/not valid JSON/);
     expect(() => commandParams('kill', ['noequals'], undefined)).toThrow(/--param expects key=value/);
+  });
+});
+
+describe('parseParamsFor (jobs submit --param)', () => {
+  it('types each value by the kind’s own field', () => {
+    const finalize = findJobKind('data.main_l5.finalize')?.params;
+    expect(parseParamsFor(finalize, ['var=cu', 'build_id=123456789012'])).toEqual({
+      var: 'cu',
+      build_id: '123456789012',
+    });
+    const sleep = findJobKind('system.sleep')?.params;
+    expect(parseParamsFor(sleep, ['seconds=2', 'fail_retryable=false'])).toEqual({
+      seconds: 2,
+      fail_retryable: false,
+    });
+    expect(parseParamsFor(undefined, ['seconds=2', 'x=y'])).toEqual({ seconds: 2, x: 'y' });
   });
 });
