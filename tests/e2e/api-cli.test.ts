@@ -203,7 +203,11 @@ describe('ghtrader --api …: jobs and config through the HTTP API', () => {
     const P = 'e2e_api';
 
     // Act: desired state through the API, read back by both modes
-    const desired = await viaApi(['gateway', 'desired', '--account', P, '--mode', 'paper', '--json'], operatorToken);
+    // On a host no supervisor runs, so no gateway is started and both reads see the same record.
+    const desired = await viaApi(
+      ['gateway', 'desired', '--account', P, '--mode', 'paper', '--host-id', 'e2e-elsewhere', '--json'],
+      operatorToken,
+    );
     const [statusApi, statusDirect, startAgain, strategyStatus] = await Promise.all([
       viaApi(['gateway', 'status', '--account', P, '--json'], viewerToken),
       direct(['gateway', 'status', '--account', P, '--json']),
@@ -219,7 +223,8 @@ describe('ghtrader --api …: jobs and config through the HTTP API', () => {
     expect(json(statusApi)).toMatchObject({
       desired_revision: 1,
       desired_reason: 'api_desired',
-      desired: { mode: 'paper' },
+      desired: { mode: 'paper', host_id: 'e2e-elsewhere' },
+      supervisor: null,
     });
     expect(ungenerated(statusApi)).toEqual(ungenerated(statusDirect));
     expect(startAgain.code, explain(startAgain)).toBe(1);

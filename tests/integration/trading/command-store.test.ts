@@ -198,15 +198,13 @@ describe('DynamoCommandStore on the real emulator', () => {
     );
     const expected = new RegExp(`stored command corrupt/${badId} at params\\.reason`);
 
-    // Act
-    const get = store.get('corrupt', badId);
-    const after = store.after('corrupt', null, 10);
-    const recent = store.recent('corrupt', 10);
-
-    // Assess
-    await expect(get).rejects.toThrow(expected);
-    await expect(after).rejects.toThrow(expected);
-    await expect(recent).rejects.toThrow(expected);
+    // Act + Assess: the three reads run at once, each with its expectation attached from the start (awaiting one
+    // after another would leave a later rejection unhandled while an earlier read is still on the wire).
+    await Promise.all([
+      expect(store.get('corrupt', badId)).rejects.toThrow(expected),
+      expect(store.after('corrupt', null, 10)).rejects.toThrow(expected),
+      expect(store.recent('corrupt', 10)).rejects.toThrow(expected),
+    ]);
     expect(await store.get('corrupt', good.command_id)).toEqual(good);
     expect(await store.after('corrupt', badId, 10)).toEqual([]);
   });
