@@ -80,7 +80,11 @@ export class ApiClient {
     return this.request<T>('POST', path, {}, body);
   }
 
-  private async request<T>(method: 'GET' | 'POST', path: string, query: Query, body: unknown): Promise<T> {
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, {}, body);
+  }
+
+  private async request<T>(method: 'GET' | 'POST' | 'PATCH', path: string, query: Query, body: unknown): Promise<T> {
     const url = new URL(`${this.base}${path}`);
     for (const [k, v] of Object.entries(query)) {
       if (v === undefined) continue;

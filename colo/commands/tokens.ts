@@ -4,17 +4,29 @@
  * and audit entries are those of `/api/auth/tokens`. The CLI has no user of its own, so a token names its owner; its
  * effective role is the lower of its own and the owner's current role. The plaintext is printed once; only the SHA-256
  * of the secret is stored, and no hash is ever printed.
+ *
+ * With `--api URL` the same commands use `/api/auth/tokens` as the owner of `GHTRADER_API_TOKEN` (`IdentitySource`):
+ * `--owner` may then be left out (the token's own user, from `/api/auth/me`); naming another user needs an admin
+ * token, as on the console.
  */
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS } from '#shared/domain/control/auth.ts';
 import { ROLES } from '#shared/domain/control/roles.ts';
-import { reportError } from '../cli-support.ts';
-import { listCommand, parseFlags, print, roleArg, usernameArg, withIdentity } from './users.ts';
+import { allowApi, apiClient } from '../api-client.ts';
+import { CliUsageError, reportError } from '../cli-support.ts';
+import { type Global, listCommand, parseFlags, print, roleArg, usernameArg, withIdentities } from './users.ts';
 
-interface Global {
-  home?: string;
-  json?: boolean;
+/** Who a token acts for when `--owner` is left out: the API token's own user (`--api`); directly, nobody. */
+async function defaultOwner(g: Global): Promise<string> {
+  if (g.api === undefined) {
+    throw new CliUsageError(
+      '--owner: required (the username the token acts for: the CLI has no user of its own; see `ghtrader users list`)',
+    );
+  }
+  const me = await apiClient(g.api).get<{ user: { username: string | null } }>('/api/auth/me');
+  if (!me.user.username) throw new CliUsageError('--owner: required (the API token has no user of its own)');
+  return me.user.username;
 }
 
 const CreateFlagsSchema = z.object({
@@ -24,11 +36,7 @@ const CreateFlagsSchema = z.object({
     .min(1, 'must not be empty')
     .max(100, 'expected at most 100 characters'),
   '--role': roleArg,
-  '--owner': z
-    .string({
-      error: 'required (the username the token acts for: the CLI has no user of its own; see `ghtrader users list`)',
-    })
-    .pipe(usernameArg),
+  '--owner': usernameArg.optional(),
   '--expires-in-days': z
     .string()
     .regex(/^\d+$/, `expected a whole number of days, 1..${TOKEN_MAX_DAYS}`)
@@ -58,12 +66,15 @@ export function registerTokens(program: Command): void {
   const g = (): Global => program.opts<Global>();
   const fail = (e: unknown) => reportError(e, Boolean(g().json));
 
-  tokens
+  const create = tokens
     .command('create')
     .description('create an API token for a user; the token is printed only this once')
     .option('--name <name>', 'a label (1..100 characters)')
     .option('--role <role>', `${ROLES.join(' | ')}; the token acts with the lower of this and its owner's role`)
-    .option('--owner <username>', 'the user the token belongs to (required: the CLI has no user of its own)')
+    .option(
+      '--owner <username>',
+      "the user the token belongs to (required directly: the CLI has no user of its own; with --api, default the API token's user)",
+    )
     .option('--expires-in-days <days>', `1..${TOKEN_MAX_DAYS} (default ${TOKEN_DEFAULT_DAYS})`)
     .action(async (o: { name?: string; role?: string; owner?: string; expiresInDays?: string }) => {
       try {
@@ -73,13 +84,15 @@ export function registerTokens(program: Command): void {
           '--owner': o.owner,
           '--expires-in-days': o.expiresInDays,
         });
-        await withIdentity(g().home, async ({ auth, caller }) => {
-          const created = await auth.createToken(
-            caller,
-            { name: flags['--name'], role: flags['--role'], expires_in_days: flags['--expires-in-days'] },
-            { owner: flags['--owner'] },
-          );
-          const out = { ...created, owner: flags['--owner'] };
+        const owner = flags['--owner'] ?? (await defaultOwner(g()));
+        await withIdentities(g(), async (src) => {
+          const created = await src.createToken({
+            name: flags['--name'],
+            role: flags['--role'],
+            expires_in_days: flags['--expires-in-days'],
+            owner,
+          });
+          const out = { ...created, owner };
           print(g().json, out, () =>
             [
               `created token ${created.id} "${created.name}" (role ${created.role}, owner ${out.owner}, expires ${created.expires_at})`,
@@ -95,19 +108,19 @@ export function registerTokens(program: Command): void {
   listCommand(tokens, program, {
     description: 'every token with its state (active, expired, revoked), newest first; never a secret or hash',
     empty: '(no tokens)',
-    load: (auth, caller, query) => auth.listTokens(caller, query),
+    load: (src, query) => src.listTokens(query),
     line: (t) =>
       `${t.id}  ${t.state.padEnd(7)}  ${t.role.padEnd(8)}  ${t.owner_username.padEnd(20)}  expires ${t.expires_at}  last used ${t.last_used_at ?? 'never'}  ${t.name}`,
   });
 
-  tokens
+  const revoke = tokens
     .command('revoke <id>')
     .description('revoke a token by its id (idempotent: the first revocation time is kept)')
     .action(async (id: string) => {
       try {
         const tokenId = parseFlags(z.object({ '<id>': TokenIdSchema }), { '<id>': id })['<id>'];
-        await withIdentity(g().home, async ({ auth, caller }) => {
-          const token = await auth.revokeToken(caller, tokenId);
+        await withIdentities(g(), async (src) => {
+          const token = await src.revokeToken(tokenId);
           print(
             g().json,
             { token },
@@ -119,4 +132,6 @@ export function registerTokens(program: Command): void {
         fail(e);
       }
     });
+
+  allowApi(create, revoke);
 }

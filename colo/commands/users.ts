@@ -4,11 +4,15 @@
  * username and password rules, messages and audit entries are those of `/api/users`. A password is never a command-line
  * argument (shell history, `ps`): `--password-stdin` reads it from a pipe, otherwise a strong one is generated and
  * printed once. Output never holds a password hash. `withIdentity` is shared with `ghtrader tokens`.
+ *
+ * With `--api URL` (an admin's `GHTRADER_API_TOKEN`) the same commands use `/api/users` and `/api/auth/tokens`
+ * (`IdentitySource`): `set-role`, `disable` and `enable` find the user's id by paging `GET /api/users`, then
+ * `PATCH /api/users/:id`. The audit entries then name the token, as for any API caller.
  */
 import { randomBytes } from 'node:crypto';
 import { type Command, Option } from 'commander';
 import * as z from 'zod';
-import { PasswordSchema, type PublicUser, UsernameSchema } from '#shared/domain/control/auth.ts';
+import { PasswordSchema, type PublicToken, type PublicUser, UsernameSchema } from '#shared/domain/control/auth.ts';
 import { newSecret } from '#shared/domain/control/auth-secrets.ts';
 import { ROLES } from '#shared/domain/control/roles.ts';
 import { ulidGen } from '#shared/domain/ids.ts';
@@ -16,12 +20,77 @@ import { systemClock } from '#shared/domain/time.ts';
 import { NotFoundError } from '#shared/errors/control.ts';
 import { DynamoAuditLog } from '#shared/infra/aws/audit-log.ts';
 import { DynamoUserStore } from '#shared/infra/aws/user-store.ts';
-import { AuthService, type Caller } from '#shared/services/auth-service.ts';
+import { AuthService, type Caller, type CreatedToken, type ListResult } from '#shared/services/auth-service.ts';
+import { type ApiClient, allowApi, apiClient, seg } from '../api-client.ts';
 import { CliUsageError, reportError, withCliStores } from '../cli-support.ts';
 
-interface Global {
+export interface Global {
   home?: string;
   json?: boolean;
+  api?: string;
+}
+
+type Body = Record<string, unknown>;
+type ListQuery = { limit?: string; cursor?: string };
+
+/**
+ * Where `users` and `tokens` get their answers: the AuthService on the stack's Users and Audit tables (as the CLI
+ * caller, admin), or the HTTP API (`--api`) as the token's owner.
+ */
+export interface IdentitySource {
+  createUser(body: Body): Promise<PublicUser>;
+  listUsers(query: ListQuery): Promise<ListResult<PublicUser>>;
+  /** Set role and/or disabled of the user called `username`. */
+  updateUser(username: string, body: Body): Promise<PublicUser>;
+  /** `body.owner` names the user the token acts for (required directly: the CLI has no user of its own). */
+  createToken(body: Body): Promise<CreatedToken>;
+  listTokens(query: ListQuery): Promise<ListResult<PublicToken>>;
+  revokeToken(id: string): Promise<PublicToken>;
+}
+
+function storeIdentity({ auth, caller, userIdOf }: IdentityCli): IdentitySource {
+  return {
+    createUser: (body) => auth.createUser(caller, body),
+    listUsers: (query) => auth.listUsers(caller, query),
+    updateUser: async (username, body) => auth.updateUser(caller, await userIdOf(username), body),
+    createToken: (body) => auth.createToken(caller, body),
+    listTokens: (query) => auth.listTokens(caller, query),
+    revokeToken: (id) => auth.revokeToken(caller, id),
+  };
+}
+
+/** `GET /api/users` pages read to find one username (the API addresses users by id). */
+const USER_LOOKUP_PAGE = '500';
+
+function apiIdentity(api: ApiClient): IdentitySource {
+  const userIdOf = async (username: string): Promise<string> => {
+    let cursor: string | null = null;
+    do {
+      const page: ListResult<PublicUser> = await api.get<ListResult<PublicUser>>('/api/users', {
+        limit: USER_LOOKUP_PAGE,
+        ...(cursor ? { cursor } : {}),
+      });
+      const hit = page.items.find((u) => u.username === username);
+      if (hit) return hit.id;
+      cursor = page.next_cursor;
+    } while (cursor);
+    throw new NotFoundError('user', username);
+  };
+  return {
+    createUser: async (body) => (await api.post<{ user: PublicUser }>('/api/users', body)).user,
+    listUsers: (query) => api.get<ListResult<PublicUser>>('/api/users', query),
+    updateUser: async (username, body) =>
+      (await api.patch<{ user: PublicUser }>(`/api/users/${seg(await userIdOf(username))}`, body)).user,
+    createToken: (body) => api.post<CreatedToken>('/api/auth/tokens', body),
+    listTokens: (query) => api.get<ListResult<PublicToken>>('/api/auth/tokens', query),
+    revokeToken: async (id) => (await api.post<{ token: PublicToken }>(`/api/auth/tokens/${seg(id)}/revoke`, {})).token,
+  };
+}
+
+/** Run `fn` with the identities of the stack under `--home` (`withIdentity`), or of the API at `--api`. */
+export function withIdentities<T>(g: Global, fn: (src: IdentitySource) => Promise<T>): Promise<T> {
+  if (g.api !== undefined) return fn(apiIdentity(apiClient(g.api)));
+  return withIdentity(g.home, (c) => fn(storeIdentity(c)));
 }
 
 export interface IdentityCli {
@@ -103,15 +172,14 @@ export function listCommand<T>(
     description: string;
     empty: string;
     load: (
-      auth: AuthService,
-      caller: Caller,
+      src: IdentitySource,
       query: z.infer<typeof listFlags>,
     ) => Promise<{ items: T[]; next_cursor: string | null }>;
     line: (item: T) => string;
   },
 ): void {
   const json = () => Boolean(program.opts<Global>().json);
-  parent
+  const list = parent
     .command('list')
     .description(o.description)
     .option('--limit <n>', 'page size (clamped to 1..500, default 100)')
@@ -119,8 +187,8 @@ export function listCommand<T>(
     .action(async (flags: { limit?: string; cursor?: string }) => {
       try {
         const query = parseFlags(listFlags, { '--limit': flags.limit, '--cursor': flags.cursor });
-        await withIdentity(program.opts<Global>().home, async ({ auth, caller }) => {
-          const page = await o.load(auth, caller, query);
+        await withIdentities(program.opts<Global>(), async (src) => {
+          const page = await o.load(src, query);
           print(json(), page, () =>
             [
               ...(page.items.length === 0 ? [o.empty] : page.items.map(o.line)),
@@ -132,6 +200,7 @@ export function listCommand<T>(
         reportError(e, json());
       }
     });
+  allowApi(list);
 }
 
 export function print(json: boolean | undefined, value: unknown, text: () => string): void {
@@ -164,7 +233,7 @@ export function registerUsers(program: Command): void {
   const g = (): Global => program.opts<Global>();
   const fail = (e: unknown) => reportError(e, Boolean(g().json));
 
-  users
+  const add = users
     .command('add <username>')
     .description(
       'create a user; the password comes from stdin with --password-stdin, else a strong one is generated and printed once',
@@ -190,8 +259,8 @@ export function registerUsers(program: Command): void {
           : parseFlags(z.object({ '--password-stdin': PasswordSchema }), {
               '--password-stdin': await readPasswordFromStdin(),
             })['--password-stdin'];
-        await withIdentity(g().home, async ({ auth, caller }) => {
-          const user = await auth.createUser(caller, {
+        await withIdentities(g(), async (src) => {
+          const user = await src.createUser({
             username: flags['<username>'],
             password,
             role: flags['--role'],
@@ -216,7 +285,7 @@ export function registerUsers(program: Command): void {
   listCommand(users, program, {
     description: 'users, newest first (never their password hashes)',
     empty: '(no users)',
-    load: (auth, caller, query) => auth.listUsers(caller, query),
+    load: (src, query) => src.listUsers(query),
     line: userLine,
   });
 
@@ -225,8 +294,8 @@ export function registerUsers(program: Command): void {
     try {
       const name = parseFlags(z.object({ '<username>': usernameArg }), { '<username>': username })['<username>'];
       const changes = body();
-      await withIdentity(g().home, async ({ auth, caller, userIdOf }) => {
-        const user = await auth.updateUser(caller, await userIdOf(name), changes);
+      await withIdentities(g(), async (src) => {
+        const user = await src.updateUser(name, changes);
         print(
           g().json,
           { user },
@@ -238,20 +307,22 @@ export function registerUsers(program: Command): void {
     }
   };
 
-  users
+  const setRole = users
     .command('set-role <username> <role>')
     .description(`set a user's role (${ROLES.join(', ')}); sessions and tokens follow within 30 s`)
     .action((username: string, role: string) =>
       update(username, () => ({ role: parseFlags(z.object({ '<role>': roleArg }), { '<role>': role })['<role>'] })),
     );
 
-  users
+  const disable = users
     .command('disable <username>')
     .description('disable a user: logins fail at once, sessions and tokens stop working within 30 s')
     .action((username: string) => update(username, () => ({ disabled: true })));
 
-  users
+  const enable = users
     .command('enable <username>')
     .description('re-enable a disabled user')
     .action((username: string) => update(username, () => ({ disabled: false })));
+
+  allowApi(add, setRole, disable, enable);
 }

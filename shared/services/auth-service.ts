@@ -451,8 +451,9 @@ export class AuthService {
   }
 
   /**
-   * Create an API token for the caller (or, for admins and the CLI, for `opts.owner`). Its role is at most the
-   * caller's; a token caller cannot mint a token that outlives itself. The plaintext is returned once.
+   * Create an API token for the caller (or, for admins and the CLI, for another user: `owner` in the body, or
+   * `opts.owner`). Its role is at most the caller's; a token caller cannot mint a token that outlives itself. The
+   * plaintext is returned once.
    */
   async createToken(caller: Caller, body: unknown, opts: { owner?: string } = {}): Promise<CreatedToken> {
     const req = parseOrThrow(CreateTokenRequestSchema, body, 'token request');
@@ -460,7 +461,7 @@ export class AuthService {
       await this.denied(caller, 'auth.token_create', `role:${req.role}`, req.role);
       throw new ForbiddenError(req.role, caller.role);
     }
-    const owner = await this.resolveOwner(caller, opts.owner);
+    const owner = await this.resolveOwner(caller, opts.owner ?? req.owner);
     const now = this.deps.clock.nowMs();
     let expiresMs = now + req.expires_in_days * 86_400_000;
     if (caller.tokenExpiresAt) expiresMs = Math.min(expiresMs, Date.parse(caller.tokenExpiresAt));

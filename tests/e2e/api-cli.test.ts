@@ -294,11 +294,11 @@ describe('ghtrader --api …: jobs and config through the HTTP API', () => {
     const unknownToken = `ght_aaaaaaaaaa_${'A'.repeat(43)}`;
 
     // Act
-    const [missing, malformed, unknown, users, importEnv, badScheme, withCreds, unreachable] = await Promise.all([
+    const [missing, malformed, unknown, loginLink, importEnv, badScheme, withCreds, unreachable] = await Promise.all([
       viaApi(['jobs', 'kinds'], ''),
       viaApi(['jobs', 'kinds'], 'not-a-token'),
       viaApi(['jobs', 'kinds', '--json'], unknownToken),
-      viaApi(['users', 'list'], adminToken),
+      viaApi(['admin', 'login-link'], adminToken),
       viaApi(['config', 'import-env'], adminToken),
       viaApi(['jobs', 'kinds'], adminToken, 'ftp://127.0.0.1/'),
       viaApi(['jobs', 'kinds'], adminToken, 'http://me:secret@127.0.0.1/'),
@@ -313,8 +313,10 @@ describe('ghtrader --api …: jobs and config through the HTTP API', () => {
     expect(malformed.stderr).not.toContain('not-a-token');
     expect(unknown.code, explain(unknown)).toBe(2);
     expect(json(unknown)).toMatchObject({ error: { code: 'unauthenticated' } });
-    expect(users.code, explain(users)).toBe(2);
-    expect(users.stderr).toBe('ghtrader: users list is not available with --api (it needs the store credentials)\n');
+    expect(loginLink.code, explain(loginLink)).toBe(2);
+    expect(loginLink.stderr).toBe(
+      'ghtrader: admin login-link is not available with --api (it needs the store credentials)\n',
+    );
     expect(importEnv.code, explain(importEnv)).toBe(2);
     expect(importEnv.stderr).toContain('config import-env is not available with --api');
     expect(badScheme.code, explain(badScheme)).toBe(2);
@@ -323,7 +325,7 @@ describe('ghtrader --api …: jobs and config through the HTTP API', () => {
     expect(withCreds.stderr).not.toContain('secret');
     expect(unreachable.code, explain(unreachable)).toBe(1);
     expect(unreachable.stderr).toContain(`GET http://127.0.0.1:${port}/api/jobs/kinds: cannot reach the API`);
-    for (const r of [missing, malformed, unknown, users, badScheme, withCreds, unreachable]) {
+    for (const r of [missing, malformed, unknown, loginLink, badScheme, withCreds, unreachable]) {
       expect(r.stdout + r.stderr).not.toContain(adminToken);
     }
   });

@@ -2,16 +2,22 @@
  * `ghtrader users …` and `ghtrader tokens …` against one running `ghtrader up --no-demo --no-sim` (control-chain §2,
  * §9, §11): users made by the CLI log in through `POST /api/auth/login`, role changes and disables reach the API,
  * tokens work as bearers until revoked, bad flags exit 2 naming the flag, and every action is audited with actor type
- * `cli`, exactly as the API's own `AuthService` records it.
+ * `cli`, exactly as the API's own `AuthService` records it. With `--api`, the same commands work through the HTTP API
+ * as the owner of an admin token.
  */
+
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CliRun,
   ConsoleClient,
+  createApiToken,
   explain,
   homeCli,
   lastJson,
   type RunningStack,
+  runCli,
+  runCliWithInput,
   startLoggedIn,
   stopSuite,
   until,
@@ -249,6 +255,80 @@ describe('ghtrader users / tokens against a running stack', () => {
     expect(createAudit[0]?.after).toMatchObject({ id, owner: 'ci-owner', role: 'viewer' });
     expect(JSON.stringify(createAudit)).not.toContain(token.slice(15));
     expectCliActor(revokeAudit[0]);
+  });
+
+  it('adds, lists, changes users and creates, lists and revokes tokens through the API as an admin token', async () => {
+    // Prepare: an admin and an operator token; the API mode has no store credentials
+    const [adminToken, operatorToken] = await Promise.all([
+      createApiToken(admin, 'e2e-users-admin', 'admin'),
+      createApiToken(admin, 'e2e-users-operator', 'operator'),
+    ]);
+    const env = (token: string) => ({ GHTRADER_API_TOKEN: token, GHTRADER_HOME: path.join(home, 'nowhere') });
+    const viaApi = (args: string[], token = adminToken) =>
+      runCli(['--api', stack.banner.url, ...args, '--json'], env(token), 60_000);
+    const bearerMe = async (token: string) =>
+      (
+        await fetch(`${stack.banner.url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } })
+      ).json() as Promise<{ user: { username: string; role: string } }>;
+
+    // Act
+    const add = await runCliWithInput(
+      ['--api', stack.banner.url, 'users', 'add', 'api-made', '--role', 'viewer', '--password-stdin', '--json'],
+      PASSWORD,
+      env(adminToken),
+      60_000,
+    );
+    const [listApi, listDirect, setRole, refused, missing] = await Promise.all([
+      viaApi(['users', 'list', '--limit', '500']),
+      cli(['users', 'list', '--limit', '500', '--json']),
+      viaApi(['users', 'set-role', 'api-made', 'operator']),
+      viaApi(['users', 'list'], operatorToken),
+      viaApi(['users', 'disable', 'nobody-here']),
+    ]);
+    const disabled = await viaApi(['users', 'disable', 'api-made']);
+    const enabled = await viaApi(['users', 'enable', 'api-made']);
+    const [forUser, mine] = await Promise.all([
+      viaApi(['tokens', 'create', '--name', 'for-api-made', '--role', 'viewer', '--owner', 'api-made']),
+      viaApi(['tokens', 'create', '--name', 'mine', '--role', 'viewer']),
+    ]);
+    const created = json(forUser) as { id: string; token: string; owner: string };
+    const tokens = await viaApi(['tokens', 'list', '--limit', '500']);
+    const meBefore = await bearerMe(created.token);
+    const revoked = await viaApi(['tokens', 'revoke', created.id]);
+    const meAfter = await fetch(`${stack.banner.url}/api/auth/me`, {
+      headers: { authorization: `Bearer ${created.token}` },
+    });
+
+    // Assert: users
+    expect(add.code, explain(add)).toBe(0);
+    expect(json(add)).toMatchObject({ user: { username: 'api-made', role: 'viewer' }, password_generated: false });
+    expect(listApi.code, explain(listApi)).toBe(0);
+    const names = (r: CliRun) => (json(r) as { items: User[] }).items.map((u) => u.username);
+    expect(names(listApi)).toEqual(names(listDirect));
+    expect(names(listApi)).toContain('api-made');
+    expect(setRole.code, explain(setRole)).toBe(0);
+    expect(json(setRole)).toMatchObject({ user: { username: 'api-made', role: 'operator', disabled: false } });
+    expect(refused.code, explain(refused)).toBe(2);
+    expect(json(refused)).toMatchObject({ error: { code: 'forbidden' } });
+    expect(missing.code, explain(missing)).toBe(2);
+    expect(json(missing)).toMatchObject({ error: { code: 'not_found' } });
+    expect(json(disabled)).toMatchObject({ user: { disabled: true } });
+    expect(json(enabled)).toMatchObject({ user: { disabled: false } });
+    // Assert: tokens (another user's needs the admin token; without --owner, the token's own user)
+    expect(forUser.code, explain(forUser)).toBe(0);
+    expect(created.owner).toBe('api-made');
+    expect(meBefore.user).toMatchObject({ username: 'api-made', role: 'viewer' });
+    expect(mine.code, explain(mine)).toBe(0);
+    expect((json(mine) as { owner: string }).owner).toBe((await bearerMe(adminToken)).user.username);
+    const listed = (json(tokens) as { items: { id: string; owner_username: string }[] }).items;
+    expect(listed.find((t) => t.id === created.id)).toMatchObject({ owner_username: 'api-made' });
+    expect(revoked.code, explain(revoked)).toBe(0);
+    expect(json(revoked)).toMatchObject({ token: { id: created.id, state: 'revoked' } });
+    expect(meAfter.status).toBe(401);
+    for (const r of [add, listApi, setRole, forUser, tokens, revoked]) {
+      expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+      expect(r.stdout + r.stderr).not.toContain(adminToken);
+    }
   });
 
   it('refuses bad flags and arguments with exit 2 naming the flag, and changes nothing', async () => {

@@ -1,4 +1,7 @@
-/** `/api/auth/*`: login (password or one-time token), logout, `me`, and the caller's API tokens. */
+/**
+ * `/api/auth/*`: login (password or one-time token), logout, `me`, and API tokens: the caller's own, and an admin's for
+ * any user (`owner` on create; every token in the list; revoke any).
+ */
 import { Hono } from 'hono';
 import { callerOf, type SessionGrant } from '#shared/services/auth-service.ts';
 import type { AppDeps, WebEnv } from '../env.ts';

@@ -68,6 +68,8 @@ export const CreateTokenRequestSchema = z
     name: z.string().trim().min(1).max(100),
     role: RoleSchema,
     expires_in_days: z.number().int().min(1).max(TOKEN_MAX_DAYS).default(TOKEN_DEFAULT_DAYS),
+    /** The username the token acts for; another user's needs an admin caller. Absent: the caller's own user. */
+    owner: UsernameSchema.optional(),
   })
   .strict();
 export type CreateTokenRequest = z.infer<typeof CreateTokenRequestSchema>;

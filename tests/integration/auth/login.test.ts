@@ -308,6 +308,53 @@ describe('API tokens', () => {
     expect(((await me.json()) as { user: { role: string } }).user.role).toBe('viewer');
   });
 
+  it('creates a token for another user only for an admin (owner in the body); anyone may name themselves', async () => {
+    // Prepare
+    const quant = await web.createUser('operator');
+    const other = await web.createUser('operator');
+    const admin = await web.createUser('admin');
+    const adminToken = await web.token(admin);
+    const otherToken = await web.token(other, 'operator');
+
+    // Act
+    const forQuant = await web.send(
+      'POST',
+      '/api/auth/tokens',
+      { name: 'ci', role: 'viewer', owner: quant.username },
+      web.bearer(adminToken),
+    );
+    const notYours = await web.send(
+      'POST',
+      '/api/auth/tokens',
+      { name: 'ci', role: 'viewer', owner: quant.username },
+      web.bearer(otherToken),
+    );
+    const self = await web.send(
+      'POST',
+      '/api/auth/tokens',
+      { name: 'mine', role: 'viewer', owner: other.username },
+      web.bearer(otherToken),
+    );
+    const nobody = await web.send(
+      'POST',
+      '/api/auth/tokens',
+      { name: 'ci', role: 'viewer', owner: 'no-such-user' },
+      web.bearer(adminToken),
+    );
+
+    // Assess: the new token acts as the quant
+    expect(forQuant.status).toBe(201);
+    const made = ((await forQuant.json()) as { token: string }).token;
+    const me = await web.request('/api/auth/me', { headers: web.bearer(made) });
+    expect(((await me.json()) as { user: { username: string; role: string } }).user).toMatchObject({
+      username: quant.username,
+      role: 'viewer',
+    });
+    expect(notYours.status).toBe(403);
+    expect(self.status).toBe(201);
+    expect(nobody.status).toBe(404);
+  });
+
   it('lists only the caller own tokens, and all tokens for an admin', async () => {
     // Prepare
     const a = await web.createUser('viewer');
