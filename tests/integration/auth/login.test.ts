@@ -316,31 +316,14 @@ describe('API tokens', () => {
     const adminToken = await web.token(admin);
     const otherToken = await web.token(other, 'operator');
 
+    const create = (as: string, owner: string) =>
+      web.send('POST', '/api/auth/tokens', { name: 'ci', role: 'viewer', owner }, web.bearer(as));
+
     // Act
-    const forQuant = await web.send(
-      'POST',
-      '/api/auth/tokens',
-      { name: 'ci', role: 'viewer', owner: quant.username },
-      web.bearer(adminToken),
-    );
-    const notYours = await web.send(
-      'POST',
-      '/api/auth/tokens',
-      { name: 'ci', role: 'viewer', owner: quant.username },
-      web.bearer(otherToken),
-    );
-    const self = await web.send(
-      'POST',
-      '/api/auth/tokens',
-      { name: 'mine', role: 'viewer', owner: other.username },
-      web.bearer(otherToken),
-    );
-    const nobody = await web.send(
-      'POST',
-      '/api/auth/tokens',
-      { name: 'ci', role: 'viewer', owner: 'no-such-user' },
-      web.bearer(adminToken),
-    );
+    const forQuant = await create(adminToken, quant.username);
+    const notYours = await create(otherToken, quant.username);
+    const self = await create(otherToken, other.username);
+    const nobody = await create(adminToken, 'no-such-user');
 
     // Assess: the new token acts as the quant
     expect(forQuant.status).toBe(201);
