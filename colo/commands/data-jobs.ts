@@ -5,17 +5,26 @@
  * locally, Lambda in the cloud) and these commands submit the job and wait for it, printing the step's JSON with
  * `--json`. Exit 0 ok/warn, 1 failure/error, 2 bad input. `migrate` also runs without a stack (in-process, on the home's embedded DynamoDB),
  * because a store that needs a migration stops `ghtrader up`.
+ *
+ * With `--api URL` the job steps (`schedule`, `l5-start`, `main-l5`, `validate`, `verify`, `field-quality`) are
+ * submitted through `POST /api/jobs` and followed with `GET /api/jobs/{id}` every 1 s as the owner of
+ * `GHTRADER_API_TOKEN` (operator or admin), printing the same results; `main-l5 --wait` follows the build's finalize
+ * job (`GET /api/jobs?kind=data.main_l5.finalize`), whose result is the build summary. `migrate` and
+ * `contract-check` have no API route and refuse `--api`.
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '#shared/config.ts';
 import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
+import type { Variety } from '#shared/domain/control/varieties.ts';
 import { systemClock } from '#shared/domain/time.ts';
 import { DynamoMigrationLedger } from '#shared/infra/aws/migration-ledger.ts';
 import { openDuckDbTickStore } from '#shared/infra/tickstore/duckdb.ts';
 import { BuildItems } from '#shared/services/data/build-items.ts';
+import type { JobListResult, SubmitResult } from '#shared/services/job-service.ts';
 import type { Runtime } from '#shared/services/runtime.ts';
+import { type ApiClient, allowApi, apiClient, seg } from '../api-client.ts';
 import { CliUsageError, homeEnv, reportError, withEmbeddedDynamo } from '../cli-support.ts';
 import { readLiveStack } from '../stack-file.ts';
 import { contractCheckCommand } from './data-contract-check.ts';
@@ -25,6 +34,85 @@ import { ctx, withRuntime } from './jobs.ts';
 interface Global {
   home?: string;
   json?: boolean;
+  api?: string;
+}
+
+/** A main_l5 build as `main-l5 --wait` follows it: still building, or its end and summary. */
+type BuildOutcome =
+  | { status: 'building' }
+  | { status: 'promoted' | 'rejected' | 'failed'; summary: Record<string, unknown> };
+
+/**
+ * Where the data steps run their jobs: the stack's JobService with the store credentials (as the CLI caller), or the
+ * HTTP API (`--api`) as the token's owner.
+ */
+interface DataJobs {
+  submit(kind: string, params: Record<string, unknown>): Promise<JobRecord>;
+  get(jobId: string): Promise<JobRecord>;
+  build(buildId: string, variety: Variety): Promise<BuildOutcome>;
+  /** How often a wait re-reads the job. */
+  readonly pollMs: number;
+}
+
+function storeDataJobs(rt: Runtime): DataJobs {
+  const builds = new BuildItems(rt.clients.doc, rt.config.tables.jobs);
+  return {
+    submit: async (kind, params) => (await rt.jobs.submit({ kind, params }, ctx())).job,
+    get: (id) => rt.jobs.get(id),
+    build: async (buildId) => {
+      const item = await builds.require(buildId);
+      return item.status === 'promoted' || item.status === 'rejected' || item.status === 'failed'
+        ? { status: item.status, summary: (item.summary ?? {}) as Record<string, unknown> }
+        : { status: 'building' };
+    },
+    pollMs: POLL_MS,
+  };
+}
+
+/** Finalize jobs of one variety read per poll when following a build through the API (newest first). */
+const FINALIZE_LOOKUP_LIMIT = '50';
+
+function apiDataJobs(api: ApiClient): DataJobs {
+  const get = (id: string) => api.get<JobRecord>(`/api/jobs/${seg(id)}`);
+  /** Finalize jobs already read that belong to other builds (a list item carries no params). */
+  const otherBuilds = new Set<string>();
+  return {
+    submit: async (kind, params) => (await api.post<SubmitResult>('/api/jobs', { kind, params })).job,
+    get,
+    // The build's finalize job (enqueued by its last day batch) ends it, and its result is the summary.
+    build: async (buildId, variety) => {
+      const page = await api.get<JobListResult>('/api/jobs', {
+        kind: 'data.main_l5.finalize',
+        var: variety,
+        limit: FINALIZE_LOOKUP_LIMIT,
+      });
+      for (const item of page.items) {
+        if (otherBuilds.has(item.job_id)) continue;
+        const job = await get(item.job_id);
+        if ((job.params as { build_id?: unknown }).build_id !== buildId) {
+          otherBuilds.add(job.job_id);
+          continue;
+        }
+        if (!isTerminal(job.status)) return { status: 'building' };
+        if (job.status === 'succeeded') {
+          const summary = (job.result ?? {}) as Record<string, unknown>;
+          return { status: summary.status === 'promoted' ? 'promoted' : 'rejected', summary };
+        }
+        return {
+          status: 'failed',
+          summary: { error: job.error?.message ?? `finalize job ${job.job_id} ${job.status}` },
+        };
+      }
+      return { status: 'building' };
+    },
+    pollMs: 1_000,
+  };
+}
+
+/** Run `fn` with the jobs of the stack under `--home`, or of the API at `--api`. */
+function withDataJobs<T>(g: Global, fn: (src: DataJobs) => Promise<T>): Promise<T> {
+  if (g.api !== undefined) return fn(apiDataJobs(apiClient(g.api)));
+  return withRuntime(g.home, (rt) => fn(storeDataJobs(rt)));
 }
 
 /** A job that failed or was cancelled: exit 1 with its error. */
@@ -32,14 +120,17 @@ export class DataJobFailedError extends Error {}
 
 const POLL_MS = 500;
 
-async function waitJob(rt: Runtime, job: JobRecord, timeoutS: number): Promise<JobRecord> {
+/** The data steps that are jobs, so `--api` can submit and follow them. */
+const API_STEPS = new Set(['schedule', 'l5-start', 'main-l5', 'validate', 'verify', 'field-quality']);
+
+async function waitJob(src: DataJobs, job: JobRecord, timeoutS: number): Promise<JobRecord> {
   const deadline = Date.now() + timeoutS * 1000;
   let cur = job;
   while (!isTerminal(cur.status)) {
     if (Date.now() > deadline)
       throw new DataJobFailedError(`timed out after ${timeoutS}s waiting for job ${job.job_id} (${cur.status})`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-    cur = await rt.jobs.get(job.job_id);
+    await new Promise((r) => setTimeout(r, src.pollMs));
+    cur = await src.get(job.job_id);
   }
   if (cur.status !== 'succeeded') {
     throw new DataJobFailedError(
@@ -50,13 +141,12 @@ async function waitJob(rt: Runtime, job: JobRecord, timeoutS: number): Promise<J
 }
 
 async function runJob(
-  rt: Runtime,
+  src: DataJobs,
   kind: string,
   params: Record<string, unknown>,
   timeoutS: number,
 ): Promise<JobRecord> {
-  const r = await rt.jobs.submit({ kind, params }, ctx());
-  return waitJob(rt, r.job, timeoutS);
+  return waitJob(src, await src.submit(kind, params), timeoutS);
 }
 
 function out(json: boolean, value: unknown, text: string): void {
@@ -100,8 +190,8 @@ export function registerDataJobs(data: Command, g: () => Global): void {
     .requiredOption('--var <var>', 'cu, au or ag')
     .action((o: { var: string }) => {
       const json = Boolean(g().json);
-      return withRuntime(g().home, async (rt) => {
-        const job = await runJob(rt, 'data.schedule', { var: parseVar(o.var) }, 600);
+      return withDataJobs(g(), async (src) => {
+        const job = await runJob(src, 'data.schedule', { var: parseVar(o.var) }, 600);
         const r = job.result as Record<string, unknown>;
         out(
           json,
@@ -118,8 +208,8 @@ export function registerDataJobs(data: Command, g: () => Global): void {
     .option('--refresh', 'probe the provider again instead of answering from the cache')
     .action((o: { var: string; refresh?: boolean }) => {
       const json = Boolean(g().json);
-      return withRuntime(g().home, async (rt) => {
-        const job = await runJob(rt, 'data.l5_start', { var: parseVar(o.var), refresh: o.refresh === true }, 900);
+      return withDataJobs(g(), async (src) => {
+        const job = await runJob(src, 'data.l5_start', { var: parseVar(o.var), refresh: o.refresh === true }, 900);
         const r = job.result as Record<string, unknown>;
         out(
           json,
@@ -151,7 +241,7 @@ export function registerDataJobs(data: Command, g: () => Global): void {
         timeoutS: string;
       }) => {
         const json = Boolean(g().json);
-        return withRuntime(g().home, async (rt) => {
+        return withDataJobs(g(), async (src) => {
           const variety = parseVar(o.var);
           const timeoutS = posInt('--timeout-s', o.timeoutS) ?? 3600;
           const params: Record<string, unknown> = { var: variety, full_rebuild: Boolean(o.fullRebuild) };
@@ -159,7 +249,7 @@ export function registerDataJobs(data: Command, g: () => Global): void {
           const mc = posInt('--max-concurrency', o.maxConcurrency);
           if (dpj !== undefined) params.days_per_job = dpj;
           if (mc !== undefined) params.max_concurrency = mc;
-          const plan = await runJob(rt, 'data.main_l5', params, 600);
+          const plan = await runJob(src, 'data.main_l5', params, 600);
           const p = plan.result as { build_id: string; jobs_total: number; days_total: number; mode: string };
           if (!o.wait) {
             out(
@@ -169,12 +259,11 @@ export function registerDataJobs(data: Command, g: () => Global): void {
             );
             return;
           }
-          const builds = new BuildItems(rt.clients.doc, rt.config.tables.jobs);
           const deadline = Date.now() + timeoutS * 1000;
           for (;;) {
-            const item = await builds.require(p.build_id);
-            if (item.status === 'promoted' || item.status === 'rejected' || item.status === 'failed') {
-              const summary = (item.summary ?? {}) as Record<string, unknown>;
+            const item = await src.build(p.build_id, variety);
+            if (item.status !== 'building') {
+              const summary = item.summary;
               out(
                 json,
                 summary,
@@ -192,7 +281,7 @@ export function registerDataJobs(data: Command, g: () => Global): void {
               throw new DataJobFailedError(
                 `timed out after ${timeoutS}s waiting for build ${p.build_id} (${item.status})`,
               );
-            await new Promise((r) => setTimeout(r, POLL_MS));
+            await new Promise((r) => setTimeout(r, src.pollMs));
           }
         }).catch((e) => fail(e, json));
       },
@@ -221,7 +310,7 @@ export function registerDataJobs(data: Command, g: () => Global): void {
         maxSegmentsPerDay?: string;
       }) => {
         const json = Boolean(g().json);
-        return withRuntime(g().home, async (rt) => {
+        return withDataJobs(g(), async (src) => {
           const params: Record<string, unknown> = {
             var: parseVar(o.var),
             incremental: Boolean(o.incremental),
@@ -235,7 +324,7 @@ export function registerDataJobs(data: Command, g: () => Global): void {
           if (gt !== undefined) params.gap_threshold_s = gt;
           if (sr !== undefined) params.strict_ratio = sr;
           if (ms !== undefined) params.max_segments_per_day = ms;
-          const job = await runJob(rt, 'data.validate', params, 1800);
+          const job = await runJob(src, 'data.validate', params, 1800);
           const r = job.result as Record<string, unknown>;
           out(
             json,
@@ -257,11 +346,11 @@ export function registerDataJobs(data: Command, g: () => Global): void {
     .option('--promote', 'append a legacy_verified builds row when the result is not error')
     .action((o: { var: string; sampleDays?: string; promote?: boolean }) => {
       const json = Boolean(g().json);
-      return withRuntime(g().home, async (rt) => {
+      return withDataJobs(g(), async (src) => {
         const params: Record<string, unknown> = { var: parseVar(o.var), promote: Boolean(o.promote) };
         const n = posInt('--sample-days', o.sampleDays);
         if (n !== undefined) params.sample_days = n;
-        const job = await runJob(rt, 'data.verify', params, 1800);
+        const job = await runJob(src, 'data.verify', params, 1800);
         const r = job.result as Record<string, unknown>;
         const v = (r.validation ?? {}) as Record<string, unknown>;
         out(
@@ -283,11 +372,11 @@ export function registerDataJobs(data: Command, g: () => Global): void {
     .option('--end <date>', 'last day, YYYY-MM-DD (default: the last stored day)')
     .action((o: { var: string; start?: string; end?: string }) => {
       const json = Boolean(g().json);
-      return withRuntime(g().home, async (rt) => {
+      return withDataJobs(g(), async (src) => {
         const params: Record<string, unknown> = { var: parseVar(o.var) };
         if (o.start) params.start = o.start;
         if (o.end) params.end = o.end;
-        const job = await runJob(rt, 'data.field_quality', params, 1800);
+        const job = await runJob(src, 'data.field_quality', params, 1800);
         const r = job.result as Record<string, unknown>;
         const t = (r.totals ?? {}) as Record<string, number>;
         const pct = (x: number | undefined) => `${((x ?? 0) * 100).toFixed(3)}%`;
@@ -339,6 +428,9 @@ export function registerDataJobs(data: Command, g: () => Global): void {
         if (!r.ok) process.exitCode = 1;
       })().catch((e) => fail(e, json));
     });
+
+  // The job steps also run through the HTTP API (`--api`); migrate and contract-check need the store.
+  allowApi(...data.commands.filter((c) => API_STEPS.has(c.name())));
 }
 
 interface MigrateView {
@@ -367,7 +459,10 @@ async function migrate(
   const params: Record<string, unknown> = { apply: Boolean(o.apply), retry_failed: Boolean(o.retryFailed) };
   if (o.table) params.table = o.table;
   if (await readLiveStack(base.home)) {
-    return withRuntime(home, async (rt) => (await runJob(rt, 'data.migrate', params, 600)).result as MigrateView);
+    return withRuntime(
+      home,
+      async (rt) => (await runJob(storeDataJobs(rt), 'data.migrate', params, 600)).result as MigrateView,
+    );
   }
   if (base.aws.dynamoEndpoint || env.AWS_ENDPOINT_URL) {
     throw new CliUsageError(

@@ -1,6 +1,7 @@
 /**
  * The data-chain command line against a running `ghtrader up` (issue 4): `data schedule`, `data main-l5 --wait`
- * (then again: a no-op), `data validate`, `data migrate` (dry run), bad input; and the §1.5 fail-fast: a home whose
+ * (then again: a no-op), `data validate`, `data migrate` (dry run), bad input; the job steps again through the HTTP API
+ * (`--api`, following the build's finalize job); and the §1.5 fail-fast: a home whose
  * tick table lacks the provenance columns stops `ghtrader up` without DDL, and `ghtrader data migrate --apply` (no
  * stack needed) repairs it.
  */
@@ -67,6 +68,41 @@ describe('ghtrader data … against a running stack', () => {
     expect(migrate.code, migrate.stdout + migrate.stderr).toBe(0);
     expect(lastJson(migrate)).toMatchObject({ ok: true, mode: 'dry_run', migrations: [] });
     expect(bad.code).toBe(2);
+  }, 300_000);
+
+  it('runs the job steps through the HTTP API with an operator token, as the direct mode prints them', async () => {
+    // Prepare: an operator token for the stack's admin; the API mode has no store credentials
+    const made = await cli(
+      ['tokens', 'create', '--name', 'e2e-data', '--role', 'operator', '--owner', 'admin', '--home', home, '--json'],
+      ENV,
+    );
+    const token = lastJson<{ token: string }>(made).token;
+    const viaApi = (args: string[]) =>
+      runCli(['--api', stack.banner.url, ...args, '--json'], {
+        ...ENV,
+        GHTRADER_API_TOKEN: token,
+        GHTRADER_HOME: path.join(home, 'nowhere'),
+      });
+
+    // Act
+    const schedule = await viaApi(['data', 'schedule', '--var', 'cu']);
+    const build = await viaApi(['data', 'main-l5', '--var', 'cu', '--wait', '--timeout-s', '120']);
+    const validate = await viaApi(['data', 'validate', '--var', 'cu', '--no-provider-check']);
+    const migrate = await viaApi(['data', 'migrate']);
+
+    // Assert: nothing new to build; the build summary comes from its finalize job
+    expect(made.code, made.stdout + made.stderr).toBe(0);
+    expect(schedule.code, schedule.stdout + schedule.stderr).toBe(0);
+    expect(lastJson(schedule)).toMatchObject({ ok: true, relation: 'noop' });
+    expect(build.code, build.stdout + build.stderr).toBe(0);
+    expect(lastJson(build)).toMatchObject({ ok: true, status: 'promoted', days_total: 0, rows_total: 0 });
+    expect(validate.code, validate.stdout + validate.stderr).toBe(0);
+    expect(lastJson(validate)).toMatchObject({ ok: true });
+    expect(migrate.code).toBe(2);
+    expect(lastJson(migrate)).toMatchObject({
+      error: { code: 'bad_input', message: expect.stringContaining('data migrate is not available with --api') },
+    });
+    for (const r of [schedule, build, validate, migrate]) expect(r.stdout + r.stderr).not.toContain(token);
   }, 300_000);
 });
 
