@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimulatorHandle, startSimulator } from '#colo/sim/server.ts';
 import { silentLogger } from '#shared/log.ts';
 import {
+  apiCli,
   type CliRun,
   type ConsoleClient,
   createApiToken,
@@ -21,7 +22,6 @@ import {
   lastJson,
   type RunningStack,
   runCli,
-  runCliWithInput,
   startLoggedIn,
   stopSuite,
   until,
@@ -161,10 +161,9 @@ describe('ghtrader accounts / account verify against a running stack', () => {
       createApiToken(admin, 'e2e-accounts-admin', 'admin'),
       createApiToken(admin, 'e2e-accounts-operator', 'operator'),
     ]);
-    const env = (token: string) => ({ GHTRADER_API_TOKEN: token, GHTRADER_HOME: path.join(home, 'nowhere') });
-    const viaApi = (args: string[], token: string) => runCli(['--api', stack.banner.url, ...args], env(token), 90_000);
+    const viaApi = (args: string[], token: string) => apiCli({ url: stack.banner.url, token, home }, args);
     const viaApiInput = (args: string[], input: string, token: string) =>
-      runCliWithInput(['--api', stack.banner.url, ...args], input, env(token), 90_000);
+      apiCli({ url: stack.banner.url, token, home }, args, input);
 
     // Act
     const [upsert, wrong, refused] = await Promise.all([

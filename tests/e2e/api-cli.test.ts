@@ -5,9 +5,9 @@
  * without API routes exit 2.
  */
 import { createServer } from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  apiCli,
   type CliRun,
   type ConsoleClient,
   createApiToken,
@@ -55,7 +55,7 @@ describe('ghtrader --api …: jobs and config through the HTTP API', () => {
   const direct = (args: string[]): Promise<CliRun> => runCli([...args, '--home', home], {}, 60_000);
   /** The API mode as the token's owner; no `--home`, and a home that holds no stack. */
   const viaApi = (args: string[], token: string, url = stack.banner.url): Promise<CliRun> =>
-    runCli(['--api', url, ...args], { GHTRADER_API_TOKEN: token, GHTRADER_HOME: path.join(home, 'nowhere') }, 60_000);
+    apiCli({ url, token, home, timeoutMs: 60_000 }, args);
 
   beforeAll(async () => {
     ({ home, stack, admin } = await startLoggedIn('api-cli', ['--no-demo', '--no-sim'], 30_000));

@@ -14,7 +14,7 @@ import { TABLES } from '#shared/domain/data/tick-columns.ts';
 import { shippedCalendar } from '#shared/domain/market/calendar/index.ts';
 import { cstDayOf } from '#shared/domain/market/cst.ts';
 import { DUCKDB_DIALECT } from '#shared/infra/tickstore/duckdb.ts';
-import { lastJson, type RunningStack, runCli, startUp } from './support/ghtrader-process.ts';
+import { apiCli, lastJson, type RunningStack, runCli, startUp } from './support/ghtrader-process.ts';
 
 const cli = runCli;
 
@@ -78,11 +78,7 @@ describe('ghtrader data … against a running stack', () => {
     );
     const token = lastJson<{ token: string }>(made).token;
     const viaApi = (args: string[]) =>
-      runCli(['--api', stack.banner.url, ...args, '--json'], {
-        ...ENV,
-        GHTRADER_API_TOKEN: token,
-        GHTRADER_HOME: path.join(home, 'nowhere'),
-      });
+      apiCli({ url: stack.banner.url, token, home, env: ENV, timeoutMs: 240_000 }, [...args, '--json']);
 
     // Act
     const schedule = await viaApi(['data', 'schedule', '--var', 'cu']);

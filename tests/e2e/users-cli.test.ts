@@ -5,10 +5,9 @@
  * `cli`, exactly as the API's own `AuthService` records it. With `--api`, the same commands work through the HTTP API
  * as the owner of an admin token.
  */
-
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  apiCli,
   type CliRun,
   ConsoleClient,
   createApiToken,
@@ -16,8 +15,6 @@ import {
   homeCli,
   lastJson,
   type RunningStack,
-  runCli,
-  runCliWithInput,
   startLoggedIn,
   stopSuite,
   until,
@@ -263,20 +260,18 @@ describe('ghtrader users / tokens against a running stack', () => {
       createApiToken(admin, 'e2e-users-admin', 'admin'),
       createApiToken(admin, 'e2e-users-operator', 'operator'),
     ]);
-    const env = (token: string) => ({ GHTRADER_API_TOKEN: token, GHTRADER_HOME: path.join(home, 'nowhere') });
     const viaApi = (args: string[], token = adminToken) =>
-      runCli(['--api', stack.banner.url, ...args, '--json'], env(token), 60_000);
+      apiCli({ url: stack.banner.url, token, home }, [...args, '--json']);
     const bearerMe = async (token: string) =>
       (
         await fetch(`${stack.banner.url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } })
       ).json() as Promise<{ user: { username: string; role: string } }>;
 
     // Act
-    const add = await runCliWithInput(
-      ['--api', stack.banner.url, 'users', 'add', 'api-made', '--role', 'viewer', '--password-stdin', '--json'],
+    const add = await apiCli(
+      { url: stack.banner.url, token: adminToken, home },
+      ['users', 'add', 'api-made', '--role', 'viewer', '--password-stdin', '--json'],
       PASSWORD,
-      env(adminToken),
-      60_000,
     );
     const [listApi, listDirect, setRole, refused, missing] = await Promise.all([
       viaApi(['users', 'list', '--limit', '500']),

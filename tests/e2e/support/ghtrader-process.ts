@@ -211,6 +211,24 @@ export function runCliWithInput(
   return spawnCli(args, input, env, timeoutMs);
 }
 
+/** Where `apiCli` runs: the API's URL, the bearer's token, and a home whose `nowhere` subfolder holds no stack. */
+export interface ApiCliTarget {
+  url: string;
+  token: string;
+  home: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * `ghtrader --api <url> …` as the owner of `token`: no `--home`, and a `GHTRADER_HOME` that holds no stack, so only
+ * the HTTP API can answer (never the store credentials). `input`, when given, is written to stdin.
+ */
+export function apiCli(t: ApiCliTarget, args: string[], input?: string): Promise<CliRun> {
+  const env = { ...t.env, GHTRADER_API_TOKEN: t.token, GHTRADER_HOME: path.join(t.home, 'nowhere') };
+  return spawnCli(['--api', t.url, ...args], input ?? null, env, t.timeoutMs ?? 90_000);
+}
+
 function spawnCli(
   args: string[],
   input: string | null,
