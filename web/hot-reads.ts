@@ -6,9 +6,12 @@
  *
  * Cache keys are the route plus its query in a canonical order; tags are the realtime topics whose events make the
  * value stale (`jobs:all`, `job:<id>`, `config`, `audit`), plus `accounts` for this app's own account writes.
+ * A terminal job record is final (every store write to a job is conditioned on a status that is not terminal), so the
+ * cache keeps it without a lifetime: polling a finished job's record or progress reads the store once.
  */
 import type { Context } from 'hono';
 import { HotCache } from '#shared/domain/control/hot-cache.ts';
+import { isTerminal, type JobRecord } from '#shared/domain/control/jobs.ts';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
 import { DependencyUnavailableError } from '#shared/errors/control.ts';
 import type { Logger } from '#shared/log.ts';
@@ -113,8 +116,10 @@ export function hotJobs(deps: HotDeps) {
       deps.hot.get('jobs:terminal-counts', ['jobs:all'], () =>
         deps.jobs.countsOf(['succeeded', 'failed', 'cancelled'] as const),
       ),
-    get: (id: string) => deps.hot.get(`job:${id}`, [`job:${id}`], () => deps.jobs.get(id)),
-    progress: (id: string) => deps.hot.get(`job:${id}:progress`, [`job:${id}`], () => deps.jobs.progress(id)),
+    /** A job record; a terminal one is final (no write changes it), so it is read from the store once. */
+    get: (id: string) => readJob(deps, id),
+    /** The progress view of that record, its age as of now. */
+    progress: async (id: string) => deps.jobs.progressOf(await readJob(deps, id)),
     /** The newest attempt's log tail at the default size (the job detail page's first paint). */
     logTail: (id: string) => deps.hot.get(`job:${id}:log`, [`job:${id}`], () => deps.jobs.logTail(id, {})),
     /** After this app changed a job: the lists and that job's reads are stale now. */
@@ -123,6 +128,15 @@ export function hotJobs(deps: HotDeps) {
       deps.hot.invalidate(`job:${id}`);
     },
   };
+}
+
+function readJob(deps: HotDeps, id: string): Promise<JobRecord> {
+  return deps.hot.getUntilFinal(
+    `job:${id}`,
+    [`job:${id}`],
+    () => deps.jobs.get(id),
+    (job) => isTerminal(job.status),
+  );
 }
 
 /** Cached config reads, shared by `/api/config/*`. */

@@ -321,7 +321,11 @@ export class JobService {
   }
 
   async progress(jobId: string): Promise<JobProgressView> {
-    const job = await this.get(jobId);
+    return this.progressOf(await this.get(jobId));
+  }
+
+  /** `progress` of a record already read: the age and staleness are as of now. */
+  progressOf(job: JobRecord): JobProgressView {
     const now = this.deps.clock.nowMs();
     const updatedMs = job.progress ? Date.parse(job.progress.updated_at) : null;
     const age = updatedMs === null ? null : Math.max(0, Math.round((now - updatedMs) / 100) / 10);

@@ -5,7 +5,9 @@
  * BENCH_API_RATE (500) requests/s for BENCH_API_SECONDS (60) with its session cookie, round-robin over
  * `GET /api/status`, `/api/jobs?limit=50`, `/api/trading/console/status`, `/api/config/effective` and
  * `/api/jobs/{id}/progress` (the goal's mix; the console status rests on desired state, the supervisors' records and
- * the risk-kill record until the trading chain's processes write state).
+ * the risk-kill record until the trading chain's processes write state). Most seeded jobs have ended, and an ended
+ * job's record is final (kept by the hot cache after its first read); the running and queued ones read the store
+ * every ≤ 1 s, as a console polling a live job does.
  *
  * Open loop: request i is due at t0 + i / rate whatever earlier requests are doing, and its latency runs from that due
  * time to the last byte of the answer (so a stalled server cannot hide behind a stalled client). The load generator

@@ -14,6 +14,9 @@
  *   `ttlMs`. A background load that fails leaves the entry to expire (the next reader then loads and sees the error)
  *   and is counted in `refresh_failures`; one that an invalidation overtook is dropped.
  * - At most `maxEntries`; the oldest entry is dropped first.
+ * - Final values (`getUntilFinal`): a value that can never change again (a terminal job record) is kept apart, without
+ *   a lifetime and untouched by invalidations, at most `maxFinalEntries` of them, the least recently read dropped
+ *   first. The ≤ 1 s bound is about staleness, and a final value cannot go stale.
  *
  * Values are shared between callers: treat them as read-only.
  */
@@ -26,6 +29,8 @@ export interface HotCacheOptions {
   ttlMs: number;
   clock: Clock;
   maxEntries?: number;
+  /** Final values kept at most (default 4,096). */
+  maxFinalEntries?: number;
   /** Fraction of the lifetime after which a read refreshes the entry in the background (default 0.7; 1 = never). */
   refreshAheadRatio?: number;
 }
@@ -41,6 +46,9 @@ export interface HotCacheStats {
   /** Background refreshes started, and those whose load failed. */
   refreshes: number;
   refresh_failures: number;
+  /** Final values kept, and reads they answered. */
+  final_entries: number;
+  final_hits: number;
 }
 
 interface Entry {
@@ -53,7 +61,10 @@ interface Entry {
 
 export class HotCache {
   private readonly entries = new Map<string, Entry>();
+  /** Final values by key, least recently read first. */
+  private readonly finals = new Map<string, unknown>();
   private readonly maxEntries: number;
+  private readonly maxFinalEntries: number;
   private readonly refreshAfterMs: number;
   private readonly counters = {
     hits: 0,
@@ -62,6 +73,7 @@ export class HotCache {
     invalidations: 0,
     refreshes: 0,
     refresh_failures: 0,
+    final_hits: 0,
   };
 
   constructor(private readonly opts: HotCacheOptions) {
@@ -69,6 +81,7 @@ export class HotCache {
       throw new RangeError(`hot cache ttlMs must be an integer in [0, ${HOT_CACHE_MAX_TTL_MS}], got ${opts.ttlMs}`);
     }
     this.maxEntries = opts.maxEntries ?? 1_000;
+    this.maxFinalEntries = opts.maxFinalEntries ?? 4_096;
     const ratio = opts.refreshAheadRatio ?? 0.7;
     if (!(ratio > 0 && ratio <= 1)) throw new RangeError(`hot cache refreshAheadRatio must be in (0, 1], got ${ratio}`);
     this.refreshAfterMs = ratio * opts.ttlMs;
@@ -90,6 +103,42 @@ export class HotCache {
     }
     this.counters.misses++;
     return this.store(key, tags, load(), now);
+  }
+
+  /**
+   * `get`, except that a value `isFinal` accepts is kept as final: later reads of `key` answer it with no load, however
+   * old, until it is dropped for space. Only for values whose store guarantees they never change once final (a job
+   * record in a terminal status: every write to a job is conditioned on a status that is not terminal).
+   */
+  getUntilFinal<T>(
+    key: string,
+    tags: readonly string[],
+    load: () => Promise<T>,
+    isFinal: (v: T) => boolean,
+  ): Promise<T> {
+    if (this.opts.ttlMs === 0) return load();
+    if (this.finals.has(key)) {
+      const value = this.finals.get(key) as T;
+      this.finals.delete(key);
+      this.finals.set(key, value);
+      this.counters.final_hits++;
+      return Promise.resolve(value);
+    }
+    return this.get(key, tags, async () => {
+      const value = await load();
+      if (isFinal(value)) this.keepFinal(key, value);
+      return value;
+    });
+  }
+
+  private keepFinal(key: string, value: unknown): void {
+    this.finals.delete(key);
+    if (this.finals.size >= this.maxFinalEntries) {
+      const oldest = this.finals.keys().next();
+      if (!oldest.done) this.finals.delete(oldest.value);
+    }
+    this.finals.set(key, value);
+    this.entries.delete(key);
   }
 
   private store<T>(key: string, tags: readonly string[], value: Promise<T>, atMs: number): Promise<T> {
@@ -147,10 +196,11 @@ export class HotCache {
 
   clear(): void {
     this.entries.clear();
+    this.finals.clear();
   }
 
   stats(): HotCacheStats {
-    return { ttl_ms: this.opts.ttlMs, entries: this.entries.size, ...this.counters };
+    return { ttl_ms: this.opts.ttlMs, entries: this.entries.size, final_entries: this.finals.size, ...this.counters };
   }
 }
 

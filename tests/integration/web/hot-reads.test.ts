@@ -155,6 +155,37 @@ describe('hot reads without a feed', () => {
     expect((await effective()).revision).toBe(head + 1);
   });
 
+  it('a terminal job record is final: its record and progress are answered without another store read', async () => {
+    // Arrange: a job cancelled while queued (no runner here), its record read once
+    const op = await web.login(await web.createUser('operator'));
+    const read = async <T>(path: string) =>
+      (await (await web.request(path, { headers: { cookie: op.cookie } })).json()) as T;
+    const res = await web.send(
+      'POST',
+      '/api/jobs',
+      { kind: 'system.sleep', params: { seconds: 30 } },
+      web.browserHeaders(op),
+    );
+    const { job } = (await res.json()) as { job: { job_id: string } };
+    const queued = await read<{ status: string }>(`/api/jobs/${job.job_id}`);
+    expect(queued.status).toBe('queued');
+    expect((await web.send('POST', `/api/jobs/${job.job_id}/cancel`, {}, web.browserHeaders(op))).status).toBe(202);
+    expect((await read<{ status: string }>(`/api/jobs/${job.job_id}`)).status).toBe('cancelled');
+    const before = web.hot.stats();
+
+    // Act: the job's own event tag invalidated (what a late warm-path event does), then both reads again
+    web.hot.invalidate(`job:${job.job_id}`);
+    const detail = await read<{ status: string }>(`/api/jobs/${job.job_id}`);
+    const progress = await read<{ job_status: string }>(`/api/jobs/${job.job_id}/progress`);
+
+    // Assert: both answered from the final record
+    expect(detail.status).toBe('cancelled');
+    expect(progress.job_status).toBe('cancelled');
+    const after = web.hot.stats();
+    expect(after.final_hits - before.final_hits).toBe(2);
+    expect(after.misses).toBe(before.misses);
+  });
+
   it('a logout ends the session at once although sessions are cached', async () => {
     const viewer = await web.login(await web.createUser('viewer'));
     const me = () => web.request('/api/auth/me', { headers: { cookie: viewer.cookie } });

@@ -158,6 +158,64 @@ describe('HotCache', () => {
     expect(await cache.get('a', [], async () => 10)).toBe(10);
     expect(await cache.get('c', [], async () => 30)).toBe(3);
   });
+
+  it('keeps a final value past its lifetime and invalidations, and a value not yet final only for the lifetime', async () => {
+    // Arrange: a job record that ends after its first read
+    const clock = manualClock();
+    const cache = new HotCache({ ttlMs: 1000, clock, refreshAheadRatio: 1 });
+    const statuses = ['running', 'succeeded', 'failed'];
+    let loads = 0;
+    const load = async () => ({ status: statuses[loads++] as string });
+    const read = () => cache.getUntilFinal('job:J', ['job:J'], load, (j) => j.status !== 'running');
+
+    // Act + Assert: running is cached for the lifetime only
+    expect((await read()).status).toBe('running');
+    clock.advance(999);
+    expect((await read()).status).toBe('running');
+    clock.advance(1);
+    expect((await read()).status).toBe('succeeded');
+
+    // Act + Assert: succeeded is final: no load after the lifetime or an invalidation
+    clock.advance(3_600_000);
+    cache.invalidate('job:J');
+    expect((await read()).status).toBe('succeeded');
+    expect(loads).toBe(2);
+    expect(cache.stats()).toMatchObject({ final_entries: 1, final_hits: 1 });
+  });
+
+  it('holds at most maxFinalEntries final values, dropping the least recently read', async () => {
+    const cache = new HotCache({ ttlMs: 1000, clock: manualClock(), maxFinalEntries: 2 });
+    const final = (key: string, value: number) =>
+      cache.getUntilFinal(
+        key,
+        [],
+        async () => value,
+        () => true,
+      );
+    await final('a', 1);
+    await final('b', 2);
+    await final('a', 10); // a read: b is now the least recently read
+    await final('c', 3);
+    expect(cache.stats().final_entries).toBe(2);
+    expect(await final('a', 100)).toBe(1);
+    expect(await final('c', 300)).toBe(3);
+    expect(await final('b', 20)).toBe(20);
+  });
+
+  it('with ttlMs 0 a final value is not kept either', async () => {
+    const cache = new HotCache({ ttlMs: 0, clock: manualClock() });
+    let loads = 0;
+    const read = () =>
+      cache.getUntilFinal(
+        'k',
+        [],
+        async () => ++loads,
+        () => true,
+      );
+    await read();
+    await read();
+    expect(loads).toBe(2);
+  });
 });
 
 describe('cacheTagsForChannel', () => {
