@@ -163,7 +163,8 @@ export async function withEmbeddedDynamo<T>(
   env: Record<string, string | undefined>,
   fn: (config: AppConfig, clients: AwsClients) => Promise<T>,
 ): Promise<T> {
-  const emu = await startEmulators({ dynamoPath: path.join(loadConfig(env).home, 'dynamo') });
+  const home = loadConfig(env).home;
+  const emu = await startEmulators({ dynamoPath: path.join(home, 'dynamo') });
   try {
     const config = loadConfig({
       ...env,
@@ -172,7 +173,10 @@ export async function withEmbeddedDynamo<T>(
     });
     const clients = createAwsClients(config);
     try {
-      await ensureTables(clients.dynamo, config.tables);
+      // The embedded emulator is this process's alone: an older home's table missing an index is rebuilt.
+      await ensureTables(clients.dynamo, config.tables, {
+        missingIndexes: { mode: 'rebuild', backupDir: path.join(home, 'dynamo-rebuild') },
+      });
       return await fn(config, clients);
     } finally {
       clients.destroy();

@@ -119,7 +119,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const rt = await (async () => {
       const boot = createAwsClients(config);
       try {
-        await ensureTables(boot.dynamo, config.tables);
+        // The embedded emulator is this process's alone: an older home's table missing an index is rebuilt.
+        await ensureTables(
+          boot.dynamo,
+          config.tables,
+          emulators ? { missingIndexes: { mode: 'rebuild', backupDir: path.join(base.home, 'dynamo-rebuild') } } : {},
+        );
         const queueUrls = await ensureQueues(boot.sqs, config.resourcePrefix, {
           maxReceiveCount: config.jobs.maxReceiveCount,
           visibilityTimeoutS: LOCAL_VISIBILITY_S,
@@ -237,6 +242,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       accounts: createAccountService(rt, { simulatorBrokerId: simHandle?.brokerId ?? null }),
       commands: tradingControl(rt).commands,
       consoleStatus: tradingControl(rt).consoleStatus,
+      locks: rt.locks,
       live: rt.live,
       status,
       auth,

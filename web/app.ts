@@ -35,6 +35,7 @@ import { dataRoutes } from './routes/api-data.ts';
 import { desiredRoutes } from './routes/api-desired.ts';
 import { explorerRoutes } from './routes/api-explorer.ts';
 import { jobRoutes } from './routes/api-jobs.ts';
+import { lockRoutes } from './routes/api-locks.ts';
 import { marketRoutes } from './routes/api-market.ts';
 import { observabilityRoutes } from './routes/api-observability.ts';
 import { healthRoutes, statusRoutes } from './routes/api-status.ts';
@@ -74,6 +75,7 @@ export function createApp(given: AppDeps): Hono<WebEnv> {
   app.route('/api/config', configRoutes(deps));
   app.route('/api/explorer', explorerRoutes(deps));
   app.route('/api/audit', auditRoutes(deps));
+  app.route('/api/locks', lockRoutes(deps));
   app.route('/api/observability', observabilityRoutes(deps));
   app.route('/api', desiredRoutes(deps));
   app.route('/api', accountRoutes(deps));

@@ -117,6 +117,7 @@ export function appDepsFromRuntime(rt: Runtime, o: DepsFromRuntimeOptions): AppD
     // Gateway commands: DynamoDB (durable) then the Redis stream; the colo gateway polls the table (a kill needs no Redis).
     commands: tradingControl(rt).commands,
     consoleStatus: tradingControl(rt).consoleStatus,
+    locks: rt.locks,
     broadcasterStats: readConsoleBroadcaster,
     // `GHTRADER_CONSOLE_CACHE_MS` is a restart key: the revision this container started with sets the lifetime.
     hot: new HotCache({ ttlMs: rt.live.overProcess('GHTRADER_CONSOLE_CACHE_MS', rt.config.consoleCacheMs), clock }),

@@ -5,6 +5,7 @@
 import type { AppConfig } from '#shared/config.ts';
 import type { AuditLog } from '#shared/domain/control/audit.ts';
 import type { HotCache } from '#shared/domain/control/hot-cache.ts';
+import type { LockLister } from '#shared/domain/control/locks.ts';
 import type { StatusSource } from '#shared/domain/control/status.ts';
 import type { SupervisorTelemetryStore } from '#shared/domain/control/supervisor-telemetry.ts';
 import type { ArtifactStore } from '#shared/domain/data/artifacts.ts';
@@ -91,6 +92,8 @@ export interface AppDeps {
   commands?: CommandService;
   /** `GET /api/trading/console/status`; absent -> 503. */
   consoleStatus?: ConsoleStatusService;
+  /** The lease locks behind `GET /api/locks` and the System page's Locks panel; absent -> 503. */
+  locks?: LockLister;
 }
 
 /** The desired-state service and the supervisors' persisted telemetry. */

@@ -4,6 +4,7 @@ import { CsrfFailedError } from '#shared/errors/control.ts';
 import type { Principal } from '#shared/services/auth-service.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { requestConsoleOrigin, requestIsTls } from '../request-info.ts';
+import { withAccess } from '../route-access.ts';
 import { checkOrigin } from '../security/request-origin.ts';
 import { readSessionCookie } from '../security/session-cookie.ts';
 
@@ -60,8 +61,8 @@ export function assertSameOrigin(c: Context<WebEnv>, hops: number): void {
 
 /** Origin check for routes that create sessions (login, one-time login). */
 export function requireSameOrigin(deps: Pick<AppDeps, 'config'>): MiddlewareHandler<WebEnv> {
-  return async (c, next) => {
+  return withAccess({ role: 'same-origin' }, async (c, next) => {
     assertSameOrigin(c, deps.config.auth.trustedProxyHops);
     await next();
-  };
+  });
 }

@@ -4,6 +4,7 @@ import { ForbiddenError, UnauthenticatedError } from '#shared/errors/control.ts'
 import { appendAudit } from '#shared/services/audit-append.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { authMeta } from '../request-info.ts';
+import { withAccess } from '../route-access.ts';
 
 /**
  * A route's minimum role: no principal -> 401 `unauthenticated`; too low -> 403 `forbidden` with
@@ -15,7 +16,7 @@ export function requireRole(
   need: Role,
   action?: string,
 ): MiddlewareHandler<WebEnv> {
-  return async (c, next) => {
+  return withAccess({ role: need, ...(action ? { action } : {}) }, async (c, next) => {
     const p = c.get('principal');
     if (!p) throw new UnauthenticatedError();
     if (!roleAtLeast(p.role, need)) {
@@ -38,5 +39,5 @@ export function requireRole(
       throw new ForbiddenError(need, p.role);
     }
     await next();
-  };
+  });
 }

@@ -11,6 +11,7 @@ import { ControlError, DependencyUnavailableError, UnauthenticatedError } from '
 import type { AppDeps, WebEnv } from '../env.ts';
 import { assertSameOrigin } from '../middleware/authenticate.ts';
 import { requestIsTls } from '../request-info.ts';
+import { withAccess } from '../route-access.ts';
 import { readSessionCookie } from '../security/session-cookie.ts';
 import type { HubCredential, RealtimeHub } from './hub.ts';
 
@@ -31,7 +32,8 @@ class UpgradeRequiredError extends ControlError {
 export function wsRoutes(deps: AppDeps): Hono<WebEnv> {
   const hops = deps.config.auth.trustedProxyHops;
   const app = new Hono<WebEnv>();
-  app.get('/', async (c, next) => {
+  // Any signed-in role may connect; what each socket may subscribe to is the hub's per-topic role check.
+  const upgrade = withAccess({ role: 'viewer' }, async (c, next) => {
     const rt = deps.realtime;
     if (!rt) throw new DependencyUnavailableError('the realtime hub (this process serves no WebSocket)');
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new UpgradeRequiredError();
@@ -56,5 +58,6 @@ export function wsRoutes(deps: AppDeps): Hono<WebEnv> {
     }));
     return handler(c, next);
   });
+  app.get('/', upgrade);
   return app;
 }

@@ -2,10 +2,14 @@
 import { Hono } from 'hono';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { requireRole } from '../middleware/require-role.ts';
+import { withAccess } from '../route-access.ts';
 
 export function healthRoutes(): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
-  app.get('/health', (c) => c.json({ ok: true }));
+  app.get(
+    '/health',
+    withAccess({ role: 'public' }, async (c) => c.json({ ok: true })),
+  );
   return app;
 }
 

@@ -42,6 +42,30 @@ export interface LockStore {
   holder(key: string): Promise<LockHolder | null>;
 }
 
+/** A lease as `GET /api/locks` lists it (control-chain §3.2): an expired one is free for the next taker. */
+export interface LockListing {
+  key: string;
+  owner: string;
+  host: string;
+  pid: number;
+  fencing_token: number;
+  acquired_at: string;
+  renewed_at: string;
+  expires_at: string;
+  expired: boolean;
+}
+
+export interface LockListPage {
+  items: LockListing[];
+  /** Store position after the last item, or null at the end. */
+  next: Record<string, unknown> | null;
+}
+
+/** Port: the leases in key order (an index query), optionally those whose key starts with `prefix`. */
+export interface LockLister {
+  list(q: { prefix?: string; limit: number; start?: Record<string, unknown> }): Promise<LockListPage>;
+}
+
 /** Trading locks are never taken, waited for or preempted by jobs (control-chain §4). */
 export function isTradingLockKey(key: string): boolean {
   return key.startsWith('trade:');

@@ -48,9 +48,10 @@ export const TABLES = {
   },
   locks: {
     logicalName: 'Locks',
-    description: 'Lease locks `{key, owner_job_id, fence, expiresAt}` and never-deleted fence counters `fence#<key>`',
+    description:
+      'Lease locks `{key, owner_job_id, fence, expiresAt, shard}` and never-deleted fence counters `fence#<key>`; GSI: every lease (shard `all`, fence counters carry no shard) for `GET /api/locks`',
     partitionKey: S('key'),
-    indexes: [],
+    indexes: [{ name: 'shard-key', partitionKey: S('shard'), sortKey: S('key') }],
   },
   config: {
     logicalName: 'Config',

@@ -1,23 +1,36 @@
 /**
  * `LockStore` on the DynamoDB Locks table (trading-chain §2). One item per key
- * `{key, owner_job_id, owner_host, owner_pid, fence, acquired_at, renewed_at, expiresAt}` (`expiresAt` epoch ms), and
- * a counter item `fence#<key>` that is never deleted, so fencing tokens only grow (failed attempts burn tokens).
+ * `{key, owner_job_id, owner_host, owner_pid, fence, acquired_at, renewed_at, expiresAt, shard}` (`expiresAt` epoch
+ * ms), and a counter item `fence#<key>` that is never deleted, so fencing tokens only grow (failed attempts burn
+ * tokens). `shard` (`all`) puts a lease, and never a counter, in the `shard-key` index that `list` queries; a renewal
+ * sets it too, so a lease taken before the index existed is listed from its next renewal.
  */
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { AcquireResult, Lease, LockHolder, LockOwner, LockStore } from '../../domain/control/locks.ts';
+import type {
+  AcquireResult,
+  Lease,
+  LockHolder,
+  LockLister,
+  LockListPage,
+  LockOwner,
+  LockStore,
+} from '../../domain/control/locks.ts';
 import { type Clock, isoUtc, systemClock } from '../../domain/time.ts';
 import { LockLostError } from '../../errors/control.ts';
 import { conditionFailedItem, isConditionFailed } from './dynamo-errors.ts';
 
 const FENCE_PREFIX = 'fence#';
+const LOCK_SHARD = 'all';
+const SHARD_INDEX = 'shard-key';
 
-export class DynamoLockStore implements LockStore {
+export class DynamoLockStore implements LockStore, LockLister {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
@@ -37,6 +50,7 @@ export class DynamoLockStore implements LockStore {
       acquired_at: isoUtc(now),
       renewed_at: isoUtc(now),
       expiresAt: now + leaseMs,
+      shard: LOCK_SHARD,
     };
     try {
       await this.doc.send(
@@ -83,11 +97,14 @@ export class DynamoLockStore implements LockStore {
         new UpdateCommand({
           TableName: this.table,
           Key: { key: lease.key },
-          UpdateExpression: 'SET expiresAt = :e, renewed_at = :r',
+          UpdateExpression: 'SET expiresAt = :e, renewed_at = :r, #shard = :shard',
           ConditionExpression: 'owner_job_id = :me AND fence = :fence',
+          // `shard` is a DynamoDB reserved word.
+          ExpressionAttributeNames: { '#shard': 'shard' },
           ExpressionAttributeValues: {
             ':e': expiresAtMs,
             ':r': isoUtc(now),
+            ':shard': LOCK_SHARD,
             ':me': lease.ownerId,
             ':fence': lease.fence,
           },
@@ -122,6 +139,36 @@ export class DynamoLockStore implements LockStore {
     if (!r.Item) return null;
     const h = toHolder(r.Item);
     return Date.parse(h.expires_at) < this.clock.nowMs() ? null : h;
+  }
+
+  async list(q: { prefix?: string; limit: number; start?: Record<string, unknown> }): Promise<LockListPage> {
+    const now = this.clock.nowMs();
+    const r = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: SHARD_INDEX,
+        KeyConditionExpression: q.prefix ? '#shard = :s AND begins_with(#k, :p)' : '#shard = :s',
+        ExpressionAttributeNames: { '#shard': 'shard', ...(q.prefix ? { '#k': 'key' } : {}) },
+        ExpressionAttributeValues: { ':s': LOCK_SHARD, ...(q.prefix ? { ':p': q.prefix } : {}) },
+        Limit: q.limit,
+        ...(q.start ? { ExclusiveStartKey: q.start } : {}),
+      }),
+    );
+    const items = (r.Items ?? []).map((item) => {
+      const h = toHolder(item);
+      return {
+        key: h.key,
+        owner: h.owner,
+        host: h.host,
+        pid: h.pid,
+        fencing_token: h.fence,
+        acquired_at: String(item.acquired_at ?? ''),
+        renewed_at: String(item.renewed_at ?? ''),
+        expires_at: h.expires_at,
+        expired: Number(item.expiresAt) < now,
+      };
+    });
+    return { items, next: r.LastEvaluatedKey ?? null };
   }
 
   private async nextFence(key: string): Promise<number> {

@@ -1,5 +1,6 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LockOwner } from '#shared/domain/control/locks.ts';
+import type { Lease, LockOwner } from '#shared/domain/control/locks.ts';
 import { createTestStack, type TestStack } from '../support/stack.ts';
 
 const a: LockOwner = { ownerId: 'job-a', host: 'host-a', pid: 1 };
@@ -90,5 +91,58 @@ describe('DynamoLockStore on the real emulator', () => {
     // Assess
     expect(attempts.every((x) => !x.ok)).toBe(true);
     expect((await locks.holder('k:nopreempt'))?.owner).toBe('job-a');
+  });
+
+  it('lists the leases in key order through the index: holders, expired ones flagged, no fence counters, by prefix and page', async () => {
+    // Prepare: three leases under a fresh prefix, one of them expired, one released
+    const locks = stack.rt.locks;
+    const p = `list${Date.now()}:`;
+    const held = await locks.acquire(`${p}b`, a, 60_000);
+    await locks.acquire(`${p}a`, b, 1);
+    const released = await locks.acquire(`${p}c`, a, 60_000);
+    if (!held.ok || !released.ok) throw new Error('expected to acquire');
+    await locks.release(released.leases[0] as Lease);
+    await new Promise((r) => setTimeout(r, 20));
+
+    // Act
+    const all = await locks.list({ prefix: p, limit: 10 });
+    const first = await locks.list({ prefix: p, limit: 1 });
+    const rest = await locks.list({ prefix: p, limit: 10, start: first.next ?? undefined });
+
+    // Assess
+    expect(all.items.map((l) => [l.key, l.owner, l.expired])).toEqual([
+      [`${p}a`, 'job-b', true],
+      [`${p}b`, 'job-a', false],
+    ]);
+    expect(all.items[1]).toMatchObject({ host: 'host-a', pid: 1, fencing_token: held.leases[0]?.fence });
+    expect(all.items[1]?.acquired_at).toMatch(/Z$/);
+    expect(first.items.map((l) => l.key)).toEqual([`${p}a`]);
+    expect(first.next).not.toBeNull();
+    expect(rest.items.map((l) => l.key)).toEqual([`${p}b`]);
+    const everything = await locks.list({ limit: 500 });
+    expect(everything.items.some((l) => l.key.startsWith('fence#'))).toBe(false);
+  });
+
+  it('lists a lease taken before the index existed once it is renewed', async () => {
+    // Prepare: a lease item as an older version wrote it (no shard attribute)
+    const locks = stack.rt.locks;
+    const key = `legacy${Date.now()}`;
+    const r = await locks.acquire(key, a, 60_000);
+    if (!r.ok) throw new Error('expected to acquire');
+    await stack.rt.clients.doc.send(
+      new UpdateCommand({
+        TableName: stack.config.tables.locks,
+        Key: { key },
+        UpdateExpression: 'REMOVE #s',
+        ExpressionAttributeNames: { '#s': 'shard' },
+      }),
+    );
+    expect((await locks.list({ prefix: key, limit: 10 })).items).toEqual([]);
+
+    // Act
+    await locks.renew(r.leases[0] as Lease, 60_000);
+
+    // Assess
+    expect((await locks.list({ prefix: key, limit: 10 })).items.map((l) => l.key)).toEqual([key]);
   });
 });

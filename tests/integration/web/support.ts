@@ -131,6 +131,7 @@ export class WebTestStack {
       log,
       clock: systemClock,
       ids: ulidGen,
+      locks: rt.locks,
       ...(opts.staticDir ? { staticDir: opts.staticDir } : {}),
       ...(opts.market ? { market: opts.market } : {}),
       ...(opts.data ? { data: opts.data } : {}),
