@@ -1,11 +1,13 @@
 /**
  * `/v/{var}/system`: every component's state (icon + text), the warm path, job counts, the SLO by plane, the live-update
- * counters and supervisor telemetry, per-route latency, broker accounts (`accounts-panel.tsx`), and users/tokens.
+ * counters and supervisor telemetry, per-route latency, broker accounts (`accounts-panel.tsx`), lease locks, and
+ * users/tokens.
  */
 import type { PublicToken, PublicUser } from '#shared/domain/control/auth.ts';
 import type { RouteMetricsSnapshot } from '#shared/domain/control/route-metrics.ts';
 import type { SloSnapshot } from '#shared/domain/control/slo.ts';
 import type { ComponentName, StatusSnapshot } from '#shared/domain/control/status.ts';
+import type { LockListResult } from '#shared/services/locks-service.ts';
 import type { AccountsPanelModel } from '../routes/accounts-model.ts';
 import { AccountsPanel } from './accounts-panel.tsx';
 import { type ChromeContext, Layout } from './layout.tsx';
@@ -33,6 +35,8 @@ export interface SystemPageProps {
   tokens: PublicToken[];
   /** The Broker accounts panel; null when this process wires no account service. */
   accounts: AccountsPanelModel | null;
+  /** The first page of `GET /api/locks`, or why it is missing (null: no lock store in this process). */
+  locks: { result: LockListResult | null; error: string | null } | null;
 }
 
 export function SystemPage(props: SystemPageProps) {
@@ -118,6 +122,8 @@ export function SystemPage(props: SystemPageProps) {
       <RouteLatency routes={props.routes} />
 
       <AccountsPanel model={props.accounts} role={ctx.user.role} variety={ctx.variety} />
+
+      {props.locks ? <LocksPanel locks={props.locks} /> : null}
 
       <section aria-labelledby="tokens-h" class="panel">
         <h2 id="tokens-h">{ctx.user.role === 'admin' ? 'API tokens (all users)' : 'Your API tokens'}</h2>
@@ -217,6 +223,79 @@ export function SystemPage(props: SystemPageProps) {
         </section>
       ) : null}
     </Layout>
+  );
+}
+
+/** The lease locks (`GET /api/locks`, first page): who holds what, and leases whose holder stopped renewing. */
+function LocksPanel(props: { locks: { result: LockListResult | null; error: string | null } }) {
+  const { result, error } = props.locks;
+  return (
+    <section aria-labelledby="locks-h" class="panel" id="locks-panel">
+      <h2 id="locks-h">Locks</h2>
+      {error || !result ? (
+        <p role="alert">
+          <span aria-hidden="true">✖</span> The lock store did not answer: <code>{error ?? 'no answer'}</code>
+        </p>
+      ) : result.items.length === 0 ? (
+        <p class="empty">No lease is held.</p>
+      ) : (
+        <>
+          <p class="muted">
+            {result.items.length} lease{result.items.length === 1 ? '' : 's'}
+            {result.next_cursor ? ` (the first ${result.limit}; the rest through GET /api/locks)` : ''}
+            {result.expired_count > 0
+              ? `; ${result.expired_count} expired (their holder stopped renewing; the next taker gets the key)`
+              : ''}
+          </p>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col">Owner</th>
+                <th scope="col">Host / pid</th>
+                <th scope="col">Fencing token</th>
+                <th scope="col">Acquired</th>
+                <th scope="col">Expires</th>
+                <th scope="col">State</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.items.map((l) => (
+                <tr>
+                  <th scope="row">
+                    <code>{l.key}</code>
+                  </th>
+                  <td>
+                    <code>{l.owner}</code>
+                  </td>
+                  <td>
+                    {l.host} / {l.pid}
+                  </td>
+                  <td>{l.fencing_token}</td>
+                  <td>
+                    <Time iso={l.acquired_at} />
+                  </td>
+                  <td>
+                    <Time iso={l.expires_at} />
+                  </td>
+                  <td>
+                    {l.expired ? (
+                      <>
+                        <span aria-hidden="true">⚠</span> expired
+                      </>
+                    ) : (
+                      <>
+                        <span aria-hidden="true">🔒</span> held
+                      </>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
   );
 }
 

@@ -37,6 +37,7 @@ import { loadConfigPage } from './api-config.ts';
 import { DataChainOffError, loadOverview } from './api-data.ts';
 import { loadExplorerPage } from './api-explorer.ts';
 import { jobIdParam } from './api-jobs.ts';
+import { loadLocksPanel } from './api-locks.ts';
 import { MarketFeedOffError, marketJson } from './api-market.ts';
 import { loadDashboard, loadSlo } from './dashboard-model.ts';
 import { loadTradingPage } from './trading-model.ts';
@@ -230,12 +231,13 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
     const started = performance.now();
     const caller = callerOf(principalOf(c), authMeta(c, hops));
     const isAdmin = caller.role === 'admin';
-    const [ctx, slo, tokens, users, accounts] = await Promise.all([
+    const [ctx, slo, tokens, users, accounts, locks] = await Promise.all([
       chrome(c, 'system'),
       loadSlo(deps),
       deps.auth.listTokens(caller, { limit: '100' }),
       isAdmin ? deps.auth.listUsers(caller, { limit: '100' }) : Promise.resolve(null),
       hotAccounts(deps).panel(c.get('log')),
+      loadLocksPanel(deps, c.get('log')),
     ]);
     return render(
       c,
@@ -246,6 +248,7 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
         tokens={tokens.items}
         users={users?.items ?? null}
         accounts={accounts}
+        locks={locks}
       />,
       started,
     );

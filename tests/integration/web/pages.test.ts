@@ -206,6 +206,24 @@ describe('system page and warm-path badge', () => {
     expect(html).toContain('no job runner in this test stack');
   });
 
+  it('lists the held leases in the Locks panel, an expired one marked in text', async () => {
+    // Prepare
+    const key = `pages${Date.now()}:trade:account=alt`;
+    await web.stack.rt.locks.acquire(key, { ownerId: 'gateway:alt', host: 'colo-9', pid: 4242 }, 60_000);
+    await web.stack.rt.locks.acquire(`${key}:old`, { ownerId: 'job-x', host: 'w', pid: 1 }, 1);
+    await new Promise((r) => setTimeout(r, 1_100)); // past the page cache's lifetime and the second lease
+
+    // Act
+    const html = await (await web.request('/v/cu/system', { headers: { cookie: opSession.cookie } })).text();
+
+    // Assess
+    const panel = html.slice(html.indexOf('id="locks-panel"'));
+    expect(panel).toContain(`<code>${key}</code>`);
+    expect(panel).toContain('colo-9 / 4242');
+    expect(panel).toMatch(/<span aria-hidden="true">⚠<\/span> expired/);
+    expect(panel).toMatch(/1 expired \(their holder stopped renewing/);
+  });
+
   it('renders the warm-path, data and supervisor badges only while the status says so', async () => {
     // Prepare: fixed snapshots, only to drive the page render.
     const at = new Date().toISOString();
