@@ -6,6 +6,7 @@
  */
 import type { Context } from 'hono';
 import { resolveConfig } from '#shared/domain/control/config.ts';
+import { SOURCE_SLOT_PREFIX } from '#shared/domain/control/locks.ts';
 import {
   type PipelineStage,
   pipelineStages,
@@ -17,12 +18,14 @@ import type { SloSnapshot } from '#shared/domain/control/slo.ts';
 import type { Variety } from '#shared/domain/control/varieties.ts';
 import { cstDayOf } from '#shared/domain/market/cst.ts';
 import { describeError } from '#shared/errors/base.ts';
+import { ControlError } from '#shared/errors/control.ts';
 import type { Logger } from '#shared/log.ts';
 import type { DataOverview, Section } from '#shared/services/data/data-view.ts';
 import type { JobListResult } from '#shared/services/job-service.ts';
 import type { WebEnv } from '../env.ts';
 import { type HotDeps, hotConsoleStatus, hotJobs } from '../hot-reads.ts';
 import { loadOverview } from './api-data.ts';
+import { locksService } from './api-locks.ts';
 import { sloCollectorOf } from './api-observability.ts';
 
 export interface Guardrail {
@@ -86,15 +89,55 @@ async function loadTradingKpi(deps: HotDeps, variety: Variety, log: Logger): Pro
   }
 }
 
+const SOURCE_SLOTS_LABEL = 'Source slots (provider connections)';
+
 /** Managed keys shown as guardrails, with their labels (resolved for this variety). */
 const GUARDRAIL_KEYS: readonly [string, string][] = [
   ['GHTRADER_LOCK_WAIT_TIMEOUT_S', 'Lock wait timeout (s)'],
   ['GHTRADER_MAIN_L5_VALIDATE_LOCK_WAIT_TIMEOUT_S', 'Validate lock wait timeout (s)'],
-  ['GHTRADER_MAIN_L5_MAX_CONCURRENCY', 'Source slots (provider connections)'],
+  ['GHTRADER_MAX_PARALLEL_TQSDK_JOBS', SOURCE_SLOTS_LABEL],
+  ['GHTRADER_MAIN_L5_MAX_CONCURRENCY', 'main_l5 download jobs at once'],
   ['GHTRADER_RISK_MAX_ABS_POSITION_CAP', 'Risk cap: max |position|'],
   ['GHTRADER_RISK_MAX_ORDER_SIZE_CAP', 'Risk cap: max order size'],
   ['GHTRADER_RISK_MAX_OPS_PER_SEC_CAP', 'Risk cap: max operations/s'],
 ];
+
+/**
+ * The source slots with their live use: the unexpired `source:slot=<n>` leases (`GET /api/locks`, ≤ 1 s cache). All of
+ * them taken is a warning (the next source-bound job waits); an unreadable lock store says so without failing the page.
+ */
+function sourceSlotsGuardrail(
+  label: string,
+  value: string,
+  source: string,
+  inUse: number | { error: string } | null,
+): Guardrail {
+  if (inUse === null) return { label, value, source, state: 'ok' };
+  if (typeof inUse !== 'number')
+    return { label, value: `${value} (use unknown)`, source: inUse.error, state: 'unknown' };
+  const full = Number.isFinite(Number(value)) && inUse >= Number(value);
+  return {
+    label,
+    value: `${value} (${inUse} in use${full ? ': the next source-bound job waits' : ''})`,
+    source,
+    state: full ? 'warn' : 'ok',
+  };
+}
+
+async function loadSlotsInUse(deps: HotDeps, log: Logger): Promise<number | { error: string } | null> {
+  const svc = locksService(deps);
+  if (!svc) return null;
+  try {
+    const page = await deps.hot.get('locks:source-slots', [], () =>
+      svc.list({ prefix: SOURCE_SLOT_PREFIX, limit: '500' }),
+    );
+    return page.items.filter((l) => !l.expired).length;
+  } catch (err) {
+    if (!(err instanceof ControlError)) throw err;
+    log.warn({ err: describeError(err) }, 'dashboard.source_slots_unreadable');
+    return { error: `lock store: ${err.message}` };
+  }
+}
 
 function reported<T, U>(s: Section<T> | null, pick: (data: T) => U): Reported<U> {
   if (!s) return { status: 'none' };
@@ -138,13 +181,14 @@ export async function loadDashboard(c: Context<WebEnv>, deps: HotDeps, variety: 
     ? (data: NonNullable<HotDeps['data']>) =>
         deps.hot.get(`data:overview:${variety}`, [`jobs:${variety}`, 'jobs:all'], () => loadOverview(c, data, variety))
     : null;
-  const [newest, lastJobs, overview, head, slo, trading] = await Promise.all([
+  const [newest, lastJobs, overview, head, slo, trading, slotsInUse] = await Promise.all([
     jobs.list({ limit: '20' }),
     Promise.all(kinds.map((kind) => jobs.list({ kind, var: variety, limit: '1' }))),
     deps.data && overviewOf ? overviewOf(deps.data) : Promise.resolve(null),
     deps.hot.get('config:head', ['config'], () => deps.configService.head()),
     loadSlo(deps),
     loadTradingKpi(deps, variety, c.get('log')),
+    loadSlotsInUse(deps, c.get('log')),
   ]);
   const last = Object.fromEntries(kinds.map((k, i) => [k, lastJobs[i]?.items[0] ?? null])) as Record<
     StageJobKind,
@@ -171,7 +215,9 @@ export async function loadDashboard(c: Context<WebEnv>, deps: HotDeps, variety: 
   const guardrails: Guardrail[] = GUARDRAIL_KEYS.map(([key, label]) => {
     try {
       const r = resolveConfig(key, layers, { var: variety });
-      return { label, value: r.value === null ? 'unset' : String(r.value), source: r.source, state: 'ok' };
+      const value = r.value === null ? 'unset' : String(r.value);
+      if (label === SOURCE_SLOTS_LABEL) return sourceSlotsGuardrail(label, value, r.source, slotsInUse);
+      return { label, value, source: r.source, state: 'ok' };
     } catch (err) {
       return { label, value: 'invalid', source: err instanceof Error ? err.message : String(err), state: 'error' };
     }

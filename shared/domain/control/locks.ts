@@ -81,7 +81,10 @@ export function componentLeaseKey(component: 'gateway' | 'strategy', profile: st
   return component === 'gateway' ? gatewayLeaseKey(profile) : `trade:strategy:account=${profile}`;
 }
 
+/** The key prefix of every source slot lease. */
+export const SOURCE_SLOT_PREFIX = 'source:slot=';
+
 /** A source slot lease (`GHTRADER_MAX_PARALLEL_TQSDK_JOBS` of them), taken by source-bound job kinds (control-chain §4). */
 export function sourceSlotKey(n: number): string {
-  return `source:slot=${n}`;
+  return `${SOURCE_SLOT_PREFIX}${n}`;
 }

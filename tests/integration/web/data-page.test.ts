@@ -5,6 +5,7 @@
  * and missing reports, and a console without the data chain.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sourceSlotKey } from '#shared/domain/control/locks.ts';
 import { writeReport } from '#shared/domain/data/artifacts.ts';
 import { TABLES } from '#shared/domain/data/tick-columns.ts';
 import type { TickStore } from '#shared/domain/data/tick-store.ts';
@@ -359,16 +360,25 @@ describe('Dashboard over the same data', () => {
       new RegExp(
         `<th scope="row">${label.replace(/[()|]/g, '\\$&')}</th><td>([^<]*)</td>[\\s\\S]*?<code>([^<]*)</code>`,
       ).exec(html);
-    expect(row(before, 'Source slots (provider connections)')?.slice(1)).toEqual(['4', 'default']);
+    expect(row(before, 'Source slots (provider connections)')?.slice(1)).toEqual(['4 (0 in use)', 'default']);
+    expect(row(before, 'main_l5 download jobs at once')?.slice(1)).toEqual(['4', 'default']);
     const r = await web.stack.rt.configService.set(systemCaller('system', 'dashboard-test', 'dashboard-test-3'), {
-      values: { GHTRADER_MAIN_L5_MAX_CONCURRENCY: 2 },
+      values: { GHTRADER_MAIN_L5_MAX_CONCURRENCY: 2, GHTRADER_MAX_PARALLEL_TQSDK_JOBS: 2 },
       reason: 'dashboard test',
     });
-    // No realtime feed in this stack: drop the app's ≤ 1 s cache as the `config:updates` event would.
-    web.hot.invalidate('config');
-    expect(row(await page('/v/cu/dashboard', viewer), 'Source slots (provider connections)')?.slice(1)).toEqual([
+    // Both slots taken by source-bound jobs (their leases, as the worker takes them).
+    for (const n of [0, 1])
+      await web.stack.rt.locks.acquire(sourceSlotKey(n), { ownerId: `job-${n}`, host: 'w', pid: n }, 60_000);
+    // No realtime feed in this stack (and leases have no event): drop the app's ≤ 1 s cache.
+    web.hot.clear();
+    const after = await page('/v/cu/dashboard', viewer);
+    expect(row(after, 'main_l5 download jobs at once')?.slice(1)).toEqual([
       '2',
       `config:GHTRADER_MAIN_L5_MAX_CONCURRENCY@${r.revision}`,
+    ]);
+    expect(row(after, 'Source slots (provider connections)')?.slice(1)).toEqual([
+      '2 (2 in use: the next source-bound job waits)',
+      `config:GHTRADER_MAX_PARALLEL_TQSDK_JOBS@${r.revision}`,
     ]);
     expect(before).toContain('Live trading enabled (as the gateway reports it)');
   });
