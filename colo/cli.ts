@@ -12,6 +12,7 @@ import { registerConfig } from './commands/config.ts';
 import { registerData } from './commands/data.ts';
 import { registerGatewayCommand } from './commands/gateway-command.ts';
 import { registerJobs } from './commands/jobs.ts';
+import { registerLocks } from './commands/locks.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerSupervisor } from './commands/supervisor.ts';
 import { registerTokens } from './commands/tokens.ts';
@@ -88,6 +89,7 @@ program.hook('preAction', (_program, action) => {
 
 registerConfig(program);
 registerJobs(program);
+registerLocks(program);
 registerData(program);
 registerSim(program);
 registerSupervisor(program);

@@ -28,14 +28,18 @@ interface Global {
   api?: string;
 }
 
-export async function withRuntime<T>(home: string | undefined, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+/** Run `fn` with a runtime on the stack under `home`, and the cursor secret it signs list cursors with. */
+export async function withRuntime<T>(
+  home: string | undefined,
+  fn: (rt: Runtime, cursorSecret: string) => Promise<T>,
+): Promise<T> {
   const { config } = await attachToStack(home);
   // The same persisted secret as `ghtrader up`, so cursors printed here work in the console and back.
   const cursorSecret = config.auth.cursorSecret ?? (await persistentSecret(config.home, 'cursor.key'));
   const log = cliLogger({ logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
   const rt = await createRuntime(config, log, { cursorSecret });
   try {
-    return await fn(rt);
+    return await fn(rt, cursorSecret);
   } finally {
     await rt.close();
   }

@@ -288,6 +288,29 @@ describe('ghtrader --api …: jobs and config through the HTTP API', () => {
     );
   });
 
+  it('lists the stack’s leases with locks list, the same keys and owners directly and through the API', async () => {
+    // Act
+    const [directRun, apiRun, textRun, badLimit, badLimitApi] = await Promise.all([
+      direct(['locks', 'list', '--json']),
+      viaApi(['locks', 'list', '--json'], operatorToken),
+      direct(['locks', 'list']),
+      direct(['locks', 'list', '--limit', 'abc', '--json']),
+      viaApi(['locks', 'list', '--limit', 'abc', '--json'], operatorToken),
+    ]);
+
+    // Assess: the up's own supervisor lease is there; renewals move the times, not the holders
+    const holders = (r: CliRun) =>
+      (json(r).items as { key: string; owner: string }[]).map((l) => `${l.key} ${l.owner}`).sort();
+    expect(directRun.code, explain(directRun)).toBe(0);
+    expect(apiRun.code, explain(apiRun)).toBe(0);
+    expect(holders(directRun).some((h) => h.startsWith('supervisor:'))).toBe(true);
+    expect(holders(apiRun)).toEqual(holders(directRun));
+    expect(textRun.stdout).toMatch(/^supervisor:\S+ {2}held {4}/m);
+    expect(badLimit.code, explain(badLimit)).toBe(2);
+    expect(badLimitApi.code, explain(badLimitApi)).toBe(2);
+    expect((json(badLimitApi).error as { code: string }).code).toBe('validation_failed');
+  });
+
   it('refuses a missing or unknown token, a bad URL and commands without API routes; names an unreachable API', async () => {
     // Prepare
     const port = await closedPort();
