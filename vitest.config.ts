@@ -37,7 +37,10 @@ export default defineConfig({
           globalSetup: ['tests/e2e/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
+          // After the other projects (group 0), two files at a time: each runs its own `ghtrader up` (temp home,
+          // random ports, its own Redis where it stops one), so only CPU is shared.
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
       {
