@@ -200,8 +200,12 @@ export function createLocalRunner(
     worker: createJobsWorkerHandler(rt.worker('local')),
     dlq: createJobsDlqHandler(rt.recovery, log.child({ component: 'jobs-dlq' })),
     reconcile: () => rt.recovery.reconcile(),
-    reconcileIntervalS: opts.reconcileIntervalS ?? rt.config.jobs.reconcileIntervalS,
-    concurrency: opts.concurrency ?? rt.config.jobs.runnerConcurrency,
+    // `restart` keys: the config revision's value as this runner starts (else the process's env or default).
+    reconcileIntervalS:
+      opts.reconcileIntervalS ??
+      rt.live.overProcess('GHTRADER_RECONCILE_INTERVAL_S', rt.config.jobs.reconcileIntervalS),
+    concurrency:
+      opts.concurrency ?? rt.live.overProcess('GHTRADER_RUNNER_CONCURRENCY', rt.config.jobs.runnerConcurrency),
     log: log.child({ component: 'local-runner' }),
     ...(opts.waitTimeS !== undefined ? { waitTimeS: opts.waitTimeS } : {}),
   });

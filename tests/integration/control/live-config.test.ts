@@ -6,6 +6,7 @@
  * and the process logger follows `GHTRADER_LOG_LEVEL`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalRunner } from '#functions/local-runner.ts';
 import { systemClock } from '#shared/domain/time.ts';
 import { DynamoConfigStore } from '#shared/infra/aws/config-store.ts';
 import { createLogger, silentLogger } from '#shared/log.ts';
@@ -157,6 +158,26 @@ describe('LiveConfig', () => {
     // Assess
     expect(ok.status).toBe(200);
     await rt.configService.set(admin, { values: { GHTRADER_LOGIN_WINDOW_S: null } });
+  });
+
+  it('starts the local runner with the revision’s GHTRADER_RUNNER_CONCURRENCY (a restart key)', async () => {
+    // Prepare
+    const { rt } = web.stack;
+    const busy = async () => {
+      const runner = createLocalRunner(rt, { waitTimeS: 1, log: silentLogger() });
+      runner.start();
+      const text = runner.status().text;
+      await runner.stop();
+      return text;
+    };
+    expect(await busy()).toMatch(/\/4 busy/);
+
+    // Act: the revision changes the key; a runner started afterwards (as after a restart) takes it
+    await rt.configService.set(admin, { values: { GHTRADER_RUNNER_CONCURRENCY: 7 }, reason: 'restart key test' });
+
+    // Assess
+    expect(await busy()).toMatch(/\/7 busy/);
+    await rt.configService.set(admin, { values: { GHTRADER_RUNNER_CONCURRENCY: null }, reason: 'restart key test' });
   });
 
   it('makes the process logger and its children follow GHTRADER_LOG_LEVEL in the revision', async () => {
