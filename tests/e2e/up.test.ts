@@ -164,8 +164,13 @@ describe('ghtrader up, end to end', () => {
     const overview = await until(
       async () => {
         const r = await admin.request('GET', '/api/data/cu/overview');
-        const build = (r.json as { build?: { status: string; data?: { status: string } } }).build;
-        return build?.status === 'ok' && build.data ? (r.json as Record<string, unknown>) : null;
+        const build = (r.json as { build?: { status: string; data?: { status: string; days_written: number | null } } })
+          .build;
+        // The build report lands before the builds row (data-chain §5.6 step 6): until the row is there too, the
+        // overview has the report's status but no `days_written`.
+        return build?.status === 'ok' && build.data && build.data.days_written !== null
+          ? (r.json as Record<string, unknown>)
+          : null;
       },
       150_000,
       'the demo cu build',
