@@ -46,11 +46,6 @@ const CONTROL_KEYS: readonly ConfigKeyDef[] = [
     min: 0,
     max: 300,
   }),
-  int('GHTRADER_JOBS_MAX_RECEIVE_COUNT', 3, 'deliveries before a job message goes to the DLQ', {
-    min: 1,
-    max: 1000,
-    apply: 'restart',
-  }),
   int('GHTRADER_RUNNER_CONCURRENCY', 4, 'jobs the local runner runs at once', { min: 1, max: 64, apply: 'restart' }),
   float('GHTRADER_RECONCILE_INTERVAL_S', 60, 'job reconciler interval', { min: 0.5, max: 3600, apply: 'restart' }),
   int('GHTRADER_MAIN_L5_TOTAL_WORKERS', 0, 'main_l5 fan-out across segments (0 = auto)', { min: 0 }),
@@ -200,6 +195,9 @@ const ENV_ONLY_KEYS: ReadonlySet<string> = new Set([
 const DEPLOY_ENV_PREFIXES = ['GHTRADER_TABLE_', 'GHTRADER_DIFF_', 'GHTRADER_TEST_'] as const;
 const DEPLOY_ENV_KEYS: ReadonlySet<string> = new Set([
   'GHTRADER_ARTIFACTS_BUCKET',
+  // The jobs queue's redrive policy: part of the queue (CDK sets it from `definitions.ts`, the local stack at each start
+  // from env), so a config revision could never apply it; the DLQ handler reads the same env value.
+  'GHTRADER_JOBS_MAX_RECEIVE_COUNT',
   'GHTRADER_LOG_STDOUT',
   'GHTRADER_TQ_ACCOUNT_PROFILES',
   'GHTRADER_GATEWAY_METRICS_PORT',

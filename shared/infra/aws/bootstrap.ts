@@ -23,7 +23,13 @@ import {
   ResourceNotFoundException,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { TableNames } from '../../config.ts';
 import { QUEUE_IDS, QUEUES, type QueueId, queueName, TABLE_IDS, TABLES, type TableDef } from './definitions.ts';
 
@@ -199,7 +205,17 @@ async function waitGone(dynamo: DynamoDBClient, name: string, timeoutMs: number)
 }
 
 /**
- * Create the queues (dead-letter queues first) and return their URLs. Existing queues are reused as they are.
+ * SQS's "exists with other attributes" error: `QueueNameExists` from AWS (JSON protocol, namespace stripped by the SDK);
+ * emulators answering with the query-protocol code send `AWS.SimpleQueueService.QueueNameExists`.
+ */
+function isQueueNameExists(err: unknown): boolean {
+  const name = (err as { name?: unknown }).name;
+  return name === 'QueueNameExists' || name === 'AWS.SimpleQueueService.QueueNameExists';
+}
+
+/**
+ * Create the queues (dead-letter queues first) and return their URLs. An existing queue is reused and given this
+ * call's attributes (visibility, retention, redrive policy).
  * The local stack passes a short `visibilityTimeoutS`: workers extend visibility themselves right after the claim,
  * so the queue default only matters when a runner dies between receive and claim (Lambda needs ≥ its timeout).
  */
@@ -228,9 +244,14 @@ export async function ensureQueues(
     const created = await sqs
       .send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))
       .catch(async (err) => {
-        // A queue that exists with other attributes is reused; anything else is a real failure.
-        if ((err as { name?: string }).name !== 'QueueNameExists') throw err;
-        return sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+        // A queue that exists with other attributes (an earlier start with another receive count or visibility)
+        // takes this start's: the DLQ handler names the receive count it was started with, so the queue must use it.
+        if (!isQueueNameExists(err)) throw err;
+        const existing = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+        if (existing.QueueUrl) {
+          await sqs.send(new SetQueueAttributesCommand({ QueueUrl: existing.QueueUrl, Attributes: attributes }));
+        }
+        return existing;
       });
     if (!created.QueueUrl) throw new Error(`queue ${name}: CreateQueue returned no QueueUrl`);
     urls[id] = created.QueueUrl;

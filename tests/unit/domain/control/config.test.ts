@@ -60,6 +60,11 @@ describe('config registry', () => {
     expect(classifyConfigKey('GHTRADER_MAIN_L5_MISSING_DAYS_TOLERANCE_NI').kind).toBe('unmanaged');
     expect(classifyConfigKey('GHTRADER_NOT_A_KEY').kind).toBe('unmanaged');
     for (const k of RETIRED_CONFIG_KEYS) expect(classifyConfigKey(k).kind, k).toBe('unmanaged');
+    // The jobs queue's redrive count is part of the queue (set at deploy or local start), so no revision may hold it.
+    expect(classifyConfigKey('GHTRADER_JOBS_MAX_RECEIVE_COUNT').kind).toBe('unmanaged');
+    expect(() => applyValues({}, { GHTRADER_JOBS_MAX_RECEIVE_COUNT: 5 })).toThrow(
+      'config_key_not_writable:GHTRADER_JOBS_MAX_RECEIVE_COUNT:unmanaged',
+    );
   });
 
   it('normalises values and names the expected type and bounds when one is refused', () => {
@@ -164,6 +169,7 @@ describe('startup environment check', () => {
         GHTRADER_TABLE_JOBS: 'jobs',
         GHTRADER_DIFF_USER: 'u',
         GHTRADER_MAIN_L5_TOTAL_WORKERS: '7',
+        GHTRADER_JOBS_MAX_RECEIVE_COUNT: '5',
         GHTRADER_HOME: '/tmp/x',
         PATH: '/bin',
       },
