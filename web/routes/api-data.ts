@@ -43,9 +43,16 @@ export class DataChainOffError extends ControlError {
   }
 }
 
+/** The data chain's read deps (with the lease locks, for the build section), or null when it is off here. */
+export function dataViewDeps(deps: Pick<AppDeps, 'data' | 'locks'>): DataViewDeps | null {
+  if (!deps.data) return null;
+  return deps.locks ? { ...deps.data, locks: deps.locks } : deps.data;
+}
+
 export function requireData(deps: AppDeps): DataViewDeps {
-  if (!deps.data) throw new DataChainOffError();
-  return deps.data;
+  const data = dataViewDeps(deps);
+  if (!data) throw new DataChainOffError();
+  return data;
 }
 
 /**

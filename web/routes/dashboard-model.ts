@@ -24,7 +24,7 @@ import type { DataOverview, Section } from '#shared/services/data/data-view.ts';
 import type { JobListResult } from '#shared/services/job-service.ts';
 import type { WebEnv } from '../env.ts';
 import { type HotDeps, hotConsoleStatus, hotJobs } from '../hot-reads.ts';
-import { loadOverview } from './api-data.ts';
+import { dataViewDeps, loadOverview } from './api-data.ts';
 import { locksService } from './api-locks.ts';
 import { sloCollectorOf } from './api-observability.ts';
 
@@ -177,14 +177,13 @@ export async function loadSlo(deps: HotDeps): Promise<DashboardModel['slo']> {
 export async function loadDashboard(c: Context<WebEnv>, deps: HotDeps, variety: Variety): Promise<DashboardModel> {
   const jobs = hotJobs(deps);
   const kinds = Object.values(STAGE_JOB_KIND);
-  const overviewOf = deps.data
-    ? (data: NonNullable<HotDeps['data']>) =>
-        deps.hot.get(`data:overview:${variety}`, [`jobs:${variety}`, 'jobs:all'], () => loadOverview(c, data, variety))
-    : null;
+  const data = dataViewDeps(deps);
   const [newest, lastJobs, overview, head, slo, trading, slotsInUse] = await Promise.all([
     jobs.list({ limit: '20' }),
     Promise.all(kinds.map((kind) => jobs.list({ kind, var: variety, limit: '1' }))),
-    deps.data && overviewOf ? overviewOf(deps.data) : Promise.resolve(null),
+    data
+      ? deps.hot.get(`data:overview:${variety}`, [`jobs:${variety}`, 'jobs:all'], () => loadOverview(c, data, variety))
+      : Promise.resolve(null),
     deps.hot.get('config:head', ['config'], () => deps.configService.head()),
     loadSlo(deps),
     loadTradingKpi(deps, variety, c.get('log')),

@@ -34,7 +34,7 @@ import { safeNextPath } from '../security/request-origin.ts';
 import type { StaticAssets } from '../static-assets.ts';
 import { auditService, loadAuditPage } from './api-audit.ts';
 import { loadConfigPage } from './api-config.ts';
-import { DataChainOffError, loadOverview } from './api-data.ts';
+import { DataChainOffError, dataViewDeps, loadOverview } from './api-data.ts';
 import { loadExplorerPage } from './api-explorer.ts';
 import { jobIdParam } from './api-jobs.ts';
 import { loadLocksPanel } from './api-locks.ts';
@@ -132,9 +132,10 @@ export function pageRoutes(deps: HotDeps, assets: StaticAssets): Hono<WebEnv> {
   app.get('/v/:var/data', async (c) => {
     const started = performance.now();
     const variety = c.req.param('var') as Variety;
+    const data = dataViewDeps(deps);
     const [ctx, overview] = await Promise.all([
       chrome(c, 'data'),
-      deps.data ? loadOverview(c, deps.data, variety) : Promise.resolve(null),
+      data ? loadOverview(c, data, variety) : Promise.resolve(null),
     ]);
     return render(
       c,

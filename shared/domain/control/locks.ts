@@ -81,6 +81,14 @@ export function componentLeaseKey(component: 'gateway' | 'strategy', profile: st
   return component === 'gateway' ? gatewayLeaseKey(profile) : `trade:strategy:account=${profile}`;
 }
 
+/**
+ * The build lock of a continuous symbol's main_l5 (data-chain §5.1): held by the build from planning through finalize,
+ * and by a validation of that symbol (§6.1).
+ */
+export function mainL5LockKey(symbol: string): string {
+  return `main_l5:symbol=${symbol}`;
+}
+
 /** The key prefix of every source slot lease. */
 export const SOURCE_SLOT_PREFIX = 'source:slot=';
 

@@ -9,13 +9,14 @@
  * guessed: an error names the code and the reason.
  */
 import * as z from 'zod';
+import { type LockLister, type LockListing, mainL5LockKey } from '../../domain/control/locks.ts';
 import type { ArtifactStore } from '../../domain/data/artifacts.ts';
 import { type ScheduleRow, schedulePrefixHashes } from '../../domain/data/schedule.ts';
 import { TABLES } from '../../domain/data/tick-columns.ts';
 import type { DayProvenance, Row, TickStore } from '../../domain/data/tick-store.ts';
 import type { TradingCalendar } from '../../domain/market/calendar/calendar.ts';
 import type { Variety } from '../../domain/market/varieties.ts';
-import { GhtraderError } from '../../errors/base.ts';
+import { describeError, GhtraderError } from '../../errors/base.ts';
 import { DataChainError } from '../../errors/data.ts';
 import { loadMainSchedule, segmentsOf } from './schedule.ts';
 
@@ -27,6 +28,11 @@ export interface DataViewDeps {
   store: TickStore;
   artifacts: ArtifactStore;
   calendar: TradingCalendar;
+  /**
+   * The lease locks, to tell a build still finalizing (it writes its report first and its builds row last, §5.6) from
+   * one whose finalize never completed. Without it the build section says it cannot tell.
+   */
+  locks?: LockLister;
 }
 
 export interface SectionError {
@@ -531,6 +537,25 @@ const BuildReportSchema = z
   .loose();
 type BuildReport = z.infer<typeof BuildReportSchema>;
 
+/**
+ * Why a build report has no builds row: the build lock held by a live lease means a build (or a validation) of the
+ * symbol is still running, and the row is written last; a free lock means that build's finalize never completed.
+ */
+async function finalizeState(deps: DataViewDeps, variety: Variety): Promise<string> {
+  const key = mainL5LockKey(aliasOfVariety(variety));
+  if (!deps.locks) return 'the finalize step is still running or did not complete (lock state not available here)';
+  let held: LockListing | undefined;
+  try {
+    const page = await deps.locks.list({ prefix: key, limit: 10 });
+    held = page.items.find((l) => l.key === key && !l.expired);
+  } catch (err) {
+    return `the finalize step is still running or did not complete (the lock ${key} could not be read: ${describeError(err)})`;
+  }
+  return held
+    ? `still running: ${key} is held by ${held.owner} (the builds row is written last)`
+    : `the finalize step did not complete (${key} is free); run \`ghtrader data main-l5 --var ${variety}\` again`;
+}
+
 async function buildSection(deps: DataViewDeps, variety: Variety): Promise<Section<BuildView>> {
   const alias = aliasOfVariety(variety);
   const rows = await deps.store.readRows(TABLES.mainL5Builds.name, { symbol: alias });
@@ -569,7 +594,7 @@ async function buildSection(deps: DataViewDeps, variety: Variety): Promise<Secti
         report_uri: report.uri,
         health_errors: r.health.errors,
         validation_gate: gateOf(r),
-        report_note: `no ${TABLES.mainL5Builds.name} row for build ${r.build_id}; the finalize step did not complete`,
+        report_note: `no ${TABLES.mainL5Builds.name} row for build ${r.build_id}; ${await finalizeState(deps, variety)}`,
       },
     };
   }
@@ -578,7 +603,9 @@ async function buildSection(deps: DataViewDeps, variety: Variety): Promise<Secti
   let note: string | null = null;
   if (reportError) note = reportError.message;
   else if (report === null) note = 'the build report is missing';
-  else if (!matching) note = `the latest build report belongs to build ${report.report.build_id}`;
+  else if (!matching) {
+    note = `the latest build report belongs to build ${report.report.build_id}, which has no ${TABLES.mainL5Builds.name} row; ${await finalizeState(deps, variety)}`;
+  }
   return {
     status: 'ok',
     data: {

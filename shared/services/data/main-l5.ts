@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type { Lease } from '../../domain/control/locks.ts';
+import { type Lease, mainL5LockKey } from '../../domain/control/locks.ts';
 import { writeReport } from '../../domain/data/artifacts.ts';
 import { newBuildId } from '../../domain/data/main-l5/build-id.ts';
 import { computeBuildHealth, healthFailureMessage, validationGateError } from '../../domain/data/main-l5/finalize.ts';
@@ -59,7 +59,7 @@ const EXCHANGE = 'SHFE';
 export const BUILD_LOCK_LEASE_MS = 30 * 60_000;
 
 export const aliasOf = (variety: Variety) => `KQ.m@${EXCHANGE}.${variety}`;
-export const buildLockKey = (variety: Variety) => `main_l5:symbol=${aliasOf(variety)}`;
+export const buildLockKey = (variety: Variety) => mainL5LockKey(aliasOf(variety));
 
 export class MainL5BuildError extends DataChainError {}
 

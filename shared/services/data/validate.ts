@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Lease, LockStore } from '../../domain/control/locks.ts';
+import { type Lease, type LockStore, mainL5LockKey } from '../../domain/control/locks.ts';
 import { type ArtifactStore, reportKey, writeReport } from '../../domain/data/artifacts.ts';
 import { L5_RULE } from '../../domain/data/main-l5/l5-rule.ts';
 import { type ScheduleRow, schedulePrefixHashes } from '../../domain/data/schedule.ts';
@@ -300,7 +300,7 @@ export async function underBuildReadLock<T>(
   o: { symbol: string; jobId: string; waitS: number; step: string; held?: boolean },
   fn: (handle: LockHandle) => Promise<T>,
 ): Promise<T> {
-  const lockKey = `main_l5:symbol=${o.symbol}`;
+  const lockKey = mainL5LockKey(o.symbol);
   const handle: LockHandle = o.held
     ? { lease: null, renewedAt: performance.now() }
     : await acquireLock(deps, lockKey, o.symbol, o.jobId, o.waitS);

@@ -4,8 +4,10 @@
  * (complete, partial, invalid, missing, pending days), the last validation and build, job actions by role, malformed
  * and missing reports, and a console without the data chain.
  */
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceSlotKey } from '#shared/domain/control/locks.ts';
+import { mainL5LockKey, sourceSlotKey } from '#shared/domain/control/locks.ts';
 import { writeReport } from '#shared/domain/data/artifacts.ts';
 import { TABLES } from '#shared/domain/data/tick-columns.ts';
 import type { TickStore } from '#shared/domain/data/tick-store.ts';
@@ -206,6 +208,46 @@ describe('Data page', () => {
     expect(html).toContain('no main_l5 build of KQ.m@SHFE.ag yet');
     expect(html).toContain('data.schedule has not run for ag yet');
     expect(html).toContain('no schedule and no stored ticks for KQ.m@SHFE.ag');
+  });
+
+  it('tells a build still finalizing (its lock held) from one whose finalize never completed', async () => {
+    // Arrange: ag's build report landed but its builds row has not (finalize writes the report first, the row last).
+    const ag = 'KQ.m@SHFE.ag';
+    await writeReport(artifacts, 'main_l5', ag, REPORT_AT, 'J9', {
+      build_id: 'feedfacecafe',
+      status: 'promoted',
+      full_rebuild: false,
+      rows_total: 10,
+      health: { ok: true, errors: [] },
+    });
+    const lease = await web.stack.rt.locks.acquire(
+      mainL5LockKey(ag),
+      { ownerId: 'job-finalize', host: 'w', pid: 1 },
+      60_000,
+    );
+    if (!lease.ok) throw new Error('lock not taken');
+    const held = lease.leases[0] ?? expect.unreachable('no lease');
+    const note = async () => {
+      const res = await web.request('/api/data/ag/overview', { headers: { cookie: viewer.cookie } });
+      const body = (await res.json()) as DataOverview;
+      return body.build.status === 'ok' ? body.build.data.report_note : `section ${body.build.status}`;
+    };
+    try {
+      // Act / Assess: while the build holds its lock, the page says it is still running and who holds it.
+      expect(await note()).toBe(
+        `no ${TABLES.mainL5Builds.name} row for build feedfacecafe; still running: ${mainL5LockKey(ag)} is held by job-finalize (the builds row is written last)`,
+      );
+      expect(await page('/v/ag/data', viewer)).toContain('is held by job-finalize');
+
+      // Act / Assess: with the lock free, that finalize did not complete, and the page says what to run.
+      await web.stack.rt.locks.release(held);
+      expect(await note()).toBe(
+        `no ${TABLES.mainL5Builds.name} row for build feedfacecafe; the finalize step did not complete (${mainL5LockKey(ag)} is free); run \`ghtrader data main-l5 --var ag\` again`,
+      );
+    } finally {
+      await web.stack.rt.locks.release(held);
+      await rm(fileURLToPath(artifacts.uri(`reports/main_l5/${ag}_latest.json`)));
+    }
   });
 
   it('redirects an unauthenticated visitor to the login page', async () => {
