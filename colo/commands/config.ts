@@ -147,7 +147,8 @@ function revisionArg(value: string, what = 'REV'): number {
 function writeText(r: WriteResult): string {
   if (!r.changed) return `no change: head is revision ${r.revision} (hash ${r.config_hash})`;
   const to = r.rollback_to === undefined ? '' : ` (rollback to ${r.rollback_to})`;
-  return `revision ${r.revision}${to}, hash ${r.config_hash}; changed: ${r.changed_keys.join(', ')}`;
+  const unused = (r.unused_keys ?? []).map((u) => `\nnote: ${u.key} is stored, but nothing reads it yet: ${u.reason}`);
+  return `revision ${r.revision}${to}, hash ${r.config_hash}; changed: ${r.changed_keys.join(', ')}${unused.join('')}`;
 }
 
 /** `--reason` as given; an empty reason is bad input (the service requires 1..500 characters). */
@@ -197,7 +198,7 @@ export function registerConfig(program: Command): void {
               `revision ${view.revision}  hash ${view.config_hash}`,
               ...view.items.map(
                 (i) =>
-                  `${i.key.padEnd(48)} ${shown(i.value).padEnd(12)} ${i.source}${i.env_shadowed ? '  (env shadowed)' : ''}${i.unmanaged ? '  (unmanaged: config prune removes it)' : ''}`,
+                  `${i.key.padEnd(48)} ${shown(i.value).padEnd(12)} ${i.source}${i.env_shadowed ? '  (env shadowed)' : ''}${i.unmanaged ? '  (unmanaged: config prune removes it)' : ''}${i.unused ? '  (not read yet)' : ''}`,
               ),
             ].join('\n'),
           );
@@ -376,7 +377,7 @@ export function registerConfig(program: Command): void {
           items
             .map(
               (i) =>
-                `${i.key.padEnd(48)} ${i.type.padEnd(6)} default ${shown(i.default).padEnd(8)} ${i.expected}${i.scopes.length > 0 ? `  scopes: ${i.scopes.join(',')}` : ''}${i.apply === 'restart' ? '  (restart)' : ''}`,
+                `${i.key.padEnd(48)} ${i.type.padEnd(6)} default ${shown(i.default).padEnd(8)} ${i.expected}${i.scopes.length > 0 ? `  scopes: ${i.scopes.join(',')}` : ''}${i.apply === 'restart' ? '  (restart)' : ''}${i.unused ? `  (not read yet: ${i.unused})` : ''}`,
             )
             .join('\n'),
         );

@@ -88,6 +88,8 @@ export interface WriteResult {
   changed_keys: string[];
   changed: boolean;
   rollback_to?: number;
+  /** Changed keys that no code of this version reads, each with why (the change is stored but does nothing yet). */
+  unused_keys?: { key: string; reason: string }[];
 }
 
 export interface HistoryItem {
@@ -120,6 +122,8 @@ export interface SchemaItem {
   scopes: readonly string[];
   apply: 'live' | 'restart';
   description: string;
+  /** Present on a registered key no code of this version reads: why. */
+  unused?: string;
 }
 
 export class ConfigService {
@@ -277,6 +281,7 @@ export class ConfigService {
         scopes: d.scopes ?? [],
         apply: d.apply ?? 'live',
         description: d.description,
+        ...(d.unused ? { unused: d.unused } : {}),
       }));
   }
 
@@ -318,7 +323,14 @@ export class ConfigService {
       if (await this.deps.store.put(rev)) {
         this.remember(rev);
         await this.afterWrite(caller, rev, head.snapshot);
-        return { revision: rev.revision, config_hash: rev.config_hash, changed_keys: rev.changed_keys, changed: true };
+        const unused = unusedKeys(rev.changed_keys);
+        return {
+          revision: rev.revision,
+          config_hash: rev.config_hash,
+          changed_keys: rev.changed_keys,
+          changed: true,
+          ...(unused.length > 0 ? { unused_keys: unused } : {}),
+        };
       }
       if (expected !== undefined) throw new ConfigRevisionConflictError(expected, head.revision + 1);
       if (attempt >= MAX_WRITE_TRIES) {
@@ -347,6 +359,14 @@ export class ConfigService {
       after: pick(rev.snapshot),
     });
   }
+}
+
+/** Of `keys`, the managed ones (scoped variants included) that no code of this version reads, with why. */
+function unusedKeys(keys: readonly string[]): { key: string; reason: string }[] {
+  return keys.flatMap((key) => {
+    const c = classifyConfigKey(key);
+    return c.kind === 'managed' && c.def.unused ? [{ key, reason: c.def.unused }] : [];
+  });
 }
 
 /** Config writes are admin only (control-chain §2), whichever door the caller came through. */

@@ -89,6 +89,21 @@ describe('ghtrader config … against a running stack', () => {
     expect(after).toBe(head);
   });
 
+  it('says when a stored key is one no code of this version reads, on set and in the schema', async () => {
+    // Act
+    const [set, schema] = await Promise.all([cli(['set', 'GHTRADER_QDB_CONN_RESERVE=4']), cli(['schema'])]);
+    const unset = await cli(['unset', 'GHTRADER_QDB_CONN_RESERVE']);
+
+    // Assert
+    expect(set.code, explain(set)).toBe(0);
+    expect(set.stdout).toMatch(
+      /changed: GHTRADER_QDB_CONN_RESERVE\nnote: GHTRADER_QDB_CONN_RESERVE is stored, but nothing reads it yet: the QuestDB adapter speaks HTTP only/,
+    );
+    expect(schema.stdout).toMatch(/^GHTRADER_QDB_CONN_RESERVE .*\(not read yet: the QuestDB adapter/m);
+    expect(schema.stdout).toMatch(/^GHTRADER_LOCK_WAIT_TIMEOUT_S (?!.*not read yet).*$/m);
+    expect(unset.code, explain(unset)).toBe(0);
+  });
+
   it('sets, reads back with its source, dedupes, lists, rolls back, diffs, shows and unsets', async () => {
     // Act
     const setA = await cli(['set', `${KEY}=3`, '--json']);

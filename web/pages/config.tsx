@@ -92,14 +92,20 @@ function Flags(props: { item: EffectiveItem }) {
       </span>
     );
   }
-  if (item.env_shadowed) {
-    return (
+  const flags = [
+    item.env_shadowed ? (
       <span class="state state-warn" data-flag="env_shadowed">
         <span aria-hidden="true">⚠</span> Env shadowed: the stored value overrides the environment
       </span>
-    );
-  }
-  return <span class="muted">—</span>;
+    ) : null,
+    item.unused ? (
+      <div class="muted" data-flag="unused">
+        <span aria-hidden="true">ⓘ</span> Not read yet: {item.unused}
+      </div>
+    ) : null,
+  ].filter((f) => f !== null);
+  if (flags.length === 0) return <span class="muted">—</span>;
+  return <>{flags}</>;
 }
 
 function EffectiveTable(props: { model: ConfigPageModel; variety: string; isAdmin: boolean }) {
@@ -450,7 +456,14 @@ export function ConfigPage(props: ConfigPageProps) {
         head_revision: head.revision,
         can_admin: props.isAdmin,
         ...(props.isAdmin
-          ? { expected: Object.fromEntries(model.schema.map((s) => [s.key, `${s.expected}; applies ${s.apply}`])) }
+          ? {
+              expected: Object.fromEntries(
+                model.schema.map((s) => [
+                  s.key,
+                  `${s.expected}; applies ${s.apply}${s.unused ? `; not read yet: ${s.unused}` : ''}`,
+                ]),
+              ),
+            }
           : {}),
       }}
     >

@@ -21,6 +21,12 @@ export interface ConfigKeyDef {
   /** `live`: processes pick the change up within 5 s; `restart`: it applies when the process restarts. */
   readonly apply?: 'live' | 'restart';
   readonly description: string;
+  /**
+   * Set on a key the spec registers but no code of this version reads, saying why (control-chain pitfall 15: no
+   * setting that silently does nothing). The schema, the effective view, the CLI and the Config page show it, and
+   * `tests/unit/config/registry-readers.test.ts` fails when a key is read without this being removed, or unread without it.
+   */
+  readonly unused?: string;
 }
 
 /** A builder of key definitions of one type: `(key, default, description, bounds and options)`. */

@@ -12,6 +12,16 @@ export type { ConfigKeyDef, ConfigScope, ConfigType, ConfigValue } from './confi
 const VARS = ['CU', 'AU', 'AG'] as const;
 const SESSIONS = ['DAY', 'NIGHT'] as const;
 
+// Why some §5.3 keys are read by no code of this version (`ConfigKeyDef.unused`).
+const MAIN_L5_FAN_OUT =
+  'main_l5 runs its day batches as jobs: GHTRADER_MAIN_L5_MAX_CONCURRENCY bounds them (and the open provider ' +
+  'connections), GHTRADER_MAX_PARALLEL_TQSDK_JOBS bounds source-bound jobs overall';
+const NO_POOLS =
+  'no process keeps a worker pool: a job runs in one runner slot (GHTRADER_RUNNER_CONCURRENCY locally, one Lambda ' +
+  'invocation in AWS) and source-bound work is bounded by GHTRADER_MAX_PARALLEL_TQSDK_JOBS';
+const NO_QDB_PG =
+  'the QuestDB adapter speaks HTTP only (ILP writes, /exec reads) and opens no PG-wire connections to budget';
+
 /** The control-chain §5.3 keys; the data- and trading-chain keys come from `config-registry-chains.ts`. */
 const CONTROL_KEYS: readonly ConfigKeyDef[] = [
   int('GHTRADER_MAX_PARALLEL_TQSDK_JOBS', 4, 'concurrent source-bound jobs (slot leases)', { min: 1 }),
@@ -48,21 +58,34 @@ const CONTROL_KEYS: readonly ConfigKeyDef[] = [
   }),
   int('GHTRADER_RUNNER_CONCURRENCY', 4, 'jobs the local runner runs at once', { min: 1, max: 64, apply: 'restart' }),
   float('GHTRADER_RECONCILE_INTERVAL_S', 60, 'job reconciler interval', { min: 0.5, max: 3600, apply: 'restart' }),
-  int('GHTRADER_MAIN_L5_TOTAL_WORKERS', 0, 'main_l5 fan-out across segments (0 = auto)', { min: 0 }),
-  int('GHTRADER_MAIN_L5_SEGMENT_WORKERS', 0, 'main_l5 fan-out within a segment (0 = auto)', { min: 0 }),
+  int('GHTRADER_MAIN_L5_TOTAL_WORKERS', 0, 'main_l5 fan-out across segments (0 = auto)', {
+    min: 0,
+    unused: MAIN_L5_FAN_OUT,
+  }),
+  int('GHTRADER_MAIN_L5_SEGMENT_WORKERS', 0, 'main_l5 fan-out within a segment (0 = auto)', {
+    min: 0,
+    unused: MAIN_L5_FAN_OUT,
+  }),
   int('GHTRADER_MAIN_L5_MISSING_DAYS_TOLERANCE', 0, 'tolerated missing days in a main_l5 build', {
     min: 0,
     scopes: ['var'],
   }),
-  bool('GHTRADER_MAIN_L5_STRICT_PROVENANCE', true, 'rows without provenance fail the build'),
-  int('GHTRADER_WORKERS_GLOBAL_MAX', 128, 'worker cap per process', { min: 1, apply: 'restart' }),
-  int('GHTRADER_DIAGNOSE_MAX_WORKERS', 32, 'worker cap: diagnostics', { min: 1 }),
-  int('GHTRADER_DOWNLOAD_MAX_WORKERS', 16, 'worker cap: downloads', { min: 1 }),
-  int('GHTRADER_QUERY_MAX_WORKERS', 64, 'worker cap: queries', { min: 1 }),
-  int('GHTRADER_INDEX_BOOTSTRAP_WORKERS', 32, 'worker cap: index bootstrap', { min: 1 }),
-  int('GHTRADER_QDB_PG_NET_CONNECTION_LIMIT', 512, 'QuestDB PG connection budget', { min: 1 }),
-  int('GHTRADER_QDB_CONN_RESERVE', 32, 'QuestDB connections kept in reserve', { min: 0 }),
-  int('GHTRADER_DOWNLOAD_QDB_CONN_BUDGET', 0, 'QuestDB connections for downloads (0 = derived)', { min: 0 }),
+  bool('GHTRADER_MAIN_L5_STRICT_PROVENANCE', true, 'rows without provenance fail the build', {
+    unused:
+      'provenance is always strict: every main_l5 row is written with underlying_contract, segment_id and ' +
+      'schedule_hash, and a table or row without them fails (data-chain §1.5, §7.3: there is no non-strict mode)',
+  }),
+  int('GHTRADER_WORKERS_GLOBAL_MAX', 128, 'worker cap per process', { min: 1, apply: 'restart', unused: NO_POOLS }),
+  int('GHTRADER_DIAGNOSE_MAX_WORKERS', 32, 'worker cap: diagnostics', { min: 1, unused: NO_POOLS }),
+  int('GHTRADER_DOWNLOAD_MAX_WORKERS', 16, 'worker cap: downloads', { min: 1, unused: NO_POOLS }),
+  int('GHTRADER_QUERY_MAX_WORKERS', 64, 'worker cap: queries', { min: 1, unused: NO_POOLS }),
+  int('GHTRADER_INDEX_BOOTSTRAP_WORKERS', 32, 'worker cap: index bootstrap', { min: 1, unused: NO_POOLS }),
+  int('GHTRADER_QDB_PG_NET_CONNECTION_LIMIT', 512, 'QuestDB PG connection budget', { min: 1, unused: NO_QDB_PG }),
+  int('GHTRADER_QDB_CONN_RESERVE', 32, 'QuestDB connections kept in reserve', { min: 0, unused: NO_QDB_PG }),
+  int('GHTRADER_DOWNLOAD_QDB_CONN_BUDGET', 0, 'QuestDB connections for downloads (0 = derived)', {
+    min: 0,
+    unused: NO_QDB_PG,
+  }),
   float('GHTRADER_L5_VALIDATE_GAP_THRESHOLD_S', 5.0, 'a gap is longer than this many seconds', {
     min: 0.5,
     scopes: ['var', 'session'],

@@ -270,6 +270,8 @@ export interface EffectiveItem {
   unmanaged?: true;
   /** Present when the env value that would apply does not parse (value then null). */
   invalid_env?: { key: string; value: string; expected: string };
+  /** Present on a registered key no code of this version reads: why (`ConfigKeyDef.unused`). */
+  unused?: string;
 }
 
 /** The effective view (`GET /api/config/effective`): every managed key (prefix-filtered) plus flagged unmanaged ones. */
@@ -305,6 +307,7 @@ export function effectiveItems(layers: ResolveLayers, opts: { prefix?: string; v
       scopes: def.scopes ?? [],
       env_shadowed: envHere && r.source.startsWith('config:'),
       ...(invalidEnv ? { invalid_env: invalidEnv } : {}),
+      ...(def.unused ? { unused: def.unused } : {}),
     });
   }
   for (const key of unmanagedKeys(layers.snapshot)) {

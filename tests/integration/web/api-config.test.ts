@@ -271,13 +271,17 @@ describe('effective view and sources (acceptance 5)', () => {
 
     // Act
     const res = await setAsAdmin({ values: { [key]: 13 } });
-    const rev = ((await res.json()) as WriteResult).revision;
+    const written = (await res.json()) as WriteResult;
+    const rev = written.revision;
     const fromConfig = await effectiveItem(key);
 
     // Assess
     expect(fromEnv).toMatchObject({ value: 7, source: `env:${key}`, env_shadowed: false, type: 'int', default: 0 });
     expect(fromConfig).toMatchObject({ value: 13, source: `config:${key}@${rev}`, env_shadowed: true });
     expect(await effectiveItem('GHTRADER_MAIN_L5_SEGMENT_WORKERS')).toMatchObject({ value: 0, source: 'default' });
+    // The spec registers this key, but main_l5's fan-out is bounded by another: the write and the view both say so.
+    expect(fromConfig?.unused).toContain('GHTRADER_MAIN_L5_MAX_CONCURRENCY');
+    expect(written.unused_keys).toEqual([{ key, reason: fromConfig?.unused }]);
   });
 
   it('resolves a variety override for that variety only', async () => {
@@ -305,6 +309,10 @@ describe('effective view and sources (acceptance 5)', () => {
     // Assess
     const lease = schema.items.find((i) => i.key === 'GHTRADER_JOBS_LEASE_S');
     expect(lease).toMatchObject({ apply: 'restart' });
+    expect(lease).not.toHaveProperty('unused');
+    expect(schema.items.find((i) => i.key === 'GHTRADER_QDB_CONN_RESERVE')).toMatchObject({
+      unused: expect.stringContaining('HTTP only'),
+    });
     expect(schema.items.some((i) => i.key === 'GHTRADER_QUESTDB_PG_PASSWORD')).toBe(false);
     expect(effective.revision).toBe(await headRevision());
     expect(effective.config_hash).toMatch(/^[0-9a-f]{16}$/);
@@ -471,10 +479,12 @@ describe('Config page', () => {
     expect(html).toContain('<label for="config-set-reason">');
     expect(html).toContain('class="config-rollback danger"');
     expect(html).toContain('data-flag="env_shadowed"');
+    expect(html).toMatch(/data-flag="unused">[\s\S]*?Not read yet: the QuestDB adapter speaks HTTP only/);
     expect(html).not.toContain('<script>');
     const data = pageData(html);
     expect(data.can_admin).toBe(true);
     expect((data.expected as Record<string, string>).GHTRADER_MAX_PARALLEL_TQSDK_JOBS).toContain('an integer');
+    expect((data.expected as Record<string, string>).GHTRADER_QDB_CONN_RESERVE).toContain('; not read yet: ');
   });
 
   it('shows a per-key diff of two revisions and an error for an unknown one', async () => {
