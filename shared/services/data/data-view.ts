@@ -604,7 +604,10 @@ async function buildSection(deps: DataViewDeps, variety: Variety): Promise<Secti
   if (reportError) note = reportError.message;
   else if (report === null) note = 'the build report is missing';
   else if (!matching) {
-    note = `the latest build report belongs to build ${report.report.build_id}, which has no ${TABLES.mainL5Builds.name} row; ${await finalizeState(deps, variety)}`;
+    const other = report.report.build_id;
+    note = rows.some((r) => String(r.build_id) === other)
+      ? `the latest build report belongs to the earlier build ${other}; this build's report is missing`
+      : `the latest build report belongs to build ${other}, which has no ${TABLES.mainL5Builds.name} row yet; ${await finalizeState(deps, variety)}`;
   }
   return {
     status: 'ok',

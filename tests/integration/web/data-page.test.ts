@@ -250,6 +250,36 @@ describe('Data page', () => {
     }
   });
 
+  it('names a newer build still finalizing next to the last build that has its row', async () => {
+    // Arrange: cu has build BUILD_ID's row; a newer build's report landed, its row not yet, its lock held.
+    const latest = `reports/main_l5/${CU}_latest.json`;
+    const original = (await artifacts.get(latest)) ?? expect.unreachable('no cu build report');
+    await writeReport(artifacts, 'main_l5', CU, REPORT_AT + 1000, 'J10', {
+      build_id: 'b0b0b0b0b0b0',
+      status: 'running',
+      full_rebuild: false,
+      rows_total: 0,
+      health: { ok: true, errors: [] },
+    });
+    const lease = await web.stack.rt.locks.acquire(mainL5LockKey(CU), { ownerId: 'job-b0', host: 'w', pid: 1 }, 60_000);
+    if (!lease.ok) throw new Error('lock not taken');
+    const held = lease.leases[0] ?? expect.unreachable('no lease');
+    try {
+      // Act
+      const res = await web.request('/api/data/cu/overview', { headers: { cookie: viewer.cookie } });
+      const body = (await res.json()) as DataOverview;
+
+      // Assess
+      expect(body.build).toMatchObject({ status: 'ok', data: { build_id: BUILD_ID } });
+      expect(body.build.status === 'ok' ? body.build.data.report_note : null).toBe(
+        `the latest build report belongs to build b0b0b0b0b0b0, which has no ${TABLES.mainL5Builds.name} row yet; still running: ${mainL5LockKey(CU)} is held by job-b0 (the builds row is written last)`,
+      );
+    } finally {
+      await web.stack.rt.locks.release(held);
+      await artifacts.put(latest, original);
+    }
+  });
+
   it('redirects an unauthenticated visitor to the login page', async () => {
     // Act
     const res = await web.request('/v/cu/data');
