@@ -10,7 +10,10 @@ import type { WebEnv } from './env.ts';
 export interface RouteAccess {
   /** The minimum role; `same-origin`: no identity yet, the console's origin only (login); `public`: anyone. */
   role: Role | 'same-origin' | 'public';
-  /** The audit action of a state-changing route (a denial is audited under it). */
+  /**
+   * The audit action of a state-changing route (a denial is audited under it). A route whose action depends on the
+   * request (a command's type) gives every action it may record, `|`-separated.
+   */
   action?: string;
 }
 
@@ -51,7 +54,8 @@ export function renderRouteTable(rows: readonly RouteRow[]): string {
   for (const r of rows) {
     const path = r.path.replace(/:([A-Za-z_]+)(\{[^}]*\})?/g, '{$1}');
     const role = r.access?.role ?? '(none declared)';
-    lines.push(`| ${r.method} | \`${path}\` | ${role} | ${r.access?.action ? `\`${r.access.action}\`` : ''} |`);
+    const actions = (r.access?.action?.split('|') ?? []).map((a) => `\`${a}\``).join(', ');
+    lines.push(`| ${r.method} | \`${path}\` | ${role} | ${actions} |`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -3,7 +3,7 @@
  * status|activate|reset --account P [--reason R]` (control-chain §6.1, §11; trading-chain §7.3, §8): the API's
  * `CommandService` (`POST /api/gateway/command`, `POST /api/trading/risk-kill`, `GET /api/trading/risk-kill`) called
  * directly with the running stack's store credentials as `cli:<os-user>@<host>` (role admin, audit actor type `cli`,
- * envelope `source: "cli"`), so validation, messages, the audit entry `gateway.command` and the sinks are identical.
+ * envelope `source: "cli"`), so validation, messages, the audit entry and the sinks are identical.
  * `risk-kill activate` sends the command `kill {reason}`, `reset` sends `reset_risk_kill {note: reason}`; `status`
  * reads the durable RiskKill record (no record: ACTIVE at revision 0).
  *

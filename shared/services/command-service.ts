@@ -8,8 +8,9 @@
  * 2. `XADD <prefix>commands:<p> MAXLEN ~ 10000` (field `command`): the fast sink. Skipped at once while the warm path
  *    is degraded, and a failure is logged, never an error: the answer then says `delivery: "durable_only"` and the
  *    gateway's 1 s DynamoDB poll delivers it (a kill never depends on Redis);
- * 3. the audit entry `gateway.command` (target `gateway:<p>`, after = the envelope and the delivery; for `kill` and
- *    `reset_risk_kill`, before = the durable risk-kill state as read just before).
+ * 3. the audit entry (target `gateway:<p>`, after = the envelope and the delivery): `risk_kill.activate` for `kill`,
+ *    `risk_kill.reset` for `reset_risk_kill` (both with before = the durable risk-kill state as read just before),
+ *    `gateway.command` for the others (`commandAuditAction`, control-chain §9).
  *
  * The audit entry follows the committed write, as every other audit entry does (control-chain §9), rather than
  * preceding it as §6.1's sentence orders it: an entry written first would record commands whose write then failed.
@@ -31,6 +32,7 @@ import {
   CommandRequestSchema,
   type CommandSource,
   type CommandStore,
+  commandAuditAction,
   commandStreamKey,
   commandToWire,
   type GatewayCommand,
@@ -243,7 +245,7 @@ export class CommandService {
     const before = beforeRead ? await beforeRead : null;
     await appendAudit(deps.audit, deps.log, {
       ...auditWho(caller),
-      action: 'gateway.command',
+      action: commandAuditAction(type),
       target: `gateway:${profile}`,
       outcome: 'ok',
       reason: reasonOf(cmd),

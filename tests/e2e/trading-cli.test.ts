@@ -4,8 +4,8 @@
  * start twice (the second exits 1 with `already_running`), stop (`was_running:false`, idempotent), bad input exits 2
  * with the service's message (an unknown mode names the allowed modes), a stale `--expected-revision` exits 1, and the
  * HTTP API sees the CLI's revisions, audited with actor type `cli`. `gateway command` and `risk-kill status|activate|
- * reset` (trading-chain §7.3, §8) store commands the console lists with `source: "cli"` (audited `gateway.command`,
- * actor type `cli`), refuse bad params / unknown types / a missing `--reason` with exit 2, and read the risk kill.
+ * reset` (trading-chain §7.3, §8) store commands the console lists with `source: "cli"` (audited `risk_kill.*` or
+ * `gateway.command`, actor type `cli`), refuse bad params / unknown types / a missing `--reason` with exit 2, and read the risk kill.
  *
  * The CLI runs with `GHTRADER_HOST_ID` of a host no supervisor manages, so the stack's own supervisor (which would try
  * to launch the not-yet-built `gateway run`) leaves these documents alone and the outcomes are deterministic.
@@ -282,7 +282,7 @@ describe('ghtrader gateway / strategy against a running stack', () => {
       '{"reason":"b"}',
     ]);
     const history = await admin.request('GET', '/api/gateway/commands?account_profile=e2e_cmd');
-    const audit = await admin.request('GET', '/api/audit?action=gateway.command&target=gateway:e2e_cmd');
+    const audit = await admin.request('GET', '/api/audit?target=gateway:e2e_cmd');
 
     // Assess
     expect(kill.code, explain(kill)).toBe(0);
@@ -315,15 +315,21 @@ describe('ghtrader gateway / strategy against a running stack', () => {
     for (const i of items) expect(i.issued_by).toMatch(/^cli:[^@]+@/);
     expect(audit.status, audit.text).toBe(200);
     const entries = (
-      audit.json as { items: { actor: { type: string }; reason: string | null; after: { command_id: string } }[] }
+      audit.json as {
+        items: { action: string; actor: { type: string }; reason: string | null; after: { command_id: string } }[];
+      }
     ).items;
     const killEntry = entries.find((e) => e.after.command_id === issued.command_id);
     expect(killEntry).toMatchObject({
+      action: 'risk_kill.activate',
       actor: { type: 'cli' },
       reason: 'drill',
       after: { type: 'kill', source: 'cli', delivery: 'durable_and_stream' },
     });
-    expect(entries.map((e) => e.actor.type)).toEqual(['cli', 'cli']);
+    expect(entries.map((e) => [e.action, e.actor.type]).sort()).toEqual([
+      ['gateway.command', 'cli'],
+      ['risk_kill.activate', 'cli'],
+    ]);
   });
 
   it('risk-kill status reads the durable record; activate needs --reason; reset sends reset_risk_kill', async () => {

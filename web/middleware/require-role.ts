@@ -1,10 +1,19 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { type Role, roleAtLeast } from '#shared/domain/control/roles.ts';
 import { ForbiddenError, UnauthenticatedError } from '#shared/errors/control.ts';
 import { appendAudit } from '#shared/services/audit-append.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { authMeta } from '../request-info.ts';
 import { withAccess } from '../route-access.ts';
+
+/**
+ * The audit action of a route whose action depends on the request: `of` reads it (only for a denial, which answers
+ * 403 right after), `actions` lists every value `of` may return (the route table shows them).
+ */
+export interface AuditActionOf {
+  actions: readonly string[];
+  of(c: Context<WebEnv>): Promise<string>;
+}
 
 /**
  * A route's minimum role: no principal -> 401 `unauthenticated`; too low -> 403 `forbidden` with
@@ -14,9 +23,10 @@ import { withAccess } from '../route-access.ts';
 export function requireRole(
   deps: Pick<AppDeps, 'audit' | 'config'>,
   need: Role,
-  action?: string,
+  action?: string | AuditActionOf,
 ): MiddlewareHandler<WebEnv> {
-  return withAccess({ role: need, ...(action ? { action } : {}) }, async (c, next) => {
+  const declared = typeof action === 'object' ? action.actions.join('|') : action;
+  return withAccess({ role: need, ...(declared ? { action: declared } : {}) }, async (c, next) => {
     const p = c.get('principal');
     if (!p) throw new UnauthenticatedError();
     if (!roleAtLeast(p.role, need)) {
@@ -28,7 +38,7 @@ export function requireRole(
           ip: meta.ip,
           user_agent: meta.userAgent,
           request_id: meta.requestId,
-          action,
+          action: typeof action === 'object' ? await action.of(c) : action,
           target: `${c.req.method} ${c.req.path}`,
           outcome: 'denied',
           reason: `requires ${need}`,

@@ -9,8 +9,9 @@
  *   results where it reported them;
  * - `GET /api/trading/risk-kill?account_profile` [viewer] -> the durable risk-kill state (`RiskKillStatus`).
  *
- * Both writes are denied with an audited 403 under the action `gateway.command` (the action every command is audited
- * under, so a viewer's refused reset shows next to the operators' commands). Validation, the DynamoDB-then-Redis
+ * Both writes are denied with an audited 403 under the action the command would have been audited under
+ * (`risk_kill.activate`, `risk_kill.reset` or `gateway.command`, control-chain §9), so a viewer's refused reset shows
+ * next to the operators' resets. Validation, the DynamoDB-then-Redis
  * delivery and the audit of accepted commands live in the service. Without the service (a process that wires none)
  * every route answers 503 `dependency_unavailable`.
  */
@@ -18,16 +19,46 @@ import { type Context, Hono } from 'hono';
 import * as z from 'zod';
 import { ProfileSchema } from '#shared/domain/control/desired.ts';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
-import { DependencyUnavailableError } from '#shared/errors/control.ts';
+import { commandAuditAction, GATEWAY_COMMAND_TYPES, type GatewayCommandType } from '#shared/domain/trading/commands.ts';
+import { DependencyUnavailableError, ValidationFailedError } from '#shared/errors/control.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { CommandService } from '#shared/services/command-service.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
-import { requireRole } from '../middleware/require-role.ts';
+import { type AuditActionOf, requireRole } from '../middleware/require-role.ts';
 import { readJson } from '../request-body.ts';
 import { authMeta, principalOf } from '../request-info.ts';
 
-/** The audit action of every command write, accepted (by the service) or denied (here). */
-const COMMAND_ACTION = 'gateway.command';
+/**
+ * The audit action of a command write, accepted (by the service) or denied (here): `commandAuditAction` of the type
+ * the body asks for. A body that does not name a known type (it is refused anyway) is audited as `gateway.command`.
+ */
+const COMMAND_ACTION: AuditActionOf = {
+  actions: ['gateway.command', 'risk_kill.activate', 'risk_kill.reset'],
+  of: async (c) => {
+    const type = (await bodyOrNull(c))?.type;
+    return isCommandType(type) ? commandAuditAction(type) : 'gateway.command';
+  },
+};
+
+/** `POST /api/trading/risk-kill`: `reset` is `risk_kill.reset`; `kill` (or a body naming neither) `risk_kill.activate`. */
+const RISK_KILL_ACTION: AuditActionOf = {
+  actions: ['risk_kill.activate', 'risk_kill.reset'],
+  of: async (c) => ((await bodyOrNull(c))?.action === 'reset' ? 'risk_kill.reset' : 'risk_kill.activate'),
+};
+
+/** The JSON object body, or null when it is empty, malformed or not an object (for a denial's audit action only). */
+async function bodyOrNull(c: Context<WebEnv>): Promise<Record<string, unknown> | null> {
+  try {
+    const v = await readJson(c);
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : null;
+  } catch (err) {
+    if (err instanceof ValidationFailedError) return null;
+    throw err;
+  }
+}
+
+const isCommandType = (t: unknown): t is GatewayCommandType =>
+  typeof t === 'string' && (GATEWAY_COMMAND_TYPES as readonly string[]).includes(t);
 
 /** `GET /api/trading/risk-kill?account_profile` (absent -> `default`; canonicalised like every other door). */
 const RiskKillQuerySchema = z.object({ account_profile: ProfileSchema.default('default') });
@@ -45,7 +76,7 @@ export function commandRoutes(deps: AppDeps): Hono<WebEnv> {
     c.json(await svc().issue(caller(c), await readJson(c)), 202),
   );
 
-  app.post('/trading/risk-kill', requireRole(deps, 'operator', COMMAND_ACTION), async (c) =>
+  app.post('/trading/risk-kill', requireRole(deps, 'operator', RISK_KILL_ACTION), async (c) =>
     c.json(await svc().riskKill(caller(c), await readJson(c)), 202),
   );
 

@@ -139,6 +139,19 @@ export const CommandRequestSchema = z.strictObject({
 });
 export type CommandRequest = z.infer<typeof CommandRequestSchema>;
 
+/**
+ * The audit action of a command (control-chain §9): a kill and a reset are `risk_kill.activate` / `risk_kill.reset`
+ * whichever door they came through (`/api/gateway/command`, `/api/trading/risk-kill`, the CLI), so one filter finds
+ * every risk-kill change; every other command is `gateway.command`.
+ */
+export function commandAuditAction(
+  type: GatewayCommandType,
+): 'risk_kill.activate' | 'risk_kill.reset' | 'gateway.command' {
+  if (type === 'kill') return 'risk_kill.activate';
+  if (type === 'reset_risk_kill') return 'risk_kill.reset';
+  return 'gateway.command';
+}
+
 /** `POST /api/trading/risk-kill`: `kill` -> command `kill{reason}`, `reset` -> `reset_risk_kill{note: reason}`. */
 export const RiskKillRequestSchema = z.strictObject({
   account_profile: ProfileSchema,

@@ -225,8 +225,9 @@ describe('POST /api/trading/risk-kill [operator]', () => {
       expect(r.status).toBe(403);
       expect(await errorOf(r)).toMatchObject({ code: 'forbidden', details: { required_role: 'operator' } });
     }
+    // Audited under the action the reset would have had (control-chain §9), next to the operators' resets.
     const denied = await auditOf(
-      (e) => e.action === 'gateway.command' && e.outcome === 'denied' && e.target === 'POST /api/trading/risk-kill',
+      (e) => e.action === 'risk_kill.reset' && e.outcome === 'denied' && e.target === 'POST /api/trading/risk-kill',
     );
     expect(denied.filter((e) => e.role === 'viewer').length).toBeGreaterThanOrEqual(2);
     expect(denied[0]).toMatchObject({ reason: 'requires operator' });
@@ -269,9 +270,13 @@ describe('POST /api/trading/risk-kill [operator]', () => {
       (e) => (JSON.parse(e.fields.command ?? '{}') as { command_id: string }).command_id,
     );
     expect(streamIds).toEqual([r.command_id, k.command_id]);
-    const audit = await auditOf((e) => e.action === 'gateway.command' && e.target === `gateway:${p}`);
+    const audit = await auditOf((e) => e.action.startsWith('risk_kill.') && e.target === `gateway:${p}`);
     const resetEntry = audit.find((e) => (e.after as { command_id?: string } | null)?.command_id === r.command_id);
+    const killEntry = audit.find((e) => (e.after as { command_id?: string } | null)?.command_id === k.command_id);
+    expect(killEntry).toMatchObject({ action: 'risk_kill.activate', after: { type: 'kill' } });
+    expect(audit.filter((e) => e.action === 'gateway.command' && e.target === `gateway:${p}`)).toEqual([]);
     expect(resetEntry).toMatchObject({
+      action: 'risk_kill.reset',
       outcome: 'ok',
       reason: 'checked, flat',
       before: { state: 'KILLED', revision: 1, trigger: 'max_daily_loss', reason: 'daily loss breached' },
@@ -455,8 +460,11 @@ describe('with Redis unreachable (acceptance 22)', () => {
       });
     }
     const audit = (await down.stack.rt.audit.listDay(isoUtc(Date.now()).slice(0, 10), 100)).filter(
-      (e) => e.action === 'gateway.command' && e.target === `gateway:${p}`,
+      (e) => e.target === `gateway:${p}`,
     );
-    expect(audit.map((e) => (e.after as { delivery: string }).delivery)).toEqual(['durable_only', 'durable_only']);
+    expect(audit.map((e) => [e.action, (e.after as { delivery: string }).delivery]).sort()).toEqual([
+      ['gateway.command', 'durable_only'],
+      ['risk_kill.activate', 'durable_only'],
+    ]);
   });
 });
