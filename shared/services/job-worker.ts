@@ -28,6 +28,7 @@ import {
   type LockStore,
   sourceSlotKey,
 } from '../domain/control/locks.ts';
+import type { ArtifactStore } from '../domain/data/artifacts.ts';
 import { type Clock, isoUtc } from '../domain/time.ts';
 import { describeError, GhtraderError } from '../errors/base.ts';
 import { ControlError, JobFailedError } from '../errors/control.ts';
@@ -39,8 +40,18 @@ import type { JobLogs } from './job-log.ts';
 /** `GHTRADER_MAX_PARALLEL_TQSDK_JOBS`' default. */
 const DEFAULT_SOURCE_SLOTS = 4;
 
-/** Results above this size belong in the artifact store, not the job record. */
-const RESULT_MAX_BYTES = 8 * 1024;
+/** Results above this size belong in the artifact store, not the job record (control-chain §4.1). */
+export const RESULT_MAX_BYTES = 8 * 1024;
+
+/** Where a result too large for the record is kept: one object per attempt (a retry never overwrites another's). */
+export function jobResultKey(jobId: string, attempt: number): string {
+  return `job-results/${jobId}/attempt-${attempt}.json`;
+}
+
+/** What the record holds instead of a result over `RESULT_MAX_BYTES`: where the whole result is, and its size. */
+export interface ResultArtifactRef {
+  result_artifact: { uri: string; bytes: number };
+}
 
 export interface JobWorkerSettings {
   heartbeatS: number;
@@ -76,6 +87,8 @@ export interface JobWorkerDeps {
   counters?: JobCounters;
   /** Job logs (§4.6): each attempt's `ctx.log` lines also go there; absent -> the process log only. */
   jobLogs?: JobLogs;
+  /** Where results over `RESULT_MAX_BYTES` go (§4.1); absent -> such a result fails the job `result_too_large`. */
+  artifacts?: ArtifactStore;
 }
 
 export interface IncomingJobMessage {
@@ -401,22 +414,31 @@ export class JobWorker {
       return 'delete';
     }
     if (outcome.type === 'returned') {
-      const size = Buffer.byteLength(JSON.stringify(outcome.result ?? null));
+      const text = JSON.stringify(outcome.result ?? null);
+      const size = Buffer.byteLength(text);
+      let result: unknown = outcome.result ?? null;
       if (size > RESULT_MAX_BYTES) {
-        const err = this.error(
-          'result_too_large',
-          `result is ${size} bytes; at most ${RESULT_MAX_BYTES} bytes fit in the job record`,
-          false,
-          owner.attempt,
-        );
-        await this.finish(owner, job, 'failed', { error: err, progress: outcome.progress, ...lg }, leases, log);
-        return 'delete';
+        if (!this.deps.artifacts) {
+          const err = this.error(
+            'result_too_large',
+            `result is ${size} bytes; at most ${RESULT_MAX_BYTES} bytes fit in the job record and this process has no artifact store`,
+            false,
+            owner.attempt,
+          );
+          await this.finish(owner, job, 'failed', { error: err, progress: outcome.progress, ...lg }, leases, log);
+          return 'delete';
+        }
+        // The work is done: the whole result goes to the artifact store, the record points at it. A failed put
+        // throws, so the message comes back and the job is retried rather than finished without its result.
+        const uri = await this.deps.artifacts.put(jobResultKey(job.job_id, owner.attempt), text);
+        result = { result_artifact: { uri, bytes: size } } satisfies ResultArtifactRef;
+        log.info({ uri, bytes: size }, 'job.result_to_artifact');
       }
       await this.finish(
         owner,
         job,
         'succeeded',
-        { result: outcome.result ?? null, progress: outcome.progress, finished: true, ...lg },
+        { result, progress: outcome.progress, finished: true, ...lg },
         leases,
         log,
       );

@@ -249,6 +249,7 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
         runner,
         counters,
         ...(jobLogs ? { jobLogs } : {}),
+        ...(artifacts ? { artifacts } : {}),
         // `restart` keys (heartbeat, lease, cancel grace, retry delay) as this worker starts; lock waits live.
         settings: {
           heartbeatS: live.overProcess('GHTRADER_JOBS_HEARTBEAT_S', config.jobs.heartbeatS),
