@@ -9,7 +9,7 @@ import type { Lease, LockStore } from '../domain/control/locks.ts';
 import { type Clock, isoUtc } from '../domain/time.ts';
 import { describeError } from '../errors/base.ts';
 import type { Logger } from '../log.ts';
-import type { JobHandler } from './job-handlers.ts';
+import type { JobHandler, PinnedConfig } from './job-handlers.ts';
 
 export interface AttemptSettings {
   heartbeatS: number;
@@ -56,6 +56,8 @@ export interface AttemptDeps {
   clock: Clock;
   log: Logger;
   onProgress(progress: JobProgress): void;
+  /** The config revision pinned at the claim (`ctx.config`). */
+  config: PinnedConfig | null;
 }
 
 const PROGRESS_MIN_INTERVAL_MS = 1_000;
@@ -168,6 +170,7 @@ export async function runAttempt(
     signal: ac.signal,
     log,
     fences: Object.fromEntries(leases.map((l) => [l.key, l.fence])),
+    config: deps.config,
     async progress(update: ProgressUpdate): Promise<void> {
       if (ac.signal.aborted) throw ac.signal.reason;
       const now = clock.nowMs();

@@ -16,9 +16,21 @@ export interface JobContext {
   log: Logger;
   /** Fencing tokens of the locks this attempt holds, by key: stamp them on every committed write. */
   fences: Readonly<Record<string, number>>;
+  /**
+   * The config revision pinned when this attempt was claimed (control-chain §4.4 step 2; the record's
+   * `config_revision`): resolve config against it for the whole attempt. Null in a worker without a config source.
+   */
+  config: PinnedConfig | null;
 }
 
-/** A handler: resolves with the job's result (≤ 8 KiB JSON) or throws. */
+/** A config revision as a handler resolves against it. */
+export interface PinnedConfig {
+  revision: number;
+  config_hash: string;
+  snapshot: Readonly<Record<string, string>>;
+}
+
+/** A handler: resolves with the job's result (JSON; over 8 KiB it is kept as an artifact the record points at) or throws. */
 export type JobHandler = (params: Record<string, unknown>, ctx: JobContext) => Promise<unknown>;
 
 export type JobHandlers = Readonly<Record<string, JobHandler>>;

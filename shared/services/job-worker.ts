@@ -34,7 +34,7 @@ import { describeError, GhtraderError } from '../errors/base.ts';
 import { ControlError, JobFailedError } from '../errors/control.ts';
 import type { Logger } from '../log.ts';
 import { type AttemptOutcome, runAttempt } from './job-attempt.ts';
-import type { JobHandlers } from './job-handlers.ts';
+import type { JobHandlers, PinnedConfig } from './job-handlers.ts';
 import type { JobLogs } from './job-log.ts';
 
 /** `GHTRADER_MAX_PARALLEL_TQSDK_JOBS`' default. */
@@ -89,6 +89,11 @@ export interface JobWorkerDeps {
   jobLogs?: JobLogs;
   /** Where results over `RESULT_MAX_BYTES` go (§4.1); absent -> such a result fails the job `result_too_large`. */
   artifacts?: ArtifactStore;
+  /**
+   * The head config revision, read fresh for each claim (§4.4 step 2): written to the record with the claim and given
+   * to the handler as `ctx.config`. Absent -> the record keeps the revision of its submission and `ctx.config` is null.
+   */
+  configHead?: () => Promise<PinnedConfig>;
 }
 
 export interface IncomingJobMessage {
@@ -129,7 +134,8 @@ export class JobWorker {
       );
       return 'delete';
     }
-    const claimed = await this.claim(job, msg, jlog);
+    const pinned = this.deps.configHead ? await this.deps.configHead() : null;
+    const claimed = await this.claim(job, msg, jlog, pinned);
     if (!claimed) return 'delete';
     const owner: OwnerRef = {
       jobId: claimed.job_id,
@@ -188,6 +194,7 @@ export class JobWorker {
         locks: this.deps.locks,
         clock: this.deps.clock,
         log: attemptLog?.logger ?? alog,
+        config: pinned,
         onProgress: (progress) =>
           this.deps.events.publish({
             type: 'job.progress',
@@ -220,7 +227,12 @@ export class JobWorker {
     return this.conclude(outcome, claimed, owner, leases, msg, alog, jobLog);
   }
 
-  private async claim(job: JobRecord, msg: IncomingJobMessage, log: Logger): Promise<JobRecord | null> {
+  private async claim(
+    job: JobRecord,
+    msg: IncomingJobMessage,
+    log: Logger,
+    pinned: PinnedConfig | null,
+  ): Promise<JobRecord | null> {
     const nowMs = this.deps.clock.nowMs();
     const now = isoUtc(nowMs);
     const worker: WorkerInfo = {
@@ -233,6 +245,7 @@ export class JobWorker {
       seenAttempt: job.attempt,
       leaseExpiresAt: isoUtc(nowMs + this.deps.settings.leaseS * 1000),
       now,
+      ...(pinned ? { config: { revision: pinned.revision, config_hash: pinned.config_hash } } : {}),
     };
     if (job.status === 'queued') {
       if (job.cancel_requested_at) return null;

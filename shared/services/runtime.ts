@@ -250,6 +250,11 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
         counters,
         ...(jobLogs ? { jobLogs } : {}),
         ...(artifacts ? { artifacts } : {}),
+        // A fresh read per claim: a revision written just before the job was submitted is the one it runs against.
+        configHead: async () => {
+          const { revision, config_hash, snapshot } = await configService.current(0);
+          return { revision, config_hash, snapshot };
+        },
         // `restart` keys (heartbeat, lease, cancel grace, retry delay) as this worker starts; lock waits live.
         settings: {
           heartbeatS: live.overProcess('GHTRADER_JOBS_HEARTBEAT_S', config.jobs.heartbeatS),

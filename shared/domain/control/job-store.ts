@@ -18,6 +18,8 @@ export interface ClaimInput {
    * list; the condition on `attempt` guarantees nobody changed it since it was read.
    */
   previousAttempts?: JobAttempt[];
+  /** The head config revision this attempt runs against (control-chain §4.4 step 2), written with the claim. */
+  config?: { revision: number; config_hash: string };
 }
 
 export interface OwnerRef {

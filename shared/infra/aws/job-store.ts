@@ -485,7 +485,8 @@ export class DynamoJobStore implements JobStore {
         'SET #s = :running, attempt = :next, #w = :worker, lease_expires_at = :lease, updated_at = :now, ' +
         (input.previousAttempts ? 'attempts = :attempts' : 'attempts = list_append(attempts, :attempts)') +
         ', waiting_for = :waiting' +
-        (input.seenAttempt === 0 ? ', started_at = :now' : ''),
+        (input.seenAttempt === 0 ? ', started_at = :now' : '') +
+        (input.config ? ', config_revision = :crev, config_hash = :chash' : ''),
       ConditionExpression: `${statusCondition} AND attempt = :seen`,
       ExpressionAttributeNames: { '#s': 'status', '#w': 'worker' },
       ExpressionAttributeValues: {
@@ -498,6 +499,7 @@ export class DynamoJobStore implements JobStore {
         ':now': input.now,
         ':attempts': [...(input.previousAttempts ?? []), attempt],
         ':waiting': null,
+        ...(input.config ? { ':crev': input.config.revision, ':chash': input.config.config_hash } : {}),
       },
     });
   }

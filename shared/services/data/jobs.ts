@@ -44,21 +44,21 @@ export function validationSummary(v: ValidationReport) {
 }
 
 /**
- * The data job handlers; each job runs with the config revision current at its start (`DataContext.configHead`),
- * pinned for the whole run.
+ * The data job handlers; each attempt runs with the config revision its worker pinned at the claim (`ctx.config`,
+ * the record's `config_revision`), or, run without one, the revision current at its start (`DataContext.configHead`).
  */
 export function dataJobHandlers(ctx: DataContext): JobHandlers {
   const kinds = Object.keys(handlersFor(ctx));
-  const pinned = async (): Promise<DataContext> => {
-    if (!ctx.configHead) return ctx;
-    const head = await ctx.configHead();
+  const pinned = async (job: JobContext): Promise<DataContext> => {
+    const head = job.config ?? (ctx.configHead ? await ctx.configHead() : null);
+    if (!head) return ctx;
     return { ...ctx, settings: { env: ctx.settings.env, config: head.snapshot, configRevision: head.revision } };
   };
   return Object.fromEntries(
     kinds.map((kind) => [
       kind,
       async (raw: Record<string, unknown>, job: JobContext) => {
-        const handler = handlersFor(await pinned())[kind];
+        const handler = handlersFor(await pinned(job))[kind];
         if (!handler) throw new Error(`no data handler for ${kind}`);
         return handler(raw, job);
       },
