@@ -14,7 +14,6 @@ import {
   calendarDisagreements,
   dayNumber,
   parseCalendarOverrides,
-  parseRefreshedHolidays,
   type RefreshedCalendarFile,
   RefreshedCalendarFileSchema,
   SHIPPED_CALENDAR_DATA,
@@ -24,12 +23,9 @@ import { CST_OFFSET_S, clock, SECONDS_PER_DAY } from '#shared/domain/market/cst.
 import { type SessionWindow, sessionPlan } from '#shared/domain/market/sessions.ts';
 import { parseVariety, VARIETIES, type Variety } from '#shared/domain/market/varieties.ts';
 import { MarketError } from '#shared/errors/market.ts';
+import { DEFAULT_HOLIDAY_URL, fetchHolidayList } from '#shared/services/data/calendar-refresh.ts';
 import { CliUsageError, homeEnv, reportError } from '../cli-support.ts';
 import { registerDataJobs } from './data-jobs.ts';
-
-/** Shinny's public holiday list (data-chain §3.1); `TQ_CHINESE_HOLIDAY_URL` or `--url` replace it. */
-export const DEFAULT_HOLIDAY_URL = 'https://files.shinnytech.com/shinny_chinese_holiday.json';
-export const REFRESH_TIMEOUT_MS = 15_000;
 
 export interface CalendarCommandOptions {
   start?: string;
@@ -169,30 +165,6 @@ function validate(o: CalendarCommandOptions): { start?: string; end?: string; va
   };
 }
 
-async function refreshFromUrl(
-  url: string,
-  deps: CalendarCommandDeps,
-  warnings: string[],
-): Promise<RefreshedCalendarFile | undefined> {
-  let json: unknown;
-  try {
-    const res = await deps.fetch(url, { signal: AbortSignal.timeout(deps.timeoutMs ?? REFRESH_TIMEOUT_MS) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    json = await res.json();
-  } catch (err) {
-    warnings.push(`refresh_unreachable: ${url}: ${(err as Error).message}; kept the shipped calendar`);
-    return undefined;
-  }
-  try {
-    const parsed = parseRefreshedHolidays(json);
-    if (parsed.dropped > 0) warnings.push(`refresh_items_dropped: ${parsed.dropped} unparsable items in ${url}`);
-    return { source_url: url, fetched_at: deps.now().toISOString(), ...parsed };
-  } catch (err) {
-    warnings.push(`refresh_unusable: ${url}: ${(err as Error).message}; kept the shipped calendar`);
-    return undefined;
-  }
-}
-
 /** Everything `ghtrader data calendar` does, minus printing; throws on bad input. */
 export async function runCalendarCommand(
   o: CalendarCommandOptions,
@@ -218,7 +190,7 @@ export async function runCalendarCommand(
   let refreshed = false;
   if (o.refresh) {
     const url = o.url ?? deps.holidayUrl;
-    refreshedFile = await refreshFromUrl(url, deps, warnings);
+    refreshedFile = await fetchHolidayList(url, deps, warnings);
     if (refreshedFile) {
       await writeJsonAtomic(refreshedPath, refreshedFile);
       refreshed = true;

@@ -101,7 +101,9 @@ async function submit(
 ): Promise<void> {
   button.disabled = true;
   try {
-    const r = await api<SubmitResult>('POST', '/api/jobs', { kind, params: { var: variety, ...params } });
+    // A kind for every variety at once (`data-job-global`, e.g. the calendar) takes no `var`.
+    const all = button.dataset.jobGlobal === 'true' ? params : { var: variety, ...params };
+    const r = await api<SubmitResult>('POST', '/api/jobs', { kind, params: all });
     document.getElementById('data-job-links')?.prepend(jobLink(variety, kind, r));
     toast(r.deduped ? `An identical ${kind} job is already active.` : `Submitted ${kind}.`);
   } catch (err) {

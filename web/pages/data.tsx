@@ -88,6 +88,21 @@ export function DataActions(props: { variety: string; heading?: string }) {
       <h2 id="data-actions-h">{props.heading ?? 'Run data jobs'}</h2>
       <div class="data-actions">
         <div>
+          <button
+            type="button"
+            id="data-submit-calendar"
+            data-job-kind="data.calendar"
+            data-job-params='{"refresh":true}'
+            data-job-global="true"
+            aria-describedby="d-calendar"
+          >
+            Refresh calendar
+          </button>
+          <p class="muted" id="d-calendar">
+            <code>data.calendar</code>: download the holiday list (used after the shipped list ends) for every variety.
+          </p>
+        </div>
+        <div>
           <button type="button" id="data-submit-schedule" data-job-kind="data.schedule" aria-describedby="d-sched">
             Rebuild schedule
           </button>

@@ -66,6 +66,14 @@ const decoder = new TextDecoder();
  * the artifact store (§3.1). A malformed file is an error naming it; it is never skipped silently.
  */
 export async function loadDataCalendar(artifacts: ArtifactStore): Promise<TradingCalendar> {
+  const { overrides, refreshed } = await loadCalendarFiles(artifacts);
+  return new TradingCalendar(SHIPPED_CALENDAR_DATA, overrides, refreshed);
+}
+
+/** The operator overrides and the stored refreshed list (each absent when not stored); a malformed one throws. */
+export async function loadCalendarFiles(
+  artifacts: ArtifactStore,
+): Promise<{ overrides?: CalendarOverrides; refreshed?: RefreshedCalendarFile }> {
   const readJson = async (key: string): Promise<unknown> => {
     const body = await artifacts.get(key);
     if (body === null) return undefined;
@@ -96,7 +104,7 @@ export async function loadDataCalendar(artifacts: ArtifactStore): Promise<Tradin
     }
     refreshed = parsed.data;
   }
-  return new TradingCalendar(SHIPPED_CALENDAR_DATA, overrides, refreshed);
+  return { ...(overrides ? { overrides } : {}), ...(refreshed ? { refreshed } : {}) };
 }
 
 /** What `runValidation` needs, from the data context (§6): the same wiring for the job and the build gate. */

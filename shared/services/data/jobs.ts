@@ -4,6 +4,7 @@
  * runs its service.
  */
 import {
+  dataCalendar,
   dataFieldQuality,
   dataL5Start,
   dataMainL5,
@@ -16,6 +17,7 @@ import {
 } from '../../domain/control/job-kinds/data.ts';
 import { writeReport } from '../../domain/data/artifacts.ts';
 import type { JobContext, JobHandlers } from '../job-handlers.ts';
+import { DEFAULT_HOLIDAY_URL, runCalendarJob } from './calendar-refresh.ts';
 import { type DataContext, loadDataCalendar, validateDeps } from './context.ts';
 import { fieldQualitySummary, runFieldQuality } from './field-quality.ts';
 import { runL5Start } from './l5-start.ts';
@@ -69,6 +71,18 @@ export function dataJobHandlers(ctx: DataContext): JobHandlers {
 function handlersFor(ctx: DataContext): JobHandlers {
   const ready = () => assertTickStoreReady(ctx.store, ctx.ledger);
   return {
+    [dataCalendar.kind]: async (raw) => {
+      const p = dataCalendar.params.parse(raw);
+      return runCalendarJob(
+        {
+          artifacts: ctx.artifacts,
+          holidayUrl: ctx.settings.env.TQ_CHINESE_HOLIDAY_URL || DEFAULT_HOLIDAY_URL,
+          fetch: globalThis.fetch,
+          now: () => new Date(ctx.clock.nowMs()),
+        },
+        p,
+      );
+    },
     [dataSchedule.kind]: async (raw, job) => {
       const p = dataSchedule.params.parse(raw);
       await ready();

@@ -14,6 +14,22 @@ const IsoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 /** The lock a `data.schedule` job of `variety` holds (the only writer of that variety's schedule rows). */
 export const scheduleLockKey = (variety: string) => `main_schedule:var=${variety}`;
 
+/** The lock a `data.calendar` job holds (control-chain §4): one writer of the stored holiday list. */
+export const CALENDAR_LOCK_KEY = 'calendar:exchange=SHFE';
+
+export const dataCalendar = defineJobKind({
+  kind: 'data.calendar',
+  description:
+    'Report the trading calendar every data job uses; with refresh, download the holiday list (TQ_CHINESE_HOLIDAY_URL) and store it',
+  // No URL parameter: the worker fetches only the deployment's configured list (no caller-chosen addresses).
+  params: z.object({ refresh: z.boolean().default(false) }).strict(),
+  locks: () => [CALENDAR_LOCK_KEY],
+  var: () => 'none',
+  sourceBound: true,
+  timeoutS: 120,
+  submittable: true,
+});
+
 export const dataSchedule = defineJobKind({
   kind: 'data.schedule',
   description: 'Rebuild the main-contract roll schedule of a variety from the provider mapping (no-op when unchanged)',
@@ -179,6 +195,7 @@ export const dataL5Start = defineJobKind({
 });
 
 export const DATA_JOB_KINDS = [
+  dataCalendar,
   dataSchedule,
   dataMainL5,
   dataMainL5DayBatch,

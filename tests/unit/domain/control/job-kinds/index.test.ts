@@ -11,6 +11,7 @@ import { MAX_JOB_TIMEOUT_S } from '#shared/infra/aws/definitions.ts';
 const SAMPLE_PARAMS: Record<string, unknown[]> = {
   'system.selftest': [{}],
   'system.sleep': [{ seconds: 1 }, { seconds: 840, fail_at_pct: 0.5, fail_retryable: false }],
+  'data.calendar': [{}, { refresh: true }],
   'data.schedule': [{ var: 'cu' }],
   'data.main_l5': [{ var: 'au' }, { var: 'ag', full_rebuild: true, days_per_job: 10, max_concurrency: 2 }],
   'data.main_l5.day_batch': [{ var: 'cu', build_id: '0123456789ab', batch_index: 0 }],
