@@ -20,6 +20,7 @@
  * (the trading chain's gateway state), history items carry `result: null` and the answer says why.
  */
 import type { AuditLog } from '../domain/control/audit.ts';
+import { decodeCursor, encodeCursor } from '../domain/control/cursor.ts';
 import { ProfileSchema } from '../domain/control/desired.ts';
 import { parseOrThrow } from '../domain/control/validation.ts';
 import type { IdGen } from '../domain/ids.ts';
@@ -41,6 +42,7 @@ import {
 } from '../domain/trading/commands.ts';
 import { type RiskKillRecord, type RiskKillStore, riskKillToWire } from '../domain/trading/risk-kill.ts';
 import { describeError } from '../errors/base.ts';
+import { DependencyUnavailableError, InvalidCursorError } from '../errors/control.ts';
 import type { WarmPath } from '../infra/redis/warm-path.ts';
 import type { Logger } from '../log.ts';
 import { appendAudit, auditWho } from './audit-append.ts';
@@ -67,6 +69,8 @@ export interface CommandServiceDeps {
   log: Logger;
   /** The gateway's reported results; absent until the trading chain's gateway writes state. */
   results?: CommandResultsSource;
+  /** Signs the history's cursors (control-chain §3.1); absent -> a `cursor` is 503 `dependency_unavailable`. */
+  cursorSecret?: string;
 }
 
 export interface CommandIssued {
@@ -94,6 +98,8 @@ export interface CommandHistoryItem {
 export interface CommandHistory {
   account_profile: string;
   items: CommandHistoryItem[];
+  /** The next (older) page, or null when this one holds the oldest command. */
+  next_cursor: string | null;
   limit: number;
   results_source: 'gateway_state' | 'none';
   /** Status payload contract (control-chain §1). */
@@ -154,10 +160,24 @@ export class CommandService {
     const q = parseOrThrow(CommandHistoryQuerySchema, query, 'command history query');
     const limit = q.limit;
     const profile = q.account_profile;
-    const [cmds, results] = await Promise.all([
-      this.deps.commands.recent(profile, limit),
+    const filters = { list: 'commands', account_profile: profile };
+    const secret = this.deps.cursorSecret;
+    let before: string | null = null;
+    if (q.cursor) {
+      if (!secret) throw new DependencyUnavailableError('list cursor secret (GHTRADER_CURSOR_SECRET)');
+      const key = decodeCursor(secret, q.cursor, filters);
+      if (typeof key.command_id !== 'string') throw new InvalidCursorError('not a command history cursor');
+      before = key.command_id;
+    }
+    // One more than the page: whether an older page exists is then known without another read.
+    const [fetched, results] = await Promise.all([
+      this.deps.commands.recent(profile, limit + 1, before),
       this.deps.results ? this.deps.results(profile) : Promise.resolve(null),
     ]);
+    const cmds = fetched.slice(0, limit);
+    const last = cmds[cmds.length - 1];
+    const nextCursor =
+      fetched.length > limit && last && secret ? encodeCursor(secret, { command_id: last.command_id }, filters) : null;
     const byId = new Map((results ?? []).map((r) => [r.command_id, r]));
     const items = cmds.map((c): CommandHistoryItem => {
       const r = byId.get(c.command_id);
@@ -177,6 +197,7 @@ export class CommandService {
     return {
       account_profile: profile,
       items,
+      next_cursor: nextCursor,
       limit,
       results_source: resultsSource,
       state: items.length === 0 ? 'empty' : 'ok',

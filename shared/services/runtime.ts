@@ -41,6 +41,8 @@ import { systemJobHandlers } from './system-jobs.ts';
 export interface Runtime {
   config: AppConfig;
   log: Logger;
+  /** Signs list cursors (control-chain §3.1); the services built on this runtime share it. */
+  cursorSecret: string;
   clients: AwsClients;
   queueUrls: QueueUrls;
   store: DynamoJobStore;
@@ -209,6 +211,7 @@ export async function createRuntime(config: AppConfig, log: Logger, opts: Runtim
   return {
     config,
     log,
+    cursorSecret,
     clients,
     queueUrls,
     store,

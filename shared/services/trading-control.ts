@@ -36,6 +36,7 @@ export function tradingControl(rt: Runtime): TradingControl {
     clock: systemClock,
     ids: ulidGen,
     log: rt.log.child({ component: 'commands' }),
+    cursorSecret: rt.cursorSecret,
   });
   const consoleStatus = new ConsoleStatusService({
     desired: rt.desired,

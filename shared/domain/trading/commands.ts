@@ -167,6 +167,8 @@ export const COMMAND_HISTORY_LIMIT = { default: 50, min: 1, max: 200 } as const;
 export const CommandHistoryQuerySchema = z.object({
   account_profile: ProfileSchema.default('default'),
   limit: clampedLimit(COMMAND_HISTORY_LIMIT),
+  /** `next_cursor` of the previous page (signed; bound to the profile). */
+  cursor: z.string().min(1).max(4000).optional(),
 });
 
 /** How a command reached the gateway's sinks: both, or DynamoDB only (Redis down; the gateway polls it every 1 s). */
@@ -183,11 +185,12 @@ export const COMMAND_STREAM_MAXLEN = 10_000;
 /**
  * The durable sink (DynamoDB Commands table: partition `account_profile`, sort `command_id`). `put` is conditional on
  * the id being new (false when it already exists: the same command twice is one command). `after` is the gateway's
- * poll: ids greater than the cursor, oldest first. `recent` is the console's history: newest first.
+ * poll: ids greater than the cursor, oldest first. `recent` is the console's history: newest first, older than
+ * `before` (a command id) when given.
  */
 export interface CommandStore {
   put(c: GatewayCommand): Promise<boolean>;
   get(profile: string, commandId: string): Promise<GatewayCommand | null>;
   after(profile: string, cursor: string | null, limit: number): Promise<GatewayCommand[]>;
-  recent(profile: string, limit: number): Promise<GatewayCommand[]>;
+  recent(profile: string, limit: number, before?: string | null): Promise<GatewayCommand[]>;
 }

@@ -57,8 +57,16 @@ export class DynamoCommandStore implements CommandStore {
         );
   }
 
-  async recent(profile: string, limit: number): Promise<GatewayCommand[]> {
-    return this.query(profile, 'account_profile = :p', { ':p': profile }, false, limit);
+  async recent(profile: string, limit: number, before: string | null = null): Promise<GatewayCommand[]> {
+    return before === null
+      ? this.query(profile, 'account_profile = :p', { ':p': profile }, false, limit)
+      : this.query(
+          profile,
+          'account_profile = :p AND command_id < :before',
+          { ':p': profile, ':before': before },
+          false,
+          limit,
+        );
   }
 
   /** Up to `limit` items in sort-key order, following pages when DynamoDB stops early (its 1 MB page bound). */

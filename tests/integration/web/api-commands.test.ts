@@ -349,7 +349,37 @@ describe('GET /api/gateway/commands [viewer]', () => {
     expect(one.items.map((i) => i.command_id)).toEqual([sent[2]?.command_id]);
     expect(abc.status).toBe(400);
     expect((await errorOf(abc)).code).toBe('validation_failed');
-    expect(await none.json()).toMatchObject({ items: [], state: 'empty' });
+    expect(await none.json()).toMatchObject({ items: [], state: 'empty', next_cursor: null });
+    expect(body.next_cursor).toBeNull();
+  });
+
+  it('pages older commands with a signed cursor bound to the profile, and refuses a tampered one', async () => {
+    // Prepare
+    const p = profile();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await post('/api/gateway/command', { account_profile: p, type: 'cancel_all' });
+      ids.push(((await res.json()) as CommandIssued).command_id);
+    }
+    const page = async (q: string) => (await (await get(`/api/gateway/commands?${q}`)).json()) as CommandHistory;
+
+    // Act
+    const first = await page(`account_profile=${p}&limit=2`);
+    const second = await page(`account_profile=${p}&limit=2&cursor=${first.next_cursor}`);
+    const third = await page(`account_profile=${p}&limit=2&cursor=${second.next_cursor}`);
+    const tampered = await get(`/api/gateway/commands?account_profile=${p}&cursor=${first.next_cursor}x`);
+    const otherProfile = await get(`/api/gateway/commands?account_profile=${profile()}&cursor=${first.next_cursor}`);
+
+    // Assess
+    const newestFirst = [...ids].reverse();
+    expect(first.items.map((i) => i.command_id)).toEqual(newestFirst.slice(0, 2));
+    expect(second.items.map((i) => i.command_id)).toEqual(newestFirst.slice(2, 4));
+    expect(third.items.map((i) => i.command_id)).toEqual(newestFirst.slice(4));
+    expect(third.next_cursor).toBeNull();
+    for (const r of [tampered, otherProfile]) {
+      expect(r.status).toBe(400);
+      expect((await errorOf(r)).code).toBe('invalid_cursor');
+    }
   });
 });
 
