@@ -4,22 +4,32 @@
  * risk caps, optimistic concurrency, audit and the warm-path hint all live in the DesiredService; the status carries
  * desired, its revision and the supervisor's persisted view (`state_source: "none"` until the trading chain's
  * processes write state). `GET /api/gateway/list` [viewer]: that status for every known profile (`default`, then each
- * with a desired document; `limit` default 200, clamped to 1..500). Without the service (a deployment that wires none) every route answers 503.
+ * with a desired document; `limit` default 200, clamped to 1..500; `next_cursor` signed, for the next page). Without the
+ * service (a deployment that wires none) every route answers 503.
  */
 import { type Context, Hono } from 'hono';
 import * as z from 'zod';
+import { decodeCursor, encodeCursor } from '#shared/domain/control/cursor.ts';
 import { COMPONENT_KINDS, type ComponentKind } from '#shared/domain/control/desired.ts';
 import { clampedLimit } from '#shared/domain/control/job-requests.ts';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
-import { DependencyUnavailableError } from '#shared/errors/control.ts';
+import { DependencyUnavailableError, InvalidCursorError } from '#shared/errors/control.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { DesiredService } from '#shared/services/desired-service.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
 import { requireRole } from '../middleware/require-role.ts';
 import { knownProfiles } from './trading-model.ts';
 
-/** `GET /api/gateway/list?limit` (control-chain §3.1: default 200, clamped to 1..500). */
-const GatewayListQuerySchema = z.object({ limit: clampedLimit({ default: 200, min: 1, max: 500 }) });
+/** `GET /api/gateway/list?limit&cursor` (control-chain §3.1: default 200, clamped to 1..500). */
+const GatewayListQuerySchema = z
+  .object({
+    limit: clampedLimit({ default: 200, min: 1, max: 500 }),
+    cursor: z.string().min(1).max(4000).optional(),
+  })
+  .strict();
+
+/** The list's order: `default` first, then the other profiles by name (as `knownProfiles` lists them). */
+const profileOrder = (p: string): string => (p === 'default' ? '' : `~${p}`);
 
 import { readJson } from '../request-body.ts';
 import { authMeta, principalOf } from '../request-info.ts';
@@ -38,11 +48,23 @@ export function desiredRoutes(deps: AppDeps): Hono<WebEnv> {
     if (!deps.supervision)
       throw new DependencyUnavailableError('the desired-state service (not wired in this process)');
     const s = deps.supervision;
-    const { limit } = parseOrThrow(GatewayListQuerySchema, c.req.query(), 'gateway list query');
-    const profiles = await knownProfiles(s, 'default');
-    const shown = profiles.slice(0, limit);
+    const q = parseOrThrow(GatewayListQuerySchema, c.req.query(), 'gateway list query');
+    const secret = deps.config.auth.cursorSecret;
+    const filters = { list: 'gateway_profiles' };
+    let after: string | null = null;
+    if (q.cursor) {
+      if (!secret) throw new DependencyUnavailableError('list cursor secret (GHTRADER_CURSOR_SECRET)');
+      const key = decodeCursor(secret, q.cursor, filters);
+      if (typeof key.after !== 'string') throw new InvalidCursorError('not a gateway list cursor');
+      after = key.after;
+    }
+    const profiles = (await knownProfiles(s, 'default')).filter((p) => after === null || profileOrder(p) > after);
+    const shown = profiles.slice(0, q.limit);
     const items = await Promise.all(shown.map((p) => s.desired.status('gateway', { account_profile: p })));
-    return c.json({ items, limit, truncated: profiles.length > shown.length });
+    const last = shown[shown.length - 1];
+    const more = profiles.length > shown.length && last !== undefined;
+    const nextCursor = more && secret ? encodeCursor(secret, { after: profileOrder(last) }, filters) : null;
+    return c.json({ items, next_cursor: nextCursor, limit: q.limit, truncated: more });
   });
 
   for (const kind of COMPONENT_KINDS satisfies readonly ComponentKind[]) {

@@ -212,4 +212,33 @@ describe('GET /api/gateway/list', () => {
     expect(huge.limit).toBe(500);
     expect(bad.status).toBe(400);
   });
+
+  it('pages every profile once with a signed cursor, and refuses a tampered one', async () => {
+    // Prepare: two more profiles, so there are at least three pages of one.
+    for (const p of [profile(), profile()])
+      await post('/api/gateway/desired', { account_profile: p, desired: { mode: 'paper' } });
+    const all = ((await (await get('/api/gateway/list')).json()) as { items: { account_profile: string }[] }).items;
+    type Page = { items: { account_profile: string }[]; next_cursor: string | null };
+
+    // Act
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: Page = (await (
+        await get(`/api/gateway/list?limit=1${cursor ? `&cursor=${cursor}` : ''}`)
+      ).json()) as Page;
+      seen.push(...page.items.map((i) => i.account_profile));
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor && pages < 1000);
+    const first = (await (await get('/api/gateway/list?limit=1')).json()) as Page;
+    const tampered = await get(`/api/gateway/list?limit=1&cursor=${first.next_cursor}x`);
+
+    // Assess
+    expect(seen).toEqual(all.map((i) => i.account_profile));
+    expect(pages).toBe(all.length);
+    expect(tampered.status).toBe(400);
+    expect((await errorOf(tampered)).code).toBe('invalid_cursor');
+  });
 });
