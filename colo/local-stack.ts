@@ -84,6 +84,20 @@ export interface LocalStack {
 const RUNNER_STOP_WAIT_MS = 2_500;
 /** Locally workers extend visibility themselves right after the claim; the queue default only covers a crash before it. */
 const LOCAL_VISIBILITY_S = 60;
+/** How often the console re-reads the trading calendar from the artifact store (`GHTRADER_TEST_` shortens it). */
+const CONSOLE_CALENDAR_RELOAD_MS = 60_000;
+
+function calendarReloadMs(env: Record<string, string | undefined>): number {
+  const raw = env.GHTRADER_TEST_CALENDAR_RELOAD_MS;
+  if (raw === undefined) return CONSOLE_CALENDAR_RELOAD_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 100) {
+    throw new Error(
+      `GHTRADER_TEST_CALENDAR_RELOAD_MS must be an integer ≥ 100 (milliseconds), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return ms;
+}
 
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const { log } = opts;
@@ -232,6 +246,23 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ),
       configRevision: () => rt.live.revision,
     });
+    const consoleData = {
+      store: data.ctx.store,
+      artifacts: data.ctx.artifacts,
+      calendar: await loadDataCalendar(data.ctx.artifacts),
+    };
+    // A `data.calendar` job (or an edit of calendar/overrides.json) changes the calendar the data jobs load per job;
+    // the console's copy follows within a minute. A file that no longer parses keeps the last good calendar, logged.
+    const calendarReload = setInterval(() => {
+      loadDataCalendar(data.ctx.artifacts).then(
+        (cal) => {
+          consoleData.calendar = cal;
+        },
+        (err: unknown) => log.warn({ err: describeError(err) }, 'web.calendar_reload_failed'),
+      );
+    }, calendarReloadMs(opts.env));
+    calendarReload.unref();
+    cleanups.push(async () => clearInterval(calendarReload));
     const app = createApp({
       realtime: realtime.deps,
       hot,
@@ -252,11 +283,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ids: ulidGen,
       staticDir: opts.staticDir,
       ...(market ? { market } : {}),
-      data: {
-        store: data.ctx.store,
-        artifacts: data.ctx.artifacts,
-        calendar: await loadDataCalendar(data.ctx.artifacts),
-      },
+      data: consoleData,
     });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, () => resolve(s as Server));

@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRefreshedHolidays } from '#shared/domain/market/calendar/index.ts';
 import { ConsoleClient, type RunningStack, runCli, startUp, until } from './support/ghtrader-process.ts';
 
 interface Job {
@@ -21,7 +22,7 @@ describe('ghtrader up, end to end', () => {
   beforeAll(async () => {
     home = await mkdtemp(path.join(os.tmpdir(), 'ghtrader-e2e-'));
     const t0 = Date.now();
-    stack = await startUp(home);
+    stack = await startUp(home, [], 20_000, { GHTRADER_TEST_CALENDAR_RELOAD_MS: '500' });
     expect(Date.now() - t0).toBeLessThan(20_000);
     admin = new ConsoleClient(stack.banner.url);
     if (!stack.banner.login_url) throw new Error(`no login url in banner: ${stack.output()}`);
@@ -186,6 +187,28 @@ describe('ghtrader up, end to end', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('promoted');
   }, 180_000);
+
+  it('follows a calendar refresh stored in the artifact store on the dashboard, without a restart', async () => {
+    // Prepare: what a data.calendar job stores (data-chain §3.1), extending coverage past the shipped list's end.
+    const file = {
+      source_url: 'http://127.0.0.1/holidays.json',
+      fetched_at: new Date().toISOString(),
+      ...parseRefreshedHolidays({ holidays: ['2027-01-01', '2027-02-11'] }),
+    };
+    const stageText = async () => {
+      const html = (await admin.request('GET', '/v/cu/dashboard')).text;
+      return /data-stage="calendar"[\s\S]*?<span class="stage-text">([^<]*)<\/span>/.exec(html)?.[1] ?? '';
+    };
+    expect(await stageText()).toMatch(/2026-12-31/);
+
+    // Act
+    await mkdir(path.join(home, 'artifacts', 'calendar'), { recursive: true });
+    await writeFile(path.join(home, 'artifacts', 'calendar', 'refreshed.json'), JSON.stringify(file));
+
+    // Assess
+    const text = await until(async () => ((await stageText()).includes('2027-12-31') ? 'ok' : null), 10_000, 'reload');
+    expect(text).toBe('ok');
+  });
 
   it('stops cleanly on SIGTERM within 5 s and keeps its state across a restart', async () => {
     // Prepare: the demo seeding (au, ag after cu) may still be adding jobs while this runs

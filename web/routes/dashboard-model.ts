@@ -180,7 +180,10 @@ export async function loadDashboard(c: Context<WebEnv>, deps: HotDeps, variety: 
   const data = dataViewDeps(deps);
   const [newest, lastJobs, overview, head, slo, trading, slotsInUse] = await Promise.all([
     jobs.list({ limit: '20' }),
-    Promise.all(kinds.map((kind) => jobs.list({ kind, var: variety, limit: '1' }))),
+    // The calendar serves every variety: its jobs are `var: none`.
+    Promise.all(
+      kinds.map((kind) => jobs.list({ kind, var: kind === STAGE_JOB_KIND.calendar ? 'none' : variety, limit: '1' })),
+    ),
     data
       ? deps.hot.get(`data:overview:${variety}`, [`jobs:${variety}`, 'jobs:all'], () => loadOverview(c, data, variety))
       : Promise.resolve(null),

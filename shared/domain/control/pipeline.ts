@@ -21,6 +21,7 @@ export type StageState = 'ok' | 'warn' | 'error' | 'running' | 'none' | 'not_bui
 
 /** The job kind behind each data stage (its last job is linked from the strip). */
 export const STAGE_JOB_KIND = {
+  calendar: 'data.calendar',
   schedule: 'data.schedule',
   main_l5: 'data.main_l5',
   validate: 'data.validate',
@@ -67,13 +68,21 @@ function daysBetween(a: string, b: string): number {
   return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
 }
 
+/** The calendar stage: its coverage left, unless its last `data.calendar` job (for every variety) is active or failed. */
 function calendarStage(input: PipelineInput): Omit<PipelineStage, 'id' | 'label'> {
   const to = input.calendarCoversTo;
-  if (!to) return { state: 'none', text: 'no trading calendar in this process', job: null };
-  const left = daysBetween(input.today, to);
-  if (left < 0) return { state: 'error', text: `ends ${to}, before today: refresh the calendar`, job: null };
-  if (left < 30) return { state: 'warn', text: `ends ${to} (${left} days left): refresh the calendar`, job: null };
-  return { state: 'ok', text: `covers through ${to}`, job: null };
+  const coverage: Reported<{ to: string }> = to ? { status: 'ok', data: { to } } : { status: 'none' };
+  return dataStage(
+    input.lastJobs['data.calendar'],
+    coverage,
+    (c) => {
+      const left = daysBetween(input.today, c.to);
+      if (left < 0) return { state: 'error', text: `ends ${c.to}, before today: refresh the calendar` };
+      if (left < 30) return { state: 'warn', text: `ends ${c.to} (${left} days left): refresh the calendar` };
+      return { state: 'ok', text: `covers through ${c.to}` };
+    },
+    'no trading calendar in this process',
+  );
 }
 
 /**

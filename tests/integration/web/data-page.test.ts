@@ -426,6 +426,23 @@ describe('Dashboard over the same data', () => {
     );
   });
 
+  it('links the calendar stage to the last calendar job (for every variety) on each variety’s dashboard', async () => {
+    const { job } = await web.stack.rt.jobs.submit({ kind: 'data.calendar', params: { refresh: true } }, ctx);
+    web.hot.invalidate('jobs:all');
+    for (const v of ['cu', 'ag']) {
+      expect(stage(await page(`/v/${v}/dashboard`, viewer), 'calendar')).toEqual({
+        state: 'running',
+        text: 'queued',
+        job: job.job_id,
+      });
+    }
+    await web.stack.rt.jobs.cancel(
+      job.job_id,
+      {},
+      { actor: { actor: 'dashboard-test', role: 'operator' }, requestId: 'dashboard-test-3' },
+    );
+  });
+
   it('lists the guardrails with their value and source, following a config revision', async () => {
     const before = await page('/v/cu/dashboard', viewer);
     const row = (html: string, label: string) =>
