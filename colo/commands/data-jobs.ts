@@ -115,6 +115,17 @@ function withDataJobs<T>(g: Global, fn: (src: DataJobs) => Promise<T>): Promise<
   return withRuntime(g.home, (rt) => fn(storeDataJobs(rt)));
 }
 
+/**
+ * `data calendar --api`: the `data.calendar` job (refresh or report) through the HTTP API, as the token's owner; its
+ * result (covers, holidays, refresh, disagreements, warnings). The day views need the calendar itself and stay local.
+ */
+export function calendarJobViaApi(api: string, refresh: boolean): Promise<Record<string, unknown>> {
+  return withDataJobs(
+    { api },
+    async (src) => (await runJob(src, 'data.calendar', { refresh }, 180)).result as Record<string, unknown>,
+  );
+}
+
 /** A job that failed or was cancelled: exit 1 with its error. */
 export class DataJobFailedError extends Error {}
 

@@ -24,8 +24,9 @@ import { type SessionWindow, sessionPlan } from '#shared/domain/market/sessions.
 import { parseVariety, VARIETIES, type Variety } from '#shared/domain/market/varieties.ts';
 import { MarketError } from '#shared/errors/market.ts';
 import { DEFAULT_HOLIDAY_URL, fetchHolidayList } from '#shared/services/data/calendar-refresh.ts';
+import { allowApi } from '../api-client.ts';
 import { CliUsageError, homeEnv, reportError } from '../cli-support.ts';
-import { registerDataJobs } from './data-jobs.ts';
+import { calendarJobViaApi, registerDataJobs } from './data-jobs.ts';
 
 export interface CalendarCommandOptions {
   start?: string;
@@ -304,7 +305,7 @@ export function registerData(program: Command): void {
   const data = program
     .command('data')
     .description('data-chain steps: calendar, schedule, main_l5, validation, migrations');
-  const g = (): { home?: string; json?: boolean } => program.opts();
+  const g = (): { home?: string; json?: boolean; api?: string } => program.opts();
 
   data
     .command('calendar')
@@ -319,6 +320,21 @@ export function registerData(program: Command): void {
     .action(async (o: CalendarCommandOptions) => {
       const json = Boolean(g().json);
       try {
+        const api = g().api;
+        if (api !== undefined) {
+          // Through the API: the stage's own calendar, refreshed from its TQ_CHINESE_HOLIDAY_URL by a data.calendar job.
+          const local = (['start', 'end', 'check', 'sessions', 'var', 'url'] as const).filter(
+            (k) => o[k] !== undefined,
+          );
+          if (local.length > 0) {
+            throw new CliUsageError(
+              `--${local[0]} is not available with --api: only --refresh (or nothing, to report the calendar) goes through the data.calendar job`,
+            );
+          }
+          const r = await calendarJobViaApi(api, o.refresh === true);
+          process.stdout.write(json ? `${JSON.stringify(r)}\n` : `${renderCalendarJob(r)}\n`);
+          return;
+        }
         const env = homeEnv(g().home);
         const config = loadConfig(env);
         const report = await runCalendarCommand(o, {
@@ -335,4 +351,16 @@ export function registerData(program: Command): void {
     });
 
   registerDataJobs(data, g);
+  allowApi(...data.commands.filter((c) => c.name() === 'calendar'));
+}
+
+/** The text of a `data.calendar` job's result (`data calendar --api`). */
+function renderCalendarJob(r: Record<string, unknown>): string {
+  const covers = r.covers as { from: string; to: string };
+  const refresh = r.refresh as { source_url: string; fetched_at: string } | null;
+  const lines = [`calendar covers ${covers.from}..${covers.to}; ${String(r.holidays_total)} weekday holidays`];
+  if (refresh)
+    lines.push(`refreshed list: ${refresh.source_url} (${refresh.fetched_at})${r.refreshed ? ', stored now' : ''}`);
+  for (const w of (r.warnings as string[] | undefined) ?? []) lines.push(`warning: ${w}`);
+  return lines.join('\n');
 }

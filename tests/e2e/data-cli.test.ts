@@ -85,6 +85,8 @@ describe('ghtrader data … against a running stack', () => {
     const build = await viaApi(['data', 'main-l5', '--var', 'cu', '--wait', '--timeout-s', '120']);
     const validate = await viaApi(['data', 'validate', '--var', 'cu', '--no-provider-check']);
     const migrate = await viaApi(['data', 'migrate']);
+    const calendar = await viaApi(['data', 'calendar']);
+    const calendarDay = await viaApi(['data', 'calendar', '--check', '2026-01-05']);
 
     // Assert: nothing new to build; the build summary comes from its finalize job
     expect(made.code, made.stdout + made.stderr).toBe(0);
@@ -98,7 +100,12 @@ describe('ghtrader data … against a running stack', () => {
     expect(lastJson(migrate)).toMatchObject({
       error: { code: 'bad_input', message: expect.stringContaining('data migrate is not available with --api') },
     });
-    for (const r of [schedule, build, validate, migrate]) expect(r.stdout + r.stderr).not.toContain(token);
+    // The calendar through its data.calendar job; the day views need the calendar itself and stay local.
+    expect(calendar.code, calendar.stdout + calendar.stderr).toBe(0);
+    expect(lastJson(calendar)).toMatchObject({ ok: true, refreshed: false, covers: { from: '2010-01-01' } });
+    expect(calendarDay.code).toBe(2);
+    expect(calendarDay.stdout + calendarDay.stderr).toContain('--check is not available with --api');
+    for (const r of [schedule, build, validate, migrate, calendar]) expect(r.stdout + r.stderr).not.toContain(token);
   }, 300_000);
 });
 
