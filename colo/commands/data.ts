@@ -9,7 +9,6 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '#shared/config.ts';
 import {
-  type CalendarDisagreement,
   type CalendarOverrides,
   calendarDisagreements,
   dayNumber,
@@ -23,7 +22,11 @@ import { CST_OFFSET_S, clock, SECONDS_PER_DAY } from '#shared/domain/market/cst.
 import { type SessionWindow, sessionPlan } from '#shared/domain/market/sessions.ts';
 import { parseVariety, VARIETIES, type Variety } from '#shared/domain/market/varieties.ts';
 import { MarketError } from '#shared/errors/market.ts';
-import { DEFAULT_HOLIDAY_URL, fetchHolidayList } from '#shared/services/data/calendar-refresh.ts';
+import {
+  type CalendarJobResult,
+  DEFAULT_HOLIDAY_URL,
+  fetchHolidayList,
+} from '#shared/services/data/calendar-refresh.ts';
 import { allowApi } from '../api-client.ts';
 import { CliUsageError, homeEnv, reportError } from '../cli-support.ts';
 import { calendarJobViaApi, registerDataJobs } from './data-jobs.ts';
@@ -69,21 +72,9 @@ export interface DaySessionsView {
   night_dropped: 'holiday_gap' | null;
 }
 
-export interface CalendarReport {
-  ok: true;
-  covers: { from: string; to: string };
-  holidays_total: number;
-  /** True when this run downloaded and stored a new holiday list. */
-  refreshed: boolean;
-  refresh: {
-    source_url: string;
-    fetched_at: string;
-    covers: { from: string; to: string };
-    holidays_total: number;
-  } | null;
-  disagreements: CalendarDisagreement[];
+/** The `data.calendar` job's answer (`refreshed`: this run downloaded and stored a new list), plus the day views. */
+export interface CalendarReport extends CalendarJobResult {
   overrides: { path: string; present: boolean };
-  warnings: string[];
   trading_days?: string[];
   sessions?: DaySessionsView[];
   day?: {

@@ -20,7 +20,7 @@
  * (the trading chain's gateway state), history items carry `result: null` and the answer says why.
  */
 import type { AuditLog } from '../domain/control/audit.ts';
-import { decodeCursor, encodeCursor } from '../domain/control/cursor.ts';
+import { cursorStringField, encodeCursor } from '../domain/control/cursor.ts';
 import { ProfileSchema } from '../domain/control/desired.ts';
 import { parseOrThrow } from '../domain/control/validation.ts';
 import type { IdGen } from '../domain/ids.ts';
@@ -42,7 +42,6 @@ import {
 } from '../domain/trading/commands.ts';
 import { type RiskKillRecord, type RiskKillStore, riskKillToWire } from '../domain/trading/risk-kill.ts';
 import { describeError } from '../errors/base.ts';
-import { DependencyUnavailableError, InvalidCursorError } from '../errors/control.ts';
 import type { WarmPath } from '../infra/redis/warm-path.ts';
 import type { Logger } from '../log.ts';
 import { appendAudit, auditWho } from './audit-append.ts';
@@ -162,13 +161,7 @@ export class CommandService {
     const profile = q.account_profile;
     const filters = { list: 'commands', account_profile: profile };
     const secret = this.deps.cursorSecret;
-    let before: string | null = null;
-    if (q.cursor) {
-      if (!secret) throw new DependencyUnavailableError('list cursor secret (GHTRADER_CURSOR_SECRET)');
-      const key = decodeCursor(secret, q.cursor, filters);
-      if (typeof key.command_id !== 'string') throw new InvalidCursorError('not a command history cursor');
-      before = key.command_id;
-    }
+    const before = cursorStringField(secret, q.cursor, filters, 'command_id');
     // One more than the page: whether an older page exists is then known without another read.
     const [fetched, results] = await Promise.all([
       this.deps.commands.recent(profile, limit + 1, before),

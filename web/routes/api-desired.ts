@@ -9,11 +9,11 @@
  */
 import { type Context, Hono } from 'hono';
 import * as z from 'zod';
-import { decodeCursor, encodeCursor } from '#shared/domain/control/cursor.ts';
+import { cursorStringField, encodeCursor } from '#shared/domain/control/cursor.ts';
 import { COMPONENT_KINDS, type ComponentKind } from '#shared/domain/control/desired.ts';
 import { clampedLimit } from '#shared/domain/control/job-requests.ts';
 import { parseOrThrow } from '#shared/domain/control/validation.ts';
-import { DependencyUnavailableError, InvalidCursorError } from '#shared/errors/control.ts';
+import { DependencyUnavailableError } from '#shared/errors/control.ts';
 import { callerOf } from '#shared/services/auth-service.ts';
 import type { DesiredService } from '#shared/services/desired-service.ts';
 import type { AppDeps, WebEnv } from '../env.ts';
@@ -51,13 +51,7 @@ export function desiredRoutes(deps: AppDeps): Hono<WebEnv> {
     const q = parseOrThrow(GatewayListQuerySchema, c.req.query(), 'gateway list query');
     const secret = deps.config.auth.cursorSecret;
     const filters = { list: 'gateway_profiles' };
-    let after: string | null = null;
-    if (q.cursor) {
-      if (!secret) throw new DependencyUnavailableError('list cursor secret (GHTRADER_CURSOR_SECRET)');
-      const key = decodeCursor(secret, q.cursor, filters);
-      if (typeof key.after !== 'string') throw new InvalidCursorError('not a gateway list cursor');
-      after = key.after;
-    }
+    const after = cursorStringField(secret, q.cursor, filters, 'after');
     const profiles = (await knownProfiles(s, 'default')).filter((p) => after === null || profileOrder(p) > after);
     const shown = profiles.slice(0, q.limit);
     const items = await Promise.all(shown.map((p) => s.desired.status('gateway', { account_profile: p })));

@@ -3,7 +3,7 @@
  * neither forge a position nor reuse a cursor with other filters. Tampering -> `InvalidCursorError` (400).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { InvalidCursorError } from '../../errors/control.ts';
+import { DependencyUnavailableError, InvalidCursorError } from '../../errors/control.ts';
 import { canonicalJson, sha256Hex } from './canonical-json.ts';
 
 export function filterHash(filters: unknown): string {
@@ -35,4 +35,21 @@ export function decodeCursor(secret: string, cursor: string, filters: unknown): 
   if (typeof p.k !== 'object' || p.k === null || typeof p.f !== 'string') throw new InvalidCursorError('bad shape');
   if (p.f !== filterHash(filters)) throw new InvalidCursorError('cursor was issued for other filters');
   return p.k as Record<string, unknown>;
+}
+
+/**
+ * The string `field` of a signed cursor's key (a list's last position), or null without a cursor. No secret to check
+ * it with -> 503 `dependency_unavailable`; a cursor of another list or filters -> 400 `invalid_cursor`.
+ */
+export function cursorStringField(
+  secret: string | undefined,
+  cursor: string | undefined,
+  filters: unknown,
+  field: string,
+): string | null {
+  if (cursor === undefined) return null;
+  if (!secret) throw new DependencyUnavailableError('list cursor secret (GHTRADER_CURSOR_SECRET)');
+  const value = decodeCursor(secret, cursor, filters)[field];
+  if (typeof value !== 'string') throw new InvalidCursorError(`not a cursor of this list (no ${field})`);
+  return value;
 }
